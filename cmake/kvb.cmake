@@ -1,0 +1,59 @@
+# Project helpers, in the spirit of Abseil's absl_cc_library: each folder's
+# CMakeLists.txt is a short declarative list of these calls.
+
+set(KVB_WARNINGS -Wall -Wextra -Wno-unused-parameter)
+if(KVB_WERROR)
+  list(APPEND KVB_WARNINGS -Werror)
+endif()
+
+if(KVB_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(KVB_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
+
+# kvb_add_subdir(DIR): adds DIR if it has a CMakeLists.txt, so parts can land one at a time.
+function(kvb_add_subdir dir)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/CMakeLists.txt)
+    add_subdirectory(${dir})
+  endif()
+endfunction()
+
+# kvb_library(NAME n SRCS ... DEPS ...): a static library; includes are from the repo root.
+function(kvb_library)
+  cmake_parse_arguments(K "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(${K_NAME} STATIC ${K_SRCS})
+  target_include_directories(${K_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_compile_options(${K_NAME} PRIVATE ${KVB_WARNINGS})
+  target_link_libraries(${K_NAME} PUBLIC ${K_DEPS} Threads::Threads)
+endfunction()
+
+# kvb_executable(NAME n SRCS ... DEPS ...)
+function(kvb_executable)
+  cmake_parse_arguments(K "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${K_NAME} ${K_SRCS})
+  target_include_directories(${K_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_options(${K_NAME} PRIVATE ${KVB_WARNINGS})
+  target_link_libraries(${K_NAME} PRIVATE ${K_DEPS} Threads::Threads)
+endfunction()
+
+# kvb_test(NAME n SRCS ... DEPS ... [LABELS ...] [TIMEOUT s]): one Catch2 executable and
+# one CTest entry. Label `sanitize` marks tests that the ASan/UBSan and TSan builds run.
+function(kvb_test)
+  cmake_parse_arguments(K "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT KVB_BUILD_TESTS)
+    return()
+  endif()
+  add_executable(${K_NAME} ${K_SRCS})
+  target_include_directories(${K_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_options(${K_NAME} PRIVATE ${KVB_WARNINGS})
+  target_link_libraries(${K_NAME} PRIVATE ${K_DEPS} kvb_catch_main Threads::Threads)
+  add_test(NAME ${K_NAME} COMMAND ${K_NAME} --order rand --rng-seed 1)
+  if(NOT K_TIMEOUT)
+    set(K_TIMEOUT 600)
+  endif()
+  set_tests_properties(${K_NAME} PROPERTIES TIMEOUT ${K_TIMEOUT} LABELS "${K_LABELS}")
+endfunction()
