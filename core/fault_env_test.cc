@@ -1,0 +1,481 @@
+// FaultInjectionEnv: each fault and each rule of the power-loss model, on a
+// MemEnv base (and one pass on the real disk, to show the model does not depend
+// on the base).
+#include "core/fault_env.h"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/testing/test_util.h"
+
+namespace kvb {
+namespace {
+
+using Op = FaultInjectionEnv::Op;
+using Mode = FaultInjectionEnv::PowerLossMode;
+
+struct Fixture {
+  std::unique_ptr<Env> mem = NewMemEnv();
+  FaultInjectionEnv env{mem.get()};
+  Fixture() { REQUIRE(env.CreateDir("/db").ok()); }
+
+  std::unique_ptr<File> Open(const std::string& path,
+                             OpenMode mode = OpenMode::kCreate) {
+    auto f = env.OpenFile(path, mode);
+    INFO(f.status().ToString());
+    REQUIRE(f.ok());
+    return std::move(f).value();
+  }
+  // The contents after a power loss, read through the base so no fault can
+  // interfere.
+  std::string Read(const std::string& path) {
+    auto r = mem->ReadFileToString(path);
+    INFO(path << ": " << r.status().ToString());
+    REQUIRE(r.ok());
+    return *r;
+  }
+  bool Exists(const std::string& path) { return mem->FileExists(path); }
+  // A file whose name and contents are both durable.
+  void MakeDurable(const std::string& path, const std::string& contents) {
+    auto f = Open(path, OpenMode::kTruncate);
+    REQUIRE_OK(f->Append(contents));
+    REQUIRE_OK(f->Sync());
+    REQUIRE_OK(env.SyncDir(DirName(path)));
+  }
+};
+
+TEST_CASE("(a) unsynced appends are dropped by power loss", "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/log");
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(f->Append("A"));
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(f->Append("B"));
+  CHECK(fx.Read("/db/log") == "AB");  // visible before the crash
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/log") == "A");
+}
+
+TEST_CASE("DataSync is a sync point too; overwrites after it are dropped",
+          "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/data");
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(f->Append("0123456789"));
+  REQUIRE_OK(f->DataSync());
+  REQUIRE_OK(f->WriteAt(2, "xx"));
+  REQUIRE_OK(f->Truncate(8));
+  REQUIRE_OK(f->Append("yy"));
+  CHECK(fx.env.sync_points() == 2);
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/data") == "0123456789");
+}
+
+TEST_CASE("syncs after in-place writes record exactly the current bytes",
+          "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/data");
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(f->Append("aaaaaaaa"));
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(f->WriteAt(2, "BB"));
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(f->Truncate(3));
+  REQUIRE_OK(f->Append("cc"));
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(f->Append("lost"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/data") == "aaBcc");
+}
+
+TEST_CASE("(b) FailOnce(kSync) makes one Sync return the injected error",
+          "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/log");
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(f->Append("A"));
+  REQUIRE_OK(f->Sync());
+  fx.env.FailOnce(Op::kSync, 1, Status::FromErrno(EIO, "injected fsync"));
+  REQUIRE_OK(f->Append("B"));
+  REQUIRE_OK(f->Sync());  // skipped once
+  REQUIRE_OK(f->Append("C"));
+  Status s = f->Sync();
+  CHECK(s.IsIOError());
+  CHECK(s.sys_errno() == EIO);
+  CHECK(fx.env.injected_failures() == 1);
+  REQUIRE_OK(f->Sync());  // only once
+  REQUIRE_OK(f->Append("D"));
+  fx.env.FailOnce(Op::kSync, 0, Status::IOError("again"));
+  CHECK_FALSE(f->Sync().ok());
+  // The failed sync made nothing durable.
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/log") == "ABC");
+}
+
+TEST_CASE("(c) a new file needs SyncDir of its directory to survive",
+          "[fault_env]") {
+  Fixture fx;
+  {
+    auto f = fx.Open("/db/before-syncdir");
+    REQUIRE_OK(f->Append("data"));
+    REQUIRE_OK(f->Sync());
+  }
+  // Entry made durable while the data was never synced: the file survives,
+  // empty.
+  fx.Open("/db/empty-data");
+  REQUIRE_OK(
+      fx.env.SyncDir("/db/"));  // trailing slash names the same directory
+  REQUIRE_OK(fx.Open("/db/empty-data")->Append("never synced"));
+  {
+    // Created after the last SyncDir: gone even though its data was synced.
+    auto f = fx.Open("/db/after-syncdir");
+    REQUIRE_OK(f->Append("data"));
+    REQUIRE_OK(f->Sync());
+  }
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/before-syncdir") == "data");
+  CHECK(fx.Read("/db/empty-data").empty());
+  CHECK_FALSE(fx.Exists("/db/after-syncdir"));
+}
+
+TEST_CASE("(c') a synced file whose directory was never synced vanishes",
+          "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/orphan");
+  REQUIRE_OK(f->Append("data"));
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK_FALSE(fx.Exists("/db/orphan"));
+  CHECK(fx.mem->ListDir("/db")->empty());
+}
+
+TEST_CASE("(d) a rename without SyncDir is undone", "[fault_env]") {
+  Fixture fx;
+  fx.MakeDurable("/db/CURRENT", "old");
+  {
+    auto tmp = fx.Open("/db/CURRENT.tmp", OpenMode::kTruncate);
+    REQUIRE_OK(tmp->Append("new"));
+    REQUIRE_OK(tmp->Sync());
+  }
+  REQUIRE_OK(fx.env.RenameFile("/db/CURRENT.tmp", "/db/CURRENT"));
+  CHECK(fx.Read("/db/CURRENT") == "new");
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/CURRENT") == "old");
+  CHECK_FALSE(fx.Exists("/db/CURRENT.tmp"));
+
+  // The same sequence with SyncDir sticks, and so does WriteFileAtomically.
+  REQUIRE_OK(fx.env.WriteFileAtomically("/db/CURRENT", "newer"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/CURRENT") == "newer");
+  CHECK_FALSE(fx.Exists("/db/CURRENT.tmp"));
+}
+
+TEST_CASE("(d') a rename across directories is durable per directory",
+          "[fault_env]") {
+  Fixture fx;
+  REQUIRE_OK(fx.env.CreateDir("/db/a"));
+  REQUIRE_OK(fx.env.CreateDir("/db/b"));
+  fx.MakeDurable("/db/a/f", "payload");
+  REQUIRE_OK(fx.env.RenameFile("/db/a/f", "/db/b/f"));
+  REQUIRE_OK(
+      fx.env.SyncDir("/db/b"));  // the new name is durable, the removal is not
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/a/f") == "payload");
+  CHECK(fx.Read("/db/b/f") == "payload");
+  // After the power loss the two names are independent files.
+  REQUIRE_OK(fx.Open("/db/a/f")->Append("+"));
+  CHECK(fx.Read("/db/b/f") == "payload");
+}
+
+TEST_CASE("(e) a removal without SyncDir is undone", "[fault_env]") {
+  Fixture fx;
+  fx.MakeDurable("/db/keep", "v1");
+  {
+    auto f = fx.Open("/db/keep", OpenMode::kReadWrite);
+    REQUIRE_OK(f->Append("-unsynced"));
+  }
+  REQUIRE_OK(fx.env.RemoveFile("/db/keep"));
+  CHECK_FALSE(fx.Exists("/db/keep"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/keep") == "v1");
+
+  REQUIRE_OK(fx.env.RemoveFile("/db/keep"));
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK_FALSE(fx.Exists("/db/keep"));
+}
+
+TEST_CASE("a removed then recreated name comes back as the old file",
+          "[fault_env]") {
+  Fixture fx;
+  fx.MakeDurable("/db/f", "old");
+  REQUIRE_OK(fx.env.RemoveFile("/db/f"));
+  auto f = fx.Open("/db/f", OpenMode::kCreateNew);
+  REQUIRE_OK(f->Append("new"));
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/f") == "old");
+}
+
+TEST_CASE("(f) ENOSPC injected on Append gives NoSpace, filtered by path",
+          "[fault_env]") {
+  Fixture fx;
+  auto log = fx.Open("/db/log");
+  auto other = fx.Open("/db/other");
+  fx.env.FailAlways(Op::kAppend, Status::FromErrno(ENOSPC, "injected"), "log");
+  CHECK(log->Append("x").IsNoSpace());
+  CHECK(log->Append("y").IsNoSpace());
+  REQUIRE_OK(other->Append("fine"));
+  REQUIRE_OK(log->WriteAt(0, "w"));  // a different operation
+  CHECK(fx.Read("/db/log") == "w");
+  CHECK(fx.env.injected_failures() == 2);
+  fx.env.ClearFaults();
+  REQUIRE_OK(log->Append("z"));
+  CHECK(fx.Read("/db/log") == "wz");
+}
+
+TEST_CASE("kAny and Env-level operations can fail", "[fault_env]") {
+  Fixture fx;
+  fx.env.FailOnce(Op::kOpen, 0, Status::IOError("open"));
+  CHECK(fx.env.OpenFile("/db/x", OpenMode::kCreate).status().IsIOError());
+  CHECK_FALSE(fx.Exists("/db/x"));
+  fx.env.FailOnce(Op::kAny, 0, Status::IOError("any"), "/db/y");
+  CHECK(fx.env.OpenFile("/db/y", OpenMode::kCreate).status().IsIOError());
+  fx.env.FailOnce(Op::kRename, 0, Status::IOError("rename"));
+  fx.MakeDurable("/db/a", "1");
+  CHECK(fx.env.RenameFile("/db/a", "/db/b").IsIOError());
+  CHECK(fx.Exists("/db/a"));
+  fx.env.FailOnce(Op::kSyncDir, 0, Status::IOError("syncdir"));
+  CHECK(fx.env.SyncDir("/db").IsIOError());
+  fx.env.FailOnce(Op::kRead, 0, Status::Corruption("bad sector"));
+  auto f = fx.Open("/db/a", OpenMode::kReadOnly);
+  char buf[4];
+  size_t got = 9;
+  CHECK(f->ReadAt(0, 4, buf, &got).IsCorruption());
+  CHECK(got == 0);
+  REQUIRE_OK(f->ReadAt(0, 4, buf, &got));
+  CHECK(got == 1);
+  fx.env.FailOnce(Op::kLock, 0, Status::Busy("held"));
+  CHECK(fx.env.LockFile("/db/LOCK").status().IsBusy());
+  fx.env.FailOnce(Op::kRemove, 0, Status::IOError("rm"));
+  CHECK(fx.env.RemoveFile("/db/a").IsIOError());
+  fx.env.FailOnce(Op::kCreateDir, 0, Status::NoSpace("mkdir"));
+  CHECK(fx.env.CreateDirs("/db/x/y").IsNoSpace());
+  fx.env.FailOnce(Op::kListDir, 0, Status::IOError("ls"));
+  CHECK(fx.env.ListDir("/db").status().IsIOError());
+}
+
+TEST_CASE("(g) TearNextWrite keeps a prefix of the write and fails it",
+          "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/log");
+  auto g = fx.Open("/db/other");
+  fx.env.TearNextWrite(3, "log");
+  REQUIRE_OK(g->Append("untouched"));  // filtered out
+  CHECK(f->Append("abcdefgh").IsIOError());
+  CHECK(fx.Read("/db/log") == "abc");
+  REQUIRE_OK(f->Append("XY"));  // only the next write tears
+  CHECK(fx.Read("/db/log") == "abcXY");
+  fx.env.TearNextWrite(1);
+  CHECK(f->WriteAt(1, "123").IsIOError());
+  CHECK(fx.Read("/db/log") == "a1cXY");
+  CHECK(fx.Read("/db/other") == "untouched");
+}
+
+TEST_CASE("(h) CrashAfterSyncs(k) fails every call after k sync points",
+          "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/log");
+  fx.env.CrashAfterSyncs(2);
+  REQUIRE_OK(f->Append("1"));
+  REQUIRE_OK(f->Sync());              // sync point 1
+  REQUIRE_OK(fx.env.SyncDir("/db"));  // sync point 2: succeeds, then the crash
+  CHECK(fx.env.crashed());
+  CHECK(f->Append("2").IsIOError());
+  CHECK(f->Sync().IsIOError());
+  CHECK(f->Size().status().IsIOError());
+  CHECK(fx.env.OpenFile("/db/new", OpenMode::kCreate).status().IsIOError());
+  CHECK(fx.env.Stat("/db/log").status().IsIOError());
+  CHECK(fx.env.SyncDir("/db").IsIOError());
+  CHECK(fx.env.sync_points() == 2);
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK_FALSE(fx.env.crashed());
+  CHECK(fx.Read("/db/log") == "1");
+
+  fx.env.CrashAfterSyncs(0);  // crash right now
+  CHECK(fx.env.crashed());
+  fx.env.ClearFaults();
+  CHECK_FALSE(fx.env.crashed());
+}
+
+TEST_CASE("(i) kTornTail keeps a prefix of the unsynced bytes", "[fault_env]") {
+  bool saw_partial = false;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    Fixture fx;
+    auto f = fx.Open("/db/log");
+    REQUIRE_OK(fx.env.SyncDir("/db"));
+    REQUIRE_OK(f->Append("synced|"));
+    REQUIRE_OK(f->Sync());
+    const std::string tail = "0123456789abcdefghij";
+    REQUIRE_OK(f->Append(tail));
+    REQUIRE_OK(fx.env.SimulatePowerLoss(Mode::kTornTail, seed));
+    std::string after = fx.Read("/db/log");
+    INFO("seed " << seed << ": " << after);
+    REQUIRE(after.size() >= 7);
+    CHECK(after.substr(0, 7) == "synced|");
+    CHECK(tail.substr(0, after.size() - 7) == after.substr(7));
+    if (after.size() > 7 && after.size() < 7 + tail.size()) saw_partial = true;
+  }
+  CHECK(saw_partial);
+}
+
+TEST_CASE("kTornTail is reproducible for a seed and drops in-place overwrites",
+          "[fault_env]") {
+  std::string first;
+  for (int round = 0; round < 2; ++round) {
+    Fixture fx;
+    auto f = fx.Open("/db/log");
+    REQUIRE_OK(fx.env.SyncDir("/db"));
+    REQUIRE_OK(f->Append(std::string(100, 'a')));
+    REQUIRE_OK(fx.env.SimulatePowerLoss(Mode::kTornTail, 1234));
+    std::string after = fx.Read("/db/log");
+    if (round == 0) first = after;
+    CHECK(after == first);
+  }
+  Fixture fx;
+  fx.MakeDurable("/db/page", "AAAA");
+  REQUIRE_OK(fx.Open("/db/page")->WriteAt(0, "BBBBBB"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss(Mode::kTornTail, 7));
+  CHECK(fx.Read("/db/page") == "AAAA");
+}
+
+TEST_CASE("(j) files opened before power loss fail afterwards", "[fault_env]") {
+  Fixture fx;
+  fx.MakeDurable("/db/f", "x");
+  auto f = fx.Open("/db/f");
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  char buf[1];
+  size_t got = 0;
+  CHECK(f->ReadAt(0, 1, buf, &got).IsIOError());
+  CHECK(f->Append("y").IsIOError());
+  CHECK(f->WriteAt(0, "y").IsIOError());
+  CHECK(f->Truncate(0).IsIOError());
+  CHECK(f->Sync().IsIOError());
+  CHECK(f->DataSync().IsIOError());
+  CHECK(f->Size().status().IsIOError());
+  CHECK(f->Close().IsIOError());
+  CHECK(fx.Read("/db/f") == "x");
+}
+
+TEST_CASE("(k) the Env works normally after power loss; locks are released",
+          "[fault_env]") {
+  Fixture fx;
+  auto lock = fx.env.LockFile("/db/LOCK");
+  REQUIRE(lock.ok());
+  CHECK(fx.env.LockFile("/db/LOCK").status().IsBusy());
+  fx.env.FailAlways(Op::kAppend, Status::IOError("stuck"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  // The "dead process" no longer holds its lock; faults are gone.
+  auto relock = fx.env.LockFile("/db/LOCK");
+  CHECK(relock.ok());
+  lock->reset();  // destroying a lock released by power loss is harmless
+  fx.MakeDurable("/db/f", "after");
+  auto f = fx.Open("/db/f");
+  REQUIRE_OK(f->Append("!"));
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/f") == "after!");
+  CHECK(fx.env.ReadFileToString("/db/f").ok());
+}
+
+TEST_CASE("files that existed before the FaultInjectionEnv count as durable",
+          "[fault_env]") {
+  auto mem = NewMemEnv();
+  REQUIRE_OK(mem->CreateDir("/db"));
+  REQUIRE_OK(mem->WriteFileAtomically("/db/old", "before"));
+  REQUIRE_OK(mem->WriteFileAtomically("/db/untouched", "as is"));
+  FaultInjectionEnv env(mem.get());
+  {
+    auto f = env.OpenFile("/db/old", OpenMode::kReadWrite);
+    REQUIRE(f.ok());
+    REQUIRE_OK((*f)->Append(" after"));
+  }
+  REQUIRE_OK(env.RenameFile("/db/old", "/db/moved"));
+  REQUIRE_OK(env.SimulatePowerLoss());
+  CHECK(*mem->ReadFileToString("/db/old") == "before");
+  CHECK_FALSE(mem->FileExists("/db/moved"));
+  CHECK(*mem->ReadFileToString("/db/untouched") == "as is");
+}
+
+TEST_CASE("directory removal is immediate; files in a removed dir stay gone",
+          "[fault_env]") {
+  Fixture fx;
+  REQUIRE_OK(fx.env.CreateDir("/db/sub"));
+  fx.MakeDurable("/db/sub/f", "x");
+  REQUIRE_OK(fx.env.RemoveAll("/db/sub"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK_FALSE(fx.Exists("/db/sub"));
+  CHECK(fx.env.RenameFile("/db", "/db2").IsNotSupported());
+}
+
+TEST_CASE("concurrent reads and writers through the fault env", "[fault_env]") {
+  Fixture fx;
+  fx.MakeDurable("/db/shared", std::string(4096, 's'));
+  auto reader = fx.Open("/db/shared", OpenMode::kReadOnly);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 4; ++th) {
+    threads.emplace_back([&] {
+      char buf[64];
+      for (int i = 0; i < 500; ++i) {
+        size_t got = 0;
+        if (!reader->ReadAt(i % 4000, 64, buf, &got).ok() || got != 64)
+          ++failures;
+      }
+    });
+  }
+  for (int th = 0; th < 2; ++th) {
+    threads.emplace_back([&, th] {
+      auto f = fx.env.OpenFile("/db/w" + std::to_string(th), OpenMode::kCreate);
+      if (!f.ok()) {
+        ++failures;
+        return;
+      }
+      for (int i = 0; i < 100; ++i) {
+        if (!(*f)->Append("rec").ok() || !(*f)->Sync().ok()) ++failures;
+        if (!fx.env.SyncDir("/db").ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/w0").size() == 300);
+  CHECK(fx.Read("/db/w1").size() == 300);
+}
+
+TEST_CASE("the power-loss model works over the POSIX Env too", "[fault_env]") {
+  testing::TempDir tmp("kvb-fault-env");
+  FaultInjectionEnv env(Env::Default());
+  const std::string dir = tmp.path();
+  REQUIRE_OK(env.WriteFileAtomically(JoinPath(dir, "CURRENT"), "v1"));
+  auto f = env.OpenFile(JoinPath(dir, "log"), OpenMode::kCreate);
+  REQUIRE(f.ok());
+  REQUIRE_OK((*f)->Append("A"));
+  REQUIRE_OK((*f)->Sync());
+  REQUIRE_OK(env.SyncDir(dir));
+  REQUIRE_OK((*f)->Append("B"));
+  REQUIRE_OK(env.RenameFile(JoinPath(dir, "CURRENT"), JoinPath(dir, "OLD")));
+  REQUIRE_OK(env.SimulatePowerLoss());
+  CHECK(*Env::Default()->ReadFileToString(JoinPath(dir, "log")) == "A");
+  CHECK(*Env::Default()->ReadFileToString(JoinPath(dir, "CURRENT")) == "v1");
+  CHECK_FALSE(Env::Default()->FileExists(JoinPath(dir, "OLD")));
+}
+
+}  // namespace
+}  // namespace kvb
