@@ -1,22 +1,29 @@
-// kvb::Env — the one seam through which engines touch the file system (LevelDB's Env idea).
+// kvb::Env — the one seam through which engines touch the file system
+// (LevelDB's Env idea).
 //
-// Engines never call open(2), pwrite(2), fsync(2) or rename(2) directly; they call an Env.
-// Three implementations exist:
+// Engines never call open(2), pwrite(2), fsync(2) or rename(2) directly; they
+// call an Env. Three implementations exist:
 //   Env::Default()           POSIX, the real file system (core/env_posix.cc);
-//   NewMemEnv()              an in-memory file system, fast and hermetic for tests;
-//   FaultInjectionEnv        (core/fault_env.h) wraps another Env; fails chosen calls,
-//                            tears writes, and simulates power loss by dropping every byte and
-//                            directory entry that was not made durable.
+//   NewMemEnv()              an in-memory file system, fast and hermetic for
+//   tests; FaultInjectionEnv        (core/fault_env.h) wraps another Env; fails
+//   chosen calls,
+//                            tears writes, and simulates power loss by dropping
+//                            every byte and directory entry that was not made
+//                            durable.
 //
 // Durability model (what every Env, and every engine's crash test, assumes):
-//   - File::Append/WriteAt data is durable only after File::Sync or File::DataSync returns OK.
-//   - A new name (create, rename target) or a removed name in a directory is durable only
+//   - File::Append/WriteAt data is durable only after File::Sync or
+//   File::DataSync returns OK.
+//   - A new name (create, rename target) or a removed name in a directory is
+//   durable only
 //     after SyncDir(that directory) returns OK.
-//   - RenameFile is atomic: after a crash the target holds either the old or the new file.
+//   - RenameFile is atomic: after a crash the target holds either the old or
+//   the new file.
 //
-// Paths are plain strings ("/a/b/c"); "dir" arguments name directories. Env methods and File
-// methods are thread-safe unless a method says otherwise: ReadAt may be called from many threads
-// at once on one File; Append, WriteAt and Truncate on one File need external serialisation.
+// Paths are plain strings ("/a/b/c"); "dir" arguments name directories. Env
+// methods and File methods are thread-safe unless a method says otherwise:
+// ReadAt may be called from many threads at once on one File; Append, WriteAt
+// and Truncate on one File need external serialisation.
 #ifndef KVB_CORE_ENV_H_
 #define KVB_CORE_ENV_H_
 
@@ -34,16 +41,18 @@ namespace kvb {
 
 // How OpenFile treats an existing or missing file.
 enum class OpenMode : uint8_t {
-  kReadOnly,     // must exist; writes fail with FailedPrecondition
-  kReadWrite,    // must exist
-  kCreate,       // read-write; created (empty) if missing, kept if present
-  kCreateNew,    // read-write; fails with InvalidArgument("exists") if the file exists
-  kTruncate,     // read-write; created if missing, emptied if present
+  kReadOnly,   // must exist; writes fail with FailedPrecondition
+  kReadWrite,  // must exist
+  kCreate,     // read-write; created (empty) if missing, kept if present
+  kCreateNew,  // read-write; fails with InvalidArgument("exists") if the file
+               // exists
+  kTruncate,   // read-write; created if missing, emptied if present
 };
 
-// A read-only view of part of a file (mmap). The bytes stay valid and unchanging while the
-// region lives, as long as the file is only appended to or the region's range is not
-// rewritten; the owner must not rewrite or truncate a mapped range.
+// A read-only view of part of a file (mmap). The bytes stay valid and
+// unchanging while the region lives, as long as the file is only appended to or
+// the region's range is not rewritten; the owner must not rewrite or truncate a
+// mapped range.
 class MappedRegion {
  public:
   virtual ~MappedRegion() = default;
@@ -51,13 +60,15 @@ class MappedRegion {
   virtual size_t size() const = 0;
 };
 
-// An open file. Closed on destruction (errors then are lost: call Close() to see them).
+// An open file. Closed on destruction (errors then are lost: call Close() to
+// see them).
 class File {
  public:
   virtual ~File() = default;
 
-  // Reads up to `n` bytes at `offset` into `scratch` (the caller owns it; at least n bytes).
-  // *bytes_read gets the count; it is less than n only at end of file. Thread-safe.
+  // Reads up to `n` bytes at `offset` into `scratch` (the caller owns it; at
+  // least n bytes). *bytes_read gets the count; it is less than n only at end
+  // of file. Thread-safe.
   virtual Status ReadAt(uint64_t offset, size_t n, char* scratch,
                         size_t* bytes_read) const = 0;
   // Appends at the current end of file.
@@ -72,13 +83,15 @@ class File {
   virtual Result<uint64_t> Size() const = 0;
   // Closes the handle; later calls fail with FailedPrecondition. Idempotent.
   virtual Status Close() = 0;
-  // Maps [offset, offset + length) read-only. NotSupported where the Env cannot map (the
-  // in-memory and fault-injecting Envs); engines then fall back to ReadAt.
+  // Maps [offset, offset + length) read-only. NotSupported where the Env cannot
+  // map (the in-memory and fault-injecting Envs); engines then fall back to
+  // ReadAt.
   virtual Result<std::unique_ptr<MappedRegion>> Map(uint64_t offset,
                                                     size_t length) const {
     return Status::NotSupported("mmap not supported by this Env");
   }
-  // Hints that the file's cached pages may be dropped (posix_fadvise DONTNEED). Best effort.
+  // Hints that the file's cached pages may be dropped (posix_fadvise DONTNEED).
+  // Best effort.
   virtual Status DropCache() { return Status::OK(); }
 };
 
@@ -90,8 +103,9 @@ class FileLock {
 
 struct FileStat {
   bool is_dir = false;
-  uint64_t size = 0;             // apparent size in bytes
-  uint64_t allocated_bytes = 0;  // st_blocks * 512 (equals size for the in-memory Env)
+  uint64_t size = 0;  // apparent size in bytes
+  uint64_t allocated_bytes =
+      0;  // st_blocks * 512 (equals size for the in-memory Env)
 };
 
 class Env {
@@ -103,24 +117,28 @@ class Env {
 
   virtual Result<std::unique_ptr<File>> OpenFile(const std::string& path,
                                                  OpenMode mode) = 0;
-  // Atomically replaces `to` with `from` (rename(2)). Durable after SyncDir of both parents.
+  // Atomically replaces `to` with `from` (rename(2)). Durable after SyncDir of
+  // both parents.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   // Removes a file. NotFound if missing.
   virtual Status RemoveFile(const std::string& path) = 0;
-  // Creates a directory; OK if it already exists as a directory; InvalidArgument if a file
-  // is there. Parents must exist (see CreateDirs).
+  // Creates a directory; OK if it already exists as a directory;
+  // InvalidArgument if a file is there. Parents must exist (see CreateDirs).
   virtual Status CreateDir(const std::string& path) = 0;
   // Removes an empty directory.
   virtual Status RemoveDir(const std::string& path) = 0;
-  // Names of the entries of a directory, without "." and "..", in no particular order.
+  // Names of the entries of a directory, without "." and "..", in no particular
+  // order.
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   // NotFound if missing.
   virtual Result<FileStat> Stat(const std::string& path) = 0;
   // Makes the directory's entries (creates, renames, removes) durable.
   virtual Status SyncDir(const std::string& dir) = 0;
-  // Takes an exclusive lock on `path` (created if missing). Busy if another process or another
-  // open handle in this process holds it. Released when the FileLock is destroyed.
-  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+  // Takes an exclusive lock on `path` (created if missing). Busy if another
+  // process or another open handle in this process holds it. Released when the
+  // FileLock is destroyed.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(
+      const std::string& path) = 0;
 
   // Helpers built on the methods above (implemented once in env.cc).
   bool FileExists(const std::string& path);
@@ -129,7 +147,8 @@ class Env {
   // Removes a directory tree; OK if missing.
   Status RemoveAll(const std::string& path);
   Result<std::string> ReadFileToString(const std::string& path);
-  // Writes `data` to path + ".tmp", syncs it, renames it over `path`, syncs the directory.
+  // Writes `data` to path + ".tmp", syncs it, renames it over `path`, syncs the
+  // directory.
   Status WriteFileAtomically(const std::string& path, std::string_view data);
 };
 

@@ -1,21 +1,27 @@
 // kvb::FaultInjectionEnv — an Env that wraps another and misbehaves on request.
 //
-// Used by crash, power-loss and disk-full tests (LevelDB's fault_injection_test and SpecialEnv
-// ideas). It forwards every call to the wrapped Env (usually NewMemEnv()) and can:
-//   - fail chosen calls with a chosen Status (EIO -> IOError, ENOSPC -> NoSpace), once after a
+// Used by crash, power-loss and disk-full tests (LevelDB's fault_injection_test
+// and SpecialEnv ideas). It forwards every call to the wrapped Env (usually
+// NewMemEnv()) and can:
+//   - fail chosen calls with a chosen Status (EIO -> IOError, ENOSPC ->
+//   NoSpace), once after a
 //     countdown or always, optionally only for paths containing a substring;
 //   - tear the next write: apply only its first `keep` bytes, then fail it;
-//   - simulate power loss: every file goes back to the contents it had at its last successful
-//     Sync/DataSync (or, with kTornTail, keeps a random prefix of its unsynced tail), and every
-//     directory goes back to the entries it had at its last successful SyncDir (files created
-//     or renamed in since are gone, files removed or renamed away since are back with their
-//     last durable contents). Files that existed before the FaultInjectionEnv was created are
-//     treated as durable as they were at that moment.
-//   - crash at the k-th sync point: after k successful Sync/DataSync/SyncDir calls, every later
-//     call fails with IOError("fault env: crashed"), so the engine above stops mid-flight; the
-//     test then calls SimulatePowerLoss() and reopens.
+//   - simulate power loss: every file goes back to the contents it had at its
+//   last successful
+//     Sync/DataSync (or, with kTornTail, keeps a random prefix of its unsynced
+//     tail), and every directory goes back to the entries it had at its last
+//     successful SyncDir (files created or renamed in since are gone, files
+//     removed or renamed away since are back with their last durable contents).
+//     Files that existed before the FaultInjectionEnv was created are treated
+//     as durable as they were at that moment.
+//   - crash at the k-th sync point: after k successful Sync/DataSync/SyncDir
+//   calls, every later
+//     call fails with IOError("fault env: crashed"), so the engine above stops
+//     mid-flight; the test then calls SimulatePowerLoss() and reopens.
 //
-// Thread-safe. Files opened before SimulatePowerLoss() fail every call afterwards.
+// Thread-safe. Files opened before SimulatePowerLoss() fail every call
+// afterwards.
 #ifndef KVB_CORE_FAULT_ENV_H_
 #define KVB_CORE_FAULT_ENV_H_
 
@@ -31,32 +37,49 @@ class FaultInjectionEnv : public Env {
  public:
   // The operations that can be made to fail.
   enum class Op : uint8_t {
-    kOpen, kRead, kAppend, kWriteAt, kTruncate, kSync, kDataSync, kRename, kRemove,
-    kCreateDir, kListDir, kSyncDir, kLock, kAny,
+    kOpen,
+    kRead,
+    kAppend,
+    kWriteAt,
+    kTruncate,
+    kSync,
+    kDataSync,
+    kRename,
+    kRemove,
+    kCreateDir,
+    kListDir,
+    kSyncDir,
+    kLock,
+    kAny,
   };
   enum class PowerLossMode : uint8_t {
     kDropUnsynced,  // unsynced bytes are lost entirely
-    kTornTail,      // each file keeps a random prefix of its unsynced bytes (a torn write)
+    kTornTail,  // each file keeps a random prefix of its unsynced bytes (a torn
+                // write)
   };
 
   // `base` must outlive this Env.
   explicit FaultInjectionEnv(Env* base);
   ~FaultInjectionEnv() override;
 
-  // The `skip`+1-th matching call from now fails with `error`; later calls succeed.
-  void FailOnce(Op op, uint64_t skip, Status error, std::string path_filter = "");
+  // The `skip`+1-th matching call from now fails with `error`; later calls
+  // succeed.
+  void FailOnce(Op op, uint64_t skip, Status error,
+                std::string path_filter = "");
   // Every matching call fails with `error` until ClearFaults().
   void FailAlways(Op op, Status error, std::string path_filter = "");
-  // The next Append/WriteAt (matching the filter) writes only its first `keep` bytes, then
-  // returns IOError.
+  // The next Append/WriteAt (matching the filter) writes only its first `keep`
+  // bytes, then returns IOError.
   void TearNextWrite(size_t keep, std::string path_filter = "");
-  // After `k` more successful sync points (Sync, DataSync, SyncDir), the Env "crashes".
+  // After `k` more successful sync points (Sync, DataSync, SyncDir), the Env
+  // "crashes".
   void CrashAfterSyncs(uint64_t k);
   // Removes all armed faults and un-crashes.
   void ClearFaults();
 
-  // Resets the wrapped Env to its durable state (see above) and invalidates open Files.
-  // The Env works normally afterwards (faults are cleared). `seed` drives kTornTail.
+  // Resets the wrapped Env to its durable state (see above) and invalidates
+  // open Files. The Env works normally afterwards (faults are cleared). `seed`
+  // drives kTornTail.
   Status SimulatePowerLoss(PowerLossMode mode = PowerLossMode::kDropUnsynced,
                            uint64_t seed = 0);
 
@@ -67,7 +90,8 @@ class FaultInjectionEnv : public Env {
   bool crashed() const;
 
   // Env interface.
-  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path,
+                                         OpenMode mode) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status CreateDir(const std::string& path) override;

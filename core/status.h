@@ -1,13 +1,15 @@
 // kvb::Status — the error convention of every layer of kvbench.
 //
-// A Status is a code plus an optional message. OK and a plain code (for example the
-// NotFound of a missed Get) carry no message and never allocate, so hot paths can return
-// them freely. A message is heap-allocated once and shared on copy.
+// A Status is a code plus an optional message. OK and a plain code (for example
+// the NotFound of a missed Get) carry no message and never allocate, so hot
+// paths can return them freely. A message is heap-allocated once and shared on
+// copy.
 //
-// Status is [[nodiscard]]: dropping one is a compile warning. To ignore an error on purpose,
-// call IgnoreError() where a reviewer can see it.
+// Status is [[nodiscard]]: dropping one is a compile warning. To ignore an
+// error on purpose, call IgnoreError() where a reviewer can see it.
 //
-// Thread safety: a Status is an immutable value; copies may be used from any thread.
+// Thread safety: a Status is an immutable value; copies may be used from any
+// thread.
 #ifndef KVB_CORE_STATUS_H_
 #define KVB_CORE_STATUS_H_
 
@@ -20,14 +22,14 @@ namespace kvb {
 
 enum class StatusCode : uint8_t {
   kOk = 0,
-  kNotFound,            // the key or file does not exist
-  kCorruption,          // data on disk failed a check (magic, version, checksum, range)
-  kInvalidArgument,     // the caller passed something the contract forbids
-  kIOError,             // the OS reported a failure (EIO, EACCES, ...)
-  kBusy,                // locked by another process or handle; try later
-  kNotSupported,        // the engine or Env cannot do this
-  kNoSpace,             // ENOSPC, EDQUOT, or an engine's own capacity limit (map full)
-  kAborted,             // the caller cancelled (for example an Update callback)
+  kNotFound,    // the key or file does not exist
+  kCorruption,  // data on disk failed a check (magic, version, checksum, range)
+  kInvalidArgument,  // the caller passed something the contract forbids
+  kIOError,          // the OS reported a failure (EIO, EACCES, ...)
+  kBusy,             // locked by another process or handle; try later
+  kNotSupported,     // the engine or Env cannot do this
+  kNoSpace,  // ENOSPC, EDQUOT, or an engine's own capacity limit (map full)
+  kAborted,  // the caller cancelled (for example an Update callback)
   kFailedPrecondition,  // the object is in the wrong state (closed, read-only)
 };
 
@@ -66,10 +68,11 @@ class [[nodiscard]] Status {
   static Status FailedPrecondition(std::string_view msg = {}) {
     return Status(StatusCode::kFailedPrecondition, msg);
   }
-  // Maps an errno value to a code (ENOENT -> NotFound, ENOSPC/EDQUOT -> NoSpace,
-  // EWOULDBLOCK/EAGAIN -> Busy, EINVAL/ENAMETOOLONG -> InvalidArgument, ENOTDIR/EISDIR ->
-  // InvalidArgument, others -> IOError) and keeps the errno for sys_errno().
-  // The message reads "<context>: <strerror(err)>".
+  // Maps an errno value to a code (ENOENT -> NotFound, ENOSPC/EDQUOT ->
+  // NoSpace, EWOULDBLOCK/EAGAIN -> Busy, EINVAL/ENAMETOOLONG ->
+  // InvalidArgument, ENOTDIR/EISDIR -> InvalidArgument, others -> IOError) and
+  // keeps the errno for sys_errno(). The message reads "<context>:
+  // <strerror(err)>".
   static Status FromErrno(int err, std::string_view context);
 
   Status(StatusCode code, std::string_view msg);
@@ -77,7 +80,9 @@ class [[nodiscard]] Status {
   bool ok() const noexcept { return code_ == StatusCode::kOk; }
   StatusCode code() const noexcept { return code_; }
   bool IsNotFound() const noexcept { return code_ == StatusCode::kNotFound; }
-  bool IsCorruption() const noexcept { return code_ == StatusCode::kCorruption; }
+  bool IsCorruption() const noexcept {
+    return code_ == StatusCode::kCorruption;
+  }
   bool IsInvalidArgument() const noexcept {
     return code_ == StatusCode::kInvalidArgument;
   }
@@ -98,7 +103,8 @@ class [[nodiscard]] Status {
   std::string_view message() const noexcept {
     return msg_ ? std::string_view(*msg_) : std::string_view();
   }
-  // "OK", or "<code name>: <message>" (for example "io_error: open /x: Permission denied").
+  // "OK", or "<code name>: <message>" (for example "io_error: open /x:
+  // Permission denied").
   std::string ToString() const;
 
   // Returns a copy whose message is "<prefix>: <message>"; OK stays OK.
@@ -120,9 +126,9 @@ class [[nodiscard]] Status {
 }  // namespace kvb
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define KVB_RETURN_IF_ERROR(expr)                  \
-  do {                                             \
-    ::kvb::Status kvb_status_tmp_ = (expr);        \
+#define KVB_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    ::kvb::Status kvb_status_tmp_ = (expr);            \
     if (!kvb_status_tmp_.ok()) return kvb_status_tmp_; \
   } while (0)
 

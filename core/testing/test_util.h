@@ -8,7 +8,8 @@
 
 namespace kvb::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents on
+// destruction.
 class TempDir {
  public:
   explicit TempDir(const std::string& prefix = "kvb-test");
@@ -25,17 +26,17 @@ class TempDir {
 }  // namespace kvb::testing
 
 // Catch2 helpers: REQUIRE_OK(status) prints the Status on failure.
-#define REQUIRE_OK(expr)                              \
-  do {                                                \
-    ::kvb::Status kvb_s_ = (expr);                    \
-    INFO(kvb_s_.ToString());                          \
-    REQUIRE(kvb_s_.ok());                             \
+#define REQUIRE_OK(expr)           \
+  do {                             \
+    ::kvb::Status kvb_s_ = (expr); \
+    INFO(kvb_s_.ToString());       \
+    REQUIRE(kvb_s_.ok());          \
   } while (0)
-#define CHECK_OK(expr)                                \
-  do {                                                \
-    ::kvb::Status kvb_s_ = (expr);                    \
-    INFO(kvb_s_.ToString());                          \
-    CHECK(kvb_s_.ok());                               \
+#define CHECK_OK(expr)             \
+  do {                             \
+    ::kvb::Status kvb_s_ = (expr); \
+    INFO(kvb_s_.ToString());       \
+    CHECK(kvb_s_.ok());            \
   } while (0)
 
 #endif  // KVB_CORE_TESTING_TEST_UTIL_H_
