@@ -1,28 +1,33 @@
-// kvb::Adapter — the one interface through which the harness drives a storage engine.
+// kvb::Adapter — the one interface through which the harness drives a storage
+// engine.
 //
-// An adapter wraps one engine (ours or a reference database) behind byte keys and byte values.
-// The harness, the conformance suite and the crash tester see only this interface; an adapter
-// is made by the registry (adapters/registry.h) from a spec string such as
-// "rocksdb:cache_mb=256,bloom_bits=10".
+// An adapter wraps one engine (ours or a reference database) behind byte keys
+// and byte values. The harness, the conformance suite and the crash tester see
+// only this interface; an adapter is made by the registry (adapters/registry.h)
+// from a spec string such as "rocksdb:cache_mb=256,bloom_bits=10".
 //
-// Lifecycle: construct (registry) -> Open(dir) -> any number of operations -> Close().
-// Open and Close are never called concurrently with anything. A closed adapter may be opened
-// again on the same directory (the reopen the read-heavy workload and persistence tests use).
-// Destroying an open adapter closes it.
+// Lifecycle: construct (registry) -> Open(dir) -> any number of operations ->
+// Close(). Open and Close are never called concurrently with anything. A closed
+// adapter may be opened again on the same directory (the reopen the read-heavy
+// workload and persistence tests use). Destroying an open adapter closes it.
 //
-// Threads: when capabilities().thread_safe is true, every operation between Open and Close may
-// be called from many threads at once; the adapter maps that onto its engine (one read
-// transaction per thread for LMDB, one connection per thread for SQLite, one shared handle for
-// RocksDB/LevelDB) and documents how in its header.
+// Threads: when capabilities().thread_safe is true, every operation between
+// Open and Close may be called from many threads at once; the adapter maps that
+// onto its engine (one read transaction per thread for LMDB, one connection per
+// thread for SQLite, one shared handle for RocksDB/LevelDB) and documents how
+// in its header.
 //
-// Values returned through `std::string* value` are owned by the caller: later operations never
-// change them.
+// Values returned through `std::string* value` are owned by the caller: later
+// operations never change them.
 //
 // Durability: the option `durability` is accepted by every adapter:
-//   none  — writes may sit in memory; Sync() or Close() makes them durable;
-//   async — the engine flushes in the background (a bounded window of loss after a crash);
-//   sync  — every acknowledged write is durable before Put/Delete/WriteBatch returns.
-// An adapter that cannot honour a mode says so with InvalidArgument at creation.
+//   - none: writes may sit in memory; Sync() or Close() makes them durable.
+//   - async: the engine flushes in the background (a bounded window of loss
+//     after a crash).
+//   - sync: every acknowledged write is durable before Put/Delete/WriteBatch
+//     returns.
+// An adapter that cannot honour a mode says so with InvalidArgument at
+// creation.
 #ifndef KVB_ADAPTERS_ADAPTER_H_
 #define KVB_ADAPTERS_ADAPTER_H_
 
@@ -46,14 +51,16 @@ std::string_view DurabilityName(Durability d);
 Result<Durability> ParseDurability(std::string_view s);
 
 struct Capabilities {
-  bool persistent = true;          // data survives Close/Open
-  bool ordered = false;            // Scan() returns keys in byte order
-  bool thread_safe = true;         // concurrent calls allowed (see above)
-  bool batch = false;              // WriteBatch is native (one txn / one log write)
-  bool atomic_batch = false;       // a WriteBatch survives a crash entirely or not at all
-  bool locks_directory = false;    // a second Open of the same directory fails with Busy
-  size_t max_key_size = 0;         // 0 = no documented limit
-  size_t max_value_size = 0;       // 0 = no documented limit
+  bool persistent = true;   // data survives Close/Open
+  bool ordered = false;     // Scan() returns keys in byte order
+  bool thread_safe = true;  // concurrent calls allowed (see above)
+  bool batch = false;       // WriteBatch is native (one txn / one log write)
+  bool atomic_batch =
+      false;  // a WriteBatch survives a crash entirely or not at all
+  bool locks_directory =
+      false;  // a second Open of the same directory fails with Busy
+  size_t max_key_size = 0;    // 0 = no documented limit
+  size_t max_value_size = 0;  // 0 = no documented limit
 };
 
 struct KeyValue {
@@ -62,7 +69,8 @@ struct KeyValue {
 };
 
 // Receives each (key, value) of a scan in order; return false to stop early.
-using ScanCallback = std::function<bool(std::string_view key, std::string_view value)>;
+using ScanCallback =
+    std::function<bool(std::string_view key, std::string_view value)>;
 
 class Adapter {
  public:
@@ -72,16 +80,16 @@ class Adapter {
   virtual std::string_view name() const = 0;
   virtual Capabilities capabilities() const = 0;
 
-  // Opens (creating if needed) the database in directory `dir`. The directory is created if
-  // missing. Errors: InvalidArgument if `dir` is a file; IOError if not writable; Busy if the
-  // engine locks and another handle holds it; Corruption if `dir` holds something that is not
-  // this engine's database.
+  // Opens (creating if needed) the database in directory `dir`. The directory
+  // is created if missing. Errors: InvalidArgument if `dir` is a file; IOError
+  // if not writable; Busy if the engine locks and another handle holds it;
+  // Corruption if `dir` holds something that is not this engine's database.
   virtual Status Open(const std::string& dir) = 0;
   // Makes everything durable and releases the database. OK if not open.
   virtual Status Close() = 0;
 
-  // Inserts or overwrites. InvalidArgument for a key or value over the engine's limit
-  // (capabilities()) or an empty key where the engine forbids it.
+  // Inserts or overwrites. InvalidArgument for a key or value over the engine's
+  // limit (capabilities()) or an empty key where the engine forbids it.
   virtual Status Put(std::string_view key, std::string_view value) = 0;
   // Fills *value (replacing its contents) and returns OK, or returns NotFound.
   virtual Status Get(std::string_view key, std::string* value) = 0;
@@ -93,14 +101,16 @@ class Adapter {
   virtual Status WriteBatch(std::span<const KeyValue> pairs);
   // Calls `cb` for up to `limit` pairs with key >= start, in byte order.
   // NotSupported unless capabilities().ordered.
-  virtual Status Scan(std::string_view start, size_t limit, const ScanCallback& cb);
+  virtual Status Scan(std::string_view start, size_t limit,
+                      const ScanCallback& cb);
   // Makes every write acknowledged so far durable.
   virtual Status Sync() = 0;
 
-  // Engine-reported figures (segments, compactions, cache hits, ...); may be empty.
+  // Engine-reported figures (segments, compactions, cache hits, ...); may be
+  // empty.
   virtual std::map<std::string, double> Stats() { return {}; }
-  // Allocated bytes (st_blocks * 512) of every file under the directory given to Open.
-  // Meaningful after Close too. Default: walks the directory.
+  // Allocated bytes (st_blocks * 512) of every file under the directory given
+  // to Open. Meaningful after Close too. Default: walks the directory.
   virtual Result<uint64_t> BytesOnDisk() const;
 
  protected:
@@ -110,8 +120,9 @@ class Adapter {
 
 // Sum of st_blocks * 512 of all regular files under `dir` (recursively).
 Result<uint64_t> AllocatedBytesUnder(const std::string& dir);
-// Creates `dir` (mkdir -p) and checks it is a writable directory. Clear one-line errors:
-// "not a directory: X", "cannot create directory X: Permission denied".
+// Creates `dir` (mkdir -p) and checks it is a writable directory. Clear
+// one-line errors: "not a directory: X", "cannot create directory X: Permission
+// denied".
 Status PrepareDirectory(const std::string& dir);
 
 }  // namespace kvb

@@ -1,11 +1,12 @@
 // kvb::Registry — makes adapters from spec strings and lists what exists.
 //
-// A spec is "name" or "name:key=value,key=value". Each adapter declares the options it takes,
-// with defaults and one-line help; an unknown name or option is an InvalidArgument whose message
-// lists what is accepted. Every adapter accepts `durability=none|async|sync`.
+// A spec is "name" or "name:key=value,key=value". Each adapter declares the
+// options it takes, with defaults and one-line help; an unknown name or option
+// is an InvalidArgument whose message lists what is accepted. Every adapter
+// accepts `durability=none|async|sync`.
 //
-// Adapters whose library was absent at build time are still listed, with built = false, so
-// `kvbench list` tells the user what they could have.
+// Adapters whose library was absent at build time are still listed, with built
+// = false, so `kvbench list` tells the user what they could have.
 #ifndef KVB_ADAPTERS_REGISTRY_H_
 #define KVB_ADAPTERS_REGISTRY_H_
 
@@ -36,12 +37,16 @@ struct AdapterInfo {
   bool built = false;       // false: its library was not found at build time
   Capabilities capabilities;
   std::vector<OptionSpec> options;  // excluding the common `durability`
-  // Makes an adapter from options already checked against `options` (defaults filled in).
+  // Makes an adapter from options already checked against `options` (defaults
+  // filled in).
   std::function<Result<std::unique_ptr<Adapter>>(const OptionMap&)> factory;
-  // Optional: checks a database (or file) at `path` offline, writes a readable report to
-  // `out` (counts, bytes, checksum verification; every key when dump_keys) and returns
-  // Corruption if anything failed its checks. Used by `kvbench inspect NAME PATH`.
-  std::function<Status(const std::string& path, bool dump_keys, std::ostream& out)> inspect;
+  // Optional: checks a database (or file) at `path` offline, writes a readable
+  // report to `out` (counts, bytes, checksum verification; every key when
+  // dump_keys) and returns Corruption if anything failed its checks. Used by
+  // `kvbench inspect NAME PATH`.
+  std::function<Status(const std::string& path, bool dump_keys,
+                       std::ostream& out)>
+      inspect;
 };
 
 struct AdapterSpec {
@@ -51,9 +56,11 @@ struct AdapterSpec {
   std::string ToString() const;
 };
 
-// Parses "name:k=v,..." (InvalidArgument on syntax errors such as "k" without "=").
+// Parses "name:k=v,..." (InvalidArgument on syntax errors such as "k" without
+// "=").
 Result<AdapterSpec> ParseAdapterSpec(std::string_view spec);
-// Splits a comma list of specs where options also use commas: "rocksdb:a=1,b=2,lmdb" ->
+// Splits a comma list of specs where options also use commas:
+// "rocksdb:a=1,b=2,lmdb" ->
 // {"rocksdb:a=1,b=2", "lmdb"} (a new spec starts at a token without '=').
 std::vector<std::string> SplitSpecList(std::string_view list);
 
@@ -61,9 +68,9 @@ std::vector<std::string> SplitSpecList(std::string_view list);
 const std::vector<AdapterInfo>& AllAdapters();
 // The info for `name`, or null.
 const AdapterInfo* FindAdapter(std::string_view name);
-// Creates an adapter from a spec string. InvalidArgument for an unknown name (listing the known
-// ones), an unknown option (listing the accepted ones), or a bad value; NotSupported for an
-// adapter that was not built.
+// Creates an adapter from a spec string. InvalidArgument for an unknown name
+// (listing the known ones), an unknown option (listing the accepted ones), or a
+// bad value; NotSupported for an adapter that was not built.
 Result<std::unique_ptr<Adapter>> CreateAdapter(std::string_view spec);
 
 }  // namespace kvb

@@ -1,0 +1,334 @@
+#include "adapters/sqlite_adapter.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "adapters/builtin.h"
+#include "adapters/options.h"
+
+namespace kvb {
+namespace {
+
+constexpr char kFileName[] = "kv.sqlite";
+
+Status FromSqlite(int rc, sqlite3* db, std::string_view what) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+    return Status::OK();
+  std::string msg = "sqlite " + std::string(what) + ": " +
+                    (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Busy(msg);
+    case SQLITE_FULL:
+      return Status::NoSpace(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(msg);
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+      return Status::InvalidArgument(msg);
+    default:
+      return Status::IOError(msg);
+  }
+}
+
+// A zero-length blob must be bound with a non-null pointer, or SQLite stores
+// NULL.
+int BindBlob(sqlite3_stmt* stmt, int index, std::string_view data) {
+  const char* p = data.data() != nullptr ? data.data() : "";
+  return sqlite3_bind_blob64(stmt, index, p, data.size(), SQLITE_STATIC);
+}
+
+std::string_view ColumnBlob(sqlite3_stmt* stmt, int col) {
+  const void* p = sqlite3_column_blob(stmt, col);
+  int n = sqlite3_column_bytes(stmt,
+                               col);  // after column_blob, as SQLite documents
+  return p == nullptr ? std::string_view()
+                      : std::string_view(static_cast<const char*>(p), n);
+}
+
+Status FsyncPath(const std::string& path, bool missing_ok) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (missing_ok && errno == ENOENT) return Status::OK();
+    return Status::FromErrno(errno, "sqlite sync: open " + path);
+  }
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::FromErrno(err, "sqlite sync: fsync " + path);
+  return Status::OK();
+}
+
+// Resets a statement when the scope ends, so it never holds a read snapshot or
+// a stale bind.
+struct StmtReset {
+  sqlite3_stmt* stmt;
+  ~StmtReset() {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+};
+
+}  // namespace
+
+struct SqliteAdapter::Conn {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* put = nullptr;
+  sqlite3_stmt* get = nullptr;
+  sqlite3_stmt* has = nullptr;
+  sqlite3_stmt* del = nullptr;
+  sqlite3_stmt* scan = nullptr;
+  ~Conn() {
+    for (sqlite3_stmt* s : {put, get, has, del, scan})
+      sqlite3_finalize(s);  // null is a no-op
+    sqlite3_close_v2(db);
+  }
+  Status Exec(const char* sql) {
+    return FromSqlite(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), db,
+                      sql);
+  }
+  Status Prepare(const char* sql, sqlite3_stmt** stmt) {
+    return FromSqlite(sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                         stmt, nullptr),
+                      db, sql);
+  }
+};
+
+Result<SqliteConfig> SqliteConfig::FromOptions(const OptionMap& o) {
+  SqliteConfig c;
+  KVB_ASSIGN_OR_RETURN(int64_t cache,
+                       GetIntOption(o, "cache_mb", 64, 0, 1 << 20));
+  KVB_ASSIGN_OR_RETURN(int64_t mmap, GetIntOption(o, "mmap_mb", 0, 0, 1 << 30));
+  KVB_ASSIGN_OR_RETURN(int64_t busy,
+                       GetIntOption(o, "busy_timeout_ms", 5000, 0, INT_MAX));
+  KVB_ASSIGN_OR_RETURN(int64_t page,
+                       GetIntOption(o, "page_size", 4096, 512, 65536));
+  KVB_ASSIGN_OR_RETURN(c.durability, GetDurabilityOption(o));
+  if ((page & (page - 1)) != 0) {
+    return Status::InvalidArgument(
+        "option page_size: expected a power of two, got " +
+        std::to_string(page));
+  }
+  c.cache_mb = static_cast<uint64_t>(cache);
+  c.mmap_mb = static_cast<uint64_t>(mmap);
+  c.busy_timeout_ms = static_cast<int>(busy);
+  c.page_size = static_cast<int>(page);
+  return c;
+}
+
+SqliteAdapter::SqliteAdapter(SqliteConfig config)
+    : config_(std::move(config)) {}
+
+SqliteAdapter::~SqliteAdapter() { Close().IgnoreError(); }
+
+Capabilities SqliteAdapter::Caps() {
+  Capabilities c;
+  c.persistent = true;
+  c.ordered = true;
+  c.thread_safe = true;
+  c.batch = true;
+  c.atomic_batch = true;
+  c.locks_directory = false;
+  c.max_value_size =
+      1'000'000'000 - 1;  // SQLITE_MAX_LENGTH, less room for the key
+  return c;
+}
+
+Result<std::unique_ptr<SqliteAdapter::Conn>> SqliteAdapter::Connect() const {
+  auto conn = std::make_unique<Conn>();
+  int rc = sqlite3_open_v2(
+      path_.c_str(), &conn->db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
+  if (rc != SQLITE_OK) return FromSqlite(rc, conn->db, "open " + path_);
+  sqlite3_extended_result_codes(conn->db, 1);
+  sqlite3_busy_timeout(conn->db, config_.busy_timeout_ms);
+  const char* sync = config_.durability == Durability::kSync    ? "FULL"
+                     : config_.durability == Durability::kAsync ? "NORMAL"
+                                                                : "OFF";
+  std::string pragmas =
+      "PRAGMA page_size=" + std::to_string(config_.page_size) +
+      "; PRAGMA journal_mode=WAL; PRAGMA synchronous=" + sync +
+      "; PRAGMA cache_size=-" + std::to_string(config_.cache_mb * 1024) +
+      "; PRAGMA mmap_size=" + std::to_string(config_.mmap_mb << 20) + ";";
+  KVB_RETURN_IF_ERROR(conn->Exec(pragmas.c_str()));
+  // Idempotent; a file that is not a database fails here (or above) with
+  // SQLITE_NOTADB.
+  KVB_RETURN_IF_ERROR(
+      conn->Exec("CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB) "
+                 "WITHOUT ROWID"));
+  KVB_RETURN_IF_ERROR(conn->Prepare(
+      "INSERT OR REPLACE INTO kv(k, v) VALUES(?1, ?2)", &conn->put));
+  KVB_RETURN_IF_ERROR(
+      conn->Prepare("SELECT v FROM kv WHERE k = ?1", &conn->get));
+  KVB_RETURN_IF_ERROR(
+      conn->Prepare("SELECT 1 FROM kv WHERE k = ?1", &conn->has));
+  KVB_RETURN_IF_ERROR(conn->Prepare("DELETE FROM kv WHERE k = ?1", &conn->del));
+  KVB_RETURN_IF_ERROR(conn->Prepare(
+      "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k LIMIT ?2", &conn->scan));
+  return conn;
+}
+
+Result<SqliteAdapter::Conn*> SqliteAdapter::Local() {
+  if (path_.empty()) return Status::FailedPrecondition("sqlite: not open");
+  return conns_.Local();
+}
+
+Status SqliteAdapter::Open(const std::string& dir) {
+  if (!path_.empty()) return Status::FailedPrecondition("sqlite: already open");
+  KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+  path_ = dir + "/" + kFileName;
+  // The first connection creates the schema before any other thread can
+  // connect; keeping it in the pool (the opening thread's) also checks the file
+  // right here.
+  Result<std::unique_ptr<Conn>> first = Connect();
+  if (!first.ok()) {
+    path_.clear();
+    return first.status();
+  }
+  first->reset();  // close it: per-thread connections are made on first use
+  conns_.Reset([this] { return Connect(); });
+  dir_ = dir;
+  return Status::OK();
+}
+
+Status SqliteAdapter::Close() {
+  if (path_.empty()) return Status::OK();
+  Status s = Sync();
+  // The last connection to close checkpoints the WAL into the database and
+  // deletes the WAL; with synchronous=FULL that checkpoint fsyncs the database
+  // before the WAL goes.
+  conns_.ForEach(
+      [](Conn& c) { c.Exec("PRAGMA synchronous=FULL").IgnoreError(); });
+  conns_.Clear();
+  if (s.ok()) s = FsyncPath(dir_, false);  // the WAL's removal
+  path_.clear();
+  return s;
+}
+
+Status SqliteAdapter::Put(std::string_view key, std::string_view value) {
+  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  std::lock_guard writer(write_mu_);
+  StmtReset reset{c->put};
+  int rc = BindBlob(c->put, 1, key);
+  if (rc == SQLITE_OK) rc = BindBlob(c->put, 2, value);
+  if (rc == SQLITE_OK) rc = sqlite3_step(c->put);
+  return FromSqlite(rc, c->db, "put");
+}
+
+Status SqliteAdapter::Get(std::string_view key, std::string* value) {
+  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  StmtReset reset{c->get};
+  int rc = BindBlob(c->get, 1, key);
+  if (rc == SQLITE_OK) rc = sqlite3_step(c->get);
+  if (rc == SQLITE_DONE) return Status::NotFound();
+  if (rc != SQLITE_ROW) return FromSqlite(rc, c->db, "get");
+  value->assign(ColumnBlob(c->get, 0));  // owned copy, before the reset
+  return Status::OK();
+}
+
+Status SqliteAdapter::Has(std::string_view key, bool* found) {
+  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  StmtReset reset{c->has};
+  int rc = BindBlob(c->has, 1, key);
+  if (rc == SQLITE_OK) rc = sqlite3_step(c->has);
+  *found = rc == SQLITE_ROW;
+  return FromSqlite(rc, c->db, "has");
+}
+
+Status SqliteAdapter::Delete(std::string_view key) {
+  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  std::lock_guard writer(write_mu_);
+  StmtReset reset{c->del};
+  int rc = BindBlob(c->del, 1, key);
+  if (rc == SQLITE_OK) rc = sqlite3_step(c->del);
+  return FromSqlite(rc, c->db, "delete");
+}
+
+Status SqliteAdapter::WriteBatch(std::span<const KeyValue> pairs) {
+  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  std::lock_guard writer(write_mu_);
+  KVB_RETURN_IF_ERROR(c->Exec("BEGIN IMMEDIATE"));
+  for (const KeyValue& kv : pairs) {
+    StmtReset reset{c->put};
+    int rc = BindBlob(c->put, 1, kv.key);
+    if (rc == SQLITE_OK) rc = BindBlob(c->put, 2, kv.value);
+    if (rc == SQLITE_OK) rc = sqlite3_step(c->put);
+    if (rc != SQLITE_DONE) {
+      Status s = FromSqlite(rc, c->db, "write batch");
+      c->Exec("ROLLBACK").IgnoreError();  // the batch is all or nothing
+      return s;
+    }
+  }
+  Status s = c->Exec("COMMIT");
+  if (!s.ok()) c->Exec("ROLLBACK").IgnoreError();
+  return s;
+}
+
+Status SqliteAdapter::Scan(std::string_view start, size_t limit,
+                           const ScanCallback& cb) {
+  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  StmtReset reset{c->scan};
+  int rc = BindBlob(c->scan, 1, start);
+  sqlite3_int64 n = limit > static_cast<size_t>(LLONG_MAX)
+                        ? LLONG_MAX
+                        : static_cast<sqlite3_int64>(limit);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(c->scan, 2, n);
+  while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+    rc = sqlite3_step(c->scan);
+    if (rc != SQLITE_ROW) break;
+    if (!cb(ColumnBlob(c->scan, 0), ColumnBlob(c->scan, 1)))
+      return Status::OK();
+  }
+  return FromSqlite(rc, c->db, "scan");
+}
+
+Status SqliteAdapter::Sync() {
+  if (path_.empty()) return Status::FailedPrecondition("sqlite: not open");
+  // Every commit has already written its WAL frames (and any checkpoint its
+  // pages) to the OS, and in this process commits and checkpoints happen only
+  // under write_mu_. So with the lock held, fsyncing both files captures
+  // exactly the committed state, whatever `synchronous` is.
+  std::lock_guard writer(write_mu_);
+  KVB_RETURN_IF_ERROR(FsyncPath(path_ + "-wal", true));
+  KVB_RETURN_IF_ERROR(FsyncPath(path_, false));
+  return FsyncPath(dir_, false);
+}
+
+std::map<std::string, double> SqliteAdapter::Stats() {
+  std::map<std::string, double> out;
+  out["connections"] = static_cast<double>(conns_.size());
+  return out;
+}
+
+namespace adapters_internal {
+
+void AddSqliteAdapter(std::vector<AdapterInfo>* out) {
+  AdapterInfo info;
+  info.name = "sqlite";
+  info.description =
+      "SQLite WITHOUT ROWID table in WAL mode (reference; Debian libsqlite3)";
+  info.built = true;
+  info.capabilities = SqliteAdapter::Caps();
+  info.options = {
+      {"cache_mb", "64", "page cache per connection in MiB"},
+      {"mmap_mb", "0", "memory-mapped I/O size in MiB (0 = off)"},
+      {"busy_timeout_ms", "5000", "wait for another process's lock"},
+      {"page_size", "4096", "page size of a new database"},
+  };
+  info.factory = [](const OptionMap& o) -> Result<std::unique_ptr<Adapter>> {
+    KVB_ASSIGN_OR_RETURN(SqliteConfig config, SqliteConfig::FromOptions(o));
+    return std::unique_ptr<Adapter>(new SqliteAdapter(std::move(config)));
+  };
+  out->push_back(std::move(info));
+}
+
+}  // namespace adapters_internal
+}  // namespace kvb

@@ -1,0 +1,755 @@
+#include "engines/fileperkey/fileperkey.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <random>
+
+#include "core/hash.h"
+#include "engines/fileperkey/internal/meta.h"
+#include "engines/fileperkey/internal/walk.h"
+
+namespace kvb::fileperkey {
+namespace {
+
+using internal::StoreMeta;
+using internal::WalkEvent;
+
+// Linux PATH_MAX counts the terminating NUL.
+constexpr size_t kMaxPathBytes = 4095;
+// Attempts at rename when a concurrent erase keeps pruning the key's directory.
+constexpr int kRenameAttempts = 6;
+
+Status Collision(const std::string& path) {
+  return Status::InvalidArgument(
+      "fileperkey: key collides with another key's file or directory: " + path);
+}
+
+uint32_t ProcessUmask() {
+  // /proc/self/status has "Umask:\t0022" (Linux >= 4.7); reading it avoids
+  // umask(2)'s set-and-restore race with other threads.
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Umask:", 0) == 0)
+      return static_cast<uint32_t>(std::stoul(line.substr(6), nullptr, 8));
+  }
+  return 022;
+}
+
+uint64_t RandomNonce() {
+  std::random_device rd;
+  uint64_t seed = (uint64_t{rd()} << 32) ^ rd();
+  seed ^= static_cast<uint64_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  seed ^= static_cast<uint64_t>(::getpid()) << 16;
+  return seed;
+}
+
+std::string Hex64(uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; i--, v >>= 4)
+    s[static_cast<size_t>(i)] = kDigits[v & 0xf];
+  return s;
+}
+
+bool IsReservedName(std::string_view name) {
+  return name.substr(0, kReservedPrefix.size()) == kReservedPrefix;
+}
+
+// Copies a value into a byte buffer for the cache while streaming; gives up
+// (and frees the buffer) as soon as the value cannot fit, so a huge streamed
+// value never sits in memory (diskv issues #17 and #66). Inserts at the end of
+// the value only.
+class CacheTeeReader final : public ValueReader {
+ public:
+  CacheTeeReader(std::unique_ptr<ValueReader> src,
+                 std::shared_ptr<LruCache> cache, std::string_view key,
+                 uint64_t ticket)
+      : src_(std::move(src)),
+        cache_(std::move(cache)),
+        key_(key),
+        ticket_(ticket) {}
+
+  Status Read(char* dst, size_t n, size_t* got) override {
+    KVB_RETURN_IF_ERROR(src_->Read(dst, n, got));
+    if (!active_) return Status::OK();
+    if (*got == 0) {
+      active_ = false;
+      cache_->Insert(key_, std::make_shared<const std::string>(std::move(buf_)),
+                     ticket_);
+      return Status::OK();
+    }
+    if (key_.size() + buf_.size() + *got > cache_->max_charge()) {
+      active_ = false;
+      std::string().swap(buf_);
+      return Status::OK();
+    }
+    buf_.append(dst, *got);
+    return Status::OK();
+  }
+
+ private:
+  std::unique_ptr<ValueReader> src_;
+  std::shared_ptr<LruCache> cache_;
+  std::string key_;
+  uint64_t ticket_;
+  std::string buf_;
+  bool active_ = true;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Open
+
+Store::Store(std::string base, Options options)
+    : base_(std::move(base)),
+      options_(std::move(options)),
+      env_(options_.env != nullptr ? options_.env : Env::Default()),
+      stripes_(new std::mutex[kStripes]) {}
+
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
+                                           Options options) {
+  std::string base = base_dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  if (base.empty())
+    return Status::InvalidArgument("fileperkey: empty base directory");
+  if (base.size() + 64 > kMaxPathBytes) {
+    return Status::InvalidArgument("fileperkey: base directory path too long");
+  }
+  KVB_RETURN_IF_ERROR(options.transform.CheckValid());
+  if (options.compression != Codec::kNone) {
+    // Validates the level once here instead of failing every write.
+    std::string scratch;
+    KVB_RETURN_IF_ERROR(CompressString(
+        options.compression, options.compression_level, "", &scratch));
+  }
+  std::unique_ptr<Store> store(new Store(std::move(base), std::move(options)));
+  KVB_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+Status Store::Init() {
+  Result<FileStat> st = env_->Stat(base_);
+  if (st.ok() && !st->is_dir) {
+    return Status::InvalidArgument("fileperkey: not a directory: " + base_);
+  }
+  if (!st.ok()) {
+    if (!st.status().IsNotFound()) return st.status();
+    KVB_RETURN_IF_ERROR(env_->CreateDirs(base_));
+  }
+  if (options_.lock) {
+    KVB_ASSIGN_OR_RETURN(lock_, env_->LockFile(JoinPath(base_, kLockFileName)));
+  }
+  KVB_RETURN_IF_ERROR(CheckMeta());
+  if (options_.temp_dir.empty()) {
+    temp_dir_ = JoinPath(base_, kTempDirName);
+    KVB_RETURN_IF_ERROR(env_->CreateDir(temp_dir_));
+    KVB_RETURN_IF_ERROR(CleanTempDir());
+  } else {
+    temp_dir_ = options_.temp_dir;
+    KVB_RETURN_IF_ERROR(env_->CreateDirs(temp_dir_));
+  }
+  max_rel_path_ = kMaxPathBytes - base_.size() - 1;
+  if ((options_.file_mode != 0 || options_.dir_mode != 0) &&
+      env_ == Env::Default()) {
+    umask_ = ProcessUmask();
+  }
+  temp_nonce_ = RandomNonce();
+  if (options_.cache_bytes > 0)
+    cache_ = std::make_shared<LruCache>(options_.cache_bytes);
+  if (options_.index) {
+    index_ = std::make_unique<KeyIndex>(options_.index_less);
+    KVB_RETURN_IF_ERROR(BuildIndex());
+  }
+  return Status::OK();
+}
+
+Status Store::CheckMeta() {
+  const std::string path = JoinPath(base_, kMetaFileName);
+  StoreMeta want;
+  want.transform = options_.transform.Describe();
+  want.encoding = options_.transform.encoding();
+  want.compression = options_.compression;
+  Result<std::string> text = env_->ReadFileToString(path);
+  if (!text.ok()) {
+    if (!text.status().IsNotFound()) return text.status();
+    if (!options_.adopt_existing) {
+      KVB_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                           env_->ListDir(base_));
+      for (const std::string& name : names) {
+        if (!IsReservedName(name)) {
+          return Status::Corruption(
+              "fileperkey: " + base_ +
+              " is not empty and has no .fpk-meta: not a fileperkey store");
+        }
+      }
+    }
+    return env_->WriteFileAtomically(path, internal::EncodeMeta(want));
+  }
+  KVB_ASSIGN_OR_RETURN(StoreMeta have, internal::DecodeMeta(*text));
+  auto describe = [](const StoreMeta& m) {
+    return "transform=" + m.transform +
+           " encoding=" + std::string(internal::EncodingName(m.encoding)) +
+           " compressed=" + (m.compression == Codec::kNone ? "no" : "yes");
+  };
+  // gzip, zlib and zstd files are told apart by their magic, so switching among
+  // them is fine; raw and compressed files cannot be told apart, nor can
+  // layouts.
+  const bool same =
+      have.transform == want.transform && have.encoding == want.encoding &&
+      (have.compression == Codec::kNone) == (want.compression == Codec::kNone);
+  if (!same) {
+    return Status::InvalidArgument("fileperkey: " + base_ +
+                                   " was created with " + describe(have) +
+                                   "; opened with " + describe(want));
+  }
+  return Status::OK();
+}
+
+Status Store::CleanTempDir() {
+  // Leftovers of writes interrupted by a crash. Safe to delete: we hold the
+  // lock, so no other store is writing here. Without the lock we leave them
+  // alone.
+  if (lock_ == nullptr) return Status::OK();
+  KVB_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                       env_->ListDir(temp_dir_));
+  for (const std::string& name : names) {
+    Status s = env_->RemoveAll(JoinPath(temp_dir_, name));
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+  return Status::OK();
+}
+
+Status Store::BuildIndex() {
+  return ForEachKey("", [this](const std::string& key) {
+    index_->Insert(key);
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+Status Store::KeyPath(std::string_view key, std::string* path) const {
+  path->assign(base_);
+  path->push_back('/');
+  return options_.transform.AppendPath(key, max_rel_path_, path);
+}
+
+Result<std::string> Store::PathOf(std::string_view key) const {
+  std::string path;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  return path;
+}
+
+std::mutex& Store::StripeFor(std::string_view key) const {
+  return stripes_[Hash64(key, 0x57a1fe) % kStripes];
+}
+
+void Store::ApplyMode(const std::string& path, bool dir) const {
+  const uint32_t mode = dir ? options_.dir_mode : options_.file_mode;
+  if (mode == 0 || env_ != Env::Default()) return;
+  // Permission bits are metadata the Env does not model; best effort (the data
+  // path does not depend on it), so a failure is ignored like umask would be.
+  (void)::chmod(path.c_str(), static_cast<mode_t>(mode & ~umask_ & 07777));
+}
+
+void Store::NoteUnsynced(const std::string& path, bool is_dir) {
+  if (env_ == Env::Default()) return;  // Sync() uses syncfs(2) there
+  std::lock_guard lock(unsynced_mu_);
+  if (unsynced_overflow_) return;
+  (is_dir ? unsynced_dirs_ : unsynced_files_).insert(path);
+  if (unsynced_files_.size() + unsynced_dirs_.size() > kMaxUnsynced) {
+    // Bounded memory: forget the names, Sync() will walk everything instead.
+    unsynced_overflow_ = true;
+    unsynced_files_.clear();
+    unsynced_dirs_.clear();
+  }
+}
+
+Status Store::ExplainOpenError(const Status& s, const std::string& path) {
+  if (s.IsNotFound()) return Status::NotFound();
+  // The POSIX Env reports a directory (or a file used as a directory) as
+  // InvalidArgument.
+  if (s.IsInvalidArgument()) return Collision(path);
+  Result<FileStat> st = env_->Stat(path);
+  if (st.ok() && st->is_dir) return Collision(path);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+Status Store::CreateTemp(std::string* tmp_path, std::unique_ptr<File>* file) {
+  Status s;
+  for (int attempt = 0; attempt < 8; attempt++) {
+    const uint64_t n = temp_counter_.fetch_add(1, std::memory_order_relaxed);
+    *tmp_path = JoinPath(temp_dir_,
+                         Hex64(temp_nonce_) + "-" + std::to_string(n) + ".tmp");
+    Result<std::unique_ptr<File>> f =
+        env_->OpenFile(*tmp_path, OpenMode::kCreateNew);
+    if (f.ok()) {
+      *file = std::move(*f);
+      return Status::OK();
+    }
+    s = f.status();
+    if (s.IsNotFound()) {
+      // Someone removed the temp directory; recreate it.
+      KVB_RETURN_IF_ERROR(env_->CreateDirs(temp_dir_));
+    } else if (!s.IsInvalidArgument()) {  // InvalidArgument = name taken
+                                          // (another process)
+      return s;
+    }
+  }
+  return s;
+}
+
+Status Store::WriteBody(File* file, ValueReader* src) {
+  std::unique_ptr<ValueWriter> w = NewFileWriter(file);
+  if (options_.compression != Codec::kNone) {
+    KVB_ASSIGN_OR_RETURN(
+        w, NewCompressingWriter(options_.compression,
+                                options_.compression_level, std::move(w)));
+  }
+  KVB_RETURN_IF_ERROR(CopyStream(src, w.get()));
+  return w->Finish();
+}
+
+Status Store::Write(std::string_view key, std::string_view value,
+                    const WriteOptions& wo) {
+  auto src = NewStringReader(value);
+  return WriteStream(key, src.get(), wo);
+}
+
+Status Store::WriteStream(std::string_view key, ValueReader* src,
+                          const WriteOptions& wo) {
+  std::string target;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &target));
+  const bool sync = wo.sync || options_.sync;
+  std::string tmp;
+  std::unique_ptr<File> file;
+  KVB_RETURN_IF_ERROR(CreateTemp(&tmp, &file));
+  // The whole value goes to the temp file before any lock is taken: a slow
+  // source stalls nobody else (diskv held its store-wide lock for this).
+  Status s = WriteBody(file.get(), src);
+  // The data must be durable before the rename makes it reachable, or a crash
+  // could leave the key's name pointing at an empty or torn file.
+  if (s.ok() && sync) s = file->DataSync();
+  Status c = file->Close();
+  if (s.ok()) s = c;
+  if (s.ok()) {
+    ApplyMode(tmp, /*dir=*/false);
+    s = Publish(key, tmp, target, sync);
+  }
+  if (!s.ok()) env_->RemoveFile(tmp).IgnoreError();
+  writes_.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+Status Store::Publish(std::string_view key, const std::string& tmp,
+                      const std::string& target, bool sync) {
+  Status s;
+  {
+    // Serialises rename + cache + index against other writers and erasers of
+    // the same key, so the index and cache end in the state of the last rename
+    // or unlink. EraseAll excludes them all.
+    std::shared_lock all(erase_all_mu_);
+    std::lock_guard lock(StripeFor(key));
+    for (int attempt = 0; attempt < kRenameAttempts; attempt++) {
+      s = env_->RenameFile(tmp, target);
+      if (!s.IsNotFound()) break;
+      // The key's directory is missing: first key in it, or a concurrent erase
+      // pruned it.
+      if (attempt > 0) rename_retries_.fetch_add(1, std::memory_order_relaxed);
+      s = MakeParentDirs(target, sync);
+      if (!s.ok()) break;
+      s = Status::NotFound("fileperkey: directory keeps vanishing: " +
+                           DirName(target));
+    }
+    if (s.ok()) {
+      // After the rename: a reader that opened the old file before it and fills
+      // the cache later holds a ticket this invalidation makes stale.
+      if (cache_) cache_->Invalidate(key);
+      if (index_) index_->Insert(key);
+    }
+  }
+  if (!s.ok()) return s.IsInvalidArgument() ? Collision(target) : s;
+  if (!sync) {
+    NoteUnsynced(target, /*is_dir=*/false);
+    return Status::OK();
+  }
+  // The new name is durable only once its directory is synced.
+  KVB_RETURN_IF_ERROR(env_->SyncDir(DirName(target)));
+  if (has_unsynced_dirs_.load(std::memory_order_acquire))
+    return SyncAncestors(target);
+  return Status::OK();
+}
+
+Status Store::MakeParentDirs(const std::string& target, bool sync) {
+  const std::string dir = DirName(target);
+  // Directories between the base and the key's directory, outermost first.
+  std::vector<std::string> levels;
+  for (std::string d = dir; d.size() > base_.size(); d = DirName(d))
+    levels.push_back(d);
+  if (levels.empty()) return env_->CreateDirs(base_);
+  for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
+    Status s = env_->CreateDir(*it);
+    if (s.IsNotFound()) s = env_->CreateDirs(*it);  // the base itself went away
+    if (!s.ok()) return s;
+    ApplyMode(*it, /*dir=*/true);
+    const std::string parent = DirName(*it);
+    if (sync) {
+      // Each new directory's entry lives in its parent.
+      KVB_RETURN_IF_ERROR(env_->SyncDir(parent));
+    } else {
+      NoteUnsynced(parent, /*is_dir=*/true);
+      has_unsynced_dirs_.store(true, std::memory_order_release);
+    }
+  }
+  return Status::OK();
+}
+
+Status Store::SyncAncestors(const std::string& target) {
+  // A synced write landed in a directory that an unsynced write created: make
+  // the whole chain of entries up to the base durable, or the synced value
+  // could vanish with it.
+  for (std::string d = DirName(DirName(target)); d.size() >= base_.size();
+       d = DirName(d)) {
+    KVB_RETURN_IF_ERROR(env_->SyncDir(d));
+    if (d.size() == base_.size()) break;
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+Status Store::ReadFileValue(const std::string& path, std::string* value) const {
+  // One open (+ the Env's fstat), one pread, one close: no stat before the
+  // open.
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                       env_->OpenFile(path, OpenMode::kReadOnly));
+  KVB_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  std::string raw;
+  std::string* dst = options_.compression == Codec::kNone ? value : &raw;
+  dst->resize(size);
+  size_t got = 0;
+  KVB_RETURN_IF_ERROR(file->ReadAt(0, size, dst->data(), &got));
+  dst->resize(got);
+  file->Close().IgnoreError();  // read-only: nothing to lose
+  if (dst == value) return Status::OK();
+  value->clear();
+  return DecompressString(raw, value);
+}
+
+Status Store::Read(std::string_view key, std::string* value) {
+  uint64_t ticket = 0;
+  if (cache_) {
+    KVB_RETURN_IF_ERROR(options_.transform.Validate(key, max_rel_path_));
+    if (cache_->Get(key, value, &ticket)) return Status::OK();
+  }
+  std::string path;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  Status s = ReadFileValue(path, value);
+  if (!s.ok())
+    return s.IsCorruption() ? s.WithContext(path) : ExplainOpenError(s, path);
+  if (cache_ && key.size() + value->size() <= cache_->max_charge()) {
+    cache_->Insert(key, std::make_shared<const std::string>(*value), ticket);
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
+  uint64_t ticket = 0;
+  if (cache_) {
+    KVB_RETURN_IF_ERROR(options_.transform.Validate(key, max_rel_path_));
+    std::shared_ptr<const std::string> hit;
+    if (cache_->GetShared(key, &hit, &ticket))
+      return NewSharedStringReader(std::move(hit));
+  }
+  std::string path;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  Result<std::unique_ptr<File>> file =
+      env_->OpenFile(path, OpenMode::kReadOnly);
+  if (!file.ok()) return ExplainOpenError(file.status(), path);
+  // Decide the tee from the file size up front: a value that cannot be cached
+  // is never buffered. (Compressed values can still outgrow the limit; the tee
+  // then gives up.)
+  bool tee = false;
+  if (cache_) {
+    KVB_ASSIGN_OR_RETURN(uint64_t size, (*file)->Size());
+    tee = key.size() + size <= cache_->max_charge();
+  }
+  std::unique_ptr<ValueReader> r = NewFileReader(std::move(*file));
+  if (options_.compression != Codec::kNone)
+    r = NewDecompressingReader(std::move(r));
+  if (tee)
+    r = std::make_unique<CacheTeeReader>(std::move(r), cache_, key, ticket);
+  return r;
+}
+
+Status Store::Has(std::string_view key, bool* found) {
+  *found = false;
+  std::string path;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  if (cache_) {
+    uint64_t ticket;
+    std::shared_ptr<const std::string> hit;
+    if (cache_->GetShared(key, &hit, &ticket)) {
+      *found = true;
+      return Status::OK();
+    }
+  }
+  Result<FileStat> st = env_->Stat(path);
+  if (!st.ok()) {
+    if (st.status().IsNotFound()) return Status::OK();
+    return ExplainOpenError(st.status(), path);
+  }
+  if (st->is_dir) return Collision(path);
+  *found = true;
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Erase
+
+Status Store::Erase(std::string_view key) {
+  std::string path;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  Status s;
+  {
+    std::shared_lock all(erase_all_mu_);
+    std::lock_guard lock(StripeFor(key));
+    s = env_->RemoveFile(path);
+    if (s.ok() || s.IsNotFound()) {
+      // Also on NotFound: the file may have been removed behind our back.
+      if (cache_) cache_->Invalidate(key);
+      if (index_) index_->Erase(key);
+    }
+  }
+  if (!s.ok()) return ExplainOpenError(s, path);
+  const std::string dir = DirName(path);
+  if (options_.sync) {
+    KVB_RETURN_IF_ERROR(env_->SyncDir(dir));
+  } else {
+    NoteUnsynced(dir, /*is_dir=*/true);
+  }
+  PruneEmptyDirs(path);
+  return Status::OK();
+}
+
+void Store::PruneEmptyDirs(const std::string& path) {
+  // rmdir fails on a non-empty directory, which ends the climb; a writer that
+  // loses its directory to this retries its rename (Publish). Never removes the
+  // base directory.
+  for (std::string d = DirName(path); d.size() > base_.size(); d = DirName(d)) {
+    if (!env_->RemoveDir(d).ok()) break;
+  }
+}
+
+Status Store::EraseAll() {
+  // No rename or unlink runs while the tree goes.
+  std::unique_lock all(erase_all_mu_);
+  KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
+  for (const std::string& name : names) {
+    if (IsReservedName(name)) continue;
+    const std::string path = JoinPath(base_, name);
+    if (path == temp_dir_) continue;
+    Result<FileStat> st = env_->Stat(path);
+    if (!st.ok()) {
+      if (st.status().IsNotFound()) continue;
+      return st.status();
+    }
+    Status s = st->is_dir ? env_->RemoveAll(path) : env_->RemoveFile(path);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+  if (cache_) cache_->Clear();
+  if (index_) index_->Clear();
+  {
+    std::lock_guard lock(unsynced_mu_);
+    unsynced_files_.clear();
+    unsynced_dirs_.clear();
+  }
+  if (options_.sync) return env_->SyncDir(base_);
+  NoteUnsynced(base_, /*is_dir=*/true);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+Status Store::Import(const std::string& src_path, std::string_view key,
+                     bool move, const WriteOptions& wo) {
+  std::string target;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &target));
+  if (src_path.compare(0, base_.size() + 1, base_ + "/") == 0) {
+    return Status::InvalidArgument(
+        "fileperkey: cannot import a file from inside the store: " + src_path);
+  }
+  KVB_ASSIGN_OR_RETURN(FileStat st, env_->Stat(src_path));
+  if (st.is_dir)
+    return Status::InvalidArgument("fileperkey: cannot import a directory");
+  const bool sync = wo.sync || options_.sync;
+  if (move && options_.compression == Codec::kNone) {
+    if (sync) {
+      // The imported bytes must be durable before the rename publishes them.
+      KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
+                           env_->OpenFile(src_path, OpenMode::kReadOnly));
+      KVB_RETURN_IF_ERROR(f->Sync());
+    }
+    Status s = Publish(key, src_path, target, sync);
+    if (s.ok()) {
+      if (sync) return env_->SyncDir(DirName(src_path));
+      return s;
+    }
+    if (s.sys_errno() != EXDEV) return s;
+    // Another file system: fall through to copy + remove.
+  }
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
+                       env_->OpenFile(src_path, OpenMode::kReadOnly));
+  std::unique_ptr<ValueReader> src = NewFileReader(std::move(f));
+  KVB_RETURN_IF_ERROR(WriteStream(key, src.get(), wo));
+  if (move) return env_->RemoveFile(src_path);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Iteration and index
+
+Status Store::ForEachKey(std::string_view prefix,
+                         const std::function<bool(const std::string&)>& fn) {
+  bool impossible = false;
+  std::vector<std::string> comps =
+      options_.transform.PrefixDirs(prefix, &impossible);
+  if (impossible) return Status::OK();
+  std::string root = base_;
+  for (const std::string& c : comps) root = JoinPath(root, c);
+  return internal::Walk(
+      env_, root, &comps, temp_dir_,
+      [&](WalkEvent ev, const std::string&, const std::vector<std::string>& c,
+          const FileStat&) {
+        if (ev != WalkEvent::kFile) return true;
+        // The inverse is applied to regular files only (diskv defect D4), and
+        // files no key maps to are not keys.
+        Result<std::string> key = options_.transform.Inverse(c);
+        if (!key.ok()) return true;
+        if (key->compare(0, prefix.size(), prefix) != 0) return true;
+        return fn(*key);
+      });
+}
+
+Result<std::vector<std::string>> Store::IndexKeysAfter(std::string_view after,
+                                                       size_t n) const {
+  if (!index_)
+    return Status::FailedPrecondition("fileperkey: the index is off");
+  return index_->KeysAfter(after, n);
+}
+
+Result<std::vector<std::string>> Store::IndexKeysFrom(std::string_view start,
+                                                      size_t n) const {
+  if (!index_)
+    return Status::FailedPrecondition("fileperkey: the index is off");
+  return index_->KeysFrom(start, n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sync
+
+Status Store::Sync() {
+  if (env_ == Env::Default()) {
+    // Cleared first: a directory created after this point sets it again.
+    has_unsynced_dirs_.store(false, std::memory_order_release);
+    return SyncFileSystem();
+  }
+  std::unordered_set<std::string> files;
+  std::unordered_set<std::string> dirs;
+  bool overflow;
+  {
+    std::lock_guard lock(unsynced_mu_);
+    files.swap(unsynced_files_);
+    dirs.swap(unsynced_dirs_);
+    overflow = unsynced_overflow_;
+    unsynced_overflow_ = false;
+    has_unsynced_dirs_.store(false, std::memory_order_release);
+  }
+  Status s = overflow ? SyncEverything() : Status::OK();
+  // Files first, then the directories holding their names.
+  for (const std::string& path : files) {
+    if (!s.ok()) break;
+    Result<std::unique_ptr<File>> f = env_->OpenFile(path, OpenMode::kReadOnly);
+    if (!f.ok()) {
+      if (!f.status().IsNotFound()) s = f.status();
+      continue;  // replaced or erased since: that change is in `dirs` or
+                 // `files` anyway
+    }
+    s = (*f)->DataSync();
+    dirs.insert(DirName(path));
+  }
+  for (const std::string& dir : dirs) {
+    if (!s.ok()) break;
+    Status d = env_->SyncDir(dir);
+    if (!d.ok() && !d.IsNotFound()) s = d;
+  }
+  if (!s.ok()) {
+    // Some names were not synced; the next Sync must cover everything.
+    std::lock_guard lock(unsynced_mu_);
+    unsynced_overflow_ = true;
+  }
+  return s;
+}
+
+Status Store::SyncFileSystem() {
+  // One syncfs(2) instead of an fsync per written file: on a real disk, syncing
+  // 100,000 small files one by one takes minutes, one journal commit takes
+  // milliseconds. It also flushes other dirty data of the file system, which is
+  // harmless. The Env has no such call, so this is the POSIX Env's fast path;
+  // other Envs (tests) use the tracked paths.
+  const int fd = ::open(base_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "fileperkey: open " + base_);
+  const int rc = ::syncfs(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::FromErrno(err, "fileperkey: syncfs " + base_);
+  return Status::OK();
+}
+
+Status Store::SyncEverything() {
+  std::vector<std::string> comps;
+  Status failure;
+  KVB_RETURN_IF_ERROR(internal::Walk(
+      env_, base_, &comps, temp_dir_,
+      [&](WalkEvent ev, const std::string& path,
+          const std::vector<std::string>&, const FileStat&) {
+        if (ev == WalkEvent::kDir) {
+          failure = env_->SyncDir(path);
+        } else {
+          Result<std::unique_ptr<File>> f =
+              env_->OpenFile(path, OpenMode::kReadOnly);
+          failure = f.ok() ? (*f)->DataSync()
+                           : (f.status().IsNotFound() ? Status() : f.status());
+        }
+        return failure.ok();
+      }));
+  KVB_RETURN_IF_ERROR(failure);
+  return env_->SyncDir(base_);
+}
+
+StoreStats Store::stats() const {
+  StoreStats s;
+  if (cache_) s.cache = cache_->stats();
+  if (index_) s.index_keys = index_->size();
+  s.writes = writes_.load(std::memory_order_relaxed);
+  s.rename_retries = rename_retries_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace kvb::fileperkey

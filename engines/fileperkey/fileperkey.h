@@ -1,0 +1,249 @@
+// kvb::fileperkey::Store — the diskv design: one plain file per key.
+//
+// A store is a base directory. Each key's value is the whole content of one
+// file at a path computed from the key by a Transform (transform.h), so the
+// data stays readable, copyable and backed up with ordinary tools. There is no
+// log and no on-disk index. Optional layers sit on top: a byte-bounded LRU read
+// cache (lru_cache.h), an in-memory ordered key index (key_index.h), and
+// compression as standard gzip/zlib/zstd frames (codec.h). FORMAT.md describes
+// the directory layout byte by byte.
+//
+// Differences from diskv (all deliberate, see README.md):
+//   - Every write is atomic: the value goes to a fresh temp file in
+//   BASE/.fpk-tmp, which is
+//     renamed over the key's file. A reader that opened the old file keeps
+//     reading the old value whole; a crash leaves the old or the new value,
+//     never a mix.
+//   - Every entry point validates the key through the transform (no path can
+//   leave the base
+//     directory, name a reserved file, or turn into another key's directory).
+//   - Writers take a per-key striped lock only around the rename (never while
+//   reading the
+//     caller's stream or writing data); readers take no store lock at all.
+//   - A lock file (BASE/.fpk-lock) keeps a second Store (in this or another
+//   process) out.
+//
+// Durability (see Options::sync and WriteOptions::sync):
+//   sync on   Write returns after the temp file was fsynced, renamed, and the
+//   key's directory
+//             (and any directory it had to create, with its parent) fsynced:
+//             the value survives a power loss.
+//   sync off  the value is visible at once but may be lost in a power loss (the
+//   old value
+//             then remains); Store::Sync() makes every earlier write durable.
+//
+// Thread safety: every method of an open Store is thread-safe. Values returned
+// are owned copies (or streams owning their file); later writes never change
+// them.
+#ifndef KVB_ENGINES_FILEPERKEY_FILEPERKEY_H_
+#define KVB_ENGINES_FILEPERKEY_FILEPERKEY_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "core/env.h"
+#include "core/result.h"
+#include "core/status.h"
+#include "engines/fileperkey/codec.h"
+#include "engines/fileperkey/key_index.h"
+#include "engines/fileperkey/lru_cache.h"
+#include "engines/fileperkey/stream.h"
+#include "engines/fileperkey/transform.h"
+
+namespace kvb::fileperkey {
+
+// Names of the store's own entries directly under the base directory.
+inline constexpr std::string_view kLockFileName = ".fpk-lock";
+inline constexpr std::string_view kMetaFileName = ".fpk-meta";
+inline constexpr std::string_view kTempDirName = ".fpk-tmp";
+
+struct Options {
+  // File system; null = Env::Default(). Must outlive the store.
+  Env* env = nullptr;
+  // Key -> path. Default: flat, plain (the key is the file name).
+  Transform transform;
+  // Where temp files are written before the rename. Empty = BASE/.fpk-tmp
+  // (cleaned of leftovers at Open). A user directory must be on the same file
+  // system as the base directory (rename fails with an IOError otherwise) and
+  // is never cleaned by the store.
+  std::string temp_dir;
+  // Read cache size in bytes (keys + values); 0 = no cache.
+  uint64_t cache_bytes = 0;
+  // Keep an ordered in-memory index of keys (built by walking the tree at
+  // Open).
+  bool index = false;
+  // Index order; null = byte order.
+  KeyLess index_less;
+  // Compression of values written from now on. Reads detect the codec per file.
+  Codec compression = Codec::kNone;
+  int compression_level = 0;  // 0 = codec default
+  // fsync every write (file and directory). Per-call override:
+  // WriteOptions::sync.
+  bool sync = false;
+  // Permission bits for value files and directories the store creates; the
+  // process umask is applied. 0 = the Env's default (0644 / 0755 with the
+  // umask, for the POSIX Env). Only honoured with the POSIX Env
+  // (Env::Default()).
+  uint32_t file_mode = 0;
+  uint32_t dir_mode = 0;
+  // Take BASE/.fpk-lock (Busy if another store holds it).
+  bool lock = true;
+  // Accept a non-empty base directory without a .fpk-meta file (an existing
+  // tree of plain files, as diskv would). false: such a directory is refused
+  // with Corruption.
+  bool adopt_existing = true;
+};
+
+struct WriteOptions {
+  // fsync this write even if Options::sync is off.
+  bool sync = false;
+};
+
+struct StoreStats {
+  LruCache::Stats cache;  // zero when the cache is off
+  uint64_t index_keys = 0;
+  uint64_t writes = 0;
+  uint64_t rename_retries =
+      0;  // a directory vanished under a write (concurrent erase)
+};
+
+class Store {
+ public:
+  // Opens (creating the base directory if missing) a store. Errors:
+  // InvalidArgument for bad options or a base path that is a file; Busy if
+  // another store holds the lock; Corruption for an unreadable .fpk-meta or
+  // (adopt_existing = false) a foreign non-empty directory; InvalidArgument if
+  // .fpk-meta records a different built-in transform or encoding.
+  static Result<std::unique_ptr<Store>> Open(const std::string& base_dir,
+                                             Options options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Stores `value` under `key` atomically (replacing any old value).
+  // InvalidArgument for a bad key or one that collides with another key's
+  // directory.
+  Status Write(std::string_view key, std::string_view value,
+               const WriteOptions& wo = {});
+  // Like Write, reading the value from `src` in chunks; `src` is read before
+  // any lock is taken. An error from `src` aborts the write and leaves the old
+  // value.
+  Status WriteStream(std::string_view key, ValueReader* src,
+                     const WriteOptions& wo = {});
+
+  // Replaces *value with the value of `key`. NotFound if absent;
+  // InvalidArgument for a bad key; Corruption for a damaged compressed value.
+  Status Read(std::string_view key, std::string* value);
+  // A stream over the value; it owns its open file (closed when destroyed, read
+  // to the end or not) and sees the value as of the open, whatever later writes
+  // do. Large values are never held whole in memory: the cache tee stops as
+  // soon as the value exceeds the cache's item limit.
+  Result<std::unique_ptr<ValueReader>> ReadStream(std::string_view key);
+  // *found = whether `key` has a value. InvalidArgument for a bad key.
+  Status Has(std::string_view key, bool* found);
+
+  // Removes `key`, then any directories left empty (never the base directory).
+  // NotFound if absent.
+  Status Erase(std::string_view key);
+  // Removes every key (and anything else under the base directory except the
+  // store's lock, metadata and temp directory), the cache and the index.
+  Status EraseAll();
+  // Makes the file at `src_path` (outside the base directory) the value of
+  // `key`. move: the file is renamed into place (copied then removed if it is
+  // on another file system, or if compression is on, because the stored file
+  // must be a compressed frame); otherwise it is copied. The index and cache
+  // are updated either way.
+  Status Import(const std::string& src_path, std::string_view key, bool move,
+                const WriteOptions& wo = {});
+
+  // Calls `fn` for each key starting with `prefix` ("" = all), in
+  // directory-walk order (byte order of path names, not of keys), until it
+  // returns false. Keys written or erased during the walk may or may not be
+  // seen. Files that are not the store's (no key maps to them) are skipped.
+  // Errors of the walk are returned (a directory vanishing is not an error).
+  Status ForEachKey(std::string_view prefix,
+                    const std::function<bool(const std::string&)>& fn);
+  // Index queries (FailedPrecondition when the index is off): exactly min(n,
+  // available) keys strictly after `after` ("" = from the first) / at or after
+  // `start`, in index order.
+  Result<std::vector<std::string>> IndexKeysAfter(std::string_view after,
+                                                  size_t n) const;
+  Result<std::vector<std::string>> IndexKeysFrom(std::string_view start,
+                                                 size_t n) const;
+
+  // Makes every write and erase acknowledged so far durable (a no-op when
+  // everything was written with sync).
+  Status Sync();
+
+  // The file of `key` (absolute path); InvalidArgument for a bad key.
+  Result<std::string> PathOf(std::string_view key) const;
+  const std::string& base_dir() const { return base_; }
+  const Options& options() const { return options_; }
+  StoreStats stats() const;
+
+ private:
+  Store(std::string base, Options options);
+
+  Status Init();
+  Status CheckMeta();
+  Status CleanTempDir();
+  Status BuildIndex();
+  Status KeyPath(std::string_view key, std::string* path) const;
+  std::mutex& StripeFor(std::string_view key) const;
+
+  Status CreateTemp(std::string* tmp_path, std::unique_ptr<File>* file);
+  Status WriteBody(File* file, ValueReader* src);
+  Status Publish(std::string_view key, const std::string& tmp,
+                 const std::string& target, bool sync);
+  Status MakeParentDirs(const std::string& target, bool sync);
+  Status SyncAncestors(const std::string& target);
+  Status ExplainOpenError(const Status& s, const std::string& path);
+  void ApplyMode(const std::string& path, bool dir) const;
+  void NoteUnsynced(const std::string& path, bool is_dir);
+  Status ReadFileValue(const std::string& path, std::string* value) const;
+  void PruneEmptyDirs(const std::string& path);
+  Status SyncEverything();
+  Status SyncFileSystem();
+
+  const std::string base_;
+  const Options options_;
+  Env* const env_;
+  std::string temp_dir_;
+  size_t max_rel_path_ = 0;  // longest relative path a key may map to
+  uint32_t umask_ = 022;
+
+  std::unique_ptr<FileLock> lock_;
+  std::shared_ptr<LruCache> cache_;  // shared with cache-filling streams
+  std::unique_ptr<KeyIndex> index_;
+
+  static constexpr size_t kStripes = 256;
+  std::unique_ptr<std::mutex[]> stripes_;
+  // Shared by every rename/unlink, exclusive for EraseAll.
+  std::shared_mutex erase_all_mu_;
+
+  std::atomic<uint64_t> temp_counter_{0};
+  uint64_t temp_nonce_ = 0;
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> rename_retries_{0};
+
+  // Paths written or removed without sync, for Sync(). Bounded: past
+  // kMaxUnsynced entries Sync() falls back to syncing the whole tree.
+  static constexpr size_t kMaxUnsynced = 1 << 18;
+  std::mutex unsynced_mu_;
+  std::unordered_set<std::string> unsynced_files_;
+  std::unordered_set<std::string> unsynced_dirs_;
+  bool unsynced_overflow_ = false;
+  std::atomic<bool> has_unsynced_dirs_{false};
+};
+
+}  // namespace kvb::fileperkey
+
+#endif  // KVB_ENGINES_FILEPERKEY_FILEPERKEY_H_

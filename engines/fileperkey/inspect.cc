@@ -1,0 +1,121 @@
+#include "engines/fileperkey/inspect.h"
+
+#include <unordered_set>
+
+#include "engines/fileperkey/codec.h"
+#include "engines/fileperkey/fileperkey.h"
+#include "engines/fileperkey/internal/meta.h"
+#include "engines/fileperkey/internal/walk.h"
+
+namespace kvb::fileperkey {
+namespace {
+
+constexpr size_t kMaxProblems = 20;
+
+void Problem(InspectReport* r, std::string line) {
+  if (r->problems.size() < kMaxProblems) r->problems.push_back(std::move(line));
+}
+
+Status VerifyValue(Env* env, const std::string& path) {
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
+                       env->OpenFile(path, OpenMode::kReadOnly));
+  auto r = NewDecompressingReader(NewFileReader(std::move(f)));
+  char buf[kStreamChunk];
+  size_t got = 0;
+  do {
+    KVB_RETURN_IF_ERROR(r->Read(buf, sizeof(buf), &got));
+  } while (got > 0);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<InspectReport> Inspect(
+    Env* env, const std::string& base, bool verify_values,
+    const std::function<void(const std::string& key)>& on_key) {
+  KVB_ASSIGN_OR_RETURN(FileStat base_st, env->Stat(base));
+  if (!base_st.is_dir)
+    return Status::InvalidArgument("fileperkey: not a directory: " + base);
+  Result<std::string> text =
+      env->ReadFileToString(JoinPath(base, kMetaFileName));
+  if (!text.ok()) {
+    if (text.status().IsNotFound()) {
+      return Status::Corruption("fileperkey: " + base +
+                                " has no .fpk-meta: not a fileperkey store");
+    }
+    return text.status();
+  }
+  KVB_ASSIGN_OR_RETURN(internal::StoreMeta meta, internal::DecodeMeta(*text));
+  InspectReport report;
+  report.transform = meta.transform;
+  report.encoding = std::string(internal::EncodingName(meta.encoding));
+  report.compression = std::string(CodecName(meta.compression));
+  const bool custom = meta.transform == "custom";
+  Transform transform;
+  if (!custom) {
+    KVB_ASSIGN_OR_RETURN(transform,
+                         Transform::Parse(meta.transform, meta.encoding));
+  }
+
+  // The store's own files count towards the bytes on disk.
+  const std::string temp_dir = JoinPath(base, kTempDirName);
+  for (std::string_view own : {kLockFileName, kMetaFileName}) {
+    Result<FileStat> st = env->Stat(JoinPath(base, own));
+    if (st.ok()) report.allocated_bytes += st->allocated_bytes;
+  }
+  std::vector<std::string> comps;
+  KVB_RETURN_IF_ERROR(
+      internal::Walk(env, temp_dir, &comps, "",
+                     [&](internal::WalkEvent ev, const std::string&,
+                         const std::vector<std::string>&, const FileStat& st) {
+                       if (ev == internal::WalkEvent::kFile)
+                         report.temp_files++;
+                       report.allocated_bytes += st.allocated_bytes;
+                       return true;
+                     }));
+
+  std::unordered_set<std::string> seen;
+  comps.clear();
+  KVB_RETURN_IF_ERROR(internal::Walk(
+      env, base, &comps, temp_dir,
+      [&](internal::WalkEvent ev, const std::string& path,
+          const std::vector<std::string>& c, const FileStat& st) {
+        report.allocated_bytes += st.allocated_bytes;
+        if (ev == internal::WalkEvent::kDir) {
+          report.directories++;
+          return true;
+        }
+        if (custom) {
+          // A user transform cannot be decoded offline: count files as keys.
+          report.keys++;
+          report.value_bytes += st.size;
+          return true;
+        }
+        Result<std::string> key = transform.Inverse(c);
+        if (!key.ok()) {
+          report.foreign_files++;
+          Problem(&report, "not a key file: " + path + " (" +
+                               std::string(key.status().message()) + ")");
+          return true;
+        }
+        if (!seen.insert(*key).second) {
+          report.foreign_files++;
+          Problem(&report, "duplicate key at " + path);
+          return true;
+        }
+        report.keys++;
+        report.value_bytes += st.size;
+        if (verify_values && meta.compression != Codec::kNone) {
+          Status s = VerifyValue(env, path);
+          if (!s.ok()) {
+            report.bad_values++;
+            Problem(&report, "bad value " + path + ": " + s.ToString());
+          }
+        }
+        if (on_key) on_key(*key);
+        return true;
+      }));
+  return report;
+}
+
+}  // namespace kvb::fileperkey

@@ -1,0 +1,154 @@
+// The "fileperkey" adapter beyond the shared conformance suite (which runs
+// default options only): ordered Scan with index=on, option parsing, durability
+// modes, and inspect.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "adapters/fileperkey_adapter.h"
+#include "adapters/registry.h"
+#include "core/testing/test_util.h"
+
+namespace kvb {
+namespace {
+
+std::unique_ptr<Adapter> Make(const std::string& spec) {
+  Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
+  INFO(spec << ": " << a.status().ToString());
+  REQUIRE(a.ok());
+  return std::move(*a);
+}
+
+TEST_CASE("index=on makes Scan ordered over binary keys", "[adapter]") {
+  testing::TempDir tmp;
+  for (const char* transform : {"flat", "blocks:2:2", "hash:2:1"}) {
+    auto a = Make(std::string("fileperkey:index=on,transform=") + transform);
+    CHECK(a->capabilities().ordered);
+    REQUIRE_OK(a->Open(tmp.Sub(transform)));
+    const std::vector<std::string> keys = {
+        std::string("\0", 1), std::string("a\0b", 3), "a", "ab", "b",
+        "\xff\xfe",           std::string(700, 'z')};
+    for (const auto& k : keys) REQUIRE_OK(a->Put(k, "v:" + k));
+    std::vector<std::string> seen;
+    REQUIRE_OK(a->Scan("", 100, [&](std::string_view k, std::string_view v) {
+      CHECK(v == "v:" + std::string(k));
+      seen.emplace_back(k);
+      return true;
+    }));
+    std::vector<std::string> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(seen == sorted);
+    seen.clear();
+    REQUIRE_OK(a->Scan("a", 2, [&](std::string_view k, std::string_view) {
+      seen.emplace_back(k);
+      return true;
+    }));
+    CHECK(seen == std::vector<std::string>{"a", std::string("a\0b", 3)});
+    // The index is rebuilt on reopen.
+    REQUIRE_OK(a->Close());
+    REQUIRE_OK(a->Open(tmp.Sub(transform)));
+    size_t n = 0;
+    REQUIRE_OK(a->Scan("", 100, [&](std::string_view, std::string_view) {
+      return ++n < 100;
+    }));
+    CHECK(n == keys.size());
+    REQUIRE_OK(a->Close());
+  }
+  auto unordered = Make("fileperkey");
+  REQUIRE_OK(unordered->Open(tmp.Sub("u")));
+  CHECK(
+      unordered
+          ->Scan("", 1, [](std::string_view, std::string_view) { return true; })
+          .IsNotSupported());
+}
+
+TEST_CASE("options are parsed and checked", "[adapter]") {
+  for (const char* good :
+       {"fileperkey:cache_mb=4,compression=zstd,level=5", "fileperkey:sync=1",
+        "fileperkey:durability=async", "fileperkey:transform=blocks:2:2"}) {
+    INFO(good);
+    CHECK(CreateAdapter(good).ok());
+  }
+  for (const char* bad :
+       {"fileperkey:transform=tree", "fileperkey:compression=lz4",
+        "fileperkey:cache_mb=-1", "fileperkey:index=maybe",
+        "fileperkey:durability=later", "fileperkey:nope=1"}) {
+    INFO(bad);
+    CHECK(CreateAdapter(bad).status().IsInvalidArgument());
+  }
+}
+
+TEST_CASE("every durability mode and codec round-trips across reopen",
+          "[adapter]") {
+  testing::TempDir tmp;
+  int n = 0;
+  for (const char* spec :
+       {"fileperkey:durability=none,compression=gzip",
+        "fileperkey:durability=async,cache_mb=1",
+        "fileperkey:durability=sync,compression=zstd,cache_mb=1"}) {
+    INFO(spec);
+    const std::string dir = tmp.Sub(std::to_string(n++));
+    auto a = Make(spec);
+    REQUIRE_OK(a->Open(dir));
+    for (int i = 0; i < 50; i++) {
+      REQUIRE_OK(a->Put(std::to_string(i),
+                        std::string(static_cast<size_t>(i) * 10, 'x')));
+    }
+    REQUIRE_OK(a->Delete("7"));
+    REQUIRE_OK(a->Delete("never-there"));
+    REQUIRE_OK(a->Sync());
+    REQUIRE_OK(a->Close());
+    REQUIRE_OK(a->Open(dir));
+    std::string v;
+    for (int i = 0; i < 50; i++) {
+      Status s = a->Get(std::to_string(i), &v);
+      if (i == 7) {
+        CHECK(s.IsNotFound());
+        continue;
+      }
+      REQUIRE_OK(s);
+      CHECK(v == std::string(static_cast<size_t>(i) * 10, 'x'));
+    }
+    REQUIRE_OK(a->Close());
+    auto bytes = a->BytesOnDisk();
+    REQUIRE(bytes.ok());
+    CHECK(*bytes >= 49 * 512);  // at least a block per key file
+  }
+}
+
+TEST_CASE("a directory of another engine is Corruption", "[adapter]") {
+  testing::TempDir tmp;
+  std::ofstream(tmp.Sub("CURRENT")) << "MANIFEST-000001\n";
+  auto a = Make("fileperkey");
+  CHECK(a->Open(tmp.path()).IsCorruption());
+}
+
+TEST_CASE("inspect reports counts and catches foreign files", "[adapter]") {
+  testing::TempDir tmp;
+  {
+    auto a = Make("fileperkey:transform=blocks:1:1");
+    REQUIRE_OK(a->Open(tmp.path()));
+    REQUIRE_OK(a->Put("alpha", "1"));
+    REQUIRE_OK(a->Put(std::string("b\0", 2), "2"));
+    REQUIRE_OK(a->Close());
+  }
+  const AdapterInfo* info = FindAdapter("fileperkey");
+  REQUIRE(info != nullptr);
+  REQUIRE(info->inspect);
+  std::ostringstream out;
+  REQUIRE_OK(info->inspect(tmp.path(), true, out));
+  CHECK(out.str().find("keys: 2\n") != std::string::npos);
+  CHECK(out.str().find("key: alpha\n") != std::string::npos);
+  CHECK(out.str().find("key: b%00\n") != std::string::npos);
+  CHECK(out.str().find("status: OK") != std::string::npos);
+  // A file in the wrong bucket is not a key of this store.
+  std::ofstream(tmp.Sub("a/zebra")) << "misplaced";
+  std::ostringstream bad;
+  CHECK(info->inspect(tmp.path(), false, bad).IsCorruption());
+  CHECK(bad.str().find("files that are not keys: 1") != std::string::npos);
+  std::ostringstream none;
+  CHECK(info->inspect(tmp.Sub("missing"), false, none).IsNotFound());
+}
+
+}  // namespace
+}  // namespace kvb

@@ -1,0 +1,621 @@
+#include "engines/linhash/db_impl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+
+#include "core/coding.h"
+#include "core/hash.h"
+
+namespace kvb::linhash {
+namespace {
+
+size_t ThreadCell() {
+  static std::atomic<size_t> next{0};
+  thread_local size_t cell = next.fetch_add(1, std::memory_order_relaxed);
+  return cell;
+}
+
+std::string& Scratch() {
+  thread_local std::string s;
+  return s;
+}
+
+}  // namespace
+
+void ShardedCounter::Add(uint64_t n) {
+  cells_[ThreadCell() % 16].v.fetch_add(n, std::memory_order_relaxed);
+}
+
+uint64_t ShardedCounter::Sum() const {
+  uint64_t s = 0;
+  for (const Cell& c : cells_) s += c.v.load(std::memory_order_relaxed);
+  return s;
+}
+
+// ---- WriteBatch and the public wrappers ----
+
+void WriteBatch::Put(std::string_view key, std::string_view value) {
+  ops_.push_back({false, std::string(key), std::string(value)});
+}
+void WriteBatch::Delete(std::string_view key) {
+  ops_.push_back({true, std::string(key), {}});
+}
+void WriteBatch::Clear() { ops_.clear(); }
+
+DB::DB(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DB::~DB() { impl_->Close().IgnoreError(); }
+
+Result<std::unique_ptr<DB>> DB::Open(const std::string& dir,
+                                     const Options& options) {
+  auto impl = std::make_unique<Impl>(dir, options);
+  KVB_RETURN_IF_ERROR(impl->Open());
+  return std::unique_ptr<DB>(new DB(std::move(impl)));
+}
+
+Status DB::Close() { return impl_->Close(); }
+Status DB::Put(std::string_view k, std::string_view v) {
+  return impl_->Put(k, v, false, nullptr);
+}
+Status DB::PutIfAbsent(std::string_view k, std::string_view v, bool* inserted) {
+  return impl_->Put(k, v, true, inserted);
+}
+Status DB::Get(std::string_view k, std::string* v) {
+  return impl_->Get(k, v, false);
+}
+Status DB::GetAppend(std::string_view k, std::string* out) {
+  return impl_->Get(k, out, true);
+}
+Status DB::Has(std::string_view k, bool* found) { return impl_->Has(k, found); }
+Status DB::Delete(std::string_view k) { return impl_->Delete(k); }
+Status DB::Write(const WriteBatch& b) {
+  return impl_->Write(b.ops_.data(), b.ops_.size());
+}
+std::unique_ptr<Iterator> DB::NewIterator() { return impl_->NewIterator(); }
+uint64_t DB::Count() const { return impl_->Count(); }
+Result<uint64_t> DB::FileSize() const { return impl_->FileSize(); }
+Result<CompactionResult> DB::Compact() { return impl_->Compact(); }
+Status DB::Sync() { return impl_->Sync(); }
+Status DB::Checkpoint() { return impl_->Checkpoint(); }
+Status DB::Backup(const std::string& dir) { return impl_->Backup(dir); }
+Metrics DB::GetMetrics() const { return impl_->GetMetrics(); }
+Stats DB::GetStats() const { return impl_->GetStats(); }
+
+// ---- Impl basics ----
+
+DB::Impl::Impl(std::string dir, const Options& options)
+    : dir_(std::move(dir)),
+      options_(options),
+      index_(options.load_factor),
+      seg_table_(kMaxSegmentId + 1, nullptr) {}
+
+DB::Impl::~Impl() { Close().IgnoreError(); }
+
+uint64_t DB::Impl::HashKey(std::string_view key) const {
+  if (options_.TEST_hash != nullptr) return options_.TEST_hash(key);
+  return Hash64(key, hash_seed_);
+}
+
+std::string DB::Impl::Path(const std::string& name) const {
+  return JoinPath(dir_, name);
+}
+
+Status DB::Impl::CheckOpen() const {
+  if (!open_.load(std::memory_order_acquire)) {
+    return Status::FailedPrecondition("linhash: database is closed");
+  }
+  return Status::OK();
+}
+
+Status DB::Impl::CheckWritable() const {
+  KVB_RETURN_IF_ERROR(CheckOpen());
+  if (options_.read_only)
+    return Status::FailedPrecondition("linhash: opened read-only");
+  if (!bg_error_.ok()) return bg_error_;
+  return Status::OK();
+}
+
+Status DB::Impl::SetBackgroundError(Status s) {
+  // After a failed log write or fsync the file's state is unknown: refuse
+  // further writes until the database is reopened (recovery then re-establishes
+  // a valid log end).
+  if (bg_error_.ok()) {
+    bg_error_ = Status::FailedPrecondition(
+        "linhash: log write failed earlier: " + s.ToString());
+  }
+  return s;
+}
+
+uint64_t DB::Impl::CurrentLsn() const {
+  Segment* a = active();
+  return a == nullptr ? 0 : (a->seq() << 32) | a->end();
+}
+
+// ---- Lookups ----
+
+Status DB::Impl::FindKey(uint64_t h, std::string_view key, Found* f) {
+  std::string& scratch = Scratch();
+  Status st;
+  RecordView rec{};
+  index_.ForEachCandidate(h, [&](Bucket* b, int i) {
+    Segment* seg = seg_table_[LocSegment(b->loc[i])];
+    if (seg == nullptr) {
+      st = Status::Corruption("index points to a missing segment");
+      return true;
+    }
+    st = seg->ReadRecord(LocOffset(b->loc[i]), options_.verify_checksums,
+                         &scratch, &rec);
+    if (!st.ok()) return true;
+    if (rec.key != key) {
+      collisions_.Add();
+      return false;
+    }
+    f->ref = {b, i};
+    f->old_size = rec.size;
+    f->old_segment = seg;
+    return true;
+  });
+  return st;
+}
+
+Status DB::Impl::Get(std::string_view key, std::string* out, bool append) {
+  KVB_RETURN_IF_ERROR(CheckOpen());
+  const uint64_t h = HashKey(key);
+  std::string& scratch = Scratch();
+  Status st = Status::NotFound();
+  RecordView rec{};
+  {
+    std::shared_lock lock(index_mu_);
+    index_.ForEachCandidate(h, [&](Bucket* b, int i) {
+      Segment* seg = seg_table_[LocSegment(b->loc[i])];
+      if (seg == nullptr) {
+        st = Status::Corruption("index points to a missing segment");
+        return true;
+      }
+      Status r = seg->ReadRecord(LocOffset(b->loc[i]),
+                                 options_.verify_checksums, &scratch, &rec);
+      if (!r.ok()) {
+        st = r;
+        return true;
+      }
+      if (rec.key != key) {
+        collisions_.Add();
+        return false;
+      }
+      st = Status::OK();
+      if (out != nullptr) {
+        if (append) {
+          out->append(rec.value);
+        } else {
+          out->assign(rec.value);
+        }
+      }
+      return true;
+    });
+  }
+  gets_.Add();
+  return st;
+}
+
+Status DB::Impl::Has(std::string_view key, bool* found) {
+  Status s = Get(key, nullptr, false);
+  *found = s.ok();
+  return s.IsNotFound() ? Status::OK() : s;
+}
+
+// ---- Writes ----
+
+void DB::Impl::ApplyPut(uint64_t h, const Found& f, uint64_t loc, Segment* dst,
+                        uint32_t size) {
+  {
+    std::unique_lock lock(index_mu_);
+    if (f.found()) {
+      index_.Replace(f.ref, loc);
+    } else {
+      index_.Insert(index_.FindHole(h), h, loc);
+    }
+  }
+  if (f.found()) {
+    f.old_segment->dead_keys++;
+    f.old_segment->dead_bytes += f.old_size;
+  }
+  dst->put_records++;
+  key_count_.store(index_.count(), std::memory_order_relaxed);
+}
+
+void DB::Impl::ApplyDelete(const Found& f, Segment* dst, uint32_t size) {
+  if (f.found()) {
+    {
+      std::unique_lock lock(index_mu_);
+      index_.Remove(f.ref);
+    }
+    f.old_segment->dead_keys++;
+    f.old_segment->dead_bytes += f.old_size;
+  }
+  // A delete record is never needed once every older segment is gone.
+  dst->delete_records++;
+  dst->dead_bytes += size;
+  key_count_.store(index_.count(), std::memory_order_relaxed);
+}
+
+Status DB::Impl::PrepareAppend(uint64_t bytes) {
+  if (bytes > kMaxSegmentSizeLimit - kSegmentHeaderSize) {
+    return Status::InvalidArgument(
+        "linhash: write larger than a segment can hold");
+  }
+  Segment* a = active();
+  uint64_t end = a->end();
+  bool over_soft =
+      end + bytes > options_.max_segment_size && end > kSegmentHeaderSize;
+  bool over_hard = end + bytes > kMaxSegmentSizeLimit;
+  if (over_soft || over_hard || a->sealed()) return Rotate();
+  return Status::OK();
+}
+
+Status DB::Impl::AppendLocked(std::string_view records, uint64_t* offset) {
+  KVB_RETURN_IF_ERROR(PrepareAppend(records.size()));
+  Segment* a = active();
+  *offset = a->end();
+  Status s = a->Append(records);
+  if (!s.ok()) return SetBackgroundError(s);
+  return Status::OK();
+}
+
+Status DB::Impl::Put(std::string_view key, std::string_view value,
+                     bool if_absent, bool* inserted) {
+  if (key.size() > kMaxKeySize)
+    return Status::InvalidArgument("linhash: key too large");
+  if (value.size() > kMaxValueSize)
+    return Status::InvalidArgument("linhash: value too large");
+  const uint64_t h = HashKey(key);
+  uint64_t lsn = 0;
+  {
+    std::lock_guard lock(writer_mu_);
+    KVB_RETURN_IF_ERROR(CheckWritable());
+    KVB_RETURN_IF_ERROR(index_.Reserve());
+    Found f;
+    KVB_RETURN_IF_ERROR(FindKey(h, key, &f));
+    if (inserted != nullptr) *inserted = !f.found();
+    if (if_absent && f.found()) return Status::OK();
+    encode_buf_.clear();
+    AppendRecord(&encode_buf_, RecordType::kPut, key, value);
+    uint64_t off = 0;
+    KVB_RETURN_IF_ERROR(AppendLocked(encode_buf_, &off));
+    Segment* a = active();
+    ApplyPut(h, f, MakeLoc(h, a->id(), static_cast<uint32_t>(off)), a,
+             static_cast<uint32_t>(encode_buf_.size()));
+    lsn = CurrentLsn();
+  }
+  puts_.Add();
+  return WaitDurable(lsn);
+}
+
+Status DB::Impl::Delete(std::string_view key) {
+  if (key.size() > kMaxKeySize)
+    return Status::InvalidArgument("linhash: key too large");
+  const uint64_t h = HashKey(key);
+  uint64_t lsn = 0;
+  {
+    std::lock_guard lock(writer_mu_);
+    KVB_RETURN_IF_ERROR(CheckWritable());
+    Found f;
+    KVB_RETURN_IF_ERROR(FindKey(h, key, &f));
+    if (!f.found()) return Status::OK();
+    encode_buf_.clear();
+    AppendRecord(&encode_buf_, RecordType::kDelete, key, {});
+    uint64_t off = 0;
+    KVB_RETURN_IF_ERROR(AppendLocked(encode_buf_, &off));
+    ApplyDelete(f, active(), static_cast<uint32_t>(encode_buf_.size()));
+    lsn = CurrentLsn();
+  }
+  deletes_.Add();
+  return WaitDurable(lsn);
+}
+
+// A batch is one kBatch record (count, body length) followed by its put/delete
+// records, all in one segment and one append: recovery applies it only if every
+// record of the body is intact.
+Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
+  if (n == 0) {
+    std::lock_guard lock(writer_mu_);
+    return CheckWritable();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (ops[i].key.size() > kMaxKeySize)
+      return Status::InvalidArgument("linhash: key too large");
+    if (ops[i].value.size() > kMaxValueSize) {
+      return Status::InvalidArgument("linhash: value too large");
+    }
+  }
+  std::vector<uint64_t> hashes(n);
+  for (size_t i = 0; i < n; ++i) hashes[i] = HashKey(ops[i].key);
+  std::string body;
+  std::vector<uint32_t> rel(n);
+  for (size_t i = 0; i < n; ++i) {
+    rel[i] = static_cast<uint32_t>(body.size());
+    AppendRecord(&body,
+                 ops[i].is_delete ? RecordType::kDelete : RecordType::kPut,
+                 ops[i].key, ops[i].value);
+  }
+  char meta[kBatchValueSize];
+  EncodeFixed32(meta, static_cast<uint32_t>(n));
+  EncodeFixed64(meta + 4, body.size());
+  std::string all;
+  AppendRecord(&all, RecordType::kBatch, {},
+               std::string_view(meta, sizeof(meta)));
+  const uint32_t head = static_cast<uint32_t>(all.size());
+  all += body;
+  uint64_t lsn = 0;
+  {
+    std::lock_guard lock(writer_mu_);
+    KVB_RETURN_IF_ERROR(CheckWritable());
+    KVB_RETURN_IF_ERROR(index_.Reserve(n));
+    uint64_t off = 0;
+    KVB_RETURN_IF_ERROR(AppendLocked(all, &off));
+    Segment* a = active();
+    a->dead_bytes += head;
+    // From here nothing may fail: the batch is in the log and must be in the
+    // index.
+    for (size_t i = 0; i < n; ++i) {
+      Found f;
+      Status s = FindKey(hashes[i], ops[i].key, &f);
+      if (!s.ok()) return SetBackgroundError(s);
+      uint64_t rec_off = off + head + rel[i];
+      uint32_t size = static_cast<uint32_t>(
+          (i + 1 < n ? rel[i + 1] : body.size()) - rel[i]);
+      if (ops[i].is_delete) {
+        ApplyDelete(f, a, size);
+      } else {
+        ApplyPut(hashes[i], f,
+                 MakeLoc(hashes[i], a->id(), static_cast<uint32_t>(rec_off)), a,
+                 size);
+      }
+    }
+    lsn = CurrentLsn();
+  }
+  puts_.Add(n);
+  return WaitDurable(lsn);
+}
+
+// ---- Segments ----
+
+Status DB::Impl::NewSegment() {
+  uint32_t id = 0;
+  while (id <= kMaxSegmentId && seg_table_[id] != nullptr) ++id;
+  if (id > kMaxSegmentId)
+    return Status::NoSpace("linhash: all 65536 segment ids in use");
+  uint64_t seq = segments_.empty() ? 1 : segments_.rbegin()->first + 1;
+  std::string path = Path(SegmentFileName(id, seq));
+  KVB_ASSIGN_OR_RETURN(auto file, env_->OpenFile(path, OpenMode::kCreateNew));
+  KVB_RETURN_IF_ERROR(file->WriteAt(0, EncodeSegmentHeader(id, seq)));
+  KVB_RETURN_IF_ERROR(file->Sync());
+  // The new name must be durable before any record in it can be acknowledged
+  // (D3).
+  KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  auto seg = std::make_shared<Segment>(
+      id, seq, path, std::move(file), kSegmentHeaderSize,
+      options_.read_backend == ReadBackend::kMmap, options_.write_buffer_size,
+      &index_mu_);
+  {
+    std::unique_lock lock(index_mu_);
+    seg_table_[id] = seg.get();
+  }
+  segments_[seq] = std::move(seg);
+  return Status::OK();
+}
+
+Status DB::Impl::Rotate() {
+  Segment* a = active();
+  // Sealing fsyncs the old segment, so a later Sync (which fsyncs only the
+  // active segment) still covers every record appended before the rotation
+  // (Pogreb defect D3).
+  if (a != nullptr && !a->sealed()) {
+    Status s = a->Seal();
+    if (!s.ok()) return SetBackgroundError(s);
+  }
+  Status s = NewSegment();
+  if (!s.ok()) return SetBackgroundError(s);
+  return Status::OK();
+}
+
+// ---- Durability ----
+
+Status DB::Impl::SyncLog(uint64_t* covered) {
+  std::shared_ptr<Segment> seg;
+  {
+    std::lock_guard lock(writer_mu_);
+    KVB_RETURN_IF_ERROR(CheckOpen());
+    if (!bg_error_.ok()) return bg_error_;
+    if (segments_.empty()) return Status::OK();
+    seg = segments_.rbegin()->second;
+    Status s = seg->Flush();
+    if (!s.ok()) return SetBackgroundError(s);
+    *covered = CurrentLsn();
+  }
+  // fdatasync outside the writer lock: other writers keep appending to the
+  // buffer meanwhile and the next leader's sync covers them.
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  Status s = seg->file()->DataSync();
+  if (!s.ok()) {
+    std::lock_guard lock(writer_mu_);
+    return SetBackgroundError(s);
+  }
+  return Status::OK();
+}
+
+// Leader/follower group commit: the first waiter syncs for everyone whose
+// record was appended before its flush; the others wait and usually find their
+// LSN covered.
+Status DB::Impl::WaitDurable(uint64_t lsn) {
+  if (options_.background_sync_interval_ms != -1) return Status::OK();
+  std::unique_lock lock(sync_mu_);
+  while (durable_lsn_ < lsn) {
+    if (syncing_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    syncing_ = true;
+    lock.unlock();
+    uint64_t covered = 0;
+    Status s = SyncLog(&covered);
+    lock.lock();
+    syncing_ = false;
+    if (s.ok()) durable_lsn_ = std::max(durable_lsn_, covered);
+    sync_cv_.notify_all();
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status DB::Impl::Sync() {
+  KVB_RETURN_IF_ERROR(CheckOpen());
+  if (options_.read_only) return Status::OK();
+  uint64_t covered = 0;
+  KVB_RETURN_IF_ERROR(SyncLog(&covered));
+  std::lock_guard lock(sync_mu_);
+  durable_lsn_ = std::max(durable_lsn_, covered);
+  return Status::OK();
+}
+
+// ---- Close, background ----
+
+Status DB::Impl::Close() {
+  if (!open_.load(std::memory_order_acquire)) return Status::OK();
+  StopBackground();
+  Status s;
+  if (!options_.read_only) {
+    bool healthy;
+    {
+      std::lock_guard lock(writer_mu_);
+      healthy = bg_error_.ok();
+    }
+    // After a failed write the checkpoint would describe a log we could not
+    // write; leave the last good checkpoint and let the next Open replay. With
+    // no write since the last checkpoint, that checkpoint already describes
+    // everything.
+    uint64_t lsn;
+    {
+      std::lock_guard lock(writer_mu_);
+      lsn = CurrentLsn();
+    }
+    if (healthy && lsn != last_ckpt_lsn_.load()) s = Checkpoint();
+  }
+  open_.store(false, std::memory_order_release);
+  {
+    std::lock_guard lock(writer_mu_);
+    std::unique_lock ilock(index_mu_);
+    std::fill(seg_table_.begin(), seg_table_.end(), nullptr);
+    segments_.clear();
+  }
+  lock_.reset();
+  return s;
+}
+
+void DB::Impl::StartBackground() {
+  if (options_.read_only) return;
+  if (options_.background_sync_interval_ms <= 0 &&
+      options_.background_compaction_interval_ms <= 0 &&
+      options_.checkpoint_interval_ms <= 0) {
+    return;
+  }
+  bg_thread_ = std::thread([this] { BackgroundLoop(); });
+}
+
+void DB::Impl::StopBackground() {
+  {
+    std::lock_guard lock(bg_mu_);
+    bg_stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
+}
+
+void DB::Impl::BackgroundLoop() {
+  using Clock = std::chrono::steady_clock;
+  using Ms = std::chrono::milliseconds;
+  auto next_of = [](int64_t ms, Clock::time_point from) {
+    return ms > 0 ? from + Ms(ms) : Clock::time_point::max();
+  };
+  auto now = Clock::now();
+  auto next_sync = next_of(options_.background_sync_interval_ms, now);
+  auto next_compact = next_of(options_.background_compaction_interval_ms, now);
+  auto next_ckpt = next_of(options_.checkpoint_interval_ms, now);
+  std::unique_lock lock(bg_mu_);
+  while (!bg_stop_) {
+    auto wake = std::min({next_sync, next_compact, next_ckpt});
+    bg_cv_.wait_until(lock, wake, [this] { return bg_stop_; });
+    if (bg_stop_) break;
+    lock.unlock();
+    now = Clock::now();
+    if (now >= next_sync) {
+      Sync()
+          .IgnoreError();  // a failure is sticky and reported by the next write
+      next_sync = next_of(options_.background_sync_interval_ms, now);
+    }
+    if (now >= next_compact) {
+      Compact().status().IgnoreError();  // Busy or nothing to do is fine
+      next_compact = next_of(options_.background_compaction_interval_ms, now);
+    }
+    if (now >= next_ckpt) {
+      uint64_t lsn;
+      {
+        std::lock_guard wl(writer_mu_);
+        lsn = CurrentLsn();
+      }
+      if (lsn != last_ckpt_lsn_.load()) Checkpoint().IgnoreError();
+      next_ckpt = next_of(options_.checkpoint_interval_ms, now);
+    }
+    lock.lock();
+  }
+}
+
+// ---- Introspection ----
+
+uint64_t DB::Impl::Count() const {
+  return key_count_.load(std::memory_order_relaxed);
+}
+
+Result<uint64_t> DB::Impl::FileSize() const {
+  KVB_ASSIGN_OR_RETURN(auto names, env_->ListDir(dir_));
+  uint64_t total = 0;
+  for (const auto& n : names) {
+    auto st = env_->Stat(Path(n));
+    if (st.ok() && !st->is_dir) total += st->size;
+  }
+  return total;
+}
+
+Metrics DB::Impl::GetMetrics() const {
+  Metrics m;
+  m.puts = puts_.Sum();
+  m.gets = gets_.Sum();
+  m.deletes = deletes_.Sum();
+  m.hash_collisions = collisions_.Sum();
+  m.compactions = compactions_.load();
+  m.recoveries = recoveries_.load();
+  m.replayed_records = replayed_.load();
+  m.full_rebuilds = rebuilds_.load();
+  m.checkpoints = checkpoints_.load();
+  m.syncs = syncs_.load();
+  return m;
+}
+
+Stats DB::Impl::GetStats() const {
+  std::lock_guard lock(const_cast<std::mutex&>(writer_mu_));
+  Stats s;
+  s.keys = index_.count();
+  s.level = index_.level();
+  s.split = index_.split();
+  s.primary_buckets = index_.num_primary();
+  s.overflow_buckets = index_.num_overflow();
+  s.free_overflow_buckets = index_.num_free();
+  s.segments = segments_.size();
+  for (const auto& [seq, seg] : segments_) {
+    s.log_bytes += seg->end();
+    s.dead_bytes += seg->dead_bytes;
+  }
+  s.index_bytes = index_.MemoryBytes();
+  return s;
+}
+
+}  // namespace kvb::linhash

@@ -1,0 +1,197 @@
+// LinearIndex — the in-memory linear-hashing table of linhash (Litwin's linear
+// hashing as Pogreb uses it), persisted by checkpoints in exactly this bucket
+// layout (FORMAT.md).
+//
+// Buckets are 128 bytes: ten 12-byte slots stored as two arrays, an overflow
+// link and a CRC field that is filled only in checkpoint files. A slot keeps 48
+// bits of the key's 64-bit hash (the low 48 bits: the bucket address bits plus
+// at least a 16-bit fingerprint) and the record's location (16-bit segment id,
+// 32-bit offset). An empty slot has loc == 0 (offset 0 is inside every
+// segment's header). Deletes leave holes; inserts scan the whole chain for the
+// key before they take the first hole, so a key is never stored twice (Pogreb
+// defect D1).
+//
+// Addressing: b = h mod 2^L; if b < S then b = h mod 2^(L+1). N = 2^L + S
+// primary buckets. One split (of bucket S) per insert that takes the load past
+// the load factor.
+//
+// Thread safety: none inside. The DB serialises mutating calls (its writer
+// mutex) and excludes readers while a mutating call runs (its index lock held
+// exclusively); const lookups may run concurrently with each other. Memory
+// never moves: buckets live in fixed-size chunks found through a directory
+// allocated once, so a pointer to a bucket stays valid until destruction.
+#ifndef KVB_ENGINES_LINHASH_INDEX_H_
+#define KVB_ENGINES_LINHASH_INDEX_H_
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace kvb::linhash {
+
+inline constexpr int kSlotsPerBucket = 10;
+inline constexpr uint64_t kHashMask48 = (uint64_t{1} << 48) - 1;
+
+struct Bucket {
+  uint64_t loc[kSlotsPerBucket];  // offset | segment << 32 | hash bits 32..47
+                                  // << 48; 0 = empty
+  uint32_t hlo[kSlotsPerBucket];  // hash bits 0..31
+  uint32_t next;                  // overflow bucket index + 1; 0 = end of chain
+  uint32_t crc;  // masked CRC-32C in checkpoint files; 0 in memory
+};
+static_assert(sizeof(Bucket) == 128,
+              "bucket layout is part of the file format");
+
+inline uint64_t MakeLoc(uint64_t h, uint32_t segment, uint32_t offset) {
+  return offset | (uint64_t{segment} << 32) | ((h >> 32 & 0xFFFF) << 48);
+}
+inline uint32_t LocSegment(uint64_t loc) {
+  return static_cast<uint32_t>(loc >> 32) & 0xFFFF;
+}
+inline uint32_t LocOffset(uint64_t loc) { return static_cast<uint32_t>(loc); }
+// The 48 hash bits a slot keeps.
+inline uint64_t SlotHash(uint64_t loc, uint32_t hlo) {
+  return (loc >> 48 << 32) | hlo;
+}
+inline bool SlotMatches(const Bucket& b, int i, uint64_t h) {
+  return b.loc[i] != 0 && b.hlo[i] == static_cast<uint32_t>(h) &&
+         (b.loc[i] >> 48) == (h >> 32 & 0xFFFF);
+}
+
+struct SlotRef {
+  Bucket* bucket = nullptr;
+  int slot = -1;  // -1 with a bucket: "append after this full tail bucket"
+};
+
+class LinearIndex {
+ public:
+  explicit LinearIndex(double load_factor);
+  ~LinearIndex();
+  LinearIndex(const LinearIndex&) = delete;
+  LinearIndex& operator=(const LinearIndex&) = delete;
+
+  uint64_t BucketFor(uint64_t h) const {
+    uint64_t b = h & ((uint64_t{1} << level_) - 1);
+    if (b < split_) b = h & ((uint64_t{1} << (level_ + 1)) - 1);
+    return b;
+  }
+  Bucket* Primary(uint64_t b) const {
+    return &primary_[b >> kChunkBits][b & kChunkMask];
+  }
+  Bucket* Overflow(uint64_t i) const {
+    return &overflow_[i >> kChunkBits][i & kChunkMask];
+  }
+  // The next bucket of a chain, or null.
+  Bucket* Next(const Bucket* b) const {
+    return b->next == 0 ? nullptr : Overflow(b->next - 1);
+  }
+
+  // Calls fn(bucket, slot) for each slot whose 48 hash bits match h, in chain
+  // order, until fn returns true. Returns whether fn stopped the walk.
+  template <typename Fn>
+  bool ForEachCandidate(uint64_t h, Fn&& fn) const {
+    for (Bucket* b = Primary(BucketFor(h)); b != nullptr; b = Next(b)) {
+      for (int i = 0; i < kSlotsPerBucket; ++i) {
+        if (SlotMatches(*b, i, h) && fn(b, i)) return true;
+      }
+    }
+    return false;
+  }
+  // Calls fn(loc, hlo) for every occupied slot (bucket order, then chain
+  // order).
+  template <typename Fn>
+  void ForEachSlot(Fn&& fn) const {
+    for (uint64_t p = 0; p < num_primary(); ++p) {
+      for (Bucket* b = Primary(p); b != nullptr; b = Next(b)) {
+        for (int i = 0; i < kSlotsPerBucket; ++i) {
+          if (b->loc[i] != 0) fn(b->loc[i], b->hlo[i]);
+        }
+      }
+    }
+  }
+
+  // ---- Mutations (see the class comment for locking) ----
+  // Allocates whatever the next insert and split may need, so that they cannot
+  // fail after the record was appended to the log (Pogreb defect D10). NoSpace
+  // at the engine's limits or when memory runs out. May be called without
+  // excluding readers.
+  Status Reserve(uint64_t inserts = 1);
+  // The first hole of h's chain, or {tail bucket, -1} if the chain is full.
+  SlotRef FindHole(uint64_t h) const;
+  // Stores (h, loc) at `hole` (from FindHole; allocates and links an overflow
+  // bucket when hole.slot < 0), counts the key, and splits once if the load
+  // factor is exceeded.
+  void Insert(SlotRef hole, uint64_t h, uint64_t loc);
+  void Replace(SlotRef ref, uint64_t loc) { ref.bucket->loc[ref.slot] = loc; }
+  void Remove(SlotRef ref);
+
+  uint64_t count() const { return count_; }
+  uint32_t level() const { return level_; }
+  uint64_t split() const { return split_; }
+  uint64_t num_primary() const { return (uint64_t{1} << level_) + split_; }
+  uint64_t num_overflow() const { return num_overflow_; }
+  uint64_t num_free() const { return free_.size(); }
+  uint64_t MemoryBytes() const {
+    return (num_primary() + num_overflow_) * sizeof(Bucket);
+  }
+
+  // ---- Checkpoints ----
+  // Appends every primary then every overflow bucket, raw (crc fields 0). Fast:
+  // a memcpy per chunk, done under the writer lock.
+  void SnapshotBuckets(std::string* out) const;
+  const std::vector<uint32_t>& free_list() const { return free_; }
+  // Fills each bucket's CRC field in a snapshot made by SnapshotBuckets (bucket
+  // j's CRC is seeded with j so a bucket copied to the wrong place fails).
+  static void SealBuckets(char* buckets, uint64_t n);
+  // Replaces the contents with a checkpoint's (level/split/counts from its
+  // header), reading the bucket image (primary then overflow buckets) through
+  // `read(offset, n, dst)` straight into the table. Verifies every bucket CRC,
+  // that each overflow bucket is on at most one chain or the free list and
+  // every link is in range, and that `key_count` equals the occupied slots.
+  // Corruption on any failure (the table is then garbage: Reset() it).
+  using ReadFn = std::function<Status(uint64_t offset, size_t n, char* dst)>;
+  Status Load(uint32_t level, uint64_t split, uint64_t num_overflow,
+              uint64_t key_count, const ReadFn& read,
+              const std::vector<uint32_t>& free_list);
+
+  // Back to the empty table of a new database.
+  void Reset();
+
+  // TEST ONLY: bucket chain length of primary bucket b.
+  int TEST_ChainLength(uint64_t b) const;
+
+ private:
+  static constexpr int kChunkBits =
+      14;  // 16384 buckets = 2 MiB per chunk (one huge page)
+  static constexpr uint64_t kChunkMask = (uint64_t{1} << kChunkBits) - 1;
+  static constexpr uint64_t kDirEntries = uint64_t{1} << 20;
+
+  struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+  };
+
+  Status EnsurePrimary(uint64_t b, bool populate = false);
+  Status EnsureOverflow(uint64_t i, bool populate = false);
+  uint32_t
+  AllocOverflow();  // REQUIRES: Reserve() succeeded since the last allocation
+  void Split();
+
+  const double load_factor_;
+  uint32_t level_ = 0;
+  uint64_t split_ = 0;
+  uint64_t count_ = 0;
+  uint64_t num_overflow_ = 0;
+  std::vector<uint32_t> free_;
+  std::unique_ptr<Bucket*[], FreeDeleter> primary_;
+  std::unique_ptr<Bucket*[], FreeDeleter> overflow_;
+  std::vector<std::pair<uint64_t, uint32_t>> scratch_;  // split's slot buffer
+};
+
+}  // namespace kvb::linhash
+
+#endif  // KVB_ENGINES_LINHASH_INDEX_H_

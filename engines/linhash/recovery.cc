@@ -1,0 +1,376 @@
+// Open and crash recovery.
+//
+// Open refuses, before writing anything, a directory holding files that are not
+// ours. It then loads the checkpoint (index.lhx) and replays only the log
+// written after the position the checkpoint covers. A checkpoint that fails its
+// own checks (magic, version, CRCs, structure) is ignored and the index is
+// rebuilt from the whole log (D4). A checkpoint that is intact but disagrees
+// with the segment files (a segment it needs is missing or shorter) means data
+// was lost outside our control: Corruption, unless Options::repair.
+//
+// Replay semantics (D6): the newest segment is cut at its first damaged record
+// (a torn tail); damage in an older segment is Corruption unless
+// Options::repair, which cuts that segment too and goes on with newer ones.
+#include <algorithm>
+#include <random>
+
+#include "core/coding.h"
+#include "engines/linhash/db_impl.h"
+
+namespace kvb::linhash {
+
+Status DB::Impl::ValidateOptions() const {
+  const Options& o = options_;
+  if (o.max_segment_size < 4096 || o.max_segment_size > kMaxSegmentSizeLimit) {
+    return Status::InvalidArgument(
+        "linhash: max_segment_size must be in [4 KiB, 4 GiB - 1]");
+  }
+  if (!(o.load_factor > 0.3 && o.load_factor <= 1.0)) {
+    return Status::InvalidArgument(
+        "linhash: load_factor must be in (0.3, 1.0]");
+  }
+  if (o.background_sync_interval_ms < -1 ||
+      o.background_compaction_interval_ms < 0 || o.checkpoint_interval_ms < 0) {
+    return Status::InvalidArgument("linhash: negative interval");
+  }
+  if (!(o.compaction_min_fragmentation >= 0 &&
+        o.compaction_min_fragmentation <= 1)) {
+    return Status::InvalidArgument(
+        "linhash: compaction_min_fragmentation must be in [0, 1]");
+  }
+  if (o.write_buffer_size > (size_t{64} << 20)) {
+    return Status::InvalidArgument(
+        "linhash: write_buffer_size must be <= 64 MiB");
+  }
+  return Status::OK();
+}
+
+Status DB::Impl::ScanDirectory(std::vector<DiskSegment>* segs,
+                               bool* has_index) {
+  KVB_ASSIGN_OR_RETURN(auto names, env_->ListDir(dir_));
+  *has_index = false;
+  for (const std::string& n : names) {
+    if (n == kLockName || n == kIndexTmpName) continue;
+    if (n == kIndexName) {
+      *has_index = true;
+      continue;
+    }
+    if (auto sn = ParseSegmentFileName(n)) {
+      segs->push_back({*sn, nullptr, 0});
+      continue;
+    }
+    return Status::InvalidArgument(
+        "linhash: " + dir_ + " is not a linhash database (unexpected file '" +
+        n + "')");
+  }
+  std::sort(segs->begin(), segs->end(),
+            [](const DiskSegment& a, const DiskSegment& b) {
+              return a.name.seq < b.name.seq;
+            });
+  return Status::OK();
+}
+
+Status DB::Impl::OpenSegmentFiles(std::vector<DiskSegment>* segs) {
+  const OpenMode mode =
+      options_.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite;
+  std::vector<bool> ids(kMaxSegmentId + 1, false);
+  for (size_t i = 0; i < segs->size(); ++i) {
+    DiskSegment& d = (*segs)[i];
+    std::string path = Path(SegmentFileName(d.name.id, d.name.seq));
+    if (i > 0 && d.name.seq == (*segs)[i - 1].name.seq) {
+      return Status::Corruption("linhash: two segments with sequence " +
+                                std::to_string(d.name.seq));
+    }
+    if (ids[d.name.id])
+      return Status::Corruption("linhash: duplicate segment id in " + path);
+    ids[d.name.id] = true;
+    KVB_ASSIGN_OR_RETURN(d.file, env_->OpenFile(path, mode));
+    KVB_ASSIGN_OR_RETURN(d.size, d.file->Size());
+    std::string hdr(kSegmentHeaderSize, '\0');
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(d.file->ReadAt(0, hdr.size(), hdr.data(), &got));
+    hdr.resize(got);
+    Status s = CheckSegmentHeader(hdr, d.name.id, d.name.seq);
+    if (s.ok()) continue;
+    // A newest segment with no record and a bad header is a creation cut short
+    // by a crash (its header and directory entry are synced before anything is
+    // written to it).
+    // It is removed only once the rest of the database has checked out (nothing
+    // is written to a directory that turns out to be corrupt).
+    if (i + 1 == segs->size() && d.size <= kSegmentHeaderSize) {
+      d.file.reset();
+      garbage_files_.push_back(path);
+      segs->pop_back();
+      break;
+    }
+    return s.WithContext("linhash: " + path);
+  }
+  return Status::OK();
+}
+
+Status DB::Impl::LoadCheckpointFile(CheckpointImage* img,
+                                    std::vector<DiskSegment>* segs,
+                                    bool* usable) {
+  *usable = false;
+  auto file = env_->OpenFile(Path(kIndexName), OpenMode::kReadOnly);
+  if (!file.ok())
+    return file.status().IsNotFound() ? Status::OK() : file.status();
+  KVB_ASSIGN_OR_RETURN(uint64_t file_size, (*file)->Size());
+  uint64_t buckets_offset = 0;
+  Status s = ParseCheckpoint(**file, file_size, img, &buckets_offset);
+  if (s.ok()) {
+    const IndexHeader& h = img->header;
+    const File* f = file->get();
+    auto read = [&](uint64_t off, size_t n, char* dst) -> Status {
+      size_t got = 0;
+      KVB_RETURN_IF_ERROR(f->ReadAt(buckets_offset + off, n, dst, &got));
+      return got == n ? Status::OK()
+                      : Status::Corruption("index file truncated");
+    };
+    s = index_.Load(h.level, h.split, h.num_overflow, h.key_count, read,
+                    img->free_list);
+  }
+  if (!s.ok() && !s.IsCorruption()) {
+    index_.Reset();
+    return s;  // an I/O error is not a verdict on the checkpoint
+  }
+  if (!s.ok()) {
+    index_.Reset();
+    return Status::OK();  // fails its own checks: rebuild from the log
+  }
+  // Intact checkpoint: every segment it relies on must be there, at least as
+  // long.
+  for (const SegmentEntry& e : img->segments) {
+    auto it =
+        std::find_if(segs->begin(), segs->end(),
+                     [&](const DiskSegment& d) { return d.name.seq == e.seq; });
+    Status bad;
+    if (it == segs->end() || it->name.id != e.id) {
+      bad = Status::Corruption("linhash: segment " +
+                               SegmentFileName(e.id, e.seq) +
+                               " needed by the checkpoint is missing");
+    } else if (it->size < e.size) {
+      bad = Status::Corruption("linhash: segment " +
+                               SegmentFileName(e.id, e.seq) +
+                               " is shorter than the checkpoint says");
+    }
+    if (!bad.ok()) {
+      if (!options_.repair) return bad;
+      index_.Reset();
+      return Status::OK();
+    }
+  }
+  // Slots are not walked here (that would cost a pass over the whole index at
+  // every open): every location is range-checked when it is used, and a record
+  // must pass its CRC (D7).
+  *usable = true;
+  return Status::OK();
+}
+
+Status DB::Impl::ApplyRecord(Segment* seg, uint64_t offset,
+                             const RecordView& rec) {
+  KVB_RETURN_IF_ERROR(index_.Reserve());
+  const uint64_t h = HashKey(rec.key);
+  Found f;
+  KVB_RETURN_IF_ERROR(FindKey(h, rec.key, &f));
+  if (rec.type == RecordType::kPut) {
+    ApplyPut(h, f, MakeLoc(h, seg->id(), static_cast<uint32_t>(offset)), seg,
+             rec.size);
+  } else {
+    ApplyDelete(f, seg, rec.size);
+  }
+  replayed_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+// Applies a batch only if every one of its records is intact (all or nothing).
+Status DB::Impl::ApplyBatch(Segment* seg, uint64_t offset,
+                            const RecordView& rec, LogReader* reader,
+                            bool* damaged) {
+  const uint32_t count = DecodeFixed32(rec.value.data());
+  const uint64_t body = DecodeFixed64(rec.value.data() + 4);
+  const uint64_t end = offset + rec.size + body;
+  struct Item {
+    RecordType type;
+    std::string key;
+    uint64_t offset;
+    uint32_t size;
+  };
+  std::vector<Item> items;
+  for (uint32_t i = 0; i < count; ++i) {
+    RecordView r{};
+    uint64_t off = 0;
+    if (reader->Next(&r, &off) != LogReader::Result::kRecord ||
+        r.type == RecordType::kBatch || off + r.size > end) {
+      *damaged = true;
+      return reader->io_status();
+    }
+    items.push_back({r.type, std::string(r.key), off, r.size});
+  }
+  if (reader->position() != end) {
+    *damaged = true;
+    return Status::OK();
+  }
+  seg->dead_bytes += rec.size;
+  for (const Item& it : items) {
+    RecordView r{};
+    r.type = it.type;
+    r.key = it.key;
+    r.size = it.size;
+    KVB_RETURN_IF_ERROR(ApplyRecord(seg, it.offset, r));
+  }
+  return Status::OK();
+}
+
+Status DB::Impl::ReplaySegment(Segment* seg, uint64_t from, bool newest) {
+  LogReader reader(seg->file(), from, seg->end());
+  for (;;) {
+    RecordView rec{};
+    uint64_t off = 0;
+    LogReader::Result res = reader.Next(&rec, &off);
+    KVB_RETURN_IF_ERROR(reader.io_status());
+    if (res == LogReader::Result::kEnd) return Status::OK();
+    bool damaged = res == LogReader::Result::kDamaged;
+    if (!damaged) {
+      if (rec.type == RecordType::kBatch) {
+        KVB_RETURN_IF_ERROR(ApplyBatch(seg, off, rec, &reader, &damaged));
+      } else {
+        KVB_RETURN_IF_ERROR(ApplyRecord(seg, off, rec));
+      }
+    }
+    if (!damaged) continue;
+    if (!newest && !options_.repair) {
+      return Status::Corruption("linhash: damaged record at offset " +
+                                std::to_string(off) + " of older segment " +
+                                seg->path() +
+                                " (open with repair to cut it there)");
+    }
+    // Keep the prefix before the first damaged record; what follows it is
+    // discarded.
+    if (options_.read_only) return seg->ForgetTail(off);
+    return seg->TruncateTo(off);
+  }
+}
+
+Status DB::Impl::Replay(uint64_t from_seq, uint64_t from_offset) {
+  if (segments_.empty()) return Status::OK();
+  const uint64_t newest = segments_.rbegin()->first;
+  for (auto& [seq, seg] : segments_) {
+    if (seq < from_seq) continue;
+    uint64_t start = seq == from_seq ? from_offset : kSegmentHeaderSize;
+    KVB_RETURN_IF_ERROR(ReplaySegment(seg.get(), start, seq == newest));
+  }
+  return Status::OK();
+}
+
+Status DB::Impl::Open() {
+  env_ = options_.env != nullptr ? options_.env : Env::Default();
+  KVB_RETURN_IF_ERROR(ValidateOptions());
+  auto st = env_->Stat(dir_);
+  if (!st.ok()) {
+    if (!st.status().IsNotFound()) return st.status();
+    if (options_.read_only || !options_.create_if_missing) {
+      return Status::NotFound("linhash: no database at " + dir_);
+    }
+    KVB_RETURN_IF_ERROR(env_->CreateDirs(dir_));
+  } else if (!st->is_dir) {
+    return Status::InvalidArgument("linhash: not a directory: " + dir_);
+  }
+  std::vector<DiskSegment> disk;
+  bool has_index = false;
+  KVB_RETURN_IF_ERROR(ScanDirectory(&disk, &has_index));
+  if (!options_.read_only) {
+    KVB_ASSIGN_OR_RETURN(lock_, env_->LockFile(Path(kLockName)));
+    if (env_->FileExists(Path(kIndexTmpName))) {
+      KVB_RETURN_IF_ERROR(env_->RemoveFile(Path(kIndexTmpName)));
+    }
+  }
+  KVB_RETURN_IF_ERROR(OpenSegmentFiles(&disk));
+  CheckpointImage img;
+  bool usable = false;
+  if (has_index) KVB_RETURN_IF_ERROR(LoadCheckpointFile(&img, &disk, &usable));
+  if (!usable && !disk.empty()) rebuilds_.fetch_add(1);
+  KVB_RETURN_IF_ERROR(AdoptSegments(&disk, usable ? &img : nullptr));
+  if (usable) {
+    hash_seed_ = img.header.hash_seed;
+    checkpoint_number_ = img.header.checkpoint_number;
+  } else {
+    std::random_device rd;
+    hash_seed_ = (uint64_t{rd()} << 32) | rd();
+  }
+  key_count_.store(index_.count());
+  const uint64_t from_seq = usable ? img.header.covered_seq : 0;
+  const uint64_t from_off =
+      usable ? img.header.covered_offset : kSegmentHeaderSize;
+  const uint64_t replay_start = replayed_.load();
+  KVB_RETURN_IF_ERROR(Replay(from_seq, from_off));
+  bool recovered = !usable || replayed_.load() != replay_start ||
+                   (usable && CurrentLsn() != ((from_seq << 32) | from_off));
+  if (recovered && !disk.empty()) recoveries_.fetch_add(1);
+  for (auto& [seq, seg] : segments_) {
+    if (seq != segments_.rbegin()->first) seg->MarkSealed();
+  }
+  open_.store(true, std::memory_order_release);
+  if (!options_.read_only) {
+    for (const std::string& path : garbage_files_) {
+      Status s = env_->RemoveFile(path);
+      if (!s.ok()) {
+        open_.store(false);
+        return s;
+      }
+      recovered = true;
+    }
+    if (segments_.empty()) {
+      std::lock_guard lock(writer_mu_);
+      KVB_RETURN_IF_ERROR(NewSegment());
+      recovered = true;
+    }
+    // Make the recovered state the new starting point, so the next Open is fast
+    // and a crash during this recovery only repeats it.
+    if (recovered) {
+      Status s = Checkpoint();
+      if (!s.ok()) {
+        open_.store(false);
+        return s;
+      }
+    }
+  }
+  last_ckpt_lsn_.store(CurrentLsn());
+  StartBackground();
+  return Status::OK();
+}
+
+Status DB::Impl::AdoptSegments(std::vector<DiskSegment>* disk,
+                               const CheckpointImage* img) {
+  for (DiskSegment& d : *disk) {
+    const SegmentEntry* entry = nullptr;
+    if (img != nullptr) {
+      for (const SegmentEntry& e : img->segments) {
+        if (e.seq == d.name.seq) entry = &e;
+      }
+      // Older than the covered position but not in the table: a compaction
+      // source whose removal was cut short after the checkpoint that dropped
+      // it. Nothing refers to it.
+      if (entry == nullptr && d.name.seq < img->header.covered_seq) {
+        d.file.reset();
+        garbage_files_.push_back(Path(SegmentFileName(d.name.id, d.name.seq)));
+        continue;
+      }
+    }
+    auto seg = std::make_shared<Segment>(
+        d.name.id, d.name.seq, Path(SegmentFileName(d.name.id, d.name.seq)),
+        std::move(d.file), d.size, options_.read_backend == ReadBackend::kMmap,
+        options_.write_buffer_size, &index_mu_);
+    if (entry != nullptr) {
+      seg->put_records = entry->put_records;
+      seg->delete_records = entry->delete_records;
+      seg->dead_keys = entry->dead_keys;
+      seg->dead_bytes = entry->dead_bytes;
+    }
+    seg_table_[d.name.id] = seg.get();
+    segments_[d.name.seq] = std::move(seg);
+  }
+  return Status::OK();
+}
+
+}  // namespace kvb::linhash

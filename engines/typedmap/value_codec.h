@@ -1,0 +1,98 @@
+// kvb::typedmap value codecs — how a typed value becomes one line of JSON text
+// and back.
+//
+// A TypedMap<T> stores native T objects in memory and writes each value to the
+// log as compact JSON (never containing a raw LF, so one value is one line).
+// The conversion is the trait ValueCodec<T>:
+//   - the primary template uses nlohmann::json's to_json/from_json, so every
+//   type nlohmann can
+//     convert works: numbers, bool, std::vector, std::map, and any struct with
+//     NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE / _INTRUSIVE or hand-written
+//     to_json/from_json;
+//   - std::string has a hand-written fast path (replay of string maps never
+//   builds a
+//     nlohmann::json tree); the text it accepts and writes is plain JSON,
+//     identical in meaning;
+//   - Bytes (below) holds arbitrary bytes losslessly: valid UTF-8 is written as
+//   a JSON string,
+//     anything else as {"b64":"<base64>"}.
+// Users may specialise ValueCodec<MyType> for their own types; Encode must
+// append JSON text without raw control characters, Decode must accept what
+// Encode wrote.
+//
+// Errors: Encode returns InvalidArgument for a value JSON cannot carry (a
+// std::string that is not valid UTF-8, a to_json that throws). Decode returns
+// Corruption for text that is not JSON of the expected shape. No exception
+// escapes a codec. Thread safety: codecs are stateless; call them from any
+// thread.
+#ifndef KVB_ENGINES_TYPEDMAP_VALUE_CODEC_H_
+#define KVB_ENGINES_TYPEDMAP_VALUE_CODEC_H_
+
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace kvb::typedmap {
+
+// True if `s` is well-formed UTF-8 (no overlongs, no surrogates, at most
+// U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+// Appends `utf8` as a JSON string literal (quotes included). Escapes '"', '\\'
+// and every byte below 0x20. REQUIRES: IsValidUtf8(utf8).
+void AppendJsonString(std::string_view utf8, std::string* out);
+// Decodes one JSON string literal (surrounding blanks allowed) into UTF-8
+// bytes, replacing *out. Returns false if `json` is not exactly one well-formed
+// JSON string.
+bool DecodeJsonString(std::string_view json, std::string* out);
+// Standard base64 (RFC 4648, with padding).
+void AppendBase64(std::string_view bytes, std::string* out);
+bool DecodeBase64(std::string_view text, std::string* out);
+
+// Arbitrary bytes as a value (binary-safe), see the file comment for the JSON
+// shapes.
+struct Bytes {
+  std::string data;
+  friend bool operator==(const Bytes&, const Bytes&) = default;
+};
+
+template <typename T>
+struct ValueCodec {
+  static Status Encode(const T& value, std::string* out) {
+    try {
+      nlohmann::json j = value;
+      out->append(j.dump());
+      return Status::OK();
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument(
+          std::string("cannot encode value as JSON: ") + e.what());
+    }
+  }
+  static Status Decode(std::string_view json, T* out) {
+    try {
+      nlohmann::json::parse(json.begin(), json.end()).get_to(*out);
+      return Status::OK();
+    } catch (const std::exception& e) {
+      return Status::Corruption(std::string("cannot decode JSON value: ") +
+                                e.what());
+    }
+  }
+};
+
+template <>
+struct ValueCodec<std::string> {
+  static Status Encode(const std::string& value, std::string* out);
+  static Status Decode(std::string_view json, std::string* out);
+};
+
+template <>
+struct ValueCodec<Bytes> {
+  static Status Encode(const Bytes& value, std::string* out);
+  static Status Decode(std::string_view json, Bytes* out);
+};
+
+}  // namespace kvb::typedmap
+
+#endif  // KVB_ENGINES_TYPEDMAP_VALUE_CODEC_H_

@@ -1,0 +1,477 @@
+#include "harness/cli.h"
+
+#include "report/commands.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "adapters/registry.h"
+#include "harness/context.h"
+#include "harness/progress.h"
+#include "harness/results.h"
+#include "harness/runner.h"
+#include "harness/suite.h"
+
+namespace kvb {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+int UsageError(const std::string& msg) {
+  std::cerr << "kvbench: error: " << msg << "\n";
+  return kExitUsage;
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string Timestamp() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::gmtime(&t));
+  return buf;
+}
+
+struct RunArgs {
+  std::string suite;
+  std::string engines, workloads, threads;
+  uint64_t keys = 0, ops = 0, seed = 0, warmup_ops = 0;
+  bool keys_set = false, ops_set = false, seed_set = false;
+  std::string value_size, key_size, durability;
+  int repetitions = 0;
+  std::string out, data_dir;
+  bool keep_data = false, reuse = false, quiet = false;
+  std::string cache_state = "warm";
+  std::vector<std::string> sets;
+  double target_rate = 0, warmup_seconds = 0;
+  uint32_t latency_sample = 1;
+};
+
+json SettingsToJson(const RunSettings& s, bool explicit_data_dir) {
+  return json{
+      {"data_dir", explicit_data_dir ? json(s.data_dir) : json(nullptr)},
+      {"keep_data", s.keep_data},
+      {"reuse", s.reuse},
+      {"cache_state", s.cold_cache ? "cold" : "warm"},
+      {"target_rate", s.target_rate},
+      {"warmup_ops", s.warmup_ops},
+      {"warmup_seconds", s.warmup_seconds},
+      {"latency_sample", s.latency_sample}};
+}
+
+// Runs every point, writing results after each repetition so an interrupted run
+// leaves data.
+int Execute(const std::vector<PointSpec>& points, RunSettings settings,
+            bool explicit_data_dir, const std::string& results_path,
+            const std::vector<std::string>& argv, const std::string& suite_name,
+            bool quiet) {
+  Runner runner(settings);
+  for (const PointSpec& p : points) {
+    Status s = runner.Check(p);
+    if (!s.ok())
+      return UsageError(
+          std::string(s.message().empty() ? s.ToString() : s.message()));
+  }
+  ContextInputs in;
+  in.data_dir = settings.data_dir;
+  in.argv = argv;
+  in.cache_state = settings.cold_cache ? "cold" : "warm";
+  in.seed = 0;
+  for (const PointSpec& p : points) {
+    Result<WorkloadSpec> w = ResolveWorkload(p);
+    if (w.ok()) in.seed = w->seed;
+  }
+  json context = CaptureContext(in);
+  json config;
+  config["suite"] = suite_name;
+  config["settings"] = SettingsToJson(settings, explicit_data_dir);
+  config["points"] = json::array();
+  for (const PointSpec& p : points) config["points"].push_back(PointToJson(p));
+
+  std::vector<RepResult> reps;
+  bool failed = false;
+  for (const PointSpec& p : points) {
+    for (int r = 0; r < p.repetitions; ++r) {
+      if (!quiet) {
+        std::cerr << "kvbench: " << p.workload << " on " << p.engine_spec
+                  << " (rep " << r + 1 << "/" << p.repetitions << ")\n";
+      }
+      Result<RepResult> rep = runner.RunOnce(p, r);
+      if (!rep.ok()) {
+        // The point could not be set up (open failed, bad directory): record it
+        // and go on.
+        RepResult bad;
+        bad.point = p;
+        bad.repetition = r;
+        bad.engine_spec = p.engine_spec;
+        bad.workload = p.workload;
+        Result<WorkloadSpec> w = ResolveWorkload(p);
+        bad.threads = w.ok() ? w->threads : 1;
+        bad.name = BenchmarkName(p.workload, p.engine_spec,
+                                 w.ok() ? w->keys : 0, bad.threads);
+        bad.errors = 1;
+        bad.error_messages.push_back(rep.status().ToString());
+        bad.primary_phase = "run";
+        std::cerr << "kvbench: error: " << p.workload << " on " << p.engine_spec
+                  << ": " << rep.status().ToString() << "\n";
+        reps.push_back(std::move(bad));
+      } else {
+        if (rep->failed()) {
+          std::cerr << "kvbench: " << rep->name << ": " << rep->errors
+                    << " errors, " << rep->verify.mismatches()
+                    << " mismatches, " << rep->verify.missing << " missing";
+          if (!rep->error_messages.empty())
+            std::cerr << " (first: " << rep->error_messages[0] << ")";
+          std::cerr << "\n";
+        }
+        reps.push_back(std::move(*rep));
+      }
+      failed = failed || reps.back().failed();
+      json partial = ResultsJson(context, config, reps);
+      Status ws = WriteJsonFile(results_path, partial);
+      if (!ws.ok()) return UsageError(ws.ToString());
+    }
+  }
+  FinishContext(&context);
+  Status ws = WriteJsonFile(results_path, ResultsJson(context, config, reps));
+  if (!ws.ok()) return UsageError(ws.ToString());
+  PrintTable(std::cout, reps);
+  std::cout << "results: " << results_path << "\n";
+  return failed ? kExitFailed : 0;
+}
+
+Status PrepareOutput(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    return Status::InvalidArgument("not a directory: " + dir);
+  }
+  return PrepareDirectory(dir);
+}
+
+int CmdRun(const RunArgs& a, const std::vector<std::string>& argv) {
+  Suite suite;
+  std::string suite_name;
+  if (!a.suite.empty() || (a.workloads.empty() && a.engines.empty())) {
+    std::string name = a.suite.empty() ? "quick" : a.suite;
+    Result<Suite> s = LoadSuite(name);
+    if (!s.ok()) return UsageError(std::string(s.status().message()));
+    suite = *s;
+    suite_name = suite.name;
+  } else {
+    suite.engines = {"@persistent", "memory"};
+  }
+  Overrides o;
+  o.engines = SplitSpecList(a.engines);
+  o.workloads = SplitComma(a.workloads);
+  for (const std::string& t : SplitComma(a.threads)) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(t.c_str(), &end, 10);
+    if (*end != '\0' || v == 0 || v > 4096) {
+      return UsageError("--threads: expected positive integers, got '" + t +
+                        "'");
+    }
+    o.threads.push_back(static_cast<uint32_t>(v));
+  }
+  if (a.keys_set) o.params.emplace_back("keys", std::to_string(a.keys));
+  if (a.ops_set) o.params.emplace_back("ops", std::to_string(a.ops));
+  if (a.seed_set) o.params.emplace_back("seed", std::to_string(a.seed));
+  if (!a.value_size.empty()) o.params.emplace_back("value_size", a.value_size);
+  if (!a.key_size.empty()) o.params.emplace_back("key_size", a.key_size);
+  if (!a.durability.empty()) o.params.emplace_back("durability", a.durability);
+  for (const std::string& kv : a.sets) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return UsageError("--set: expected NAME=VALUE, got '" + kv + "'");
+    }
+    o.params.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  o.repetitions = a.repetitions;
+  Result<std::vector<PointSpec>> points = ExpandPoints(suite, o);
+  if (!points.ok()) return UsageError(std::string(points.status().message()));
+
+  std::string out = a.out.empty() ? "kvbench-out/" + Timestamp() : a.out;
+  Status s = PrepareOutput(out);
+  if (!s.ok()) return UsageError("output directory: " + s.ToString());
+  RunSettings settings;
+  settings.data_dir = a.data_dir.empty() ? out + "/data" : a.data_dir;
+  s = PrepareOutput(settings.data_dir);
+  if (!s.ok()) return UsageError("data directory: " + s.ToString());
+  settings.keep_data = a.keep_data;
+  settings.reuse = a.reuse;
+  settings.cold_cache = a.cache_state == "cold";
+  settings.target_rate = a.target_rate;
+  settings.warmup_ops = a.warmup_ops;
+  settings.warmup_seconds = a.warmup_seconds;
+  settings.latency_sample = a.latency_sample;
+  settings.progress = !a.quiet && StderrIsTerminal();
+  int rc = Execute(*points, settings, !a.data_dir.empty(),
+                   out + "/results.json", argv, suite_name, a.quiet);
+  // The default data directory is ours: remove it when empty.
+  if (a.data_dir.empty() && !a.keep_data && !a.reuse) {
+    std::error_code ec;
+    fs::remove(settings.data_dir, ec);
+  }
+  return rc;
+}
+
+int CmdRerun(const std::string& file, bool quiet,
+             const std::vector<std::string>& argv) {
+  Result<json> j = ReadResultsFile(file);
+  if (!j.ok()) return UsageError(std::string(j.status().message()));
+  if (!j->contains("config") || !(*j)["config"].contains("points")) {
+    return UsageError(file + " records no configuration to rerun");
+  }
+  const json& config = (*j)["config"];
+  std::vector<PointSpec> points;
+  for (const json& pj : config["points"]) {
+    Result<PointSpec> p = PointFromJson(pj);
+    if (!p.ok())
+      return UsageError(file + ": " + std::string(p.status().message()));
+    points.push_back(*p);
+  }
+  const json& st = config.value("settings", json::object());
+  std::string dir = fs::path(file).parent_path().string();
+  if (dir.empty()) dir = ".";
+  RunSettings settings;
+  bool explicit_data = st.contains("data_dir") && st["data_dir"].is_string();
+  settings.data_dir =
+      explicit_data ? st["data_dir"].get<std::string>() : dir + "/data";
+  settings.keep_data = st.value("keep_data", false);
+  settings.reuse = st.value("reuse", false);
+  settings.cold_cache = st.value("cache_state", "warm") == "cold";
+  settings.target_rate = st.value("target_rate", 0.0);
+  settings.warmup_ops = st.value("warmup_ops", uint64_t{0});
+  settings.warmup_seconds = st.value("warmup_seconds", 0.0);
+  settings.latency_sample = st.value("latency_sample", 1u);
+  settings.progress = !quiet && StderrIsTerminal();
+  Status s = PrepareOutput(settings.data_dir);
+  if (!s.ok()) return UsageError("data directory: " + s.ToString());
+  std::string out = dir + "/results-rerun-" + Timestamp() + ".json";
+  int rc = Execute(points, settings, explicit_data, out, argv,
+                   config.value("suite", ""), quiet);
+  if (!explicit_data && !settings.keep_data && !settings.reuse) {
+    std::error_code ec;
+    fs::remove(settings.data_dir, ec);
+  }
+  return rc;
+}
+
+std::string CapsText(const Capabilities& c) {
+  std::string s;
+  auto flag = [&](bool on, const char* name) {
+    if (on) s += std::string(s.empty() ? "" : ",") + name;
+  };
+  flag(c.persistent, "persistent");
+  flag(c.ordered, "ordered");
+  flag(c.thread_safe, "thread_safe");
+  flag(c.batch, "batch");
+  flag(c.atomic_batch, "atomic_batch");
+  flag(c.locks_directory, "locks_directory");
+  if (c.max_key_size) s += ",max_key=" + std::to_string(c.max_key_size);
+  if (c.max_value_size) s += ",max_value=" + std::to_string(c.max_value_size);
+  return s;
+}
+
+int CmdList() {
+  for (const AdapterInfo& a : AllAdapters()) {
+    std::cout << a.name << (a.built ? "" : " (not built)") << " - "
+              << a.description << "\n";
+    if (a.built)
+      std::cout << "  capabilities: " << CapsText(a.capabilities) << "\n";
+    std::cout << "  options: durability=none|async|sync";
+    for (const OptionSpec& o : a.options)
+      std::cout << ", " << o.name << "=" << o.default_value;
+    std::cout << "\n";
+    for (const OptionSpec& o : a.options)
+      std::cout << "    " << o.name << ": " << o.help << "\n";
+    std::cout << "  inspect: " << (a.inspect ? "yes" : "no") << "\n";
+  }
+  std::cout << "workloads:\n";
+  for (const std::string& w : PresetNames()) {
+    Result<WorkloadSpec> spec = FindPreset(w);
+    if (spec.ok()) std::cout << "  " << w << " - " << spec->description << "\n";
+  }
+  return 0;
+}
+
+int CmdInspect(const std::string& name, const std::string& path,
+               bool dump_keys) {
+  const AdapterInfo* info = FindAdapter(name);
+  if (info == nullptr) return UsageError("unknown engine '" + name + "'");
+  if (!info->built) return UsageError("engine '" + name + "' was not built");
+  if (!info->inspect) {
+    std::cerr << "kvbench: error: engine '" << name << "' has no inspector\n";
+    return kExitFailed;
+  }
+  Status s = info->inspect(path, dump_keys, std::cout);
+  if (!s.ok()) {
+    std::cerr << "kvbench: error: " << s.ToString() << "\n";
+    return kExitFailed;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int KvbenchMain(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  CLI::App app{
+      "kvbench: measure embedded key-value engines side by side, reproducibly"};
+  app.require_subcommand(1);
+  RunArgs ra;
+  CLI::App* run = app.add_subcommand(
+      "run", "run a suite (default: quick) and write DIR/results.json");
+  run->add_option("--suite", ra.suite,
+                  "suite name (suites/NAME.json) or file; default quick");
+  run->add_option("--engines", ra.engines,
+                  "engines with options, e.g. rocksdb:cache_mb=256,lmdb; "
+                  "@persistent = every "
+                  "built persistent engine, @all = every built engine");
+  run->add_option("--workloads", ra.workloads,
+                  "comma list of workloads (filters the suite)");
+  run->add_option("--keys", ra.keys, "keys loaded (overrides the workload)")
+      ->each([&](const std::string&) { ra.keys_set = true; });
+  run->add_option("--ops", ra.ops, "run-phase operations over all threads")
+      ->each([&](const std::string&) { ra.ops_set = true; });
+  run->add_option("--threads", ra.threads,
+                  "thread counts, a comma list sweeps: 1,2,4");
+  run->add_option("--value-size", ra.value_size,
+                  "value bytes: N, A-B (uniform) or hist:S:W,...");
+  run->add_option("--key-size", ra.key_size, "key bytes: N or A-B");
+  run->add_option("--durability", ra.durability, "none | async | sync")
+      ->check(CLI::IsMember({"none", "async", "sync"}));
+  run->add_option("--repetitions", ra.repetitions,
+                  "repetitions of every point (fresh data each)")
+      ->check(CLI::Range(1, 1000));
+  run->add_option("--seed", ra.seed, "workload seed (default 42)")
+      ->each([&](const std::string&) { ra.seed_set = true; });
+  run->add_option("--out", ra.out,
+                  "output directory (default kvbench-out/<UTC time>)");
+  run->add_option("--data-dir", ra.data_dir,
+                  "where databases are created (default OUT/data)");
+  run->add_flag("--keep-data", ra.keep_data,
+                "keep each point's database directory");
+  run->add_flag(
+      "--reuse", ra.reuse,
+      "reuse a database loaded by an earlier run with the same load parameters "
+      "(implies keeping it)");
+  run->add_option("--cache-state", ra.cache_state,
+                  "warm, or cold: evict the database's files from the page "
+                  "cache before the "
+                  "measured phase")
+      ->check(CLI::IsMember({"warm", "cold"}));
+  run->add_option(
+         "--target-rate", ra.target_rate,
+         "open loop at this many ops/s in total; latency counts from each op's "
+         "intended start")
+      ->check(CLI::NonNegativeNumber);
+  auto* wo = run->add_option("--warmup-ops", ra.warmup_ops,
+                             "warm-up operations (not recorded)");
+  run->add_option("--warmup-seconds", ra.warmup_seconds,
+                  "warm-up seconds (not recorded)")
+      ->check(CLI::NonNegativeNumber)
+      ->excludes(wo);
+  run->add_option(
+      "--set", ra.sets,
+      "any workload parameter NAME=VALUE (repeatable): distribution, "
+      "zipf_theta, "
+      "mix, scan_length, insert_order, batch_size, hot_data_fraction, ...");
+  run->add_option("--latency-sample", ra.latency_sample,
+                  "time 1 op in N (power of two; default 1 = every op); for "
+                  "sub-100 ns engines "
+                  "where two timestamps (~10 ns each here) would dominate")
+      ->check([](const std::string& s) -> std::string {
+        unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
+        return v >= 1 && (v & (v - 1)) == 0 ? "" : "must be a power of two";
+      });
+  run->add_flag("--quiet", ra.quiet,
+                "no progress or per-point messages on stderr");
+
+  std::string rerun_file;
+  bool rerun_quiet = false;
+  CLI::App* rerun = app.add_subcommand(
+      "rerun", "repeat the configuration recorded in a results file");
+  rerun->add_option("FILE", rerun_file, "results.json to repeat")->required();
+  rerun->add_flag("--quiet", rerun_quiet, "no progress or per-point messages");
+
+  CLI::App* list = app.add_subcommand(
+      "list", "list adapters, capabilities, options, workloads");
+
+  std::string inspect_name, inspect_path;
+  bool dump_keys = false;
+  CLI::App* inspect =
+      app.add_subcommand("inspect", "check a database offline with its engine");
+  inspect->add_option("NAME", inspect_name, "engine name")->required();
+  inspect->add_option("PATH", inspect_path, "database directory or file")
+      ->required();
+  inspect->add_flag("--dump-keys", dump_keys, "print every key");
+
+  // The report-side commands parse their own arguments (report/commands.h).
+  struct PassThrough {
+    const char* name;
+    const char* help;
+    int (*fn)(const std::vector<std::string>&, std::ostream&, std::ostream&);
+    CLI::App* app = nullptr;
+  };
+  PassThrough pass_through[] = {
+      {"report", "write DIR/report.md and DIR/plots/ from results files",
+       report::RunReportCommand},
+      {"compare", "compare two results (--gate: exit non-zero on regression)",
+       report::RunCompareCommand},
+      {"merge", "join results files (shards, machines) into one",
+       report::RunMergeCommand},
+      {"ab", "run two kvbench builds alternately and compare them",
+       report::RunAbCommand},
+  };
+  for (PassThrough& p : pass_through) {
+    p.app = app.add_subcommand(p.name, p.help);
+    p.app->prefix_command();
+    p.app->set_help_flag();
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    return UsageError(what + " (see kvbench --help)");
+  }
+  try {
+    if (*run) return CmdRun(ra, args);
+    if (*rerun) return CmdRerun(rerun_file, rerun_quiet, args);
+    if (*list) return CmdList();
+    if (*inspect) return CmdInspect(inspect_name, inspect_path, dump_keys);
+    for (const PassThrough& p : pass_through) {
+      if (*p.app) return p.fn(p.app->remaining(), std::cout, std::cerr);
+    }
+  } catch (const std::exception& e) {
+    // Third-party code (JSON, filesystem) may throw; never crash with a trace.
+    std::cerr << "kvbench: error: " << e.what() << "\n";
+    return kExitFailed;
+  }
+  return kExitUsage;
+}
+
+}  // namespace kvb

@@ -1,0 +1,34 @@
+// The `context` block of a results file: everything about the machine, build
+// and invocation that a reader needs to judge or reproduce the numbers
+// (results/SCHEMA.md lists the fields). Thread safety: call from one thread.
+#ifndef KVB_HARNESS_CONTEXT_H_
+#define KVB_HARNESS_CONTEXT_H_
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace kvb {
+
+inline constexpr int kResultsSchemaVersion = 1;
+
+struct ContextInputs {
+  std::string data_dir;
+  std::vector<std::string> argv;
+  std::string cache_state = "warm";
+  uint64_t seed = 0;
+};
+
+// Machine, build, library versions, git revision, load average now
+// ("load_avg_start").
+nlohmann::json CaptureContext(const ContextInputs& in);
+// Versions of every reference library this build links ("rocksdb": "7.8.3",
+// ...).
+std::map<std::string, std::string> LibraryVersions();
+// Records the load average at the end of the run ("load_avg_end").
+void FinishContext(nlohmann::json* context);
+
+}  // namespace kvb
+
+#endif  // KVB_HARNESS_CONTEXT_H_

@@ -1,0 +1,257 @@
+// Tests of the histogram, the results writer/reader and small end-to-end runs
+// of every preset on the memory and null adapters.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/testing/test_util.h"
+#include "harness/cli.h"
+#include "harness/clock.h"
+#include "harness/histogram.h"
+#include "harness/results.h"
+#include "harness/runner.h"
+#include "harness/suite.h"
+#include "workloads/workload.h"
+
+namespace kvb {
+namespace {
+
+TEST_CASE("histogram buckets are contiguous and tight") {
+  for (size_t i = 1; i < Histogram::kBuckets; ++i) {
+    REQUIRE(Histogram::BucketLow(i) ==
+            Histogram::BucketLow(i - 1) + Histogram::BucketWidth(i - 1));
+  }
+  for (uint64_t v : {0ull, 1ull, 4095ull, 4096ull, 123456789ull, 1ull << 37}) {
+    size_t i = Histogram::Index(v);
+    REQUIRE(Histogram::BucketLow(i) <= v);
+    REQUIRE(v < Histogram::BucketLow(i) + Histogram::BucketWidth(i));
+  }
+}
+
+TEST_CASE("histogram percentiles are within the stated relative error") {
+  std::mt19937_64 rng(1);
+  std::lognormal_distribution<double> dist(8.0,
+                                           2.0);  // ~3 us median, long tail
+  std::vector<uint64_t> values;
+  Histogram h;
+  for (int i = 0; i < 200000; ++i) {
+    auto v = static_cast<uint64_t>(dist(rng)) + 1;
+    values.push_back(v);
+    h.Record(v);
+  }
+  std::sort(values.begin(), values.end());
+  for (double p : {1.0, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0}) {
+    size_t rank = static_cast<size_t>(std::ceil(p / 100 * values.size()));
+    uint64_t exact = values[std::max<size_t>(rank, 1) - 1];
+    uint64_t got = h.Percentile(p);
+    INFO("p" << p << " exact " << exact << " got " << got);
+    CHECK(std::abs(double(got) - double(exact)) <= exact / 4096.0 + 0.5);
+  }
+  CHECK(h.max() == values.back());
+  CHECK(h.min() == values.front());
+  CHECK(h.count() == values.size());
+}
+
+TEST_CASE("histograms merge exactly") {
+  Histogram a, b, all;
+  for (uint64_t v = 1; v < 100000; v += 7) {
+    (v % 2 ? a : b).Record(v * 13);
+    all.Record(v * 13);
+  }
+  a.Merge(b);
+  CHECK(a.count() == all.count());
+  CHECK(a.max() == all.max());
+  CHECK(a.min() == all.min());
+  CHECK(a.mean() == Approx(all.mean()));
+  for (double p : {10.0, 50.0, 99.0, 99.9})
+    CHECK(a.Percentile(p) == all.Percentile(p));
+  Histogram empty;
+  CHECK(empty.Percentile(50) == 0);
+}
+
+RepResult RunPreset(const std::string& engine, const std::string& workload,
+                    std::vector<std::pair<std::string, std::string>> params,
+                    const std::string& data_dir) {
+  RunSettings settings;
+  settings.data_dir = data_dir;
+  Runner runner(settings);
+  PointSpec p;
+  p.engine_spec = engine;
+  p.workload = workload;
+  p.params = std::move(params);
+  REQUIRE_OK(runner.Check(p));
+  Result<RepResult> r = runner.RunOnce(p, 0);
+  INFO(workload << " on " << engine << ": " << r.status().ToString());
+  REQUIRE(r.ok());
+  return std::move(*r);
+}
+
+TEST_CASE("every preset runs end to end on memory and null") {
+  testing::TempDir dir;
+  for (const std::string& engine :
+       {std::string("memory"), std::string("null")}) {
+    for (const std::string& w : PresetNames()) {
+      std::vector<std::pair<std::string, std::string>> params = {
+          {"keys", "300"}, {"ops", "2000"}};
+      if (w == "concurrent-fuzz") params = {{"keys", "64"}, {"ops", "3000"}};
+      RepResult r = RunPreset(engine, w, params, dir.path());
+      INFO(w << " on " << engine);
+      if (r.skipped) {
+        // memory has no ordered scan: ycsb-e is skipped, nothing else may be.
+        CHECK(engine == "memory");
+        CHECK(w == "ycsb-e");
+        continue;
+      }
+      CHECK(r.errors == 0);
+      for (const std::string& m : r.error_messages) WARN(m);
+      const PhaseResult* primary = r.Phase(r.primary_phase);
+      REQUIRE(primary != nullptr);
+      CHECK(primary->ops > 0);
+      CHECK(primary->wall_s > 0);
+      CHECK(!primary->latency.empty());
+      if (engine == "memory") {
+        CHECK(r.verify.enabled);
+        CHECK(r.verify.mismatches() == 0);
+        CHECK(r.verify.missing == 0);
+        // The fuzz deleter may legitimately leave nothing to read or keep.
+        if (w != "concurrent-fuzz") {
+          CHECK(r.verify.verified > 0);
+          CHECK(r.logical_bytes > 0);
+        }
+      } else {
+        CHECK_FALSE(r.verify.enabled);
+      }
+    }
+  }
+  // Data directories are removed after each point.
+  CHECK(std::filesystem::is_empty(dir.path()));
+}
+
+TEST_CASE("read-heavy reads every key exactly once and checks it") {
+  testing::TempDir dir;
+  RepResult r = RunPreset("memory", "read-heavy",
+                          {{"keys", "1000"}, {"threads", "2"}}, dir.path());
+  CHECK(r.Phase("run")->ops == 1000);
+  CHECK(r.verify.verified == 1000);
+  CHECK(r.Phase("load")->ops == 1000);
+}
+
+TEST_CASE("concurrent fuzz with several threads has no mismatches on memory") {
+  testing::TempDir dir;
+  RepResult r = RunPreset("memory", "concurrent-fuzz",
+                          {{"keys", "32"}, {"ops", "20000"}, {"threads", "6"}},
+                          dir.path());
+  CHECK(r.errors == 0);
+  CHECK(r.verify.mismatches() == 0);
+  CHECK(r.verify.missing == 0);
+  REQUIRE(r.Phase("verify") != nullptr);
+  CHECK(r.Phase("verify")->ops == 32);
+  CHECK(r.Phase("run")->latency.count("delete") == 1);
+}
+
+TEST_CASE("results round-trip through the file format") {
+  testing::TempDir dir;
+  std::vector<RepResult> reps;
+  reps.push_back(RunPreset("memory", "ycsb-b",
+                           {{"keys", "200"}, {"ops", "500"}}, dir.path()));
+  reps.push_back(RunPreset("memory", "ycsb-b",
+                           {{"keys", "200"}, {"ops", "500"}}, dir.path()));
+  reps[1].repetition = 1;
+  nlohmann::json context = {{"schema_version", 1}, {"date", "x"}};
+  nlohmann::json config = {{"points", nlohmann::json::array()}};
+  nlohmann::json j = ResultsJson(context, config, reps);
+  std::string path = dir.Sub("results.json");
+  REQUIRE_OK(WriteJsonFile(path, j));
+  Result<nlohmann::json> back = ReadResultsFile(path);
+  REQUIRE(back.ok());
+  CHECK(*back == j);
+  const auto& b = (*back)["benchmarks"];
+  REQUIRE(b.size() == 2 + 4);  // two iterations, mean/median/stddev/cv
+  CHECK(b[0]["run_type"] == "iteration");
+  CHECK(b[0]["name"] == "ycsb-b/memory/keys:200/threads:1");
+  CHECK(b[0]["iterations"] == 500);
+  CHECK(b[0]["time_unit"] == "ns");
+  CHECK(b[0]["real_time"].get<double>() > 0);
+  CHECK(b[0]["phases"]["run"]["latency"].contains("read"));
+  CHECK(b[2]["run_type"] == "aggregate");
+  CHECK(b[2]["aggregate_name"] == "mean");
+  CHECK(b[2]["name"] == "ycsb-b/memory/keys:200/threads:1_mean");
+
+  std::ofstream(dir.Sub("bad.json")) << "{\"not\": 1}";
+  CHECK_FALSE(ReadResultsFile(dir.Sub("bad.json")).ok());
+  std::ofstream(dir.Sub("garbage.json")) << "{{{";
+  CHECK_FALSE(ReadResultsFile(dir.Sub("garbage.json")).ok());
+}
+
+TEST_CASE("suites parse and expand") {
+  Result<Suite> s = ParseSuite(
+      R"({"name": "t", "engines": ["memory", "null"], "threads": [1, 2],
+          "params": {"keys": 100}, "workloads": ["ycsb-a", {"workload": "read-heavy",
+          "params": {"keys": "50"}}]})",
+      "t.json");
+  REQUIRE(s.ok());
+  Overrides o;
+  Result<std::vector<PointSpec>> pts = ExpandPoints(*s, o);
+  REQUIRE(pts.ok());
+  CHECK(pts->size() == 2 * 2 * 2);
+  Result<WorkloadSpec> w = ResolveWorkload((*pts)[4]);
+  REQUIRE(w.ok());
+  CHECK(w->name == "read-heavy");
+  CHECK(w->keys == 50);
+  o.workloads = {"ycsb-a"};
+  o.threads = {3};
+  o.params = {{"keys", "7"}};
+  pts = ExpandPoints(*s, o);
+  REQUIRE(pts->size() == 2);
+  CHECK(ResolveWorkload((*pts)[0])->keys == 7);
+  CHECK(ResolveWorkload((*pts)[0])->threads == 3);
+  Result<PointSpec> back = PointFromJson(PointToJson((*pts)[0]));
+  REQUIRE(back.ok());
+  CHECK(back->params == (*pts)[0].params);
+  CHECK_FALSE(ParseSuite("{\"workloads\": 3}", "x").ok());
+  CHECK_FALSE(ParseSuite("nope", "x").ok());
+}
+
+int Cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "kvbench");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return KvbenchMain(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST_CASE(
+    "the CLI runs, writes results and rejects bad input with exit code 2") {
+  testing::TempDir dir;
+  std::string out = dir.Sub("out");
+  CHECK(Cli({"run", "--engines", "memory,null", "--workloads",
+             "ycsb-c,bulk-insert", "--keys", "200", "--ops", "400", "--out",
+             out, "--quiet"}) == 0);
+  Result<nlohmann::json> j = ReadResultsFile(out + "/results.json");
+  REQUIRE(j.ok());
+  CHECK((*j)["benchmarks"].size() == 4);
+  CHECK((*j)["context"]["schema_version"] == 1);
+  CHECK((*j)["config"]["points"].size() == 4);
+  CHECK(Cli({"rerun", out + "/results.json", "--quiet"}) == 0);
+
+  CHECK(Cli({"run", "--bogus"}) == 2);
+  CHECK(Cli({"run", "--engines", "nosuchdb", "--workloads", "ycsb-a", "--out",
+             out}) == 2);
+  CHECK(Cli({"run", "--engines", "memory", "--workloads", "nosuch", "--out",
+             out}) == 2);
+  std::ofstream(dir.Sub("file")) << "x";
+  CHECK(Cli({"run", "--engines", "memory", "--workloads", "ycsb-a", "--out",
+             dir.Sub("file")}) == 2);
+  CHECK(Cli({"run", "--engines", "memory", "--workloads", "ycsb-a", "--out",
+             dir.Sub("file") + "/sub"}) == 2);
+  CHECK(Cli({"inspect", "nosuchdb", dir.path()}) == 2);
+  CHECK(Cli({"rerun", dir.Sub("file")}) == 2);
+  CHECK(Cli({"list"}) == 0);
+}
+
+}  // namespace
+}  // namespace kvb

@@ -1,0 +1,45 @@
+// Results files (results/SCHEMA.md): a `context` block, the `config` that
+// produced the run (so `kvbench rerun` can repeat it), and a `benchmarks` array
+// in Google Benchmark's JSON shape with kvbench's figures as extra fields.
+// Google Benchmark's compare.py reads them: real_time and cpu_time are per
+// operation (wall and process CPU time of the primary phase divided by its
+// ops), in ns, so "Time" and "CPU" columns compare like-for-like. Thread
+// safety: plain functions.
+#ifndef KVB_HARNESS_RESULTS_H_
+#define KVB_HARNESS_RESULTS_H_
+
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "harness/runner.h"
+
+namespace kvb {
+
+// One benchmarks[] entry (run_type "iteration").
+nlohmann::json RepToJson(const RepResult& rep, int repetitions);
+// mean / median / stddev / cv aggregates over the repetitions of one point
+// (Google Benchmark's names and shape); empty when fewer than 2 non-skipped
+// repetitions.
+std::vector<nlohmann::json> AggregatesJson(
+    const std::vector<const RepResult*>& reps);
+// The whole file.
+nlohmann::json ResultsJson(const nlohmann::json& context,
+                           const nlohmann::json& config,
+                           const std::vector<RepResult>& reps);
+
+// Writes atomically (temp file + rename). IOError with a one-line message on
+// failure.
+Status WriteJsonFile(const std::string& path, const nlohmann::json& j);
+// Reads and checks a results file: InvalidArgument if it is not JSON or lacks
+// context.schema_version / benchmarks; NotSupported for a newer schema.
+Result<nlohmann::json> ReadResultsFile(const std::string& path);
+
+// The human-readable table printed after a run.
+void PrintTable(std::ostream& out, const std::vector<RepResult>& reps);
+
+}  // namespace kvb
+
+#endif  // KVB_HARNESS_RESULTS_H_

@@ -1,0 +1,996 @@
+#include "harness/runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <numeric>
+#include <thread>
+
+#include "adapters/registry.h"
+#include "core/hash.h"
+#include "harness/clock.h"
+#include "harness/histogram.h"
+#include "harness/probes.h"
+#include "harness/progress.h"
+#include "workloads/keyset.h"
+#include "workloads/random.h"
+#include "workloads/value_codec.h"
+#include "workloads/version_tracker.h"
+
+namespace kvb {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Histogram slots: one per op type plus whole write batches of the load phase.
+constexpr int kBatchSlot = kOpTypes;
+constexpr int kSlots = kOpTypes + 1;
+constexpr size_t kMaxErrorMessages = 5;
+// Request keys drawn ahead per thread and phase (8 MiB per thread at most).
+constexpr uint64_t kMaxDraws = uint64_t{1} << 20;
+
+std::string SlotName(int slot) {
+  return slot == kBatchSlot
+             ? "batch"
+             : std::string(OpTypeName(static_cast<OpType>(slot)));
+}
+
+double Seconds(uint64_t ticks) {
+  return clock::TicksToNs(static_cast<double>(ticks)) / 1e9;
+}
+
+// State shared by the threads of one phase.
+struct Shared {
+  Adapter* db = nullptr;
+  const WorkloadSpec* spec = nullptr;
+  const KeySet* keys = nullptr;
+  const ValueCodec* codec = nullptr;
+  VersionTracker* tracker = nullptr;
+  std::shared_ptr<const ZipfianTable> table;
+  bool verify = true;
+  std::atomic<uint64_t> next_insert{
+      0};  // ids below this have been handed to a writer
+  uint64_t capacity = 0;
+  std::atomic<bool> stop{false};
+  uint64_t sample_mask = 0;  // time op i when (i & sample_mask) == 0
+};
+
+// One thread's generator, buffers, histograms and counters.
+class Worker {
+ public:
+  Worker(Shared* shared, const OpMix& mix, uint32_t index, uint32_t threads)
+      : s_(shared),
+        rng_(StreamSeed(shared->spec->seed, 1000 + index)),
+        chooser_(shared->spec->request, shared->table, index, threads),
+        ops_(mix) {
+    for (int i = 0; i < kOpTypes; ++i) {
+      if (mix.weight[i] > 0) hist_[i] = std::make_unique<Histogram>();
+    }
+    scan_cb_ = [this](std::string_view key, std::string_view value) {
+      ++scanned_;
+      if (s_->verify) CheckScanned(key, value);
+      return true;
+    };
+  }
+
+  // Draws request keys ahead of a mix phase (see KeyChooser::Pregenerate).
+  void Pregenerate(uint64_t draws) { chooser_.Pregenerate(rng_, draws); }
+
+  Histogram& Hist(int slot) {
+    if (!hist_[slot]) hist_[slot] = std::make_unique<Histogram>();
+    return *hist_[slot];
+  }
+  const std::array<std::unique_ptr<Histogram>, kSlots>& hists() const {
+    return hist_;
+  }
+  const std::array<std::unique_ptr<Histogram>, kSlots>& service() const {
+    return service_;
+  }
+  VerifyCounts& verify() { return verify_; }
+  uint64_t errors() const { return errors_; }
+  const std::vector<std::string>& messages() const { return messages_; }
+  std::atomic<uint64_t>& done() { return done_; }
+
+  // Loads ids[begin, end) with version 1; batches when `batch` > 1.
+  void Load(const std::vector<uint32_t>& ids, uint64_t begin, uint64_t end,
+            uint32_t batch) {
+    if (batch > 1) return LoadBatched(ids, begin, end, batch);
+    Histogram& h = Hist(static_cast<int>(OpType::kInsert));
+    for (uint64_t i = begin; i < end; ++i) {
+      uint64_t id = ids[i];
+      PrefetchAhead(ids, i, end);
+      s_->codec->Encode(s_->keys->hash(id), 1, &value_);
+      const bool timed = (i & s_->sample_mask) == 0;
+      const std::string_view key = s_->keys->key(id);
+      uint64_t t0 = Now(timed);
+      Status st = s_->db->Put(key, value_);
+      if (timed) h.Record(clock::Ticks() - t0);
+      if (st.ok()) {
+        s_->tracker->Set(id, 1, false);
+      } else {
+        Error(st);
+      }
+      done_.store(i - begin + 1, std::memory_order_relaxed);
+    }
+  }
+
+  // Prefetches the metadata of ids[i + 16] and ids[i + 8] (lists are known in
+  // advance).
+  void PrefetchAhead(const std::vector<uint32_t>& ids, uint64_t i,
+                     uint64_t end) {
+    if (i + 16 < end) s_->keys->PrefetchIndex(ids[i + 16]);
+    if (i + 8 < end) {
+      s_->keys->PrefetchKey(ids[i + 8]);
+      s_->tracker->Prefetch(ids[i + 8]);
+    }
+  }
+
+  // Reads ids[begin, end), each checked.
+  void ReadList(const std::vector<uint32_t>& ids, uint64_t begin,
+                uint64_t end) {
+    Histogram& h = Hist(static_cast<int>(OpType::kRead));
+    for (uint64_t i = begin; i < end; ++i) {
+      uint64_t id = ids[i];
+      PrefetchAhead(ids, i, end);
+      uint32_t floor = s_->tracker->ReadFloor(id);
+      const bool timed = (i & s_->sample_mask) == 0;
+      const std::string_view key = s_->keys->key(id);
+      uint64_t t0 = Now(timed);
+      Status st = s_->db->Get(key, &read_);
+      if (timed) h.Record(clock::Ticks() - t0);
+      CheckRead(id, floor, st);
+      done_.store(i - begin + 1, std::memory_order_relaxed);
+    }
+  }
+
+  // `n` ops from the mix (or until `deadline` ticks when non-zero). Open loop
+  // when `interval` > 0: op i is due at start + i * interval and its latency
+  // counts from then.
+  void RunMix(uint64_t n, uint64_t deadline, uint64_t start,
+              uint64_t interval) {
+    if (interval > 0) {
+      RunMixLoop<true>(n, deadline, start, interval);
+    } else {
+      RunMixLoop<false>(n, deadline, start, interval);
+    }
+  }
+
+  // Checks every id in [begin, end) exactly (no writer runs).
+  void VerifyAll(uint64_t begin, uint64_t end) {
+    Histogram& h = Hist(static_cast<int>(OpType::kRead));
+    for (uint64_t id = begin; id < end; ++id) {
+      uint32_t floor = s_->tracker->ReadFloor(id);
+      const std::string_view key = s_->keys->key(id);
+      uint64_t t0 = clock::Ticks();
+      Status st = s_->db->Get(key, &read_);
+      h.Record(clock::Ticks() - t0);
+      CheckRead(id, floor, st);
+      done_.store(id - begin + 1, std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  template <bool kOpenLoop>
+  void RunMixLoop(uint64_t n, uint64_t deadline, uint64_t start,
+                  uint64_t interval) {
+    const uint64_t loaded_cap = s_->capacity;
+    for (uint64_t i = 0; i < n; ++i) {
+      if (deadline != 0 && (i & 255) == 0 && clock::Ticks() >= deadline) break;
+      OpType op = ops_.Next(rng_.Next());
+      timed_ = kOpenLoop || (i & s_->sample_mask) == 0;
+      uint64_t due = 0;
+      if constexpr (kOpenLoop) {
+        due = start + i * interval;
+        WaitUntil(due);
+      }
+      uint64_t limit =
+          std::min(s_->next_insert.load(std::memory_order_relaxed), loaded_cap);
+      if (op == OpType::kInsert) {
+        uint64_t id = s_->next_insert.fetch_add(1, std::memory_order_relaxed);
+        if (id < loaded_cap) {
+          Write(OpType::kInsert, id, false, due);
+        } else {
+          // The id space is exhausted (far more inserts than the mix
+          // predicted): update.
+          Write(OpType::kUpdate, chooser_.Next(rng_, limit), false, due);
+        }
+      } else {
+        uint64_t id = chooser_.Next(rng_, limit);
+        switch (op) {
+          case OpType::kRead:
+            Read(id, due);
+            break;
+          case OpType::kUpdate:
+            Write(OpType::kUpdate, id, false, due);
+            break;
+          case OpType::kDelete:
+            Write(OpType::kDelete, id, true, due);
+            break;
+          case OpType::kReadModifyWrite:
+            ReadModifyWrite(id, due);
+            break;
+          case OpType::kScan:
+            Scan(id, due);
+            break;
+          case OpType::kInsert:
+            break;
+        }
+      }
+      done_.store(i + 1, std::memory_order_relaxed);
+    }
+  }
+
+  // Sleeps through long waits (so idle harness threads leave the CPU to the
+  // engine) and spins the last stretch for precision.
+  static void WaitUntil(uint64_t due) {
+    static const uint64_t kSpin = clock::NsToTicks(200000);
+    for (;;) {
+      uint64_t now = clock::Ticks();
+      if (now >= due) return;
+      if (due - now > kSpin) {
+        std::this_thread::sleep_for(std::chrono::nanoseconds(
+            static_cast<int64_t>(clock::TicksToNs(due - now - kSpin / 2))));
+      }
+    }
+  }
+
+  uint64_t Now(bool timed) const { return timed ? clock::Ticks() : 0; }
+
+  // Open loop records both the intended-start latency (under the op's name) and
+  // the service time (under "<op>_service"), like YCSB's
+  // measurement.interval=both.
+  void Record(OpType op, uint64_t t0, uint64_t t1, uint64_t due) {
+    if (!timed_) return;
+    int slot = static_cast<int>(op);
+    if (due) {
+      hist_[slot]->Record(t1 > due ? t1 - due : 0);
+      if (!service_[slot]) service_[slot] = std::make_unique<Histogram>();
+      service_[slot]->Record(t1 - t0);
+    } else {
+      hist_[slot]->Record(t1 - t0);
+    }
+  }
+
+  void Read(uint64_t id, uint64_t due) {
+    uint32_t floor = s_->tracker->ReadFloor(id);
+    const std::string_view key = s_->keys->key(id);
+    uint64_t t0 = Now(timed_);
+    Status st = s_->db->Get(key, &read_);
+    uint64_t t1 = Now(timed_);
+    Record(OpType::kRead, t0, t1, due);
+    CheckRead(id, floor, st);
+  }
+
+  void Write(OpType op, uint64_t id, bool del, uint64_t due) {
+    uint32_t version = s_->tracker->BeginWrite(id);
+    if (!del) s_->codec->Encode(s_->keys->hash(id), version, &value_);
+    const std::string_view key = s_->keys->key(id);
+    uint64_t t0 = Now(timed_);
+    Status st = del ? s_->db->Delete(key) : s_->db->Put(key, value_);
+    uint64_t t1 = Now(timed_);
+    s_->tracker->EndWrite(id, version, del, st.ok());
+    Record(op, t0, t1, due);
+    if (!st.ok()) Error(st);
+  }
+
+  void ReadModifyWrite(uint64_t id, uint64_t due) {
+    // The write lock is held across read and write, so the read must see the
+    // newest state.
+    uint32_t version = s_->tracker->BeginWrite(id);
+    uint32_t floor = s_->tracker->ReadFloor(id);
+    s_->codec->Encode(s_->keys->hash(id), version, &value_);
+    const std::string_view key = s_->keys->key(id);
+    uint64_t t0 = Now(timed_);
+    Status rs = s_->db->Get(key, &read_);
+    Status ws = s_->db->Put(key, value_);
+    uint64_t t1 = Now(timed_);
+    s_->tracker->EndWrite(id, version, false, ws.ok());
+    Record(OpType::kReadModifyWrite, t0, t1, due);
+    CheckRead(id, floor, rs);
+    if (!ws.ok()) Error(ws);
+  }
+
+  void Scan(uint64_t id, uint64_t due) {
+    uint32_t len = s_->spec->scan_length.Pick(rng_.Next());
+    const std::string_view key = s_->keys->key(id);
+    uint64_t t0 = Now(timed_);
+    Status st = s_->db->Scan(key, len, scan_cb_);
+    uint64_t t1 = Now(timed_);
+    Record(OpType::kScan, t0, t1, due);
+    if (!st.ok()) Error(st);
+  }
+
+  void CheckScanned(std::string_view key, std::string_view value) {
+    uint32_t version;
+    switch (
+        s_->codec->Verify(KeyHash32(key, s_->spec->seed), value, &version)) {
+      case VerifyResult::kOk:
+        ++verify_.verified;
+        break;
+      case VerifyResult::kWrongKey:
+        ++verify_.wrong_key;
+        break;
+      case VerifyResult::kCorrupt:
+        ++verify_.corrupt;
+        break;
+    }
+  }
+
+  void CheckRead(uint64_t id, uint32_t floor, const Status& st) {
+    if (!s_->verify) {
+      if (!st.ok() && !st.IsNotFound()) Error(st);
+      return;
+    }
+    if (st.IsNotFound()) {
+      if (s_->tracker->CheckAbsent(id, floor) == ReadCheck::kOk) {
+        ++verify_.absent_ok;
+      } else {
+        ++verify_.missing;
+        Note("missing key id " + std::to_string(id));
+      }
+      return;
+    }
+    if (!st.ok()) return Error(st);
+    uint32_t version = 0;
+    switch (s_->codec->Verify(s_->keys->hash(id), read_, &version)) {
+      case VerifyResult::kWrongKey:
+        ++verify_.wrong_key;
+        return Note("value of another key returned for key id " +
+                    std::to_string(id));
+      case VerifyResult::kCorrupt:
+        ++verify_.corrupt;
+        return Note("corrupt value for key id " + std::to_string(id));
+      case VerifyResult::kOk:
+        break;
+    }
+    switch (s_->tracker->CheckFound(id, floor, version)) {
+      case ReadCheck::kOk:
+        ++verify_.verified;
+        break;
+      case ReadCheck::kStale:
+        ++verify_.stale;
+        Note("stale version " + std::to_string(version) + " for key id " +
+             std::to_string(id));
+        break;
+      default:
+        ++verify_.unknown_version;
+        Note("unwritten version " + std::to_string(version) + " for key id " +
+             std::to_string(id));
+        break;
+    }
+  }
+
+  void LoadBatched(const std::vector<uint32_t>& ids, uint64_t begin,
+                   uint64_t end, uint32_t batch) {
+    std::vector<std::string> values(batch);
+    std::vector<KeyValue> pairs;
+    pairs.reserve(batch);
+    Histogram& h = Hist(kBatchSlot);
+    for (uint64_t i = begin; i < end; i += batch) {
+      uint64_t stop = std::min<uint64_t>(end, i + batch);
+      pairs.clear();
+      for (uint64_t j = i; j < stop; ++j) {
+        std::string& v = values[j - i];
+        s_->codec->Encode(s_->keys->hash(ids[j]), 1, &v);
+        pairs.push_back(KeyValue{s_->keys->key(ids[j]), v});
+      }
+      uint64_t t0 = clock::Ticks();
+      Status st = s_->db->WriteBatch(pairs);
+      h.Record(clock::Ticks() - t0);
+      if (st.ok()) {
+        for (uint64_t j = i; j < stop; ++j) s_->tracker->Set(ids[j], 1, false);
+      } else {
+        Error(st);
+      }
+      done_.store(stop - begin, std::memory_order_relaxed);
+    }
+  }
+
+  void Error(const Status& st) {
+    ++errors_;
+    if (messages_.size() < kMaxErrorMessages)
+      messages_.push_back(st.ToString());
+  }
+  void Note(std::string msg) {
+    if (messages_.size() < kMaxErrorMessages)
+      messages_.push_back(std::move(msg));
+  }
+
+  Shared* s_;
+  Rng rng_;
+  KeyChooser chooser_;
+  OpChooser ops_;
+  std::array<std::unique_ptr<Histogram>, kSlots> hist_;
+  std::array<std::unique_ptr<Histogram>, kSlots> service_;
+  VerifyCounts verify_;
+  uint64_t errors_ = 0;
+  uint64_t scanned_ = 0;
+  bool timed_ = true;
+  std::vector<std::string> messages_;
+  std::string value_, read_;
+  ScanCallback scan_cb_;
+  alignas(64) std::atomic<uint64_t> done_{0};
+};
+
+// Runs `body(worker_index)` on `threads` threads while the calling thread
+// samples progress and the per-second series; fills the phase's ops, wall and
+// CPU time.
+template <typename Body>
+void RunPhase(const std::string& label,
+              std::vector<std::unique_ptr<Worker>>& workers,
+              uint64_t expected_ops, bool progress, PhaseResult* phase,
+              Body body) {
+  double cpu0 = probes::ProcessCpuSeconds();
+  std::atomic<uint32_t> ready{0};
+  std::atomic<bool> go{false};
+  std::atomic<uint32_t> finished{0};
+  std::vector<std::thread> threads;
+  uint64_t start = 0;  // written before `go` is released
+  // Each thread stamps its own finish: the supervisor only polls every 20 ms.
+  std::vector<uint64_t> ends(workers.size(), 0);
+  for (size_t t = 0; t < workers.size(); ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      body(t, start);
+      ends[t] = clock::Ticks();
+      finished.fetch_add(1, std::memory_order_release);
+    });
+  }
+  while (ready.load() < workers.size()) std::this_thread::yield();
+  start = clock::Ticks();
+  go.store(true, std::memory_order_release);
+
+  auto total_done = [&] {
+    uint64_t n = 0;
+    for (auto& w : workers) n += w->done().load(std::memory_order_relaxed);
+    return n;
+  };
+  Progress bar(label, expected_ops, progress);
+  uint64_t last_second_ops = 0;
+  double next_second = 1.0;
+  while (finished.load(std::memory_order_acquire) < workers.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    double elapsed = Seconds(clock::Ticks() - start);
+    uint64_t n = total_done();
+    if (elapsed >= next_second) {
+      phase->ops_per_second.push_back(n - last_second_ops);
+      last_second_ops = n;
+      next_second += 1.0;
+    }
+    bar.Update(n, elapsed);
+  }
+  for (auto& th : threads) th.join();
+  uint64_t end = *std::max_element(ends.begin(), ends.end());
+  bar.Finish();
+  uint64_t n = total_done();
+  if (n > last_second_ops) phase->ops_per_second.push_back(n - last_second_ops);
+  phase->ops = n;
+  phase->wall_s = Seconds(end - start);
+  phase->cpu_s = probes::ProcessCpuSeconds() - cpu0;
+  phase->rss_end_bytes = probes::CurrentRssBytes();
+}
+
+LatencySummary Summarise(const Histogram& h) {
+  auto ns = [](uint64_t ticks) {
+    return clock::TicksToNs(static_cast<double>(ticks));
+  };
+  LatencySummary s;
+  s.count = h.count();
+  s.mean_ns = clock::TicksToNs(h.mean());
+  s.min_ns = ns(h.min());
+  s.p50_ns = ns(h.Percentile(50));
+  s.p90_ns = ns(h.Percentile(90));
+  s.p99_ns = ns(h.Percentile(99));
+  s.p999_ns = ns(h.Percentile(99.9));
+  s.max_ns = ns(h.max());
+  return s;
+}
+
+// Merges the workers' histograms, counters and errors into the phase and the
+// repetition.
+void Collect(std::vector<std::unique_ptr<Worker>>& workers, PhaseResult* phase,
+             RepResult* rep) {
+  for (int slot = 0; slot < kSlots; ++slot) {
+    Histogram merged, service;
+    for (auto& w : workers) {
+      if (w->hists()[slot]) merged.Merge(*w->hists()[slot]);
+      if (w->service()[slot]) service.Merge(*w->service()[slot]);
+    }
+    if (merged.count() > 0) phase->latency[SlotName(slot)] = Summarise(merged);
+    if (service.count() > 0)
+      phase->latency[SlotName(slot) + "_service"] = Summarise(service);
+  }
+  for (auto& w : workers) {
+    phase->errors += w->errors();
+    rep->verify.Add(w->verify());
+    for (const std::string& m : w->messages()) {
+      if (rep->error_messages.size() < kMaxErrorMessages) {
+        rep->error_messages.push_back(phase->name + ": " + m);
+      }
+    }
+  }
+  rep->errors += phase->errors;
+}
+
+std::vector<std::unique_ptr<Worker>> MakeWorkers(Shared* shared,
+                                                 uint32_t threads,
+                                                 const OpMix* force_mix,
+                                                 uint64_t draws) {
+  const WorkloadSpec& spec = *shared->spec;
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (uint32_t t = 0; t < threads; ++t) {
+    const OpMix* mix = &spec.mix;
+    if (force_mix) {
+      mix = force_mix;
+    } else if (!spec.roles.empty() && threads >= spec.roles.size()) {
+      mix = &spec.roles[t % spec.roles.size()];
+    }
+    workers.push_back(std::make_unique<Worker>(shared, *mix, t, threads));
+    if (draws > 0) workers.back()->Pregenerate(draws);
+  }
+  return workers;
+}
+
+std::pair<uint64_t, uint64_t> Share(uint64_t total, uint32_t threads,
+                                    uint32_t t) {
+  uint64_t base = total / threads, extra = total % threads;
+  uint64_t begin = t * base + std::min<uint64_t>(t, extra);
+  return {begin, begin + base + (t < extra ? 1 : 0)};
+}
+
+std::vector<uint32_t> Permutation(uint64_t n, bool shuffle, uint64_t seed) {
+  std::vector<uint32_t> ids(n);
+  std::iota(ids.begin(), ids.end(), 0);
+  if (shuffle) {
+    Rng rng(seed);
+    for (uint64_t i = n; i > 1; --i) std::swap(ids[i - 1], ids[rng.Below(i)]);
+  }
+  return ids;
+}
+
+std::string Sanitize(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
+  return out;
+}
+
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+// --reuse support: the tracker state beside the loaded database.
+constexpr char kStateFile[] = "kvbench-reuse.state";
+
+bool LoadState(const std::string& dir, const std::string& sig,
+               VersionTracker* tracker, uint64_t* next_insert) {
+  std::ifstream in(dir + "/" + kStateFile, std::ios::binary);
+  std::string header;
+  if (!in || !std::getline(in, header) || header != sig) return false;
+  uint64_t next = 0;
+  in.read(reinterpret_cast<char*>(&next), sizeof next);
+  std::vector<uint32_t> words(2 * tracker->capacity());
+  in.read(reinterpret_cast<char*>(words.data()), words.size() * 4);
+  if (!in) return false;
+  for (uint64_t i = 0; i < tracker->capacity(); ++i) {
+    uint32_t committed = words[2 * i], issued = words[2 * i + 1];
+    tracker->Set(i, committed >> 1, committed & 1);
+    // Restore issued too, so a failed write's version is not reused.
+    while (tracker->Issued(i) < issued)
+      tracker->EndWrite(i, tracker->BeginWrite(i), false, false);
+  }
+  *next_insert = next;
+  return true;
+}
+
+Status SaveState(const std::string& dir, const std::string& sig,
+                 const VersionTracker& tracker, uint64_t next_insert) {
+  std::ofstream out(dir + "/" + kStateFile, std::ios::binary | std::ios::trunc);
+  out << sig << '\n';
+  out.write(reinterpret_cast<const char*>(&next_insert), sizeof next_insert);
+  for (uint64_t i = 0; i < tracker.capacity(); ++i) {
+    uint32_t w[2] = {tracker.Committed(i), tracker.Issued(i)};
+    out.write(reinterpret_cast<const char*>(w), sizeof w);
+  }
+  if (!out) return Status::IOError("cannot write " + dir + "/" + kStateFile);
+  return Status::OK();
+}
+
+// One repetition of one point, step by step (see the order in runner.h).
+class PointRun {
+ public:
+  PointRun(const RunSettings& settings, const PointSpec& point, int repetition)
+      : settings_(settings), point_(point) {
+    rep_.point = point;
+    rep_.repetition = repetition;
+    rep_.engine_spec = point.engine_spec;
+  }
+
+  RepResult& rep() { return rep_; }
+
+  // Resolves the workload, makes the adapter, generates keys; decides skips.
+  Status Setup() {
+    KVB_ASSIGN_OR_RETURN(spec_, ResolveWorkload(point_));
+    KVB_ASSIGN_OR_RETURN(AdapterSpec aspec,
+                         ParseAdapterSpec(point_.engine_spec));
+    // The workload's durability goes to the adapter unless the engine spec
+    // sets its own.
+    if (!aspec.options.count("durability")) {
+      aspec.options["durability"] = spec_.durability;
+    }
+    KVB_ASSIGN_OR_RETURN(db_, CreateAdapter(aspec.ToString()));
+    caps_ = db_->capabilities();
+    rep_.engine = aspec.name;
+    rep_.workload = spec_.name;
+    rep_.params = DescribeParams(spec_);
+    rep_.threads = spec_.threads;
+    rep_.name = BenchmarkName(spec_.name, point_.engine_spec, spec_.keys,
+                              spec_.threads);
+    rep_.primary_phase = spec_.shape == RunShape::kNone ? "load" : "run";
+    if (spec_.NeedsScan() && !caps_.ordered)
+      return Skip("engine has no ordered scan");
+    if (spec_.threads > 1 && !caps_.thread_safe) {
+      return Skip("engine is not thread-safe");
+    }
+    // Everything generated here is outside every timed phase.
+    capacity_ = spec_.KeyCapacity();
+    KVB_ASSIGN_OR_RETURN(keys_, KeySet::Build(capacity_, spec_.key_size,
+                                              spec_.ordered_keys, spec_.seed));
+    codec_ = std::make_unique<ValueCodec>(spec_.seed, spec_.value_size);
+    tracker_ = std::make_unique<VersionTracker>(
+        capacity_, spec_.threads > 1 && spec_.Writes());
+    SetupShared();
+    load_sig_ = "kvbench-reuse-1 " + aspec.ToString() +
+                " keys=" + std::to_string(spec_.keys) +
+                " key_size=" + spec_.key_size.ToString() +
+                " value_size=" + spec_.value_size.ToString() +
+                " ordered=" + std::to_string(spec_.ordered_keys) +
+                " seed=" + std::to_string(spec_.seed) +
+                " capacity=" + std::to_string(capacity_);
+    return Status::OK();
+  }
+
+  // Chooses the directory (fresh, or a reusable loaded one) and opens it.
+  Status Open() {
+    reuse_ = settings_.reuse && caps_.persistent;
+    dir_ =
+        settings_.data_dir + "/" +
+        (reuse_ ? Sanitize(point_.engine_spec + "-" + spec_.name) + "-" +
+                      std::to_string(Hash64(load_sig_) & 0xffffffff)
+                : Sanitize(rep_.name) + "-r" + std::to_string(rep_.repetition));
+    uint64_t restored_next = 0;
+    if (reuse_) {
+      loaded_ = LoadState(dir_, load_sig_, tracker_.get(), &restored_next);
+      if (loaded_)
+        rep_.notes.push_back("reused the loaded database in " + dir_);
+    }
+    if (!loaded_) KVB_RETURN_IF_ERROR(probes::RemoveTree(dir_));
+    KVB_RETURN_IF_ERROR(PrepareDirectory(dir_));
+    Status st = db_->Open(dir_);
+    if (!st.ok()) return st.WithContext("open " + point_.engine_spec);
+    open_ = true;
+    shared_.next_insert.store(loaded_ ? restored_next : spec_.keys);
+    return Status::OK();
+  }
+
+  void Load() {
+    if (!spec_.load || loaded_) return;
+    std::vector<uint32_t> order = Permutation(
+        spec_.keys, !spec_.ordered_keys, StreamSeed(spec_.seed, 0x6c6f6164));
+    uint32_t batch = spec_.batch_load && caps_.batch ? spec_.batch_size : 1;
+    if (spec_.batch_load && !caps_.batch) {
+      rep_.notes.push_back("no native batch: loaded with Put");
+    }
+    PhaseResult& load = Phase("load", spec_.keys, nullptr, 0,
+                              [&](Worker& w, uint32_t t, uint64_t) {
+                                auto [b, e] = Share(spec_.keys, Threads(), t);
+                                w.Load(order, b, e, batch);
+                              });
+    // A bulk load counts as done when it is durable: the final sync is timed
+    // with it.
+    auto t0 = std::chrono::steady_clock::now();
+    Status ss = db_->Sync();
+    if (spec_.shape == RunShape::kNone) load.wall_s += MsSince(t0) / 1000;
+    Check(ss, "sync after load");
+  }
+
+  void ReopenAfterLoad() {
+    if (!spec_.reopen_after_load || !open_) return;
+    if (!caps_.persistent) {
+      rep_.notes.push_back("not persistent: close/reopen skipped");
+      return;
+    }
+    Check(db_->Close(), "close after load");
+    open_ = Reopen("reopen after load", &rep_.reopen_ms);
+  }
+
+  // The run's mix (reads for read-all), discarded from the results' figures.
+  void Warmup() {
+    if (!open_ || spec_.shape == RunShape::kNone) return;
+    if (settings_.warmup_ops == 0 && settings_.warmup_seconds <= 0) return;
+    OpMix reads;
+    reads[OpType::kRead] = 1;
+    const OpMix* mix =
+        spec_.shape == RunShape::kReadAllShuffled ? &reads : nullptr;
+    uint64_t n = settings_.warmup_ops ? settings_.warmup_ops : UINT64_MAX - 1;
+    uint64_t deadline =
+        settings_.warmup_seconds > 0
+            ? clock::Ticks() + clock::NsToTicks(settings_.warmup_seconds * 1e9)
+            : 0;
+    Phase("warmup", settings_.warmup_ops, mix, Draws(n),
+          [&](Worker& w, uint32_t t, uint64_t) {
+            auto [b, e] = Share(n, Threads(), t);
+            w.RunMix(e - b, deadline, 0, 0);
+          });
+  }
+
+  void MakeCacheCold() {
+    if (!open_ || spec_.shape == RunShape::kNone || !settings_.cold_cache)
+      return;
+    if (!caps_.persistent) {
+      rep_.notes.push_back("not persistent: cold cache not applicable");
+      return;
+    }
+    Status cs = db_->Close();
+    probes::EvictResult ev;
+    Status es = cs.ok() ? probes::EvictFromPageCache(dir_, &ev) : cs;
+    rep_.cache_eviction =
+        ev.method + " (" + std::to_string(ev.files) + " files)";
+    rep_.resident_after_evict = probes::ResidentFraction(dir_);
+    if (!es.ok()) rep_.notes.push_back("cache eviction: " + es.ToString());
+    double ms = 0;
+    open_ = Reopen("reopen for cold cache", &ms);
+    if (rep_.reopen_ms < 0) rep_.reopen_ms = ms;
+  }
+
+  void Measure() {
+    if (!open_) return;
+    if (spec_.shape == RunShape::kReadAllShuffled) {
+      std::vector<uint32_t> order = Permutation(
+          spec_.keys, true, StreamSeed(spec_.seed, 0x72656164));  // "read"
+      Phase("run", spec_.keys, nullptr, 0,
+            [&](Worker& w, uint32_t t, uint64_t) {
+              auto [b, e] = Share(spec_.keys, Threads(), t);
+              w.ReadList(order, b, e);
+            });
+    } else if (spec_.shape == RunShape::kMix) {
+      uint64_t ops = spec_.RunOps();
+      uint64_t interval = 0;
+      if (settings_.target_rate > 0) {
+        interval = clock::NsToTicks(1e9 * Threads() / settings_.target_rate);
+        if (interval == 0) interval = 1;
+      }
+      Phase("run", ops, nullptr, Draws(ops),
+            [&](Worker& w, uint32_t t, uint64_t start) {
+              auto [b, e] = Share(ops, Threads(), t);
+              w.RunMix(e - b, 0, start, interval);
+            });
+    }
+  }
+
+  // Sync, stats, logical bytes, close, allocated bytes.
+  void CloseAndMeasureFiles() {
+    if (open_) {
+      rep_.engine_stats = db_->Stats();
+      Check(db_->Sync(), "sync");
+    }
+    for (uint64_t id = 0; id < IdLimit(); ++id) {
+      uint32_t c = tracker_->Committed(id);
+      if (c != 0 && !(c & 1)) {
+        rep_.logical_bytes +=
+            keys_.key(id).size() + codec_->Length(keys_.hash(id), c >> 1);
+      }
+    }
+    // A non-persistent engine forgets everything at Close: check it first.
+    if (open_ && spec_.final_verify && !caps_.persistent) VerifyAll();
+    Check(db_->Close(), "close");
+    Result<uint64_t> bytes = db_->BytesOnDisk();
+    if (bytes.ok()) rep_.bytes_on_disk = static_cast<int64_t>(*bytes);
+    if (rep_.bytes_on_disk > 0 && rep_.logical_bytes > 0) {
+      rep_.space_amp =
+          static_cast<double>(rep_.bytes_on_disk) / rep_.logical_bytes;
+    }
+  }
+
+  void FinalVerify() {
+    if (!open_ || !spec_.final_verify || !caps_.persistent) return;
+    if (!Reopen("reopen for verify", &rep_.verify_reopen_ms)) return;
+    VerifyAll();
+    Check(db_->Close(), "close after verify");
+  }
+
+  void Cleanup() {
+    rep_.peak_rss_bytes = probes::PeakRssBytes();
+    Status s;
+    if (reuse_) {
+      s = SaveState(dir_, load_sig_, *tracker_, shared_.next_insert.load());
+    } else if (!settings_.keep_data) {
+      s = probes::RemoveTree(dir_);
+    }
+    if (!s.ok()) rep_.notes.push_back(s.ToString());
+  }
+
+ private:
+  Status Skip(std::string reason) {
+    rep_.skipped = true;
+    rep_.skip_reason = std::move(reason);
+    return Status::OK();
+  }
+
+  void SetupShared() {
+    shared_.db = db_.get();
+    shared_.spec = &spec_;
+    shared_.keys = &keys_;
+    shared_.codec = codec_.get();
+    shared_.tracker = tracker_.get();
+    shared_.table = KeyChooser::MakeTable(spec_.request, capacity_);
+    shared_.capacity = capacity_;
+    // The null adapter stores nothing, so there is nothing to check.
+    shared_.verify = rep_.engine != "null";
+    rep_.verify.enabled = shared_.verify;
+    if (!shared_.verify) {
+      rep_.notes.push_back("verification off: the null adapter stores nothing");
+    }
+    shared_.sample_mask =
+        settings_.latency_sample > 1 ? settings_.latency_sample - 1 : 0;
+    if (shared_.sample_mask) {
+      rep_.notes.push_back("latency timed on 1 op in " +
+                           std::to_string(settings_.latency_sample));
+    }
+  }
+
+  uint32_t Threads() const { return spec_.threads; }
+  uint64_t Draws(uint64_t ops) const {
+    return std::min<uint64_t>(ops / Threads() + 1, kMaxDraws);
+  }
+  uint64_t IdLimit() const {
+    return std::min(shared_.next_insert.load(), capacity_);
+  }
+
+  // Records a failed engine call as an error of the repetition.
+  void Check(const Status& s, const std::string& what) {
+    if (s.ok()) return;
+    ++rep_.errors;
+    rep_.error_messages.push_back(what + ": " + s.ToString());
+  }
+
+  bool Reopen(const std::string& what, double* ms) {
+    auto t0 = std::chrono::steady_clock::now();
+    Status os = db_->Open(dir_);
+    *ms = MsSince(t0);
+    Check(os, what);
+    return os.ok();
+  }
+
+  void VerifyAll() {
+    const uint64_t limit = IdLimit();
+    Phase("verify", limit, nullptr, 0, [&](Worker& w, uint32_t t, uint64_t) {
+      auto [b, e] = Share(limit, Threads(), t);
+      w.VerifyAll(b, e);
+    });
+  }
+
+  // Runs one phase on fresh workers and folds its results into rep_.
+  template <typename Body>
+  PhaseResult& Phase(const std::string& name, uint64_t expected,
+                     const OpMix* mix, uint64_t draws, Body body) {
+    rep_.phases.push_back(PhaseResult{});
+    PhaseResult& phase = rep_.phases.back();
+    phase.name = name;
+    auto workers = MakeWorkers(&shared_, Threads(), mix, draws);
+    std::string label = spec_.name + "/" + point_.engine_spec + " " + name;
+    RunPhase(label, workers, expected, settings_.progress, &phase,
+             [&](size_t t, uint64_t start) {
+               body(*workers[t], static_cast<uint32_t>(t), start);
+             });
+    Collect(workers, &phase, &rep_);
+    return phase;
+  }
+
+  const RunSettings& settings_;
+  const PointSpec& point_;
+  RepResult rep_;
+  WorkloadSpec spec_;
+  std::unique_ptr<Adapter> db_;
+  Capabilities caps_;
+  uint64_t capacity_ = 0;
+  KeySet keys_;
+  std::unique_ptr<ValueCodec> codec_;
+  std::unique_ptr<VersionTracker> tracker_;
+  Shared shared_;
+  std::string load_sig_;
+  std::string dir_;
+  bool reuse_ = false;
+  bool loaded_ = false;
+  bool open_ = false;
+};
+
+}  // namespace
+
+void VerifyCounts::Add(const VerifyCounts& o) {
+  verified += o.verified;
+  missing += o.missing;
+  stale += o.stale;
+  wrong_key += o.wrong_key;
+  corrupt += o.corrupt;
+  unknown_version += o.unknown_version;
+  absent_ok += o.absent_ok;
+}
+
+const PhaseResult* RepResult::Phase(const std::string& n) const {
+  for (const PhaseResult& p : phases) {
+    if (p.name == n) return &p;
+  }
+  return nullptr;
+}
+
+std::string BenchmarkName(const std::string& workload,
+                          const std::string& engine_spec, uint64_t keys,
+                          uint32_t threads) {
+  return workload + "/" + engine_spec + "/keys:" + std::to_string(keys) +
+         "/threads:" + std::to_string(threads);
+}
+
+Result<WorkloadSpec> ResolveWorkload(const PointSpec& point) {
+  KVB_ASSIGN_OR_RETURN(WorkloadSpec spec, FindPreset(point.workload));
+  for (const auto& [k, v] : point.params)
+    KVB_RETURN_IF_ERROR(ApplyParam(&spec, k, v));
+  KVB_RETURN_IF_ERROR(Validate(spec));
+  return spec;
+}
+
+Runner::Runner(RunSettings settings) : settings_(std::move(settings)) {
+  clock::Init();
+}
+
+Status Runner::Check(const PointSpec& point) const {
+  Result<WorkloadSpec> spec = ResolveWorkload(point);
+  if (!spec.ok()) return spec.status();
+  Result<AdapterSpec> as = ParseAdapterSpec(point.engine_spec);
+  if (!as.ok()) return as.status();
+  const AdapterInfo* info = FindAdapter(as->name);
+  if (info == nullptr) {
+    std::string known;
+    for (const AdapterInfo& a : AllAdapters())
+      known += (known.empty() ? "" : ", ") + a.name;
+    return Status::InvalidArgument("unknown engine '" + as->name +
+                                   "' (known: " + known + ")");
+  }
+  if (!info->built) {
+    return Status::NotSupported("engine '" + as->name +
+                                "' was not built (library missing)");
+  }
+  // Constructing (not opening) the adapter checks its options.
+  Result<std::unique_ptr<Adapter>> a = CreateAdapter(point.engine_spec);
+  return a.ok() ? Status::OK() : a.status();
+}
+
+Result<RepResult> Runner::RunOnce(const PointSpec& point, int repetition) {
+  auto t0 = std::chrono::steady_clock::now();
+  PointRun run(settings_, point, repetition);
+  KVB_RETURN_IF_ERROR(run.Setup());
+  if (run.rep().skipped) return std::move(run.rep());
+  KVB_RETURN_IF_ERROR(run.Open());
+  run.Load();
+  run.ReopenAfterLoad();
+  run.Warmup();
+  run.MakeCacheCold();
+  run.Measure();
+  run.CloseAndMeasureFiles();
+  run.FinalVerify();
+  run.Cleanup();
+  run.rep().total_s = MsSince(t0) / 1000;
+  return std::move(run.rep());
+}
+
+}  // namespace kvb

@@ -1,0 +1,158 @@
+// kvb::Runner — runs one engine × workload × parameter point × repetition and
+// measures it.
+//
+// Per repetition (see harness/README in results/SCHEMA.md for the recorded
+// fields):
+//   1. a fresh directory under the data dir (or, with reuse, a loaded one kept
+//   from before);
+//   2. open, load phase (all threads, each loading its share of ids once),
+//   sync;
+//   3. for workloads that ask: close, reopen (timed: reopen_ms);
+//   4. warm-up (same op mix, not recorded), then for cache_state=cold: close,
+//   evict every file
+//      of the database from the page cache, reopen;
+//   5. the measured phase: closed loop, or open loop at target_rate (latency
+//   then counts from
+//      each op's intended start, correcting coordinated omission);
+//   6. sync, close, bytes on disk (allocated blocks), logical bytes, space
+//   amplification;
+//   7. for workloads that ask: reopen and check every key (verify phase);
+//   8. remove the directory unless keep_data / reuse.
+// Every read is checked (value codec + version tracker) except on the null
+// adapter, which stores nothing. Errors never abort a run: they are counted and
+// the first messages kept. Thread safety: one Runner runs one point at a time.
+#ifndef KVB_HARNESS_RUNNER_H_
+#define KVB_HARNESS_RUNNER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "workloads/workload.h"
+
+namespace kvb {
+
+struct RunSettings {
+  std::string data_dir;
+  bool keep_data = false;
+  bool reuse = false;
+  bool cold_cache = false;
+  double target_rate = 0;  // total ops/s over all threads; 0 = closed loop
+  uint64_t warmup_ops = 0;
+  double warmup_seconds = 0;
+  bool progress = false;  // draw a progress line on stderr for long phases
+  // Time 1 op in this many (a power of two; 1 = every op). Timestamps cost ~30
+  // ns each on this VM, so the harness's own ceiling rises from ~13 M to ~40 M
+  // ops/s per thread with 16; throughput counts every op either way.
+  uint32_t latency_sample = 1;
+};
+
+struct PointSpec {
+  std::string engine_spec;  // "rocksdb:cache_mb=256"
+  std::string workload;     // preset name
+  // Parameter overrides applied in order (suite first, then command line);
+  // "threads" is one.
+  std::vector<std::pair<std::string, std::string>> params;
+  int repetitions = 1;
+};
+
+struct LatencySummary {
+  uint64_t count = 0;
+  double mean_ns = 0, min_ns = 0, p50_ns = 0, p90_ns = 0, p99_ns = 0,
+         p999_ns = 0, max_ns = 0;
+};
+
+struct PhaseResult {
+  std::string name;  // load, warmup, run, verify
+  uint64_t ops = 0;
+  double wall_s = 0;
+  double cpu_s = 0;
+  uint64_t rss_end_bytes = 0;
+  uint64_t errors = 0;
+  std::map<std::string, LatencySummary> latency;  // by op type
+  std::vector<uint64_t> ops_per_second;  // throughput time series, 1 s buckets
+  double ops_per_s() const { return wall_s > 0 ? ops / wall_s : 0; }
+};
+
+struct VerifyCounts {
+  bool enabled = true;
+  uint64_t verified = 0;  // reads checked and correct
+  uint64_t missing =
+      0;  // absent although a write of it had returned and none followed
+  uint64_t stale = 0;      // an older version than the newest returned write
+  uint64_t wrong_key = 0;  // a well-formed value of another key
+  uint64_t corrupt = 0;    // torn, truncated or flipped value
+  uint64_t unknown_version = 0;  // a version never written
+  uint64_t absent_ok =
+      0;  // absent, and legitimately so (deleted, never written, in flight)
+  uint64_t mismatches() const {
+    return stale + wrong_key + corrupt + unknown_version;
+  }
+  void Add(const VerifyCounts& o);
+};
+
+struct RepResult {
+  PointSpec point;
+  std::string name;  // workload/engine/keys:N/threads:T
+  int repetition = 0;
+  std::string engine;  // registry name
+  std::string engine_spec;
+  std::string workload;
+  std::map<std::string, std::string>
+      params;  // every workload parameter, resolved
+  uint32_t threads = 1;
+  std::vector<PhaseResult> phases;
+  std::string primary_phase;  // which phase real_time/items_per_second describe
+  int64_t bytes_on_disk = -1;
+  uint64_t logical_bytes = 0;
+  double space_amp = 0;
+  uint64_t peak_rss_bytes = 0;
+  double total_s =
+      0;  // the whole repetition: generation, phases, closes, cleanup
+  double reopen_ms = -1;
+  double verify_reopen_ms = -1;
+  VerifyCounts verify;
+  uint64_t errors = 0;
+  std::vector<std::string> error_messages;  // the first few
+  std::vector<std::string> notes;
+  std::map<std::string, double> engine_stats;
+  std::string cache_eviction;  // how cold cache was made, if it was
+  double resident_after_evict = -1;
+  bool skipped = false;
+  std::string skip_reason;
+
+  const PhaseResult* Phase(const std::string& n) const;
+  bool failed() const {
+    return errors > 0 || verify.mismatches() > 0 || verify.missing > 0;
+  }
+};
+
+// The benchmark name of a point:
+// "ycsb-b/rocksdb:cache_mb=64/keys:100000/threads:2".
+std::string BenchmarkName(const std::string& workload,
+                          const std::string& engine_spec, uint64_t keys,
+                          uint32_t threads);
+
+class Runner {
+ public:
+  explicit Runner(RunSettings settings);
+  // Resolves the workload (preset + params) and checks the engine spec, without
+  // running.
+  Status Check(const PointSpec& point) const;
+  // Runs one repetition. Errors of the engine are recorded in the result; a
+  // non-OK Status means the point could not be set up (bad spec, unwritable
+  // directory).
+  Result<RepResult> RunOnce(const PointSpec& point, int repetition);
+
+ private:
+  RunSettings settings_;
+};
+
+// Resolves a point's workload: the preset with the params applied, validated.
+Result<WorkloadSpec> ResolveWorkload(const PointSpec& point);
+
+}  // namespace kvb
+
+#endif  // KVB_HARNESS_RUNNER_H_

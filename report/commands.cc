@@ -1,0 +1,448 @@
+#include "report/commands.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <ostream>
+
+#include "report/compare.h"
+#include "report/model.h"
+#include "report/process.h"
+#include "report/report.h"
+
+namespace kvb::report {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+int Fail(std::ostream& err, const std::string& cmd, const std::string& msg,
+         int code = kExitUsage) {
+  err << "kvbench " << cmd << ": error: " << msg << "\n";
+  return code;
+}
+
+bool ParseDouble(const std::string& s, double lo, double hi, double* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (*end == '%') ++end;
+  if (*end != '\0' || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    if (!f) return Status::IOError("cannot write " + path);
+    f << text;
+    if (!f) return Status::IOError("cannot write " + path);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::IOError("cannot write " + path + ": " + ec.message());
+  return Status::OK();
+}
+
+// Flags shared by compare and ab. Returns "" or the error.
+std::string TakeCompareFlag(const std::vector<std::string>& a, size_t* i,
+                            CompareOptions* o, bool* gate,
+                            std::string* json_out, bool* taken) {
+  *taken = true;
+  const std::string& f = a[*i];
+  auto value = [&](std::string* v) {
+    if (*i + 1 >= a.size()) return false;
+    *v = a[++*i];
+    return true;
+  };
+  std::string v;
+  if (f == "--gate") {
+    *gate = true;
+  } else if (f == "--allow-incomparable") {
+    o->allow_incomparable = true;
+  } else if (f == "--metric") {
+    if (!value(&v) || (v != "wall" && v != "cpu"))
+      return "--metric expects wall or cpu";
+    o->metric = v == "cpu" ? CompareOptions::Metric::kCpu
+                           : CompareOptions::Metric::kWall;
+  } else if (f == "--ignore-engine-options") {
+    o->ignore_engine_options = true;
+  } else if (f == "--threshold") {
+    if (!value(&v) || !ParseDouble(v, 0, 1000, &o->threshold_pct)) {
+      return "--threshold expects a percentage 0..1000";
+    }
+  } else if (f == "--alpha") {
+    if (!value(&v) || !ParseDouble(v, 1e-9, 0.5, &o->alpha))
+      return "--alpha expects 0 < A <= 0.5";
+  } else if (f == "--json" && json_out) {
+    if (!value(json_out) || json_out->empty())
+      return "--json expects a file name";
+  } else {
+    *taken = false;
+  }
+  return "";
+}
+
+int CompareAndPrint(const std::string& cmd, const std::string& base_path,
+                    const std::string& new_path, const CompareOptions& o,
+                    bool gate, const std::string& json_out, std::ostream& out,
+                    std::ostream& err) {
+  Result<Dataset> base = LoadDataset({base_path});
+  if (!base.ok()) return Fail(err, cmd, std::string(base.status().message()));
+  Result<Dataset> next = LoadDataset({new_path});
+  if (!next.ok()) return Fail(err, cmd, std::string(next.status().message()));
+  Comparison c = Compare(*base, *next, o);
+  PrintComparison(out, c, gate);
+  if (!json_out.empty()) {
+    Status s = WriteText(json_out, ComparisonJson(c).dump(2) + "\n");
+    if (!s.ok()) return Fail(err, cmd, s.ToString());
+  }
+  return gate ? c.GateExitCode() : kExitOk;
+}
+
+std::string UniqueKey(const std::string& want, const json& ctx,
+                      json* machines) {
+  std::string key = want;
+  for (int n = 2; machines->contains(key); ++n) {
+    const json& have = (*machines)[key];
+    // Same host and same hardware (two shards on one machine, A/B rounds): one
+    // machine.
+    if (have.value("cpu_model", "") == ctx.value("cpu_model", "") &&
+        have.value("num_cpus", 0) == ctx.value("num_cpus", 0)) {
+      return key;
+    }
+    key = want + "#" + std::to_string(n);
+  }
+  (*machines)[key] = ctx;
+  return key;
+}
+
+// 5 significant digits: far below run-to-run noise, and half the size of full
+// doubles.
+json Round(const json& v) {
+  if (!v.is_number_float()) return v;
+  double d = v.get<double>();
+  if (d == 0 || !std::isfinite(d)) return v;
+  double scale = std::pow(10.0, 4 - std::floor(std::log10(std::fabs(d))));
+  return std::round(d * scale) / scale;
+}
+
+json Slim(const json& b) {
+  json e;
+  for (const char* key : {"name",
+                          "run_type",
+                          "repetitions",
+                          "repetition_index",
+                          "threads",
+                          "engine",
+                          "engine_spec",
+                          "workload",
+                          "iterations",
+                          "real_time",
+                          "cpu_time",
+                          "time_unit",
+                          "items_per_second",
+                          "instructions",
+                          "bytes_on_disk",
+                          "space_amp",
+                          "reopen_ms",
+                          "errors",
+                          "skipped",
+                          "machine"}) {
+    if (b.contains(key)) e[key] = Round(b[key]);
+  }
+  if (b.contains("params") && b["params"].is_object() &&
+      b["params"].contains("keys")) {
+    e["params"] = json{{"keys", b["params"]["keys"]}};
+  }
+  if (b.contains("verify") && b["verify"].is_object()) {
+    e["verify"] = json{{"enabled", b["verify"].value("enabled", true)},
+                       {"mismatches", b["verify"].value("mismatches", 0)},
+                       {"missing", b["verify"].value("missing", 0)}};
+  }
+  if (b.contains("latency") && b["latency"].is_object()) {
+    for (auto it = b["latency"].begin(); it != b["latency"].end(); ++it) {
+      for (const char* k : {"count", "p50_ns", "p99_ns", "p99_9_ns"}) {
+        if (it.value().contains(k))
+          e["latency"][it.key()][k] = Round(it.value()[k]);
+      }
+    }
+  }
+  if (b.contains("notes") && b["notes"].is_array()) {
+    for (const json& n : b["notes"]) {
+      if (n.is_string() &&
+          n.get<std::string>().find("not persistent") != std::string::npos) {
+        e["notes"] = json::array({n});
+      }
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<json> MergeResults(const std::vector<json>& inputs, bool slim) {
+  if (inputs.empty()) return Status::InvalidArgument("nothing to merge");
+  json out;
+  out["context"] = inputs[0]["context"];
+  out["context"].erase("machines");
+  json machines = json::object();
+  json benchmarks = json::array();
+  std::map<std::string, int>
+      next_rep;  // machine + name -> next repetition_index
+  std::vector<std::pair<size_t, std::string>> counted;
+  for (const json& in : inputs) {
+    const json& ctx = in["context"];
+    std::map<std::string, std::string>
+        remap;  // key inside this input -> merged key
+    if (ctx.contains("machines") && ctx["machines"].is_object()) {
+      for (auto it = ctx["machines"].begin(); it != ctx["machines"].end();
+           ++it) {
+        remap[it.key()] = UniqueKey(it.key(), it.value(), &machines);
+      }
+    }
+    std::string own = UniqueKey(MachineKey(ctx), ctx, &machines);
+    for (const json& b : in["benchmarks"]) {
+      if (!b.is_object() || b.value("run_type", "iteration") != "iteration")
+        continue;
+      json e = slim ? Slim(b) : b;
+      std::string m = b.contains("machine") && b["machine"].is_string()
+                          ? b["machine"].get<std::string>()
+                          : std::string();
+      e["machine"] = remap.count(m) ? remap[m] : own;
+      std::string run = b.contains("run_name") && b["run_name"].is_string()
+                            ? b["run_name"].get<std::string>()
+                            : b.value("name", "");
+      std::string key = e["machine"].get<std::string>() + "\n" + run;
+      e["repetition_index"] = next_rep[key]++;
+      counted.emplace_back(benchmarks.size(), key);
+      benchmarks.push_back(std::move(e));
+    }
+  }
+  for (const auto& [idx, key] : counted)
+    benchmarks[idx]["repetitions"] = next_rep[key];
+  out["context"]["machines"] = machines;
+  out["context"]["merged"] = true;
+  if (slim) out["context"]["slim"] = true;
+  out["benchmarks"] = benchmarks;
+  return out;
+}
+
+int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
+                     std::ostream& err) {
+  try {
+    std::vector<std::string> inputs;
+    bool plots = true;
+    for (const std::string& a : args) {
+      if (a == "--no-plots") {
+        plots = false;
+      } else if (a.rfind("--", 0) == 0) {
+        return Fail(err, "report",
+                    "unknown flag " + a + " (usage: report DIR [--no-plots])");
+      } else {
+        inputs.push_back(a);
+      }
+    }
+    if (inputs.empty())
+      return Fail(err, "report", "usage: report DIR [--no-plots]");
+    std::error_code ec;
+    std::string dir = fs::is_directory(inputs[0], ec)
+                          ? inputs[0]
+                          : fs::path(inputs[0]).parent_path().string();
+    if (dir.empty()) dir = ".";
+    Result<Dataset> ds = LoadDataset(inputs);
+    if (!ds.ok())
+      return Fail(err, "report", std::string(ds.status().message()));
+    PlotOutcome po;
+    if (plots) {
+      po = RunPlots(ds->files, dir);
+      if (!po.ok)
+        err << "kvbench report: plots skipped: " << po.message << "\n";
+    } else {
+      po.message = "--no-plots was given";
+    }
+    std::ostringstream md;
+    WriteReport(md, *ds, po);
+    std::string path = dir + "/report.md";
+    Status s = WriteText(path, md.str());
+    if (!s.ok()) return Fail(err, "report", s.ToString());
+    out << "report: " << path << "\n";
+    if (po.ok)
+      out << "plots: " << po.files.size() << " files in " << dir << "/plots\n";
+    return kExitOk;
+  } catch (const std::exception& e) {
+    return Fail(err, "report", e.what());
+  }
+}
+
+int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err) {
+  try {
+    CompareOptions o;
+    o.threshold_pct = kDefaultThresholdPct;
+    o.alpha = kDefaultAlpha;
+    bool gate = false;
+    std::string json_out;
+    std::vector<std::string> pos;
+    for (size_t i = 0; i < args.size(); ++i) {
+      bool taken = false;
+      std::string e = TakeCompareFlag(args, &i, &o, &gate, &json_out, &taken);
+      if (!e.empty()) return Fail(err, "compare", e);
+      if (taken) continue;
+      if (args[i].rfind("--", 0) == 0)
+        return Fail(err, "compare", "unknown flag " + args[i]);
+      pos.push_back(args[i]);
+    }
+    if (pos.size() != 2) {
+      return Fail(err, "compare",
+                  "usage: compare BASE NEW [--gate] [--threshold P] [--alpha "
+                  "A] [--json FILE]");
+    }
+    return CompareAndPrint("compare", pos[0], pos[1], o, gate, json_out, out,
+                           err);
+  } catch (const std::exception& e) {
+    return Fail(err, "compare", e.what());
+  }
+}
+
+int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
+                    std::ostream& err) {
+  try {
+    bool slim = false;
+    std::vector<std::string> files;
+    for (const std::string& a : args) {
+      if (a == "--slim") {
+        slim = true;
+      } else if (a.rfind("--", 0) == 0) {
+        return Fail(err, "merge", "unknown flag " + a);
+      } else {
+        files.push_back(a);
+      }
+    }
+    if (files.size() < 2)
+      return Fail(err, "merge", "usage: merge [--slim] OUT IN1 [IN2 ...]");
+    std::vector<json> inputs;
+    for (size_t i = 1; i < files.size(); ++i) {
+      Result<json> j = LoadResultsJson(files[i]);
+      if (!j.ok()) return Fail(err, "merge", std::string(j.status().message()));
+      inputs.push_back(std::move(*j));
+    }
+    Result<json> merged = MergeResults(inputs, slim);
+    if (!merged.ok())
+      return Fail(err, "merge", std::string(merged.status().message()));
+    if (slim) (*merged)["context"].erase("command_line");
+    Status s = WriteText(files[0], merged->dump(slim ? -1 : 2) + "\n");
+    if (!s.ok()) return Fail(err, "merge", s.ToString());
+    out << "merged " << inputs.size() << " files ("
+        << (*merged)["context"]["machines"].size() << " machine"
+        << ((*merged)["context"]["machines"].size() == 1 ? "" : "s") << ", "
+        << (*merged)["benchmarks"].size() << " entries) into " << files[0]
+        << "\n";
+    return kExitOk;
+  } catch (const std::exception& e) {
+    return Fail(err, "merge", e.what());
+  }
+}
+
+int RunAbCommand(const std::vector<std::string>& args, std::ostream& out,
+                 std::ostream& err) {
+  try {
+    const char* usage =
+        "usage: ab BIN_A BIN_B --out DIR [--rounds N] [--gate] [--threshold P] "
+        "[--alpha A] -- "
+        "RUN FLAGS";
+    CompareOptions o;
+    o.threshold_pct = kDefaultThresholdPct;
+    o.alpha = kDefaultAlpha;
+    bool gate = false;
+    std::string dir;
+    int rounds = 5;
+    std::vector<std::string> pos, run_flags;
+    size_t i = 0;
+    for (; i < args.size() && args[i] != "--"; ++i) {
+      bool taken = false;
+      std::string e = TakeCompareFlag(args, &i, &o, &gate, nullptr, &taken);
+      if (!e.empty()) return Fail(err, "ab", e);
+      if (taken) continue;
+      if (args[i] == "--out") {
+        if (i + 1 >= args.size())
+          return Fail(err, "ab", "--out expects a directory");
+        dir = args[++i];
+      } else if (args[i] == "--rounds") {
+        double r = 0;
+        if (i + 1 >= args.size() || !ParseDouble(args[++i], 1, 1000, &r) ||
+            r != int(r)) {
+          return Fail(err, "ab", "--rounds expects an integer 1..1000");
+        }
+        rounds = static_cast<int>(r);
+      } else if (args[i].rfind("--", 0) == 0) {
+        return Fail(err, "ab", "unknown flag " + args[i] + " (" + usage + ")");
+      } else {
+        pos.push_back(args[i]);
+      }
+    }
+    if (i < args.size()) run_flags.assign(args.begin() + i + 1, args.end());
+    if (pos.size() != 2 || dir.empty()) return Fail(err, "ab", usage);
+    for (const std::string& f : run_flags) {
+      if (f == "--out" || f.rfind("--out=", 0) == 0) {
+        return Fail(
+            err, "ab",
+            "do not pass --out in the run flags; ab chooses each run's folder");
+      }
+    }
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+      return Fail(err, "ab", "cannot create " + dir + ": " + ec.message());
+    std::vector<json> sides[2];
+    const char* names[2] = {"A", "B"};
+    for (int r = 0; r < rounds; ++r) {
+      // Alternate the order so a trend (thermal, other jobs ramping up) hits
+      // both sides alike.
+      int order[2] = {r % 2, 1 - r % 2};
+      for (int side : order) {
+        std::string run_dir =
+            dir + "/round-" + std::to_string(r) + "/" + names[side];
+        std::vector<std::string> argv = {pos[side], "run"};
+        argv.insert(argv.end(), run_flags.begin(), run_flags.end());
+        argv.push_back("--out");
+        argv.push_back(run_dir);
+        out << "ab: round " << r + 1 << "/" << rounds << ": " << names[side]
+            << "\n"
+            << std::flush;
+        fs::create_directories(run_dir, ec);
+        ProcessResult pr = RunProcess(argv, run_dir + "/run.log");
+        if (!pr.started)
+          return Fail(err, "ab", "cannot run " + pos[side] + ": " + pr.error);
+        if (pr.exit_code != 0 && pr.exit_code != 1) {
+          return Fail(err, "ab",
+                      names[side] + std::string(" run failed with exit code ") +
+                          std::to_string(pr.exit_code) + "; see " + run_dir +
+                          "/run.log");
+        }
+        Result<json> j = LoadResultsJson(run_dir + "/results.json");
+        if (!j.ok()) return Fail(err, "ab", std::string(j.status().message()));
+        sides[side].push_back(std::move(*j));
+      }
+    }
+    for (int side = 0; side < 2; ++side) {
+      Result<json> merged = MergeResults(sides[side]);
+      if (!merged.ok())
+        return Fail(err, "ab", std::string(merged.status().message()));
+      Status s =
+          WriteText(dir + "/" + names[side] + ".json", merged->dump(2) + "\n");
+      if (!s.ok()) return Fail(err, "ab", s.ToString());
+    }
+    out << "ab: " << dir << "/A.json vs " << dir << "/B.json\n";
+    return CompareAndPrint("ab", dir + "/A.json", dir + "/B.json", o, gate,
+                           dir + "/compare.json", out, err);
+  } catch (const std::exception& e) {
+    return Fail(err, "ab", e.what());
+  }
+}
+
+}  // namespace kvb::report

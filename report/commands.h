@@ -1,0 +1,57 @@
+// Entry points of the report-side subcommands, for the kvbench CLI to call
+// (harness/cli.cc) and for the stand-alone `kvb-report` driver. Each takes the
+// arguments after the subcommand name, writes results to `out` and one-line
+// errors ("kvbench <cmd>: error: ...") to `err`, never throws, and returns the
+// process exit code:
+//   report DIR|FILE... [--no-plots]           0 ok, 2 bad input
+//   compare BASE NEW [--gate] [--threshold P] [--alpha A] [--json FILE]
+//   [--allow-incomparable]
+//           [--ignore-engine-options] [--metric wall|cpu]
+//                                             without --gate: 0, or 2 on bad
+//                                             input; with --gate: the kExit*
+//                                             codes of report/compare.h
+//   merge [--slim] OUT IN1 IN2 ...            0 ok, 2 bad input; --slim keeps
+//   only what compare
+//                                             needs (a committed baseline of a
+//                                             few tens of KB)
+//   ab BIN_A BIN_B [--rounds N] --out DIR [--gate] [--threshold P] [--alpha A]
+//   -- RUN FLAGS
+//                                             like compare; 2 when a run cannot
+//                                             be started
+// BASE, NEW and report inputs may be results files or directories holding them.
+// All results files of a directory are pooled (shards, or repeated runs of one
+// configuration): report the A.json and B.json of an `ab` folder one at a time,
+// not the folder.
+#ifndef KVB_REPORT_COMMANDS_H_
+#define KVB_REPORT_COMMANDS_H_
+
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace kvb::report {
+
+int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
+                     std::ostream& err);
+int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err);
+int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
+                    std::ostream& err);
+int RunAbCommand(const std::vector<std::string>& args, std::ostream& out,
+                 std::ostream& err);
+
+// Joins results files into one keyed by machine: context.machines {key:
+// context}, every benchmark entry tagged with "machine", repetition_index
+// renumbered per machine and name (so repeated runs pool as repetitions), input
+// aggregates dropped (they would be stale). With slim, entries keep only the
+// fields compare and report read (no phases, series, params, engine stats;
+// latency percentiles p50/p99/p99.9 and counts).
+Result<nlohmann::json> MergeResults(const std::vector<nlohmann::json>& inputs,
+                                    bool slim = false);
+
+}  // namespace kvb::report
+
+#endif  // KVB_REPORT_COMMANDS_H_

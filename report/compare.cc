@@ -1,0 +1,355 @@
+#include "report/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+
+#include "report/stats.h"
+
+namespace kvb::report {
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<double> Logs(const std::vector<double>& v) {
+  std::vector<double> out;
+  for (double x : v) {
+    if (x > 0) out.push_back(std::log(x));
+  }
+  return out;
+}
+
+double SmallestP(size_t n1, size_t n2) {
+  if (n1 == 0 || n2 == 0) return 1;
+  double c = 1;  // C(n1 + n2, n1)
+  for (size_t i = 1; i <= n1; ++i)
+    c = c * static_cast<double>(n2 + i) / static_cast<double>(i);
+  return std::min(1.0, 2 / c);
+}
+
+// Change of a positive metric from BASE to NEW: ratio estimate on a log scale,
+// so +10 % and -9.1 % are the same distance, and the interval stays on the
+// right side of -100 %.
+MetricChange Change(const std::vector<double>& base,
+                    const std::vector<double>& next, double alpha) {
+  MetricChange m;
+  m.base = Median(base);
+  m.next = Median(next);
+  m.n_base = base.size();
+  m.n_new = next.size();
+  std::vector<double> lb = Logs(base), ln = Logs(next);
+  if (lb.empty() || ln.empty()) return m;
+  ShiftCi s = HodgesLehmannShift(lb, ln, alpha);
+  m.change_pct = (std::exp(s.estimate) - 1) * 100;
+  m.lo_pct = (std::exp(s.lo) - 1) * 100;
+  m.hi_pct = (std::exp(s.hi) - 1) * 100;
+  m.ci_available = s.available;
+  UTestResult u = MannWhitneyU(lb, ln);
+  m.p = u.p;
+  m.exact = u.exact;
+  return m;
+}
+
+Verdict Decide(const MetricChange& m, double alpha, bool higher_is_better) {
+  if (m.n_base < 2 || m.n_new < 2 || SmallestP(m.n_base, m.n_new) >= alpha) {
+    return Verdict::kTooFewReps;
+  }
+  if (m.p >= alpha) return Verdict::kNoChange;
+  bool up = m.change_pct > 0;
+  return up == higher_is_better ? Verdict::kFaster : Verdict::kSlower;
+}
+
+MetricChange InstructionChange(const std::vector<double>& base,
+                               const std::vector<double>& next) {
+  MetricChange m;
+  m.base = Median(base);
+  m.next = Median(next);
+  m.n_base = base.size();
+  m.n_new = next.size();
+  m.change_pct = m.base > 0 ? (m.next / m.base - 1) * 100 : 0;
+  m.lo_pct = m.hi_pct = m.change_pct;
+  m.ci_available = true;
+  m.p = 0;
+  m.exact = true;
+  return m;
+}
+
+std::string Text(const json& c, const char* key) {
+  if (!c.is_object() || !c.contains(key)) return "";
+  return c[key].is_string() ? c[key].get<std::string>() : c[key].dump();
+}
+
+void CompareContexts(const json& a, const json& b, const std::string& label,
+                     Comparison* out) {
+  auto differ = [&](const char* key) { return Text(a, key) != Text(b, key); };
+  auto describe = [&](const char* key) {
+    return label + std::string(key) + ": " + Text(a, key) + " vs " +
+           Text(b, key);
+  };
+  for (const char* key : {"cpu_model", "num_cpus"}) {
+    if (differ(key))
+      out->incomparable.push_back("different machine: " + describe(key));
+  }
+  double ma = a.value("memory_bytes", 0.0), mb = b.value("memory_bytes", 0.0);
+  if (ma > 0 && mb > 0 && std::fabs(ma - mb) > 0.05 * std::max(ma, mb)) {
+    out->incomparable.push_back("different machine: " +
+                                describe("memory_bytes"));
+  }
+  for (const char* key : {"build_type", "ndebug"}) {
+    if (differ(key))
+      out->incomparable.push_back("different build type: " + describe(key));
+  }
+  for (const char* key :
+       {"host_name", "kernel", "compiler", "compiler_flags", "library_versions",
+        "file_system", "rotational", "cache_state"}) {
+    if (differ(key)) out->notes.push_back(describe(key));
+  }
+}
+
+// The name a point is matched by: its run name, or with the engine's options
+// removed.
+std::string MatchName(const Point& p, bool strip) {
+  if (!strip || p.engine_spec == p.engine || p.engine.empty()) return p.name;
+  std::string spec = "/" + p.engine_spec + "/";
+  size_t at = p.name.find(spec);
+  if (at == std::string::npos) return p.name;
+  return p.name.substr(0, at) + "/" + p.engine + "/" +
+         p.name.substr(at + spec.size());
+}
+
+const Point* FindPoint(const Dataset& ds, const Point& like, bool by_machine,
+                       bool strip) {
+  std::string want = MatchName(like, strip);
+  for (const Point& p : ds.points) {
+    if (MatchName(p, strip) == want &&
+        (!by_machine || p.machine == like.machine))
+      return &p;
+  }
+  return nullptr;
+}
+
+bool AllHaveInstructions(const Dataset& ds) {
+  bool any = false;
+  for (const Point& p : ds.points) {
+    if (p.ops_per_s.empty()) continue;
+    if (p.instructions.size() != p.ops_per_s.size()) return false;
+    any = true;
+  }
+  return any;
+}
+
+void CheckCorrectness(const Point& p, CompareRow* row) {
+  if (!p.failed()) return;
+  row->correctness_failure = true;
+  row->correctness_detail = std::to_string(p.mismatches) + " mismatches, " +
+                            std::to_string(p.missing) + " missing, " +
+                            std::to_string(p.errors) + " errors";
+  if (!p.error_messages.empty())
+    row->correctness_detail += " (" + p.error_messages[0] + ")";
+}
+
+std::string Pct(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", v);
+  return buf;
+}
+
+std::string Ci(const MetricChange& m) {
+  if (!m.ci_available) return "n/a";
+  return "[" + Pct(m.lo_pct) + ", " + Pct(m.hi_pct) + "]";
+}
+
+std::string PValue(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, p < 0.001 ? "%.1e" : "%.3f", p);
+  return buf;
+}
+
+}  // namespace
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kFaster:
+      return "faster";
+    case Verdict::kSlower:
+      return "slower";
+    case Verdict::kNoChange:
+      return "no significant change";
+    case Verdict::kTooFewReps:
+      return "too few repetitions";
+  }
+  return "?";
+}
+
+int Comparison::GateExitCode() const {
+  if (!incomparable.empty() && !options.allow_incomparable)
+    return kExitIncomparable;
+  for (const CompareRow& r : rows) {
+    if (r.correctness_failure) return kExitCorrectness;
+  }
+  if (!missing.empty()) return kExitMissing;
+  for (const CompareRow& r : rows) {
+    if (r.regression) return kExitRegression;
+  }
+  return kExitOk;
+}
+
+Comparison Compare(const Dataset& base, const Dataset& next,
+                   const CompareOptions& o) {
+  Comparison c;
+  c.options = o;
+  bool by_machine = base.machines.size() > 1 && next.machines.size() > 1;
+  if (!base.machines.empty() && !next.machines.empty()) {
+    if (by_machine) {
+      for (const Machine& m : base.machines) {
+        if (const Machine* n = next.FindMachine(m.key)) {
+          CompareContexts(m.context, n->context, m.key + ": ", &c);
+        }
+      }
+    } else {
+      CompareContexts(base.machines[0].context, next.machines[0].context, "",
+                      &c);
+    }
+  }
+  bool instr = AllHaveInstructions(base) && AllHaveInstructions(next);
+  bool cpu = o.metric == CompareOptions::Metric::kCpu;
+  c.mode = instr ? "instructions (exact)"
+           : cpu ? "CPU time per op (Mann-Whitney U)"
+                 : "wall-clock (Mann-Whitney U)";
+  for (const Point& b : base.points) {
+    if (b.ops_per_s.empty()) continue;  // nothing to compare against
+    std::string label = by_machine ? b.machine + " " + b.name : b.name;
+    const Point* n = FindPoint(next, b, by_machine, o.ignore_engine_options);
+    if (n == nullptr || (n->ops_per_s.empty() && !n->failed())) {
+      c.missing.push_back(label + (n ? " (skipped or no result in NEW)" : ""));
+      continue;
+    }
+    CompareRow row;
+    row.name = label;
+    CheckCorrectness(*n, &row);
+    if (instr) {
+      row.throughput = InstructionChange(b.instructions, n->instructions);
+      row.verdict =
+          row.throughput.change_pct > o.threshold_pct    ? Verdict::kSlower
+          : row.throughput.change_pct < -o.threshold_pct ? Verdict::kFaster
+                                                         : Verdict::kNoChange;
+      row.regression = row.verdict == Verdict::kSlower;
+    } else {
+      row.throughput = cpu ? Change(b.cpu_ops_per_s, n->cpu_ops_per_s, o.alpha)
+                           : Change(b.ops_per_s, n->ops_per_s, o.alpha);
+      row.verdict = Decide(row.throughput, o.alpha, /*higher_is_better=*/true);
+      row.regression = row.verdict == Verdict::kSlower &&
+                       -row.throughput.change_pct > o.threshold_pct;
+    }
+    row.p99_op = b.MainOp();
+    auto bl = b.latency.find(row.p99_op);
+    auto nl = n->latency.find(row.p99_op);
+    if (bl != b.latency.end() && nl != n->latency.end()) {
+      row.p99 = Change(bl->second.p99, nl->second.p99, o.alpha);
+      row.p99_verdict = Decide(row.p99, o.alpha, /*higher_is_better=*/false);
+    }
+    c.rows.push_back(row);
+  }
+  for (const Point& n : next.points) {
+    if (!FindPoint(base, n, by_machine, o.ignore_engine_options))
+      c.only_in_new.push_back(n.name);
+  }
+  return c;
+}
+
+void PrintComparison(std::ostream& out, const Comparison& c, bool gate) {
+  out << "mode: " << c.mode << "; alpha " << c.options.alpha << "; threshold "
+      << c.options.threshold_pct << "%\n";
+  char line[640];
+  std::snprintf(line, sizeof line, "%-58s %12s %12s %8s %18s %9s %8s  %s\n",
+                "benchmark",
+                c.mode[0] == 'i'   ? "base instr"
+                : c.mode[0] == 'C' ? "base ops/cpus"
+                                   : "base ops/s",
+                c.mode[0] == 'i'   ? "new instr"
+                : c.mode[0] == 'C' ? "new ops/cpus"
+                                   : "new ops/s",
+                "change", "95% CI", "p", "p99", "verdict");
+  out << line;
+  for (const CompareRow& r : c.rows) {
+    std::string verdict = VerdictName(r.verdict);
+    if (r.regression) verdict += " REGRESSION";
+    if (r.correctness_failure)
+      verdict += " CORRECTNESS: " + r.correctness_detail;
+    std::string p99 = r.p99.n_base ? Pct(r.p99.change_pct) : "n/a";
+    std::snprintf(
+        line, sizeof line, "%-58s %12.0f %12.0f %8s %18s %9s %8s  %s\n",
+        r.name.c_str(), r.throughput.base, r.throughput.next,
+        Pct(r.throughput.change_pct).c_str(), Ci(r.throughput).c_str(),
+        c.mode[0] == 'i' ? "-" : PValue(r.throughput.p).c_str(), p99.c_str(),
+        verdict.c_str());
+    out << line;
+  }
+  for (const std::string& m : c.missing) out << "MISSING in NEW: " << m << "\n";
+  for (const std::string& m : c.only_in_new)
+    out << "only in NEW (not compared): " << m << "\n";
+  for (const std::string& m : c.incomparable) {
+    out << (c.options.allow_incomparable ? "context differs (allowed): "
+                                         : "NOT COMPARABLE: ")
+        << m << "\n";
+  }
+  for (const std::string& m : c.notes)
+    out << "note: context differs: " << m << "\n";
+  for (const CompareRow& r : c.rows) {
+    if (r.verdict == Verdict::kTooFewReps) {
+      out << "note: " << r.throughput.n_base << " vs " << r.throughput.n_new
+          << " repetitions cannot reach p < " << c.options.alpha
+          << "; use at least 4 per side (5+ recommended)\n";
+      break;
+    }
+  }
+  if (gate) {
+    int rc = c.GateExitCode();
+    const char* what = rc == kExitOk           ? "pass"
+                       : rc == kExitRegression ? "FAIL: regression"
+                       : rc == kExitMissing ? "FAIL: benchmark missing from NEW"
+                       : rc == kExitCorrectness
+                           ? "FAIL: correctness (mismatches or errors)"
+                           : "FAIL: results not comparable";
+    out << "gate: " << what << " (exit " << rc << ")\n";
+  }
+}
+
+json ComparisonJson(const Comparison& c) {
+  auto metric = [](const MetricChange& m) {
+    return json{{"base", m.base},
+                {"new", m.next},
+                {"change_pct", m.change_pct},
+                {"ci_low_pct", m.lo_pct},
+                {"ci_high_pct", m.hi_pct},
+                {"ci_available", m.ci_available},
+                {"p_value", m.p},
+                {"exact", m.exact},
+                {"n_base", m.n_base},
+                {"n_new", m.n_new}};
+  };
+  json rows = json::array();
+  for (const CompareRow& r : c.rows) {
+    rows.push_back(json{{"name", r.name},
+                        {"throughput", metric(r.throughput)},
+                        {"verdict", VerdictName(r.verdict)},
+                        {"p99_op", r.p99_op},
+                        {"p99", metric(r.p99)},
+                        {"p99_verdict", VerdictName(r.p99_verdict)},
+                        {"regression", r.regression},
+                        {"correctness_failure", r.correctness_failure},
+                        {"correctness_detail", r.correctness_detail}});
+  }
+  return json{{"mode", c.mode},
+              {"alpha", c.options.alpha},
+              {"threshold_pct", c.options.threshold_pct},
+              {"rows", rows},
+              {"missing", c.missing},
+              {"only_in_new", c.only_in_new},
+              {"incomparable", c.incomparable},
+              {"notes", c.notes},
+              {"exit_code", c.GateExitCode()}};
+}
+
+}  // namespace kvb::report

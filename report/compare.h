@@ -1,0 +1,115 @@
+// Comparison of two results sets (BASE, NEW) and the CI gate built on it
+// (docs/gating.md).
+//
+// Per benchmark present in both: the throughput change (Hodges-Lehmann estimate
+// of the ratio NEW/BASE on a log scale, with its Moses 95 % interval), the
+// two-sided Mann-Whitney U p-value over repetitions, and a verdict. The p99
+// latency of the main op type gets the same treatment (reported, not gated).
+// When every benchmark on both sides carries an `instructions` figure the mode
+// is "instructions": exact relative change, no statistics.
+//
+// Throughput is measured as ops per CPU-second by default
+// (CompareOptions::metric). Gate rule: a benchmark is a regression when it is
+// significantly slower (p < alpha) AND the estimated slowdown exceeds the
+// threshold (instructions mode: the count grew by more than the threshold).
+// Other failure classes have their own exit codes (kExit* below). Thread
+// safety: pure functions.
+#ifndef KVB_REPORT_COMPARE_H_
+#define KVB_REPORT_COMPARE_H_
+
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "report/model.h"
+
+namespace kvb::report {
+
+// Exit codes of `kvbench compare --gate` (and `kvbench ab`). When several
+// classes occur the first in this order wins: usage > incomparable >
+// correctness > missing > regression.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRegression =
+    1;  // significantly slower by more than the threshold
+inline constexpr int kExitUsage =
+    2;  // bad flag, unreadable or non-kvbench file
+inline constexpr int kExitMissing =
+    3;  // a BASE benchmark has no live result in NEW
+inline constexpr int kExitCorrectness =
+    4;  // NEW has mismatches, missing keys or errors
+inline constexpr int kExitIncomparable = 5;  // different machine or build type
+
+// Defaults chosen from the calibration in docs/gating.md (A/A pairs of the
+// ci-gate suite on a shared 2-vCPU VM: no false alarm in 10 pairs at 30 % with
+// the CPU metric).
+inline constexpr double kDefaultThresholdPct = 30.0;
+inline constexpr double kDefaultAlpha = 0.05;
+
+struct CompareOptions {
+  double threshold_pct =
+      kDefaultThresholdPct;      // regression threshold on throughput (percent)
+  double alpha = kDefaultAlpha;  // significance level of the U test
+  bool allow_incomparable =
+      false;  // report context differences but do not fail on them
+  // Match benchmarks by engine name without its options ("null:delay_ns=1100"
+  // matches "null:delay_ns=1000"), to compare one engine under two settings.
+  bool ignore_engine_options = false;
+  // The throughput measure: wall-clock ops/s (items_per_second), or ops per
+  // CPU-second of the process (1e9 / cpu_time), which time stolen by other jobs
+  // on the machine does not dilute; right for CPU-bound points, blind to time
+  // spent waiting for the device.
+  enum class Metric {
+    kWall,
+    kCpu
+  } metric = Metric::kCpu;  // calibrated: docs/gating.md
+};
+
+enum class Verdict { kFaster, kSlower, kNoChange, kTooFewReps };
+const char* VerdictName(Verdict v);
+
+struct MetricChange {
+  double base = 0, next = 0;      // medians
+  double change_pct = 0;          // estimate of (NEW / BASE - 1) * 100
+  double lo_pct = 0, hi_pct = 0;  // its 95 % interval
+  bool ci_available = false;
+  double p = 1;
+  bool exact = false;
+  size_t n_base = 0, n_new = 0;
+};
+
+struct CompareRow {
+  std::string name;
+  MetricChange throughput;  // ops/s (or instructions per op in that mode)
+  MetricChange p99;         // p99 of the main op type, ns
+  std::string p99_op;
+  Verdict verdict = Verdict::kNoChange;      // on throughput
+  Verdict p99_verdict = Verdict::kNoChange;  // "faster" = lower p99
+  bool regression = false;                   // counts for the gate
+  bool correctness_failure = false;
+  std::string correctness_detail;
+};
+
+struct Comparison {
+  std::string mode;  // "wall-clock (Mann-Whitney U)", "CPU time (...)",
+                     // "instructions (exact)"
+  std::vector<CompareRow> rows;
+  std::vector<std::string> missing;      // in BASE, not (live) in NEW
+  std::vector<std::string> only_in_new;  // informational
+  std::vector<std::string>
+      incomparable;  // context differences that block the gate
+  std::vector<std::string>
+      notes;  // differences worth knowing that do not block
+  CompareOptions options;
+  int GateExitCode() const;  // per the order documented above
+};
+
+Comparison Compare(const Dataset& base, const Dataset& next,
+                   const CompareOptions& o);
+
+void PrintComparison(std::ostream& out, const Comparison& c, bool gate);
+nlohmann::json ComparisonJson(const Comparison& c);
+
+}  // namespace kvb::report
+
+#endif  // KVB_REPORT_COMPARE_H_

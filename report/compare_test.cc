@@ -1,0 +1,394 @@
+#include "report/compare.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/testing/test_util.h"
+#include "report/commands.h"
+#include "report/fixtures.h"
+
+namespace kvb::report {
+namespace {
+
+using testing::FixtureContext;
+using testing::FixturePoint;
+using testing::MakeResults;
+using testing::WriteJson;
+
+FixturePoint Pt(const std::string& engine, std::vector<double> ops) {
+  FixturePoint p;
+  p.engine = engine;
+  p.ops_per_s = std::move(ops);
+  return p;
+}
+
+const std::vector<double> kBase = {100, 102, 98, 101, 99};
+
+struct GateRun {
+  int rc;
+  std::string out, err;
+};
+
+GateRun Gate(const std::vector<FixturePoint>& base,
+             const std::vector<FixturePoint>& next,
+             std::vector<std::string> flags = {},
+             const FixtureContext& bctx = {}, const FixtureContext& nctx = {}) {
+  kvb::testing::TempDir dir("kvb-report-gate");
+  REQUIRE(WriteJson(dir.Sub("base.json"), MakeResults(base, bctx)));
+  REQUIRE(WriteJson(dir.Sub("new.json"), MakeResults(next, nctx)));
+  std::vector<std::string> args = {dir.Sub("base.json"), dir.Sub("new.json"),
+                                   "--gate"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::ostringstream out, err;
+  int rc = RunCompareCommand(args, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+TEST_CASE("gate passes an A/A pair", "[gate]") {
+  GateRun r = Gate({Pt("lmdb", kBase)}, {Pt("lmdb", {101, 99, 100, 103, 97})});
+  INFO(r.out);
+  CHECK(r.rc == kExitOk);
+  CHECK(r.out.find("threshold 30%") !=
+        std::string::npos);  // the calibrated default
+  CHECK(r.out.find("no significant change") != std::string::npos);
+  CHECK(r.out.find("gate: pass") != std::string::npos);
+}
+
+TEST_CASE("gate fails a significant slowdown beyond the threshold with exit 1",
+          "[gate]") {
+  std::vector<double> slow = {80, 81, 79, 82, 78};  // -20 %
+  GateRun r =
+      Gate({Pt("lmdb", kBase)}, {Pt("lmdb", slow)}, {"--threshold", "10"});
+  INFO(r.out);
+  CHECK(r.rc == kExitRegression);
+  CHECK(r.out.find("REGRESSION") != std::string::npos);
+  // Significant but smaller than the threshold: reported as slower, not a
+  // failure.
+  GateRun lax =
+      Gate({Pt("lmdb", kBase)}, {Pt("lmdb", slow)}, {"--threshold", "30"});
+  CHECK(lax.rc == kExitOk);
+  CHECK(lax.out.find("slower") != std::string::npos);
+  // Faster is never a failure.
+  GateRun fast =
+      Gate({Pt("lmdb", kBase)}, {Pt("lmdb", {150, 151, 149, 152, 148})});
+  CHECK(fast.rc == kExitOk);
+  CHECK(fast.out.find("faster") != std::string::npos);
+}
+
+TEST_CASE("gate does not fail on a slowdown it cannot show to be significant",
+          "[gate]") {
+  // 3 vs 3 repetitions: the smallest possible two-sided p is 0.1.
+  GateRun r = Gate({Pt("lmdb", {100, 101, 99})}, {Pt("lmdb", {50, 51, 49})});
+  INFO(r.out);
+  CHECK(r.rc == kExitOk);
+  CHECK(r.out.find("too few repetitions") != std::string::npos);
+}
+
+TEST_CASE("gate: a benchmark missing from NEW is exit 3", "[gate]") {
+  GateRun r =
+      Gate({Pt("lmdb", kBase), Pt("sqlite", kBase)}, {Pt("lmdb", kBase)});
+  INFO(r.out);
+  CHECK(r.rc == kExitMissing);
+  CHECK(r.out.find("MISSING in NEW: read-heavy/sqlite") != std::string::npos);
+}
+
+TEST_CASE("gate: mismatches or errors in NEW are exit 4", "[gate]") {
+  FixturePoint bad = Pt("lmdb", kBase);
+  bad.mismatches = 3;
+  GateRun r = Gate({Pt("lmdb", kBase)}, {bad});
+  INFO(r.out);
+  CHECK(r.rc == kExitCorrectness);
+  CHECK(r.out.find("CORRECTNESS") != std::string::npos);
+  FixturePoint err = Pt("lmdb", kBase);
+  err.errors = 1;
+  CHECK(Gate({Pt("lmdb", kBase)}, {err}).rc == kExitCorrectness);
+}
+
+TEST_CASE("gate: a different machine or build type is exit 5", "[gate]") {
+  FixtureContext other_cpu;
+  other_cpu.cpu_model = "Intel Xeon";
+  GateRun r = Gate({Pt("lmdb", kBase)}, {Pt("lmdb", kBase)}, {}, {}, other_cpu);
+  INFO(r.out);
+  CHECK(r.rc == kExitIncomparable);
+  CHECK(r.out.find("different machine") != std::string::npos);
+  FixtureContext debug;
+  debug.build_type = "Debug";
+  GateRun d = Gate({Pt("lmdb", kBase)}, {Pt("lmdb", kBase)}, {}, {}, debug);
+  CHECK(d.rc == kExitIncomparable);
+  CHECK(d.out.find("different build type") != std::string::npos);
+  // Allowed explicitly: the remaining classes decide.
+  CHECK(Gate({Pt("lmdb", kBase)}, {Pt("lmdb", kBase)}, {"--allow-incomparable"},
+             {}, debug)
+            .rc == kExitOk);
+  // Another host name of the same hardware is only a note.
+  FixtureContext host;
+  host.host = "runner-7";
+  GateRun h = Gate({Pt("lmdb", kBase)}, {Pt("lmdb", kBase)}, {}, {}, host);
+  CHECK(h.rc == kExitOk);
+  CHECK(h.out.find("note: context differs: host_name") != std::string::npos);
+}
+
+TEST_CASE("gate: failure classes have a fixed precedence", "[gate]") {
+  FixtureContext debug;
+  debug.build_type = "Debug";
+  FixturePoint bad = Pt("lmdb", {50, 51, 49, 52, 48});
+  bad.mismatches = 1;
+  // incomparable > correctness > missing > regression
+  CHECK(
+      Gate({Pt("lmdb", kBase), Pt("sqlite", kBase)}, {bad}, {}, {}, debug).rc ==
+      kExitIncomparable);
+  CHECK(Gate({Pt("lmdb", kBase), Pt("sqlite", kBase)}, {bad}).rc ==
+        kExitCorrectness);
+  CHECK(Gate({Pt("lmdb", kBase), Pt("sqlite", kBase)},
+             {Pt("lmdb", {50, 51, 49, 52, 48})})
+            .rc == kExitMissing);
+}
+
+TEST_CASE("without --gate, compare reports but exits 0", "[gate]") {
+  kvb::testing::TempDir dir("kvb-report-cmp");
+  REQUIRE(WriteJson(dir.Sub("a.json"), MakeResults({Pt("lmdb", kBase)})));
+  REQUIRE(WriteJson(dir.Sub("b.json"),
+                    MakeResults({Pt("lmdb", {50, 51, 49, 52, 48})})));
+  std::ostringstream out, err;
+  CHECK(RunCompareCommand(
+            {dir.Sub("a.json"), dir.Sub("b.json"), "--json", dir.Sub("c.json")},
+            out, err) == kExitOk);
+  CHECK(out.str().find("slower") != std::string::npos);
+  std::ifstream f(dir.Sub("c.json"));
+  nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["rows"][0]["verdict"] == "slower");
+  CHECK(j["exit_code"] == kExitRegression);
+}
+
+TEST_CASE("compare: bad input is exit 2 with a one-line error", "[gate]") {
+  kvb::testing::TempDir dir("kvb-report-bad");
+  REQUIRE(WriteJson(dir.Sub("a.json"), MakeResults({Pt("lmdb", kBase)})));
+  REQUIRE(WriteJson(dir.Sub("other.json"), nlohmann::json{{"hello", 1}}));
+  {
+    std::ofstream f(dir.Sub("garbage.json"));
+    f << "{not json";
+  }
+  auto run = [&](std::vector<std::string> args) {
+    std::ostringstream out, err;
+    int rc = RunCompareCommand(args, out, err);
+    std::string e = err.str();
+    CHECK(std::count(e.begin(), e.end(), '\n') == 1);
+    return rc;
+  };
+  CHECK(run({dir.Sub("a.json"), dir.Sub("missing.json")}) == kExitUsage);
+  CHECK(run({dir.Sub("a.json"), dir.Sub("other.json")}) == kExitUsage);
+  CHECK(run({dir.Sub("a.json"), dir.Sub("garbage.json"), "--gate"}) ==
+        kExitUsage);
+  CHECK(run({dir.Sub("a.json")}) == kExitUsage);
+  CHECK(run({dir.Sub("a.json"), dir.Sub("a.json"), "--threshold", "x"}) ==
+        kExitUsage);
+  CHECK(run({dir.Sub("a.json"), dir.Sub("a.json"), "--alpha", "2"}) ==
+        kExitUsage);
+  CHECK(run({dir.Sub("a.json"), dir.Sub("a.json"), "--bogus"}) == kExitUsage);
+  std::ostringstream out, err;
+  CHECK(RunReportCommand({dir.Sub("nowhere")}, out, err) == kExitUsage);
+  CHECK(RunMergeCommand({dir.Sub("m.json"), dir.Sub("other.json")}, out, err) ==
+        kExitUsage);
+  CHECK(RunAbCommand({"a", "b"}, out, err) == kExitUsage);
+}
+
+TEST_CASE("instruction counts switch compare to the exact mode", "[gate]") {
+  FixturePoint a = Pt("memory", kBase), b = Pt("memory", kBase);
+  a.instructions = {1000, 1000, 1000, 1000, 1000};
+  b.instructions = {1050, 1050, 1050, 1050, 1050};  // +5 %
+  GateRun r = Gate({a}, {b}, {"--threshold", "2"});
+  INFO(r.out);
+  CHECK(r.out.find("mode: instructions (exact)") != std::string::npos);
+  CHECK(r.rc == kExitRegression);
+  CHECK(Gate({a}, {b}, {"--threshold", "10"}).rc == kExitOk);
+  // Without the field on both sides: the statistical mode.
+  GateRun w = Gate({a}, {Pt("memory", kBase)});
+  CHECK(w.out.find("mode: CPU time per op (Mann-Whitney U)") !=
+        std::string::npos);
+  CHECK(Gate({a}, {Pt("memory", kBase)}, {"--metric", "wall"})
+            .out.find("mode: wall-clock") != std::string::npos);
+}
+
+TEST_CASE("compare estimates the change with an interval", "[gate]") {
+  Dataset base, next;
+  AddResults(MakeResults({Pt("lmdb", {100, 100.5, 99.5, 101, 99})}), "a",
+             &base);
+  AddResults(MakeResults({Pt("lmdb", {80, 80.4, 79.6, 80.8, 79.2})}), "b",
+             &next);
+  Comparison c = Compare(base, next, CompareOptions{});
+  REQUIRE(c.rows.size() == 1);
+  const MetricChange& m = c.rows[0].throughput;
+  CHECK(m.change_pct == Approx(-20).margin(0.5));
+  CHECK(m.ci_available);
+  CHECK(m.lo_pct < m.change_pct);
+  CHECK(m.hi_pct > m.change_pct);
+  CHECK(m.hi_pct < 0);
+  CHECK(m.p ==
+        Approx(0.00793650793651).epsilon(1e-6));  // fully separated 5 vs 5
+  CHECK(c.rows[0].verdict == Verdict::kSlower);
+}
+
+TEST_CASE("merge keys results by machine and pools repeated runs", "[merge]") {
+  kvb::testing::TempDir dir("kvb-report-merge");
+  FixtureContext m1, m2;
+  m2.host = "node-2";
+  REQUIRE(WriteJson(dir.Sub("s0.json"), MakeResults({Pt("lmdb", {1, 2})}, m1)));
+  REQUIRE(WriteJson(dir.Sub("s1.json"), MakeResults({Pt("lmdb", {3, 4})}, m2)));
+  REQUIRE(WriteJson(dir.Sub("s2.json"), MakeResults({Pt("lmdb", {5})}, m1)));
+  std::ostringstream out, err;
+  REQUIRE(RunMergeCommand({dir.Sub("all.json"), dir.Sub("s0.json"),
+                           dir.Sub("s1.json"), dir.Sub("s2.json")},
+                          out, err) == kExitOk);
+  Result<nlohmann::json> j = LoadResultsJson(dir.Sub("all.json"));
+  REQUIRE(j.ok());
+  CHECK((*j)["context"]["machines"].size() == 2);
+  CHECK((*j)["benchmarks"].size() == 5);  // aggregates dropped
+  Result<Dataset> ds = LoadDataset({dir.Sub("all.json")});
+  REQUIRE(ds.ok());
+  REQUIRE(ds->machines.size() == 2);
+  REQUIRE(ds->points.size() == 2);
+  CHECK(ds->points[0].machine == "fixture-host");
+  CHECK(ds->points[0].ops_per_s.size() == 3);  // shard 0 and the re-run pooled
+  CHECK(ds->points[1].machine == "node-2");
+  // --slim: a compact baseline that compare still reads, repetitions per
+  // benchmark kept.
+  REQUIRE(RunMergeCommand({"--slim", dir.Sub("slim.json"), dir.Sub("s0.json")},
+                          out, err) == kExitOk);
+  Result<nlohmann::json> slim = LoadResultsJson(dir.Sub("slim.json"));
+  REQUIRE(slim.ok());
+  CHECK((*slim)["benchmarks"][1]["repetitions"] == 2);
+  CHECK((*slim)["benchmarks"][1]["repetition_index"] == 1);
+  CHECK_FALSE((*slim)["benchmarks"][0].contains("phases"));
+  Result<Dataset> sd = LoadDataset({dir.Sub("slim.json")});
+  REQUIRE(sd.ok());
+  CHECK(sd->points[0].ops_per_s.size() == 2);
+  CHECK(sd->points[0].latency.count("read") == 1);
+}
+
+}  // namespace
+}  // namespace kvb::report
+
+namespace kvb::report {
+namespace {
+
+TEST_CASE("--ignore-engine-options compares one engine under two settings",
+          "[gate]") {
+  testing::FixturePoint a = Pt("null:delay_ns=1000", kBase);
+  testing::FixturePoint b = Pt("null:delay_ns=1100", {80, 81, 79, 82, 78});
+  a.engine = b.engine = "null";
+  nlohmann::json ja = testing::MakeResults({a}), jb = testing::MakeResults({b});
+  for (nlohmann::json* j : {&ja, &jb}) {
+    for (auto& e : (*j)["benchmarks"]) {
+      std::string spec = j == &ja ? "null:delay_ns=1000" : "null:delay_ns=1100";
+      e["engine_spec"] = spec;
+      e["name"] = e["run_name"] =
+          "read-heavy/" + spec + "/keys:20000/threads:1";
+    }
+  }
+  Dataset base, next;
+  AddResults(ja, "a", &base);
+  AddResults(jb, "b", &next);
+  CompareOptions o;
+  o.threshold_pct = 10;
+  Comparison plain = Compare(base, next, o);
+  CHECK(plain.rows.empty());
+  CHECK(plain.GateExitCode() == kExitMissing);
+  o.ignore_engine_options = true;
+  Comparison c = Compare(base, next, o);
+  REQUIRE(c.rows.size() == 1);
+  CHECK(c.GateExitCode() == kExitRegression);
+}
+
+}  // namespace
+}  // namespace kvb::report
+
+namespace kvb::report {
+namespace {
+
+// A stand-in for a kvbench binary: `run ... --out DIR` copies a fixture to
+// DIR/results.json and appends its side to a log, so the test sees the order of
+// the runs.
+std::string FakeKvbench(const kvb::testing::TempDir& dir,
+                        const std::string& side, const std::string& fixture) {
+  std::string path = dir.Sub("kvbench-" + side);
+  std::ofstream f(path);
+  f << "#!/bin/sh\n"
+    << "out=\n"
+    << "while [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
+    << "mkdir -p \"$out\" && cp '" << fixture << "' \"$out/results.json\"\n"
+    << "echo " << side << " >> '" << dir.Sub("order.log") << "'\n";
+  f.close();
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path;
+}
+
+TEST_CASE("ab alternates the two builds, merges each side and gates", "[ab]") {
+  kvb::testing::TempDir dir("kvb-report-ab");
+  REQUIRE(testing::WriteJson(dir.Sub("a.json"),
+                             testing::MakeResults({Pt("lmdb", {100})})));
+  REQUIRE(testing::WriteJson(dir.Sub("b.json"),
+                             testing::MakeResults({Pt("lmdb", {80})})));
+  std::string a = FakeKvbench(dir, "A", dir.Sub("a.json"));
+  std::string b = FakeKvbench(dir, "B", dir.Sub("b.json"));
+  std::ostringstream out, err;
+  int rc =
+      RunAbCommand({a, b, "--rounds", "6", "--out", dir.Sub("ab"), "--gate",
+                    "--threshold", "10", "--", "--suite", "ci-gate"},
+                   out, err);
+  INFO(out.str() << err.str());
+  CHECK(rc == kExitRegression);  // 6 x 100 vs 6 x 80: significant, -20 %
+  std::ifstream log(dir.Sub("order.log"));
+  std::string order, line;
+  while (std::getline(log, line)) order += line;
+  CHECK(order == "ABBAABBAABBA");
+  Result<Dataset> merged = LoadDataset({dir.Sub("ab/A.json")});
+  REQUIRE(merged.ok());
+  REQUIRE(merged->points.size() == 1);
+  CHECK(merged->points[0].ops_per_s.size() == 6);
+  CHECK(std::filesystem::exists(dir.Sub("ab/compare.json")));
+  // A/A through ab passes.
+  std::ostringstream out2, err2;
+  CHECK(RunAbCommand(
+            {a, a, "--rounds", "4", "--out", dir.Sub("aa"), "--gate", "--"},
+            out2, err2) == kExitOk);
+  // A binary that does not exist is a usage error, not a crash.
+  CHECK(RunAbCommand({dir.Sub("nope"), a, "--out", dir.Sub("x"), "--"}, out2,
+                     err2) == kExitUsage);
+  CHECK(RunAbCommand({a, b, "--out", dir.Sub("y"), "--", "--out", "z"}, out2,
+                     err2) == kExitUsage);
+}
+
+}  // namespace
+}  // namespace kvb::report
+
+namespace kvb::report {
+namespace {
+
+TEST_CASE("--metric cpu gates on CPU time per op instead of wall time",
+          "[gate]") {
+  // NEW lost wall time to other jobs (-20 % ops/s) but spends the same CPU per
+  // op.
+  FixturePoint base = Pt("lmdb", kBase),
+               next = Pt("lmdb", {80, 81, 79, 82, 78});
+  base.cpu_ns = {5000, 5010, 4990, 5005, 4995};
+  next.cpu_ns = {5003, 4992, 5008, 4997, 5001};
+  CHECK(Gate({base}, {next}, {"--metric", "wall", "--threshold", "10"}).rc ==
+        kExitRegression);
+  GateRun cpu = Gate({base}, {next});  // cpu is the default
+  INFO(cpu.out);
+  CHECK(cpu.rc == kExitOk);
+  CHECK(cpu.out.find("mode: CPU time per op") != std::string::npos);
+  // And a real CPU regression is caught.
+  next.cpu_ns = {6000, 6010, 5990, 6005, 5995};  // -16.7 % ops per CPU-second
+  CHECK(Gate({base}, {next}, {"--metric", "cpu", "--threshold", "10"}).rc ==
+        kExitRegression);
+  CHECK(Gate({base}, {next}, {"--metric", "cpu"}).rc ==
+        kExitOk);  // default 30 %
+  CHECK(Gate({base}, {next}, {"--metric", "bogus"}).rc == kExitUsage);
+}
+
+}  // namespace
+}  // namespace kvb::report

@@ -1,0 +1,284 @@
+#include "report/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "harness/context.h"  // kResultsSchemaVersion only (header constant, no link)
+#include "report/stats.h"
+
+namespace kvb::report {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+double Num(const json& j, const char* key, double dflt = 0) {
+  if (!j.is_object() || !j.contains(key)) return dflt;
+  const json& v = j[key];
+  return v.is_number() ? v.get<double>() : dflt;
+}
+
+std::string Str(const json& j, const char* key, const std::string& dflt = "") {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return dflt;
+  return j[key].get<std::string>();
+}
+
+uint64_t Uint(const json& j, const char* key) {
+  double v = Num(j, key, 0);
+  return v > 0 ? static_cast<uint64_t>(v) : 0;
+}
+
+Point& FindOrAddPoint(Dataset* ds, const std::string& machine,
+                      const std::string& name) {
+  for (Point& p : ds->points) {
+    if (p.machine == machine && p.name == name) return p;
+  }
+  ds->points.emplace_back();
+  ds->points.back().machine = machine;
+  ds->points.back().name = name;
+  return ds->points.back();
+}
+
+void AddLatency(const json& lat, Point* p) {
+  if (!lat.is_object()) return;
+  for (auto it = lat.begin(); it != lat.end(); ++it) {
+    LatencyReps& l = p->latency[it.key()];
+    l.p50.push_back(Num(it.value(), "p50_ns"));
+    l.p99.push_back(Num(it.value(), "p99_ns"));
+    l.p999.push_back(Num(it.value(), "p99_9_ns"));
+    l.count += Num(it.value(), "count");
+  }
+}
+
+void AddVerify(const json& b, Point* p) {
+  const json& v = b.contains("verify") ? b["verify"] : json::object();
+  p->mismatches += Uint(v, "mismatches");
+  p->missing += Uint(v, "missing");
+  p->errors += Uint(b, "errors");
+  if (b.contains("error_messages") && b["error_messages"].is_array()) {
+    for (const json& m : b["error_messages"]) {
+      if (m.is_string() && p->error_messages.size() < 3) {
+        p->error_messages.push_back(m.get<std::string>());
+      }
+    }
+  }
+}
+
+void AddSeries(const json& b, double ips, Point* p) {
+  // Keep the series of the repetition closest to the running median, so the
+  // plot shows a typical run rather than the first.
+  if (!b.contains("throughput_series") || !b["throughput_series"].is_array())
+    return;
+  double med = Median(p->ops_per_s);
+  bool take = p->series.empty() ||
+              std::fabs(ips - med) < std::fabs(Median(p->series) - med);
+  if (!take) return;
+  p->series.clear();
+  for (const json& v : b["throughput_series"]) {
+    if (v.is_number()) p->series.push_back(v.get<double>());
+  }
+}
+
+void AddEntry(const json& b, const std::string& machine, Dataset* ds) {
+  std::string name = Str(b, "run_name", Str(b, "name"));
+  if (name.empty()) return;
+  Point& p = FindOrAddPoint(ds, machine, name);
+  p.engine = Str(b, "engine", p.engine);
+  p.engine_spec =
+      Str(b, "engine_spec", p.engine_spec.empty() ? p.engine : p.engine_spec);
+  p.workload = Str(b, "workload", p.workload);
+  p.threads = static_cast<int>(Num(b, "threads", p.threads));
+  if (b.contains("params") && b["params"].is_object()) {
+    for (auto it = b["params"].begin(); it != b["params"].end(); ++it) {
+      p.params[it.key()] = it.value().is_string()
+                               ? it.value().get<std::string>()
+                               : it.value().dump();
+    }
+  }
+  if (b.contains("skipped")) {
+    ++p.skipped;
+    p.skip_reason =
+        b["skipped"].is_string() ? b["skipped"].get<std::string>() : "skipped";
+    return;
+  }
+  AddVerify(b, &p);
+  double ips = Num(b, "items_per_second");
+  if (Num(b, "iterations") <= 0 || ips <= 0)
+    return;  // a failed set-up: no figures
+  p.ops_per_s.push_back(ips);
+  p.phase_s.push_back(Num(b, "iterations") / ips);
+  double cpu_ns = Num(b, "cpu_time");
+  if (cpu_ns > 0) p.cpu_ops_per_s.push_back(1e9 / cpu_ns);
+  if (b.contains("instructions") && b["instructions"].is_number()) {
+    p.instructions.push_back(b["instructions"].get<double>());
+  }
+  AddLatency(b.contains("latency") ? b["latency"] : json(), &p);
+  if (Num(b, "bytes_on_disk", -1) >= 0)
+    p.bytes_on_disk.push_back(Num(b, "bytes_on_disk"));
+  // Nothing on disk after close: an in-memory engine (the "not persistent" note
+  // only appears on workloads that reopen).
+  if (Num(b, "bytes_on_disk", -1) == 0) p.persistent = false;
+  if (Num(b, "space_amp") > 0) p.space_amp.push_back(Num(b, "space_amp"));
+  double rss = 0;
+  if (b.contains("phases") && b["phases"].is_object()) {
+    for (const json& ph : b["phases"])
+      rss = std::max(rss, Num(ph, "rss_end_bytes"));
+  }
+  if (rss <= 0) rss = Num(b, "peak_rss_bytes");
+  if (rss > 0) p.peak_rss.push_back(rss);
+  if (b.contains("notes") && b["notes"].is_array()) {
+    for (const json& n : b["notes"]) {
+      if (n.is_string() &&
+          n.get<std::string>().find("not persistent") != std::string::npos) {
+        p.persistent = false;
+      }
+    }
+  }
+  if (b.contains("verify") && b["verify"].is_object() &&
+      b["verify"].value("enabled", true) == false) {
+    p.verified = false;
+  }
+  if (Num(b, "reopen_ms", -1) >= 0) p.reopen_ms.push_back(Num(b, "reopen_ms"));
+  AddSeries(b, ips, &p);
+}
+
+std::string Fmt(const char* f, double v, const char* unit) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v, unit);
+  return buf;
+}
+
+}  // namespace
+
+std::string Point::MainOp() const {
+  std::string best;
+  double n = -1;
+  for (const auto& [op, l] : latency) {
+    if (l.count > n) {
+      n = l.count;
+      best = op;
+    }
+  }
+  return best;
+}
+
+const Machine* Dataset::FindMachine(const std::string& key) const {
+  for (const Machine& m : machines) {
+    if (m.key == key) return &m;
+  }
+  return nullptr;
+}
+
+std::string MachineKey(const json& context) {
+  std::string host = Str(context, "host_name");
+  return host.empty() ? "unknown-host" : host;
+}
+
+Result<json> LoadResultsJson(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    return Status::InvalidArgument(path + " is a directory");
+  std::ifstream f(path);
+  if (!f) return Status::NotFound("cannot read " + path);
+  json j = json::parse(f, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::InvalidArgument(path + " is not JSON");
+  }
+  if (!j.contains("context") || !j["context"].is_object() ||
+      !j["context"].contains("schema_version") ||
+      !j["context"]["schema_version"].is_number_integer() ||
+      !j.contains("benchmarks") || !j["benchmarks"].is_array()) {
+    return Status::InvalidArgument(path + " is not a kvbench results file");
+  }
+  if (j["context"]["schema_version"].get<int>() > kResultsSchemaVersion) {
+    return Status::NotSupported(path +
+                                " has a newer results schema than this tool");
+  }
+  return j;
+}
+
+void AddResults(const json& j, const std::string& origin, Dataset* ds) {
+  ds->files.push_back(origin);
+  const json& ctx = j["context"];
+  // A merged file holds context.machines {key: context}; entries name their
+  // machine.
+  std::map<std::string, json> contexts;
+  if (ctx.contains("machines") && ctx["machines"].is_object()) {
+    for (auto it = ctx["machines"].begin(); it != ctx["machines"].end(); ++it) {
+      contexts[it.key()] = it.value();
+    }
+  }
+  std::string own = MachineKey(ctx);
+  auto ensure = [&](const std::string& key, const json& c) {
+    if (!ds->FindMachine(key)) ds->machines.push_back(Machine{key, c});
+  };
+  for (const json& b : j["benchmarks"]) {
+    if (!b.is_object() || Str(b, "run_type", "iteration") != "iteration")
+      continue;
+    std::string key = Str(b, "machine", own);
+    ensure(key, contexts.count(key) ? contexts[key] : ctx);
+    AddEntry(b, key, ds);
+  }
+  if (j["benchmarks"].empty()) ensure(own, ctx);
+}
+
+Result<Dataset> LoadDataset(const std::vector<std::string>& paths) {
+  Dataset ds;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<std::string> files;
+      for (const auto& e : fs::directory_iterator(path, ec)) {
+        if (e.path().extension() == ".json") files.push_back(e.path().string());
+      }
+      std::sort(files.begin(), files.end(),
+                [](const std::string& a, const std::string& b) {
+                  bool ra = fs::path(a).filename() == "results.json";
+                  bool rb = fs::path(b).filename() == "results.json";
+                  return ra != rb ? ra : a < b;
+                });
+      size_t before = ds.files.size();
+      for (const std::string& f : files) {
+        Result<json> j = LoadResultsJson(f);
+        if (j.ok())
+          AddResults(*j, f,
+                     &ds);  // other JSON files in the folder are not ours
+      }
+      if (ds.files.size() == before) {
+        return Status::InvalidArgument("no kvbench results file in " + path);
+      }
+      continue;
+    }
+    KVB_ASSIGN_OR_RETURN(json j, LoadResultsJson(path));
+    AddResults(j, path, &ds);
+  }
+  return ds;
+}
+
+std::string FormatCount(double v) {
+  double a = std::fabs(v);
+  if (a >= 1e9) return Fmt("%.2f %s", v / 1e9, "G");
+  if (a >= 1e6) return Fmt("%.2f %s", v / 1e6, "M");
+  if (a >= 1e4) return Fmt("%.1f %s", v / 1e3, "k");
+  return Fmt("%.0f%s", v, "");
+}
+
+std::string FormatBytes(double v) {
+  if (v >= 1024.0 * 1024 * 1024)
+    return Fmt("%.2f %s", v / (1024.0 * 1024 * 1024), "GiB");
+  if (v >= 1024.0 * 1024) return Fmt("%.1f %s", v / (1024.0 * 1024), "MiB");
+  if (v >= 1024.0) return Fmt("%.1f %s", v / 1024.0, "KiB");
+  return Fmt("%.0f %s", v, "B");
+}
+
+std::string FormatNs(double ns) {
+  if (ns >= 1e9) return Fmt("%.2f %s", ns / 1e9, "s");
+  if (ns >= 1e6) return Fmt("%.2f %s", ns / 1e6, "ms");
+  if (ns >= 1e3) return Fmt("%.1f %s", ns / 1e3, "µs");
+  return Fmt("%.0f %s", ns, "ns");
+}
+
+}  // namespace kvb::report

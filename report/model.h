@@ -1,0 +1,94 @@
+// The reading side of results files (results/SCHEMA.md): loads one or more
+// files and groups the per-repetition entries (run_type "iteration") into
+// points — one machine × benchmark name — with the figures the report and the
+// comparison need. Aggregate entries (mean, median, ...) are ignored:
+// statistics are recomputed from the repetitions. Only the results schema is
+// known here, not the harness code, so kvbench and the report can evolve
+// separately. Thread safety: plain data and functions.
+#ifndef KVB_REPORT_MODEL_H_
+#define KVB_REPORT_MODEL_H_
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace kvb::report {
+
+struct LatencyReps {  // one op type, one value per repetition, in ns
+  std::vector<double> p50, p99, p999;
+  double count = 0;  // ops over all repetitions
+};
+
+struct Point {
+  std::string machine;  // machine key (see MachineKey)
+  std::string name;     // run_name: workload/engine_spec/keys:N/threads:T
+  std::string engine, engine_spec, workload;
+  int threads = 1;
+  std::map<std::string, std::string> params;
+  std::vector<double> ops_per_s;  // items_per_second of each live repetition
+  std::vector<double>
+      phase_s;  // wall seconds of the measured phase (iterations / ops/s)
+  std::vector<double>
+      cpu_ops_per_s;  // ops per process-CPU second (1e9 / cpu_time), same reps
+  std::vector<double>
+      instructions;  // per-op instruction counts, when the harness records them
+  std::map<std::string, LatencyReps> latency;  // by op type
+  std::vector<double> bytes_on_disk, space_amp, reopen_ms;
+  // Largest VmRSS at the end of any phase of the repetition. The harness's
+  // peak_rss_bytes is the process-wide ru_maxrss, which never decreases across
+  // the engines run before this one, so it is only used when phases are absent.
+  std::vector<double> peak_rss;
+  bool persistent = true;  // false: noted "not persistent" or 0 bytes on disk
+  bool verified = true;    // false when verification was off (the null adapter)
+  uint64_t mismatches = 0, missing = 0, errors = 0;
+  int skipped = 0;
+  std::string skip_reason;
+  std::vector<std::string> error_messages;
+  std::vector<double>
+      series;  // ops/s per second of the repetition with the median throughput
+  // The op type with the most operations (the one the tables headline).
+  std::string MainOp() const;
+  bool failed() const { return mismatches > 0 || missing > 0 || errors > 0; }
+};
+
+struct Machine {
+  std::string key;
+  nlohmann::json context;
+};
+
+struct Dataset {
+  std::vector<Machine> machines;  // in first-seen order
+  std::vector<Point> points;      // in first-seen order
+  std::vector<std::string> files;
+  const Machine* FindMachine(const std::string& key) const;
+};
+
+// Human key of a machine: host name, or "host#2" style when two different
+// contexts share a host name. A merged file's entries carry their key in a
+// "machine" field.
+std::string MachineKey(const nlohmann::json& context);
+
+// Reads and checks one results file. InvalidArgument: not JSON / not a kvbench
+// results file; NotFound: unreadable; NotSupported: newer schema.
+Result<nlohmann::json> LoadResultsJson(const std::string& path);
+// Adds a parsed results file to the dataset (repetitions of one machine × name
+// are pooled).
+void AddResults(const nlohmann::json& j, const std::string& origin,
+                Dataset* ds);
+// Loads PATHs; a directory contributes every *.json in it (not recursive) that
+// is a kvbench results file, and its results.json first.
+Result<Dataset> LoadDataset(const std::vector<std::string>& paths);
+
+// Number formatting for tables: 1234567 -> "1.23 M", bytes -> "12.3 MiB", ns ->
+// "1.2 µs".
+std::string FormatCount(double v);
+std::string FormatBytes(double v);
+std::string FormatNs(double ns);
+
+}  // namespace kvb::report
+
+#endif  // KVB_REPORT_MODEL_H_

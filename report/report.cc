@@ -1,0 +1,600 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+#include "report/process.h"
+#include "report/stats.h"
+
+#ifndef KVB_SOURCE_DIR
+#define KVB_SOURCE_DIR ""
+#endif
+
+namespace kvb::report {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string Percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.0f%%", v);
+  return buf;
+}
+
+std::string PText(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, p < 0.001 ? "p < 0.001" : "p = %.3f", p);
+  return buf;
+}
+
+std::string Ctx(const json& c, const char* key) {
+  if (!c.is_object() || !c.contains(key) || c[key].is_null()) return "";
+  const json& v = c[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array() || v.is_object()) {
+    std::string s;
+    if (v.is_object()) {
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        s += (s.empty() ? "" : ", ") + it.key() + " " +
+             (it.value().is_string() ? it.value().get<std::string>()
+                                     : it.value().dump());
+      }
+    } else {
+      for (const json& e : v) {
+        s += (s.empty() ? "" : " ") +
+             (e.is_number() ? Fixed(e.get<double>(), 2) : e.dump());
+      }
+    }
+    return s;
+  }
+  return v.dump();
+}
+
+std::string Keys(const Point& p) {
+  auto it = p.params.find("keys");
+  return it == p.params.end() ? "" : it->second;
+}
+
+double MedianOr(const std::vector<double>& v, double dflt) {
+  return v.empty() ? dflt : Median(v);
+}
+
+double MainP99(const Point& p, const std::string& op) {
+  auto it = p.latency.find(op);
+  return it == p.latency.end() ? -1 : Median(it->second.p99);
+}
+
+// The op type that carries most operations across the group (so all rows use
+// the same one).
+std::string GroupMainOp(const Group& g) {
+  std::map<std::string, double> counts;
+  for (const Point* p : g.ranked) {
+    for (const auto& [op, l] : p->latency) counts[op] += l.count;
+  }
+  std::string best;
+  double n = -1;
+  for (const auto& [op, c] : counts) {
+    if (c > n) {
+      n = c;
+      best = op;
+    }
+  }
+  return best;
+}
+
+// Splits an engine list into "significantly behind" and "tied" relative to the
+// winner.
+std::string TieText(
+    const Point* best, const std::vector<const Point*>& others,
+    const std::function<const std::vector<double>&(const Point*)>& metric,
+    bool higher_is_better, double alpha) {
+  std::vector<std::string> ties, behind;
+  bool too_few = false;
+  for (const Point* o : others) {
+    const std::vector<double>& a = metric(best);
+    const std::vector<double>& b = metric(o);
+    if (b.empty()) continue;
+    UTestResult u = MannWhitneyU(a, b);
+    double ratio = Median(b) / Median(a);
+    double pct = (ratio - 1) * 100;
+    if (a.size() < 2 || b.size() < 2 || u.p >= alpha) {
+      // The smallest p these sample sizes can give: fully separated samples.
+      std::vector<double> lo(a.size()), hi(b.size());
+      for (size_t k = 0; k < lo.size(); ++k) lo[k] = static_cast<double>(k);
+      for (size_t k = 0; k < hi.size(); ++k)
+        hi[k] = static_cast<double>(k + lo.size());
+      if (MannWhitneyU(lo, hi).p >= alpha) {
+        too_few = true;
+      }
+      ties.push_back(o->engine_spec + " (" + Percent(pct) + ", " + PText(u.p) +
+                     ")");
+    } else {
+      behind.push_back(o->engine_spec + " " + Percent(pct) + " (" + PText(u.p) +
+                       ")");
+    }
+  }
+  (void)higher_is_better;
+  std::string s;
+  if (!behind.empty()) {
+    s += "; significantly ahead of ";
+    for (size_t i = 0; i < behind.size(); ++i) s += (i ? ", " : "") + behind[i];
+  }
+  if (!ties.empty()) {
+    s += "; **not significantly different** from ";
+    for (size_t i = 0; i < ties.size(); ++i) s += (i ? ", " : "") + ties[i];
+    if (too_few) s += " — too few repetitions to separate them at 95 %";
+  }
+  return s;
+}
+
+const std::vector<double>& OpsOf(const Point* p) { return p->ops_per_s; }
+
+void EnvironmentTable(std::ostream& out, const Machine& m) {
+  const json& c = m.context;
+  out << "| | |\n|---|---|\n";
+  auto row = [&](const std::string& k, const std::string& v) {
+    if (!v.empty()) out << "| " << k << " | " << v << " |\n";
+  };
+  row("host", Ctx(c, "host_name"));
+  row("CPU", Ctx(c, "cpu_model") + " × " + Ctx(c, "num_cpus"));
+  if (c.value("memory_bytes", 0.0) > 0)
+    row("memory", FormatBytes(c.value("memory_bytes", 0.0)));
+  row("kernel", Ctx(c, "kernel"));
+  std::string disk = Ctx(c, "file_system") + " on " + Ctx(c, "device");
+  std::string rot = Ctx(c, "rotational");
+  if (!rot.empty())
+    disk += rot == "true" ? " (rotational)" : " (non-rotational)";
+  row("data directory", Ctx(c, "data_dir") + ": " + disk);
+  row("compiler", Ctx(c, "compiler") + " " + Ctx(c, "compiler_flags"));
+  row("build type",
+      Ctx(c, "build_type") +
+          (Ctx(c, "ndebug") == "false" ? " (assertions on)" : ""));
+  row("libraries", Ctx(c, "library_versions"));
+  row("git revision", Ctx(c, "git_revision"));
+  row("date", Ctx(c, "date"));
+  row("load average (start / end)",
+      Ctx(c, "load_avg_start") + " / " + Ctx(c, "load_avg_end"));
+  row("seed, cache state", Ctx(c, "seed") + ", " + Ctx(c, "cache_state"));
+  row("timer", Ctx(c, "timer"));
+}
+
+void GroupTable(std::ostream& out, const Group& g) {
+  std::string op = GroupMainOp(g);
+  out << "| # | engine | ops/s (median) | 95% CI | reps | vs best | p50 " << op
+      << " | p99 | p99.9"
+      << " | on disk | space amp | RSS | reopen | bad reads | errors |\n"
+      << "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|-"
+         "--:|\n";
+  double best = g.ranked.empty() ? 0 : Median(g.ranked[0]->ops_per_s);
+  int rank = 0;
+  for (const Point* p : g.ranked) {
+    MedianCi ci = MedianWithCi(p->ops_per_s);
+    // Built step by step: GCC 12 warns (-Wrestrict, a false positive) on the
+    // one-expression form.
+    std::string ci_text = "n/a";
+    if (ci.n >= 2) {
+      ci_text = "[" + FormatCount(ci.lo) + ", " + FormatCount(ci.hi) + "]";
+      if (!ci.available) ci_text += " †" + Fixed(ci.coverage * 100, 0) + "%";
+    }
+    auto lat = p->latency.find(op);
+    auto pct = [&](const std::vector<double> LatencyReps::*f) {
+      return lat == p->latency.end() ? std::string("–")
+                                     : FormatNs(Median(lat->second.*f));
+    };
+    double disk = MedianOr(p->bytes_on_disk, -1);
+    double amp = MedianOr(p->space_amp, 0);
+    out << "| " << ++rank << " | " << p->engine_spec << " | "
+        << FormatCount(ci.median) << " | " << ci_text << " | "
+        << p->ops_per_s.size() << " | "
+        << (rank == 1 ? "—" : Percent((ci.median / best - 1) * 100)) << " | "
+        << pct(&LatencyReps::p50) << " | " << pct(&LatencyReps::p99) << " | "
+        << pct(&LatencyReps::p999) << " | "
+        << (disk > 0 ? FormatBytes(disk) : "–") << " | "
+        << (amp > 0 ? Fixed(amp, 2) : "–") << " | "
+        << (p->peak_rss.empty() ? "–" : FormatBytes(Median(p->peak_rss)))
+        << " | "
+        << (p->reopen_ms.empty() ? "–" : Fixed(Median(p->reopen_ms), 1) + " ms")
+        << " | "
+        << (p->mismatches + p->missing
+                ? "**" + std::to_string(p->mismatches + p->missing) + "**"
+                : "0")
+        << " | " << (p->errors ? "**" + std::to_string(p->errors) + "**" : "0")
+        << " |\n";
+  }
+  for (const Point* p : g.dead) {
+    out << "| – | " << p->engine_spec << " | "
+        << (p->skipped ? "skipped: " + p->skip_reason
+                       : "no figures (set-up failed)")
+        << " | | | | | | | | | | | | " << p->errors << " |\n";
+  }
+}
+
+void OpLatencyTable(std::ostream& out, const Group& g) {
+  bool multi = false;
+  for (const Point* p : g.ranked) multi = multi || p->latency.size() > 1;
+  if (!multi) return;
+  out << "\nLatency by operation type (median over repetitions):\n\n"
+      << "| engine | op | ops | p50 | p99 | p99.9 "
+         "|\n|---|---|---:|---:|---:|---:|\n";
+  for (const Point* p : g.ranked) {
+    for (const auto& [op, l] : p->latency) {
+      out << "| " << p->engine_spec << " | " << op << " | "
+          << FormatCount(l.count) << " | " << FormatNs(Median(l.p50)) << " | "
+          << FormatNs(Median(l.p99)) << " | " << FormatNs(Median(l.p999))
+          << " |\n";
+    }
+  }
+}
+
+void ScalingTables(std::ostream& out, const Dataset& ds) {
+  // machine/workload/keys -> engine -> threads -> median ops/s
+  std::map<std::string, std::map<std::string, std::map<int, double>>> t;
+  for (const Point& p : ds.points) {
+    if (p.ops_per_s.empty()) continue;
+    std::string title = p.workload +
+                        (Keys(p).empty() ? "" : ", " + Keys(p) + " keys") +
+                        (ds.machines.size() > 1 ? " — " + p.machine : "");
+    t[title][p.engine_spec][p.threads] = Median(p.ops_per_s);
+  }
+  bool header = false;
+  for (const auto& [key, engines] : t) {
+    std::set<int> threads;
+    for (const auto& [e, m] : engines) {
+      for (const auto& [th, v] : m) threads.insert(th);
+    }
+    if (threads.size() < 2) continue;
+    if (!header) out << "## Thread scaling\n\n";
+    header = true;
+    out << "**" << key << "** — median ops/s by thread count\n\n| engine |";
+    for (int th : threads) out << " " << th << " |";
+    out << "\n|---|";
+    for (size_t i = 0; i < threads.size(); ++i) out << "---:|";
+    out << "\n";
+    for (const auto& [e, m] : engines) {
+      out << "| " << e << " |";
+      for (int th : threads)
+        out << " " << (m.count(th) ? FormatCount(m.at(th)) : "–") << " |";
+      out << "\n";
+    }
+    out << "\n";
+  }
+}
+
+void PlotsSection(std::ostream& out, const PlotOutcome& plots) {
+  out << "## Plots\n\n";
+  if (!plots.ok) {
+    out << "Plots were skipped: " << plots.message << "\n\n";
+    return;
+  }
+  for (const std::string& f : plots.files) {
+    if (fs::path(f).extension() != ".png") continue;
+    std::string svg = fs::path(f).replace_extension(".svg").string();
+    out << "![" << fs::path(f).stem().string() << "](" << f << ")  \n[SVG]("
+        << svg << ")\n\n";
+  }
+}
+
+}  // namespace
+
+std::vector<Group> MakeGroups(const Dataset& ds) {
+  std::vector<Group> groups;
+  for (const Point& p : ds.points) {
+    std::string title =
+        p.workload + " — " + (Keys(p).empty() ? "" : Keys(p) + " keys, ") +
+        std::to_string(p.threads) + (p.threads == 1 ? " thread" : " threads");
+    if (ds.machines.size() > 1) title += " — " + p.machine;
+    Group* g = nullptr;
+    for (Group& e : groups) {
+      if (e.title == title) g = &e;
+    }
+    if (!g) {
+      groups.push_back(Group{p.machine, p.workload, title, p.threads, {}, {}});
+      g = &groups.back();
+    }
+    (p.ops_per_s.empty() ? g->dead : g->ranked).push_back(&p);
+  }
+  for (Group& g : groups) {
+    std::stable_sort(g.ranked.begin(), g.ranked.end(),
+                     [](const Point* a, const Point* b) {
+                       return Median(a->ops_per_s) > Median(b->ops_per_s);
+                     });
+  }
+  return groups;
+}
+
+std::vector<std::string> Caveats(const Dataset& ds) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& s) {
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  for (const Machine& m : ds.machines) {
+    const json& c = m.context;
+    std::string who = ds.machines.size() > 1 ? m.key + ": " : "";
+    if (c.contains("warnings") && c["warnings"].is_array()) {
+      for (const json& w : c["warnings"]) {
+        if (!w.is_string()) continue;
+        std::string text = w.get<std::string>();
+        // Rotational disk and load are said below with their consequence.
+        if (text.find("rotational") != std::string::npos ||
+            text.find("not idle") != std::string::npos) {
+          continue;
+        }
+        add(who + text);
+      }
+    }
+    if (c.value("rotational", false) == true) {
+      add(who +
+          "the data directory is on a rotational disk: latency and sync "
+          "figures are not "
+          "comparable with SSD results");
+    }
+    if (c.contains("ndebug") && c["ndebug"] == false) {
+      add(who + "kvbench itself was built with assertions (no NDEBUG)");
+    }
+    double cpus = std::max(1.0, c.value("num_cpus", 1.0));
+    double load = 0;
+    for (const char* key : {"load_avg_start", "load_avg_end"}) {
+      if (c.contains(key) && c[key].is_array() && !c[key].empty() &&
+          c[key][0].is_number()) {
+        load = std::max(load, c[key][0].get<double>());
+      }
+    }
+    if (load > 0.5 * cpus) {
+      add(who + "the machine was loaded (1-minute load average up to " +
+          Fixed(load, 2) + " on " + Fixed(cpus, 0) +
+          " CPUs): other processes competed for the cores; treat small "
+          "differences as noise");
+    }
+  }
+  size_t min_reps = SIZE_MAX;
+  for (const Point& p : ds.points) {
+    if (!p.ops_per_s.empty()) min_reps = std::min(min_reps, p.ops_per_s.size());
+    if (p.failed()) {
+      add(p.name + ": " + std::to_string(p.mismatches) + " mismatched reads, " +
+          std::to_string(p.missing) + " missing keys, " +
+          std::to_string(p.errors) + " errors — its speed is not a result");
+    }
+    if (p.skipped) add(p.name + ": skipped (" + p.skip_reason + ")");
+  }
+  std::vector<std::string> short_points;
+  for (const Point& p : ds.points) {
+    if (!p.phase_s.empty() && Median(p.phase_s) < 0.1)
+      short_points.push_back(p.name);
+  }
+  if (!short_points.empty()) {
+    std::string list;
+    for (size_t i = 0; i < short_points.size() && i < 3; ++i) {
+      list += (i ? ", " : "") + short_points[i];
+    }
+    if (short_points.size() > 3) list += ", ...";
+    add(std::to_string(short_points.size()) +
+        " points measured for less than 100 ms per repetition (" + list +
+        "): scheduler and timer noise dominate them; raise keys or ops for "
+        "firm numbers");
+  }
+  if (min_reps == 1) {
+    add("some points have a single repetition: no confidence interval and no "
+        "significance test "
+        "is possible for them");
+  } else if (min_reps != SIZE_MAX && min_reps < 6) {
+    add("some points have only " + std::to_string(min_reps) +
+        " repetitions: a distribution-free 95 % interval of the median needs "
+        "at least 6, so "
+        "their intervals (marked †) are the min–max range with the coverage "
+        "shown");
+  }
+  return out;
+}
+
+std::vector<std::string> Recommendations(const Group& g, double alpha) {
+  std::vector<std::string> lines;
+  std::vector<const Point*> ok;
+  for (const Point* p : g.ranked) {
+    // The null adapter stores nothing: it is the harness's own ceiling, not a
+    // choice.
+    if (!p->failed() && p->verified && p->engine != "null") ok.push_back(p);
+  }
+  for (const Point* p : g.ranked) {
+    if (p->failed()) {
+      lines.push_back("**Excluded**: " + p->engine_spec +
+                      " returned wrong or missing data or " + "errors (" +
+                      std::to_string(p->mismatches + p->missing) +
+                      " bad reads, " + std::to_string(p->errors) + " errors)");
+    }
+  }
+  // In-memory engines are a ceiling, not a storage choice: rank the persistent
+  // ones when any ran, and show the ceiling on its own line.
+  std::vector<const Point*> durable, volatile_points;
+  for (const Point* p : ok)
+    (p->persistent ? durable : volatile_points).push_back(p);
+  if (!durable.empty()) ok = durable;
+  if (ok.empty()) return lines;
+  std::vector<const Point*> rest(ok.begin() + 1, ok.end());
+  std::vector<std::string> volatile_engines;
+  if (!durable.empty()) {
+    for (const Point* p : volatile_points) {
+      volatile_engines.push_back(p->engine_spec + " " +
+                                 FormatCount(Median(p->ops_per_s)) + " ops/s");
+    }
+  }
+  lines.push_back("**Best throughput**: " + ok[0]->engine_spec + " — " +
+                  FormatCount(Median(ok[0]->ops_per_s)) + " ops/s (median of " +
+                  std::to_string(ok[0]->ops_per_s.size()) + ")" +
+                  TieText(ok[0], rest, &OpsOf, true, alpha));
+  std::string op = GroupMainOp(g);
+  std::vector<const Point*> by_tail;
+  for (const Point* p : ok) {
+    if (MainP99(*p, op) > 0) by_tail.push_back(p);
+  }
+  std::stable_sort(by_tail.begin(), by_tail.end(),
+                   [&](const Point* a, const Point* b) {
+                     return MainP99(*a, op) < MainP99(*b, op);
+                   });
+  if (!by_tail.empty()) {
+    auto p99s = [&op](const Point* p) -> const std::vector<double>& {
+      return p->latency.at(op).p99;
+    };
+    std::vector<const Point*> others(by_tail.begin() + 1, by_tail.end());
+    lines.push_back("**Best tail latency** (p99 of " + op +
+                    "): " + by_tail[0]->engine_spec + " — " +
+                    FormatNs(MainP99(*by_tail[0], op)) +
+                    TieText(by_tail[0], others, p99s, false, alpha));
+  }
+  const Point* small = nullptr;
+  for (const Point* p : ok) {
+    if (MedianOr(p->bytes_on_disk, 0) <= 0) continue;
+    if (!small || Median(p->bytes_on_disk) < Median(small->bytes_on_disk))
+      small = p;
+  }
+  if (small) {
+    std::string amp =
+        small->space_amp.empty()
+            ? ""
+            : ", space amplification " + Fixed(Median(small->space_amp), 2);
+    lines.push_back("**Smallest footprint on disk**: " + small->engine_spec +
+                    " — " + FormatBytes(Median(small->bytes_on_disk)) + amp);
+  }
+  if (!volatile_engines.empty()) {
+    std::string names;
+    for (const std::string& e : volatile_engines)
+      names += (names.empty() ? "" : ", ") + e;
+    lines.push_back("In-memory ceiling (not persistent, not ranked): " + names);
+  }
+  const Point* lean = nullptr;
+  for (const Point* p : ok) {
+    if (p->peak_rss.empty()) continue;
+    if (!lean || Median(p->peak_rss) < Median(lean->peak_rss)) lean = p;
+  }
+  if (lean) {
+    lines.push_back("**Lowest memory**: " + lean->engine_spec + " — " +
+                    FormatBytes(Median(lean->peak_rss)) +
+                    " RSS (largest at a phase end)");
+  }
+  return lines;
+}
+
+void WriteReport(std::ostream& out, const Dataset& ds,
+                 const PlotOutcome& plots) {
+  out << "# kvbench report\n\nFrom " << ds.files.size() << " results file"
+      << (ds.files.size() == 1 ? "" : "s") << ":";
+  for (const std::string& f : ds.files)
+    out << " `" << fs::path(f).filename().string() << "`";
+  out << ". Throughput is the median over repetitions of the measured phase; "
+         "the interval is a "
+         "distribution-free 95 % confidence interval of that median. "
+         "Comparisons use the "
+         "Mann-Whitney U test at α = 0.05.\n\n";
+  out << "## Environment\n\n";
+  for (const Machine& m : ds.machines) {
+    if (ds.machines.size() > 1) out << "### Machine " << m.key << "\n\n";
+    EnvironmentTable(out, m);
+    out << "\n";
+  }
+  std::vector<std::string> caveats = Caveats(ds);
+  out << "## Caveats\n\n";
+  if (caveats.empty()) out << "None found in the recorded context.\n";
+  for (const std::string& c : caveats) out << "- " << c << "\n";
+  out << "\n## Which engine for which workload\n\nDerived from the numbers "
+         "below.\n\n";
+  std::vector<Group> groups = MakeGroups(ds);
+  for (const Group& g : groups) {
+    out << "**" << g.title << "**\n\n";
+    std::vector<std::string> recs = Recommendations(g);
+    if (recs.empty()) out << "- no engine produced figures\n";
+    for (const std::string& r : recs) out << "- " << r << "\n";
+    out << "\n";
+  }
+  out << "## Results by workload\n\n";
+  for (const Group& g : groups) {
+    out << "### " << g.title << "\n\n";
+    GroupTable(out, g);
+    OpLatencyTable(out, g);
+    out << "\n";
+  }
+  out << "† fewer than 6 repetitions: min–max range with its actual coverage "
+         "instead of a 95 % "
+         "interval.\n\n";
+  ScalingTables(out, ds);
+  PlotsSection(out, plots);
+}
+
+std::string PlotScriptPath() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("KVB_PLOTS_DIR")) dirs.push_back(env);
+  if (std::string(KVB_SOURCE_DIR).size())
+    dirs.push_back(std::string(KVB_SOURCE_DIR) + "/plots");
+  for (const std::string& d : dirs) {
+    std::error_code ec;
+    std::string p = d + "/kvb_plots.py";
+    if (fs::is_regular_file(p, ec)) return p;
+  }
+  return "";
+}
+
+PlotOutcome RunPlots(const std::vector<std::string>& files,
+                     const std::string& out_dir) {
+  PlotOutcome r;
+  std::string script = PlotScriptPath();
+  if (script.empty()) {
+    r.message = "plot script kvb_plots.py not found (set KVB_PLOTS_DIR)";
+    return r;
+  }
+  const char* py_env = std::getenv("KVB_PYTHON");
+  std::string python = py_env && *py_env ? py_env : "/usr/bin/python3";
+  std::error_code ec;
+  std::string plot_dir = out_dir + "/plots";
+  fs::create_directories(plot_dir, ec);
+  if (ec) {
+    r.message = "cannot create " + plot_dir + ": " + ec.message();
+    return r;
+  }
+  std::string log = plot_dir + "/plot.log";
+  fs::remove(log, ec);
+  std::vector<std::string> argv = {python, script, "--out", plot_dir};
+  argv.insert(argv.end(), files.begin(), files.end());
+  r.attempted = true;
+  ProcessResult pr = RunProcess(argv, log);
+  if (!pr.started) {
+    r.message = "cannot run " + python + " (" + pr.error + ")";
+    return r;
+  }
+  if (pr.exit_code != 0) {
+    std::ifstream in(log);
+    std::string line, last;
+    while (std::getline(in, line)) {
+      if (!line.empty()) last = line;
+    }
+    r.message = python + " " + fs::path(script).filename().string() +
+                " exited with " + std::to_string(pr.exit_code) +
+                (last.empty() ? "" : ": " + last);
+    return r;
+  }
+  std::ifstream manifest(plot_dir + "/manifest.json");
+  json m = json::parse(manifest, nullptr, /*allow_exceptions=*/false);
+  if (m.is_array()) {
+    for (const json& f : m) {
+      if (f.is_string()) r.files.push_back("plots/" + f.get<std::string>());
+    }
+  }
+  r.ok = true;
+  return r;
+}
+
+}  // namespace kvb::report

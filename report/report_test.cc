@@ -1,0 +1,226 @@
+#include "report/report.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/testing/test_util.h"
+#include "report/commands.h"
+#include "report/compare.h"
+#include "report/fixtures.h"
+#include "report/process.h"
+
+namespace kvb::report {
+namespace {
+
+using testing::FixtureContext;
+using testing::FixturePoint;
+using testing::MakeResults;
+using testing::WriteJson;
+namespace fs = std::filesystem;
+
+FixturePoint Pt(const std::string& engine, double ops, double p99, double disk,
+                int reps = 6, const std::string& workload = "read-heavy") {
+  FixturePoint p;
+  p.engine = engine;
+  p.workload = workload;
+  for (int i = 0; i < reps; ++i)
+    p.ops_per_s.push_back(ops * (1 + 0.01 * (i % 3) - 0.01));
+  p.p99_ns = p99;
+  p.bytes_on_disk = disk;
+  return p;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string ReportOf(const nlohmann::json& results,
+                     kvb::testing::TempDir* dir) {
+  REQUIRE(WriteJson(dir->Sub("results.json"), results));
+  std::ostringstream out, err;
+  REQUIRE(RunReportCommand({dir->path(), "--no-plots"}, out, err) == 0);
+  return ReadFile(dir->Sub("report.md"));
+}
+
+// The recommendation line that starts with `label`, or "".
+std::string Line(const std::string& md, const std::string& label) {
+  size_t at = md.find(label);
+  if (at == std::string::npos) return "";
+  return md.substr(at, md.find('\n', at) - at);
+}
+
+TEST_CASE("report names the clearly fastest engine and has every table",
+          "[report]") {
+  kvb::testing::TempDir dir("kvb-report-md");
+  std::string md =
+      ReportOf(MakeResults({Pt("lmdb", 200000, 3000, 8 << 20),
+                            Pt("sqlite", 90000, 9000, 4 << 20),
+                            Pt("linhash", 450000, 5000, 12 << 20)}),
+               &dir);
+  CHECK(md.find("## Environment") != std::string::npos);
+  CHECK(md.find("| CPU | AMD EPYC 7713") != std::string::npos);
+  CHECK(md.find("## Caveats") != std::string::npos);
+  CHECK(md.find("## Which engine for which workload") != std::string::npos);
+  CHECK(md.find("| # | engine | ops/s (median) | 95% CI |") !=
+        std::string::npos);
+  CHECK(Line(md, "**Best throughput**").find("linhash") != std::string::npos);
+  CHECK(Line(md, "**Best throughput**").find("significantly ahead of lmdb") !=
+        std::string::npos);
+  CHECK(Line(md, "**Best tail latency**").find("lmdb") != std::string::npos);
+  CHECK(Line(md, "**Smallest footprint on disk**").find("sqlite") !=
+        std::string::npos);
+  // Ranked: linhash first, then lmdb, then sqlite.
+  size_t l = md.find("| 1 | linhash"), m = md.find("| 2 | lmdb"),
+         s = md.find("| 3 | sqlite");
+  CHECK(l != std::string::npos);
+  CHECK(m != std::string::npos);
+  CHECK(s != std::string::npos);
+  CHECK(md.find("Plots were skipped: --no-plots") != std::string::npos);
+}
+
+TEST_CASE("report recommendation follows the numbers, not the names",
+          "[report]") {
+  kvb::testing::TempDir dir("kvb-report-md2");
+  std::string md = ReportOf(MakeResults({Pt("linhash", 100000, 3000, 8 << 20),
+                                         Pt("lmdb", 700000, 9000, 4 << 20)}),
+                            &dir);
+  CHECK(Line(md, "**Best throughput**").find("lmdb") != std::string::npos);
+  CHECK(Line(md, "**Best tail latency**").find("linhash") != std::string::npos);
+}
+
+TEST_CASE(
+    "report ranks persistent engines and shows in-memory ones as a ceiling",
+    "[report]") {
+  kvb::testing::TempDir dir("kvb-report-mem");
+  FixturePoint mem = Pt("memory", 900000, 1000, 0);
+  // 0 bytes on disk marks it in-memory even without the harness note.
+  std::string md =
+      ReportOf(MakeResults({mem, Pt("lmdb", 200000, 3000, 8 << 20)}), &dir);
+  CHECK(Line(md, "**Best throughput**").find("lmdb") != std::string::npos);
+  CHECK(Line(md, "In-memory ceiling").find("memory") != std::string::npos);
+  // Only in-memory engines: they are ranked after all.
+  kvb::testing::TempDir dir2("kvb-report-mem2");
+  std::string only = ReportOf(MakeResults({mem}), &dir2);
+  CHECK(Line(only, "**Best throughput**").find("memory") != std::string::npos);
+}
+
+TEST_CASE("report says when the leaders are not significantly different",
+          "[report]") {
+  kvb::testing::TempDir dir("kvb-report-tie");
+  FixturePoint a = Pt("lmdb", 0, 3000, 1 << 20),
+               b = Pt("sqlite", 0, 3000, 1 << 20);
+  a.ops_per_s = {100, 104, 98, 102, 97, 103};
+  b.ops_per_s = {101, 99, 103, 96, 100, 102};
+  std::string md = ReportOf(MakeResults({a, b}), &dir);
+  CHECK(Line(md, "**Best throughput**").find("not significantly different") !=
+        std::string::npos);
+}
+
+TEST_CASE("report caveats come from the context and the data", "[report]") {
+  kvb::testing::TempDir dir("kvb-report-cav");
+  FixtureContext ctx;
+  ctx.rotational = true;
+  ctx.load_avg = 3.5;
+  ctx.warnings = {
+      "reference library built with assertions: Debian's librocksdb"};
+  FixturePoint bad = Pt("typedmap", 900000, 1000, 1 << 20, 3);
+  bad.mismatches = 7;
+  std::string md = ReportOf(
+      MakeResults({Pt("lmdb", 200000, 3000, 8 << 20, 3), bad}, ctx), &dir);
+  CHECK(md.find("rotational disk") != std::string::npos);
+  CHECK(md.find("the machine was loaded") != std::string::npos);
+  CHECK(md.find("reference library built with assertions") !=
+        std::string::npos);
+  CHECK(md.find("only 3 repetitions") != std::string::npos);
+  CHECK(md.find("21 mismatched reads") !=
+        std::string::npos);  // 7 in each of 3 repetitions
+  // The fast but wrong engine is excluded from the recommendation.
+  CHECK(Line(md, "**Best throughput**").find("lmdb") != std::string::npos);
+  CHECK(md.find("**Excluded**: typedmap") != std::string::npos);
+  CHECK(md.find("†75%") != std::string::npos);  // 3 reps: min-max covers 75 %
+  // 20000 ops at 200 k/s = 0.1 s; typedmap's 900 k/s run lasts 22 ms.
+  CHECK(md.find("points measured for less than 100 ms") != std::string::npos);
+  CHECK(md.find("typedmap") != std::string::npos);
+}
+
+TEST_CASE("report groups merged results by machine", "[report]") {
+  kvb::testing::TempDir dir("kvb-report-mm");
+  FixtureContext m2;
+  m2.host = "node-2";
+  REQUIRE(WriteJson(dir.Sub("s0.json"),
+                    MakeResults({Pt("lmdb", 200000, 3000, 1 << 20)})));
+  REQUIRE(WriteJson(dir.Sub("s1.json"),
+                    MakeResults({Pt("lmdb", 100000, 3000, 1 << 20)}, m2)));
+  fs::create_directories(dir.Sub("out"));
+  std::ostringstream out, err;
+  REQUIRE(RunMergeCommand({dir.Sub("out/results.json"), dir.Sub("s0.json"),
+                           dir.Sub("s1.json")},
+                          out, err) == 0);
+  REQUIRE(RunReportCommand({dir.Sub("out"), "--no-plots"}, out, err) == 0);
+  std::string md = ReadFile(dir.Sub("out/report.md"));
+  CHECK(md.find("### Machine fixture-host") != std::string::npos);
+  CHECK(md.find("### Machine node-2") != std::string::npos);
+  CHECK(md.find("read-heavy — 20000 keys, 1 thread — node-2") !=
+        std::string::npos);
+}
+
+bool HaveMatplotlib() {
+  ProcessResult r = RunProcess(
+      {"/usr/bin/python3", "-c", "import matplotlib, numpy"}, "/dev/null");
+  return r.started && r.exit_code == 0;
+}
+
+TEST_CASE("report draws the plots with matplotlib", "[report][plots]") {
+  if (!HaveMatplotlib()) {
+    WARN("SKIPPED: /usr/bin/python3 with matplotlib is not available");
+    return;
+  }
+  setenv("KVB_PLOTS_DIR", KVB_SOURCE_DIR "/plots", 1);
+  kvb::testing::TempDir dir("kvb-report-plots");
+  std::vector<FixturePoint> pts = {Pt("lmdb", 200000, 3000, 8 << 20),
+                                   Pt("sqlite", 90000, 9000, 4 << 20)};
+  FixturePoint t2 = Pt("lmdb", 350000, 3500, 8 << 20);
+  t2.threads = 2;
+  pts.push_back(t2);
+  REQUIRE(WriteJson(dir.Sub("results.json"), MakeResults(pts)));
+  std::ostringstream out, err;
+  REQUIRE(RunReportCommand({dir.path()}, out, err) == 0);
+  INFO(err.str());
+  // throughput, latency, disk, thread scaling, time series; PNG and SVG each.
+  int png = 0, svg = 0;
+  for (const auto& e : fs::directory_iterator(dir.Sub("plots"))) {
+    if (e.path().extension() == ".png") ++png;
+    if (e.path().extension() == ".svg") ++svg;
+    if (e.path().extension() == ".png" || e.path().extension() == ".svg") {
+      CHECK(fs::file_size(e.path()) > 1000);
+    }
+  }
+  CHECK(png == 5);
+  CHECK(svg == 5);
+  std::string md = ReadFile(dir.Sub("report.md"));
+  CHECK(md.find("![throughput](plots/throughput.png)") != std::string::npos);
+  CHECK(md.find("Plots were skipped") == std::string::npos);
+}
+
+TEST_CASE("report is still written when the plot interpreter is missing",
+          "[report][plots]") {
+  setenv("KVB_PYTHON", "/nonexistent/python3", 1);
+  kvb::testing::TempDir dir("kvb-report-nopy");
+  REQUIRE(WriteJson(dir.Sub("results.json"),
+                    MakeResults({Pt("lmdb", 1000, 3000, 1 << 20)})));
+  std::ostringstream out, err;
+  CHECK(RunReportCommand({dir.path()}, out, err) == 0);
+  unsetenv("KVB_PYTHON");
+  std::string md = ReadFile(dir.Sub("report.md"));
+  CHECK(md.find("Plots were skipped: cannot run /nonexistent/python3") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace kvb::report

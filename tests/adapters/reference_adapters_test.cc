@@ -1,0 +1,180 @@
+// Behaviour specific to one reference adapter, beyond the shared conformance
+// suite: LMDB's map growth and key limit, SQLite's refusal of a foreign file,
+// the spec options each one declares.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "adapters/registry.h"
+#include "core/testing/test_util.h"
+
+namespace kvb {
+namespace {
+
+// prefix + i, written out to dodge g++ 12's false -Wrestrict on Key("lit", i).
+std::string Key(std::string_view prefix, int i) {
+  std::string k(prefix);
+  k += std::to_string(i);
+  return k;
+}
+
+std::unique_ptr<Adapter> Make(const std::string& spec) {
+  Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
+  INFO(spec << ": " << a.status().ToString());
+  REQUIRE(a.ok());
+  return std::move(*a);
+}
+
+#ifdef KVB_HAVE_LMDB
+TEST_CASE("lmdb grows its map on demand and stops at max_map_mb with NoSpace",
+          "[lmdb]") {
+  testing::TempDir dir;
+  auto a = Make("lmdb:map_mb=1,max_map_mb=4");
+  REQUIRE_OK(a->Open(dir.Sub("db")));
+  std::string value(64 << 10, 'v');
+  // 2 MiB of values: more than the initial 1 MiB map, less than the 4 MiB cap.
+  for (int i = 0; i < 32; i++) REQUIRE_OK(a->Put(Key("grow", i), value));
+  CHECK(a->Stats()["map_grows"] >= 1);
+  // Far past the cap: NoSpace, never a crash.
+  Status s;
+  int written = 0;
+  for (int i = 0; i < 200 && s.ok(); i++, written++) {
+    s = a->Put(Key("full", i), value);
+  }
+  INFO(s.ToString());
+  CHECK(s.IsNoSpace());
+  // Everything acknowledged before is intact, and the map still reads and
+  // deletes.
+  std::string got;
+  REQUIRE_OK(a->Get("grow31", &got));
+  CHECK(got == value);
+  REQUIRE_OK(a->Delete("grow0"));
+  REQUIRE_OK(a->Close());
+  auto b = Make("lmdb:map_mb=1,max_map_mb=4");
+  REQUIRE_OK(b->Open(dir.Sub("db")));
+  REQUIRE_OK(b->Get("full0", &got));
+  CHECK(b->Get("grow0", &got).IsNotFound());
+  REQUIRE_OK(b->Close());
+}
+
+TEST_CASE("lmdb refuses keys over its limit and empty keys on Put only",
+          "[lmdb]") {
+  testing::TempDir dir;
+  auto a = Make("lmdb");
+  REQUIRE_OK(a->Open(dir.Sub("db")));
+  size_t max = a->capabilities().max_key_size;
+  REQUIRE(max == 511);
+  CHECK(a->Put(std::string(max + 1, 'k'), "v").IsInvalidArgument());
+  CHECK(a->Put("", "v").IsInvalidArgument());
+  std::string got;
+  CHECK(a->Get(std::string(max + 1, 'k'), &got).IsNotFound());
+  REQUIRE_OK(a->Delete(std::string(max + 1, 'k')));
+  std::vector<KeyValue> batch = {{"ok", "1"}, {"", "2"}};
+  CHECK(a->WriteBatch(batch).IsInvalidArgument());
+  CHECK(a->Get("ok", &got).IsNotFound());  // the batch is all or nothing
+  REQUIRE_OK(a->Close());
+}
+
+TEST_CASE("lmdb rejects max_map_mb below map_mb", "[lmdb]") {
+  CHECK(CreateAdapter("lmdb:map_mb=64,max_map_mb=8")
+            .status()
+            .IsInvalidArgument());
+}
+#endif  // KVB_HAVE_LMDB
+
+#ifdef KVB_HAVE_SQLITE
+TEST_CASE("sqlite refuses a file that is not a database with Corruption",
+          "[sqlite]") {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.Sub("db"));
+  std::ofstream(dir.Sub("db/kv.sqlite")) << std::string(8192, 'x');
+  auto a = Make("sqlite");
+  Status s = a->Open(dir.Sub("db"));
+  INFO(s.ToString());
+  CHECK(s.IsCorruption());
+}
+
+TEST_CASE("sqlite rejects a page size that is not a power of two", "[sqlite]") {
+  CHECK(CreateAdapter("sqlite:page_size=3000").status().IsInvalidArgument());
+  CHECK_OK(CreateAdapter("sqlite:page_size=8192,mmap_mb=64").status());
+}
+#endif  // KVB_HAVE_SQLITE
+
+#ifdef KVB_HAVE_ROCKSDB
+TEST_CASE("rocksdb checks compression names", "[rocksdb]") {
+  Result<std::unique_ptr<Adapter>> a =
+      CreateAdapter("rocksdb:compression=brotli");
+  REQUIRE_FALSE(a.ok());
+  CHECK(a.status().IsInvalidArgument());
+  CHECK(a.status().message().find("brotli") != std::string_view::npos);
+}
+
+TEST_CASE("rocksdb reports engine statistics", "[rocksdb]") {
+  testing::TempDir dir;
+  auto a = Make("rocksdb");
+  REQUIRE_OK(a->Open(dir.Sub("db")));
+  for (int i = 0; i < 100; i++) REQUIRE_OK(a->Put(Key("k", i), "v"));
+  std::map<std::string, double> stats = a->Stats();
+  CHECK(stats.count("estimate-num-keys") == 1);
+  CHECK(stats["estimate-num-keys"] > 0);
+  REQUIRE_OK(a->Close());
+}
+#endif  // KVB_HAVE_ROCKSDB
+
+#ifdef KVB_HAVE_LEVELDB
+TEST_CASE("leveldb takes only none or snappy compression", "[leveldb]") {
+  CHECK(CreateAdapter("leveldb:compression=zstd").status().IsInvalidArgument());
+  CHECK_OK(CreateAdapter("leveldb:compression=snappy").status());
+}
+#endif  // KVB_HAVE_LEVELDB
+
+TEST_CASE("durability=async syncs in the background", "[async]") {
+  std::vector<std::pair<std::string, std::string>>
+      cases;  // spec, name of the Stats counter
+#ifdef KVB_HAVE_ROCKSDB
+  cases.emplace_back("rocksdb:durability=async,async_ms=1", "async-syncs");
+#endif
+#ifdef KVB_HAVE_LEVELDB
+  cases.emplace_back("leveldb:durability=async,async_ms=1", "async-syncs");
+#endif
+#ifdef KVB_HAVE_LMDB
+  cases.emplace_back("lmdb:durability=async,async_ms=1", "async_syncs");
+#endif
+  for (const auto& [spec, counter] : cases) {
+    INFO(spec);
+    testing::TempDir dir;
+    auto a = Make(spec);
+    REQUIRE_OK(a->Open(dir.Sub("db")));
+    REQUIRE_OK(a->Put("k", "v"));
+    // A liveness check, not a timing one: wait (up to a generous bound) for the
+    // first sync.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (a->Stats()[counter] < 1 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    CHECK(a->Stats()[counter] >= 1);
+    REQUIRE_OK(a->Close());
+  }
+}
+
+TEST_CASE("memory reports its key count", "[memory]") {
+  testing::TempDir dir;
+  auto a = Make("memory:shards=4");
+  REQUIRE_OK(a->Open(dir.Sub("db")));
+  REQUIRE_OK(a->Put("a", "1"));
+  REQUIRE_OK(a->Put("b", "2"));
+  REQUIRE_OK(a->Put("a", "3"));
+  CHECK(a->Stats()["keys"] == 2);
+  REQUIRE_OK(a->Close());
+  CHECK(a->Stats()["keys"] == 0);  // Close drops everything
+}
+
+}  // namespace
+}  // namespace kvb

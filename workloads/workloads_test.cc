@@ -1,0 +1,251 @@
+// Unit tests of the workload generators, the value codec and the version
+// tracker.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "workloads/distribution.h"
+#include "workloads/keyset.h"
+#include "workloads/random.h"
+#include "workloads/sizes.h"
+#include "workloads/value_codec.h"
+#include "workloads/version_tracker.h"
+#include "workloads/workload.h"
+
+namespace kvb {
+namespace {
+
+TEST_CASE("Zeta matches the exact sum and YCSB's constant") {
+  double exact = 0;
+  for (int i = 1; i <= 2000000; ++i) exact += std::pow(i, -0.9);
+  CHECK(Zeta(2000000, 0.9) == Approx(exact).epsilon(1e-9));
+  // YCSB's precomputed zeta(10^10, 0.99).
+  CHECK(Zeta(kScrambledItemSpace, 0.99) ==
+        Approx(26.46902820178302).epsilon(1e-6));
+}
+
+TEST_CASE("zipfian frequencies follow the theoretical distribution") {
+  const uint64_t n = 1000;
+  const double theta = 0.99;
+  DistSpec spec;
+  spec.kind = DistKind::kZipfian;
+  spec.zipf_theta = theta;
+  KeyChooser chooser(spec, KeyChooser::MakeTable(spec, n), 0, 1);
+  Rng rng(7);
+  const int draws = 2000000;
+  std::vector<uint64_t> count(n);
+  for (int i = 0; i < draws; ++i) ++count[chooser.Next(rng, n)];
+  double zeta = Zeta(n, theta);
+  // Gray's generator is exact for ranks 0 and 1 and close elsewhere: check the
+  // head exactly and the cumulative distribution at several points.
+  for (int r : {0, 1}) {
+    double expected = std::pow(r + 1, -theta) / zeta;
+    CHECK(count[r] / double(draws) == Approx(expected).epsilon(0.02));
+  }
+  double cum = 0, seen = 0;
+  for (uint64_t r = 0; r < n; ++r) {
+    cum += std::pow(r + 1, -theta) / zeta;
+    seen += count[r] / double(draws);
+    if (r == 9 || r == 99 || r == 499) {
+      INFO("rank " << r);
+      CHECK(std::abs(seen - cum) < 0.03);
+    }
+  }
+}
+
+TEST_CASE("scrambled zipfian spreads hot keys but stays skewed") {
+  const uint64_t n = 10000;
+  DistSpec spec;
+  spec.kind = DistKind::kScrambledZipfian;
+  KeyChooser chooser(spec, KeyChooser::MakeTable(spec, n), 0, 1);
+  Rng rng(3);
+  std::vector<uint64_t> count(n);
+  for (int i = 0; i < 500000; ++i) ++count[chooser.Next(rng, n)];
+  std::vector<uint64_t> sorted = count;
+  std::sort(sorted.rbegin(), sorted.rend());
+  uint64_t top = 0;
+  for (int i = 0; i < 100; ++i) top += sorted[i];
+  // With theta 0.99, the hottest 1% of keys take far more than 1% of requests.
+  CHECK(top > 500000 * 0.15);
+  // The hottest key is not simply id 0.
+  CHECK(std::max_element(count.begin(), count.end()) - count.begin() != 0);
+}
+
+TEST_CASE("latest favours the newest ids, hotspot and uniform respect bounds") {
+  Rng rng(11);
+  DistSpec latest;
+  latest.kind = DistKind::kLatest;
+  KeyChooser lc(latest, KeyChooser::MakeTable(latest, 2000), 0, 1);
+  int newest = 0;
+  for (int i = 0; i < 100000; ++i) {
+    uint64_t id = lc.Next(rng, 1000);
+    REQUIRE(id < 1000);
+    if (id == 999) ++newest;
+  }
+  CHECK(newest > 10000);
+
+  DistSpec hot;
+  hot.kind = DistKind::kHotspot;
+  KeyChooser hc(hot, nullptr, 0, 1);
+  int in_hot = 0;
+  for (int i = 0; i < 100000; ++i) {
+    uint64_t id = hc.Next(rng, 1000);
+    REQUIRE(id < 1000);
+    if (id < 200) ++in_hot;
+  }
+  CHECK(in_hot / 100000.0 == Approx(0.8).margin(0.01));
+
+  DistSpec seq;
+  seq.kind = DistKind::kSequential;
+  KeyChooser sc(seq, nullptr, 0, 1);
+  uint64_t first = sc.Next(rng, 10);
+  CHECK(sc.Next(rng, 10) == (first + 1) % 10);
+}
+
+TEST_CASE("op mix proportions are met within tolerance") {
+  Result<OpMix> mix = ParseOpMix("read:0.5,update:0.3,scan:0.2");
+  REQUIRE(mix.ok());
+  OpChooser chooser(*mix);
+  Rng rng(5);
+  std::array<int, kOpTypes> count{};
+  const int draws = 1000000;
+  for (int i = 0; i < draws; ++i)
+    ++count[static_cast<int>(chooser.Next(rng.Next()))];
+  CHECK(count[0] / double(draws) == Approx(0.5).margin(0.003));
+  CHECK(count[1] / double(draws) == Approx(0.3).margin(0.003));
+  CHECK(count[5] / double(draws) == Approx(0.2).margin(0.003));
+  CHECK(count[2] + count[3] + count[4] == 0);
+  CHECK(mix->ToString() == "read:0.5,update:0.3,scan:0.2");
+  CHECK_FALSE(ParseOpMix("read:x").ok());
+  CHECK_FALSE(ParseOpMix("fly:1").ok());
+}
+
+TEST_CASE("key sets are unique, sized as asked and deterministic") {
+  for (bool ordered : {false, true}) {
+    Result<KeySet> ks =
+        KeySet::Build(50000, SizeDist::Uniform(8, 40), ordered, 9);
+    REQUIRE(ks.ok());
+    std::set<std::string> seen;
+    for (uint64_t i = 0; i < ks->size(); ++i) {
+      std::string_view k = ks->key(i);
+      REQUIRE(k.size() >= 8);
+      REQUIRE(k.size() <= 40);
+      seen.emplace(k);
+      REQUIRE(ks->hash(i) == KeyHash32(k, 9));
+    }
+    CHECK(seen.size() == 50000);
+    Result<KeySet> again =
+        KeySet::Build(50000, SizeDist::Uniform(8, 40), ordered, 9);
+    REQUIRE(again.ok());
+    CHECK(again->key(1234) == ks->key(1234));
+  }
+  Result<KeySet> ordered = KeySet::Build(1000, SizeDist::Fixed(16), true, 1);
+  REQUIRE(ordered.ok());
+  for (uint64_t i = 1; i < 1000; ++i)
+    REQUIRE(ordered->key(i - 1) < ordered->key(i));
+  CHECK_FALSE(KeySet::Build(100000, SizeDist::Fixed(2), false, 1).ok());
+}
+
+TEST_CASE("the value verifier detects flips, other keys' values and versions") {
+  ValueCodec codec(42, SizeDist::Uniform(20, 300));
+  std::string v;
+  codec.Encode(111, 7, &v);
+  uint32_t version = 0;
+  REQUIRE(codec.Verify(111, v, &version) == VerifyResult::kOk);
+  CHECK(version == 7);
+  // A value of another key is well formed but belongs elsewhere.
+  CHECK(codec.Verify(112, v, &version) == VerifyResult::kWrongKey);
+  // Every flipped byte, in the header or the body, is caught.
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::string bad = v;
+    bad[i] ^= 0x10;
+    INFO("byte " << i);
+    REQUIRE(codec.Verify(111, bad, &version) == VerifyResult::kCorrupt);
+  }
+  // Torn: truncated or extended.
+  CHECK(codec.Verify(111, v.substr(0, v.size() - 1), &version) ==
+        VerifyResult::kCorrupt);
+  CHECK(codec.Verify(111, v + "x", &version) == VerifyResult::kCorrupt);
+  CHECK(codec.Verify(111, "", &version) == VerifyResult::kCorrupt);
+  // A different seed makes a different value.
+  ValueCodec other(43, SizeDist::Uniform(20, 300));
+  CHECK(other.Verify(111, v, &version) == VerifyResult::kCorrupt);
+}
+
+TEST_CASE("the version tracker flags stale, missing and unknown versions") {
+  VersionTracker t(4, true);
+  t.Set(0, 1, false);
+  uint32_t v = t.BeginWrite(0);
+  CHECK(v == 2);
+  t.EndWrite(0, v, false, true);
+  uint32_t floor = t.ReadFloor(0);
+  CHECK(t.CheckFound(0, floor, 2) == ReadCheck::kOk);
+  CHECK(t.CheckFound(0, floor, 1) == ReadCheck::kStale);
+  CHECK(t.CheckFound(0, floor, 3) == ReadCheck::kUnknownVersion);
+  CHECK(t.CheckAbsent(0, floor) == ReadCheck::kMissing);
+  // Deleted: absent is right and the deleted version or older is stale.
+  uint32_t d = t.BeginWrite(0);
+  t.EndWrite(0, d, true, true);
+  floor = t.ReadFloor(0);
+  CHECK(t.CheckAbsent(0, floor) == ReadCheck::kOk);
+  CHECK(t.CheckFound(0, floor, 2) == ReadCheck::kStale);
+  // Never written: absent is fine.
+  CHECK(t.CheckAbsent(1, t.ReadFloor(1)) == ReadCheck::kOk);
+  // A write in flight makes absence acceptable.
+  t.Set(2, 1, false);
+  uint32_t f2 = t.ReadFloor(2);
+  uint32_t w = t.BeginWrite(2);
+  CHECK(t.CheckAbsent(2, f2) == ReadCheck::kOk);
+  t.EndWrite(2, w, true, true);
+}
+
+TEST_CASE("presets exist, validate and take parameters") {
+  for (const std::string& name : PresetNames()) {
+    Result<WorkloadSpec> s = FindPreset(name);
+    REQUIRE(s.ok());
+    INFO(name);
+    CHECK(Validate(*s).ok());
+    CHECK(!s->source.empty());
+  }
+  CHECK(PresetNames().size() == 9);
+  CHECK_FALSE(FindPreset("nope").ok());
+  WorkloadSpec s = *FindPreset("ycsb-a");
+  CHECK(ApplyParam(&s, "keys", "500").ok());
+  CHECK(ApplyParam(&s, "value_size", "100-200").ok());
+  CHECK(ApplyParam(&s, "distribution", "hotspot").ok());
+  CHECK(s.keys == 500);
+  CHECK(s.value_size.max == 200);
+  CHECK_FALSE(ApplyParam(&s, "keys", "-1").ok());
+  CHECK_FALSE(ApplyParam(&s, "colour", "red").ok());
+  CHECK(ApplyParam(&s, "value_size", "10").ok());
+  CHECK_FALSE(Validate(s).ok());  // below the verifying header
+  WorkloadSpec d = *FindPreset("ycsb-d");
+  CHECK(d.KeyCapacity() > d.keys);
+  std::map<std::string, std::string> p = DescribeParams(d);
+  WorkloadSpec back = *FindPreset("ycsb-d");
+  for (auto& [k, v] : p) REQUIRE(ApplyParam(&back, k, v).ok());
+  CHECK(DescribeParams(back) == p);
+}
+
+TEST_CASE("size distributions parse and pick within range") {
+  Result<SizeDist> h = ParseSizeDist("hist:100:0.5,1000:0.5");
+  REQUIRE(h.ok());
+  Rng rng(1);
+  int small = 0;
+  for (int i = 0; i < 100000; ++i) {
+    uint32_t s = h->Pick(rng.Next());
+    REQUIRE((s == 100 || s == 1000));
+    small += s == 100;
+  }
+  CHECK(small / 100000.0 == Approx(0.5).margin(0.01));
+  CHECK(h->Mean() == Approx(550));
+  CHECK(ParseSizeDist("5-3").ok() == false);
+  CHECK(ParseSizeDist("abc").ok() == false);
+  CHECK(ParseSizeDist(h->ToString()).ok());
+}
+
+}  // namespace
+}  // namespace kvb
