@@ -1,7 +1,5 @@
 #include "harness/cli.h"
 
-#include "report/commands.h"
-
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "adapters/registry.h"
@@ -18,6 +17,8 @@
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/suite.h"
+#include "report/commands.h"
+#include "report/shard.h"
 
 namespace kvb {
 namespace {
@@ -63,7 +64,36 @@ struct RunArgs {
   std::vector<std::string> sets;
   double target_rate = 0, warmup_seconds = 0;
   uint32_t latency_sample = 1;
+  std::string
+      shard;  // "i/n"; empty: from the environment (report/shard.h), else all
 };
+
+// Keeps the points of one shard of the suite: --shard i/n, else the CI or batch
+// scheduler's environment (KVB_SHARD, CI_NODE_INDEX, SLURM_ARRAY_TASK_ID, ...).
+Status SelectShard(const std::string& flag, std::vector<PointSpec>* points) {
+  std::optional<report::ShardSpec> spec;
+  if (!flag.empty()) {
+    Result<report::ShardSpec> parsed = report::ParseShardSpec(flag);
+    if (!parsed.ok()) return parsed.status().WithContext("--shard");
+    spec = *parsed;
+  } else {
+    Result<std::optional<report::ShardSpec>> env = report::ShardFromEnv();
+    if (!env.ok()) return env.status();
+    spec = *env;
+  }
+  if (!spec) return Status::OK();
+  std::vector<PointSpec> mine;
+  for (size_t k = 0; k < points->size(); ++k) {
+    if (report::ShardSelect(k, spec->index, spec->count)) {
+      mine.push_back((*points)[k]);
+    }
+  }
+  std::cerr << "kvbench: shard " << spec->index << "/" << spec->count << " ("
+            << spec->source << "): " << mine.size() << " of " << points->size()
+            << " points\n";
+  *points = std::move(mine);
+  return Status::OK();
+}
 
 json SettingsToJson(const RunSettings& s, bool explicit_data_dir) {
   return json{
@@ -206,6 +236,8 @@ int CmdRun(const RunArgs& a, const std::vector<std::string>& argv) {
   o.repetitions = a.repetitions;
   Result<std::vector<PointSpec>> points = ExpandPoints(suite, o);
   if (!points.ok()) return UsageError(std::string(points.status().message()));
+  Status shard_status = SelectShard(a.shard, &*points);
+  if (!shard_status.ok()) return UsageError(shard_status.ToString());
 
   std::string out = a.out.empty() ? "kvbench-out/" + Timestamp() : a.out;
   Status s = PrepareOutput(out);
@@ -361,6 +393,9 @@ int KvbenchMain(int argc, char** argv) {
   run->add_option("--repetitions", ra.repetitions,
                   "repetitions of every point (fresh data each)")
       ->check(CLI::Range(1, 1000));
+  run->add_option("--shard", ra.shard,
+                  "run only shard i of n (0-based \"i/n\"); default: from "
+                  "KVB_SHARD, CI_NODE_INDEX/CI_NODE_TOTAL or SLURM array vars");
   run->add_option("--seed", ra.seed, "workload seed (default 42)")
       ->each([&](const std::string&) { ra.seed_set = true; });
   run->add_option("--out", ra.out,

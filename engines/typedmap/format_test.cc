@@ -408,6 +408,19 @@ TEST_CASE("go-persist's own failure cases are handled") {
     CHECK(ReadFile(env.get(), "/glued.db") == "go-persist 1\nS :a\n\"1\"\n");
     CHECK(ReadFile(env.get(), "/glued.db.corrupt") == "S :b\n\"2S :c\n\"3\"\n");
   }
+  // The same with an existing key: its earlier value survives the bad record.
+  WriteFile(env.get(), "/glued2.db",
+            "go-persist 1\nS :a\n\"1\"\nS :a\n\"2S :c\n\"3\"\n");
+  {
+    Options r = o;
+    r.recover = true;
+    Store store(r);
+    auto m = store.Map<std::string>("");
+    REQUIRE_OK(store.Open("/glued2.db"));
+    std::string v;
+    REQUIRE_OK((*m)->Get("a", &v));
+    CHECK(v == "1");
+  }
   // Defect 2: lines of any length read back (go-persist fails at 4096 bytes).
   std::string big(100000, 'q');
   WriteFile(env.get(), "/big.db", "go-persist 1\nS :big\n\"" + big + "\"\n");

@@ -15,7 +15,8 @@
 namespace kvb::fileperkey {
 namespace {
 
-// Sanitizers slow every operation 5-20x: keep the test under a few seconds there too.
+// Sanitizers slow every operation 5-20x: keep the test under a few seconds
+// there too.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr int kScale = 5;
 #else
