@@ -18,8 +18,8 @@ namespace {
 
 using Model = std::map<std::string, std::string>;
 
-// Release builds cut power at every sync point; sanitizer builds (several times slower) at every
-// third, to stay within the suite's time budget.
+// Release builds cut power at every sync point; sanitizer builds (several times
+// slower) at every third, to stay within the suite's time budget.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr uint64_t kCrashStride = 3;
 #else
