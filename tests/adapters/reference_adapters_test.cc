@@ -115,6 +115,25 @@ TEST_CASE("rocksdb checks compression names", "[rocksdb]") {
   CHECK(a.status().message().find("brotli") != std::string_view::npos);
 }
 
+TEST_CASE("rocksdb checks perf_level names and works at each level",
+          "[rocksdb]") {
+  Result<std::unique_ptr<Adapter>> bad =
+      CreateAdapter("rocksdb:perf_level=all");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().IsInvalidArgument());
+  CHECK(bad.status().message().find("perf_level") != std::string_view::npos);
+  for (const char* level : {"disable", "count", "time"}) {
+    testing::TempDir dir;
+    auto a = Make(std::string("rocksdb:perf_level=") + level);
+    REQUIRE_OK(a->Open(dir.Sub("db")));
+    REQUIRE_OK(a->Put("k", level));
+    std::string v;
+    REQUIRE_OK(a->Get("k", &v));
+    CHECK(v == level);
+    REQUIRE_OK(a->Close());
+  }
+}
+
 TEST_CASE("rocksdb reports engine statistics", "[rocksdb]") {
   testing::TempDir dir;
   auto a = Make("rocksdb");
