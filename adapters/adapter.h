@@ -68,6 +68,8 @@ struct KeyValue {
   std::string_view value;
 };
 
+class TypedRecordAccess;  // adapters/typed_record.h
+
 // Receives each (key, value) of a scan in order; return false to stop early.
 using ScanCallback =
     std::function<bool(std::string_view key, std::string_view value)>;
@@ -109,16 +111,22 @@ class Adapter {
   // Engine-reported figures (segments, compactions, cache hits, ...); may be
   // empty.
   virtual std::map<std::string, double> Stats() { return {}; }
-  // Allocated bytes (st_blocks * 512) of every file under the directory given
-  // to Open. Meaningful after Close too. Default: walks the directory.
+  // Allocated bytes (st_blocks * 512) of every file and subdirectory under
+  // the directory given to Open. Meaningful after Close too. Default: walks the
+  // directory.
   virtual Result<uint64_t> BytesOnDisk() const;
+  // Native storage of struct values (adapters/typed_record.h), for engines
+  // that keep typed values; null (the default) means "bytes only": the harness
+  // then stores structs as JSON. Owned by the adapter; valid while it lives.
+  virtual TypedRecordAccess* typed_records() { return nullptr; }
 
  protected:
   // The directory of the last Open, for BytesOnDisk().
   std::string dir_;
 };
 
-// Sum of st_blocks * 512 of all regular files under `dir` (recursively).
+// Sum of st_blocks * 512 of all regular files and subdirectories under `dir`
+// (recursively; symlinks are not followed).
 Result<uint64_t> AllocatedBytesUnder(const std::string& dir);
 // Creates `dir` (mkdir -p) and checks it is a writable directory. Clear
 // one-line errors: "not a directory: X", "cannot create directory X: Permission

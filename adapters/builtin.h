@@ -13,6 +13,7 @@ namespace kvb::adapters_internal {
 
 void AddNullAdapter(std::vector<AdapterInfo>* out);
 void AddMemoryAdapter(std::vector<AdapterInfo>* out);
+void AddFilesFloorAdapter(std::vector<AdapterInfo>* out);
 void AddRocksDbAdapter(std::vector<AdapterInfo>* out);   // KVB_HAVE_ROCKSDB
 void AddLevelDbAdapter(std::vector<AdapterInfo>* out);   // KVB_HAVE_LEVELDB
 void AddLmdbAdapter(std::vector<AdapterInfo>* out);      // KVB_HAVE_LMDB

@@ -64,6 +64,9 @@ Result<linhash::Options> LinhashAdapter::OptionsFrom(const OptionMap& o) {
   opts.write_buffer_size = static_cast<size_t>(buf_kb) << 10;
   KVB_ASSIGN_OR_RETURN(opts.load_factor,
                        GetDoubleOption(o, "load_factor", 0.8));
+  KVB_ASSIGN_OR_RETURN(int64_t preload_mb,
+                       GetIntOption(o, "index_preload_mb", 8, 0, 1 << 20));
+  opts.index_preload_bytes = static_cast<uint64_t>(preload_mb) << 20;
   KVB_ASSIGN_OR_RETURN(opts.verify_checksums,
                        GetBoolOption(o, "verify_checksums", true));
   KVB_ASSIGN_OR_RETURN(opts.read_only, GetBoolOption(o, "read_only", false));
@@ -142,6 +145,8 @@ std::map<std::string, double> LinhashAdapter::Stats() {
           {"compactions", d(m.compactions)},
           {"recoveries", d(m.recoveries)},
           {"replayed_records", d(m.replayed_records)},
+          {"full_rebuilds", d(m.full_rebuilds)},
+          {"index_chunks_loaded", d(m.index_chunks_loaded)},
           {"checkpoints", d(m.checkpoints)},
           {"syncs", d(m.syncs)}};
 }
@@ -177,6 +182,9 @@ void AddLinhashAdapter(std::vector<AdapterInfo>* out) {
        "user-space log append buffer; 0 = one pwrite per record"},
       {"load_factor", "0.8",
        "index slots filled before a bucket split (0.3..1]"},
+      {"index_preload_mb", "8",
+       "Open verifies an index up to this size whole; a larger one loads "
+       "2 MiB chunks lazily"},
       {"verify_checksums", "true", "check each record's CRC on every read"},
       {"read_only", "false", "open without writing or locking"},
       {"repair", "false",

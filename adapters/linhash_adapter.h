@@ -18,8 +18,8 @@
 // Options (see AddLinhashAdapter for defaults): sync_interval_ms,
 // max_segment_mb, read_backend=mmap|pread, compaction_interval_ms,
 // compaction_min_segment_mb, compaction_min_fragmentation,
-// checkpoint_interval_ms, write_buffer_kb, load_factor, verify_checksums,
-// read_only, repair.
+// checkpoint_interval_ms, write_buffer_kb, load_factor, index_preload_mb,
+// verify_checksums, read_only, repair.
 //
 // Capabilities: persistent, unordered (no Scan), thread_safe, batch +
 // atomic_batch, locks its directory (a second Open is Busy), keys <= 65,535

@@ -20,6 +20,9 @@ Capabilities NullAdapter::Caps() {
 }
 
 void NullAdapter::Delay() const {
+  // The empty asm keeps the compiler from deleting or folding the loop, so the
+  // work is a fixed instruction count whatever the clock does.
+  for (uint64_t i = 0; i < spin_iters_; ++i) asm volatile("" ::: "memory");
   if (delay_ns_ == 0) return;
   // Spin on the clock rather than sleeping: a sleep costs tens of microseconds
   // of scheduler latency and would swamp the delays used to calibrate gates.
@@ -85,12 +88,17 @@ void AddNullAdapter(std::vector<AdapterInfo>* out) {
   info.capabilities = NullAdapter::Caps();
   info.options = {
       {"delay_ns", "0",
-       "busy-wait this many ns in every operation (gate calibration)"}};
+       "busy-wait this many ns in every operation (gate calibration)"},
+      {"spin_iters", "0",
+       "spin an empty loop this many times in every operation (a fixed "
+       "instruction cost, for instruction-count gates)"}};
   info.factory = [](const OptionMap& o) -> Result<std::unique_ptr<Adapter>> {
     KVB_ASSIGN_OR_RETURN(int64_t delay,
                          GetIntOption(o, "delay_ns", 0, 0, 1'000'000'000));
-    return std::unique_ptr<Adapter>(
-        new NullAdapter(static_cast<uint64_t>(delay)));
+    KVB_ASSIGN_OR_RETURN(int64_t spins,
+                         GetIntOption(o, "spin_iters", 0, 0, 1'000'000'000));
+    return std::unique_ptr<Adapter>(new NullAdapter(
+        static_cast<uint64_t>(delay), static_cast<uint64_t>(spins)));
   };
   out->push_back(std::move(info));
 }

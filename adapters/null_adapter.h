@@ -10,7 +10,12 @@
 //                  std::chrono::steady_clock. No sleep, so sub-microsecond
 //                  delays are exact to within one clock read (~20-40 ns).
 //                  Lets gates and the compare tool be calibrated against a
-//                  known cost.
+//                  known cost. Time-based, so its instruction count is not
+//                  fixed (it depends on how fast the clock is read).
+//   spin_iters = 0 run an empty loop this many times inside every operation:
+//                  a fixed number of instructions (3 per iteration on x86-64)
+//                  per operation, for calibrating instruction-count gates
+//                  (kvbench run --count-instructions).
 //   durability     accepted and ignored (nothing is stored).
 //
 // Capabilities: persistent=false; ordered=true (Scan is a no-op, so scan
@@ -29,7 +34,8 @@ namespace kvb {
 
 class NullAdapter final : public Adapter {
  public:
-  explicit NullAdapter(uint64_t delay_ns) : delay_ns_(delay_ns) {}
+  explicit NullAdapter(uint64_t delay_ns, uint64_t spin_iters = 0)
+      : delay_ns_(delay_ns), spin_iters_(spin_iters) {}
   static Capabilities Caps();
 
   std::string_view name() const override { return "null"; }
@@ -48,6 +54,7 @@ class NullAdapter final : public Adapter {
  private:
   void Delay() const;
   const uint64_t delay_ns_;
+  const uint64_t spin_iters_;
 };
 
 }  // namespace kvb

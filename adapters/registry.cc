@@ -76,6 +76,7 @@ std::vector<AdapterInfo> BuildTable() {
   std::vector<AdapterInfo> all;
   AddNullAdapter(&all);
   AddMemoryAdapter(&all);
+  AddFilesFloorAdapter(&all);
 #ifdef KVB_HAVE_ROCKSDB
   AddRocksDbAdapter(&all);
 #endif

@@ -6,6 +6,7 @@
 
 #include "adapters/builtin.h"
 #include "adapters/options.h"
+#include "core/env.h"
 #include "engines/typedmap/log_format.h"
 
 namespace kvb {
@@ -64,8 +65,8 @@ Capabilities TypedmapAdapter::Caps() {
   c.persistent = true;
   c.ordered = false;
   c.thread_safe = true;
-  c.batch = false;
-  c.atomic_batch = false;
+  c.batch = true;
+  c.atomic_batch = true;
   c.locks_directory = true;
   c.max_key_size = 0;
   c.max_value_size = 0;
@@ -74,6 +75,25 @@ Capabilities TypedmapAdapter::Caps() {
 
 std::string TypedmapAdapter::LogPath(const std::string& dir) {
   return JoinPath(dir, "typedmap.log");
+}
+
+// A directory that holds files but no typedmap.log is another program's (or
+// another engine's) data: refuse it before the store creates anything there.
+Status TypedmapAdapter::RefuseForeignDirectory(const std::string& dir) {
+  const std::string log = LogPath(dir);
+  Result<FileStat> st = Env::Default()->Stat(log);
+  if (st.ok()) return Status::OK();
+  if (!st.status().IsNotFound()) return st.status();
+  KVB_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                       Env::Default()->ListDir(dir));
+  for (const std::string& name : names) {
+    if (name.rfind("typedmap.log", 0) != 0) {
+      return Status::Corruption("typedmap: " + dir + " holds '" + name +
+                                "' but no typedmap.log: not a typedmap "
+                                "database");
+    }
+  }
+  return Status::OK();
 }
 
 std::string_view TypedmapAdapter::EncodeKey(std::string_view key,
@@ -100,6 +120,7 @@ Status TypedmapAdapter::Open(const std::string& dir) {
   if (store_)
     return Status::FailedPrecondition("typedmap adapter is already open");
   KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+  KVB_RETURN_IF_ERROR(RefuseForeignDirectory(dir));
   dir_ = dir;
   typedmap::Options o;
   o.sync_interval = std::chrono::milliseconds(config_.sync_interval_ms);
@@ -108,6 +129,7 @@ Status TypedmapAdapter::Open(const std::string& dir) {
   o.recover = config_.recover;
   auto store = std::make_unique<typedmap::Store>(o);
   KVB_ASSIGN_OR_RETURN(map_, store->Map<Bytes>(""));
+  KVB_ASSIGN_OR_RETURN(records_, store->Map<UserRecord>("records"));
   KVB_RETURN_IF_ERROR(store->Open(LogPath(dir)));
   store_ = std::move(store);
   return Status::OK();
@@ -118,6 +140,7 @@ Status TypedmapAdapter::Close() {
   Status s = store_->Close();
   store_.reset();
   map_ = nullptr;
+  records_ = nullptr;
   return s;
 }
 
@@ -141,12 +164,41 @@ Status TypedmapAdapter::Delete(std::string_view key) {
   return map_->Delete(EncodeKey(key, &scratch), level_);
 }
 
+Status TypedmapAdapter::WriteBatch(std::span<const KeyValue> pairs) {
+  if (map_ == nullptr) return NotOpen();
+  typedmap::TypedMap<Bytes>::Batch batch;
+  std::string scratch;
+  for (const KeyValue& kv : pairs) {
+    batch.Set(std::string(EncodeKey(kv.key, &scratch)),
+              Bytes{std::string(kv.value)});
+  }
+  return map_->Write(std::move(batch), level_);
+}
+
 Status TypedmapAdapter::Has(std::string_view key, bool* found) {
   if (map_ == nullptr) return NotOpen();
   std::string scratch;
   Status s = map_->View(EncodeKey(key, &scratch), [](const Bytes&) {});
   *found = s.ok();
   return s.IsNotFound() ? Status::OK() : s;
+}
+
+Status TypedmapAdapter::PutRecord(std::string_view key, const UserRecord& r) {
+  if (records_ == nullptr) return NotOpen();
+  std::string scratch;
+  return records_->Set(EncodeKey(key, &scratch), r, level_);
+}
+
+Status TypedmapAdapter::GetRecord(std::string_view key, UserRecord* r) {
+  if (records_ == nullptr) return NotOpen();
+  std::string scratch;
+  return records_->Get(EncodeKey(key, &scratch), r);
+}
+
+Status TypedmapAdapter::DeleteRecord(std::string_view key) {
+  if (records_ == nullptr) return NotOpen();
+  std::string scratch;
+  return records_->Delete(EncodeKey(key, &scratch), level_);
 }
 
 Status TypedmapAdapter::Sync() {
@@ -191,7 +243,8 @@ Status InspectTypedmapLog(const std::string& path, bool dump_keys,
     out << "header: none (empty log)\n";
     return Status::OK();
   }
-  out << "format: " << typedmap::LogFormatName(header.format) << "\n";
+  out << "format: " << typedmap::HeaderFor(header.format, header.batches)
+      << "\n";
   uint64_t sets = 0, deletes = 0, bad_json = 0;
   std::unordered_set<std::string> live;
   typedmap::ScanResult scan;

@@ -2,7 +2,8 @@
 // design) behind the byte-key/byte-value adapter interface. Registered as
 // "typedmap".
 //
-// One Store with one map named "" of typedmap::Bytes, in the file
+// One Store with a map named "" of typedmap::Bytes (and a map "records" of
+// UserRecord for struct values, below), in the file
 // "<dir>/typedmap.log" (lock file "<dir>/typedmap.log.lock"). Reads are lookups
 // in the engine's 64-shard hash map under a shared lock: no I/O and no
 // decoding.
@@ -39,8 +40,12 @@
 //   recover (false)           open a log with mid-file corruption by keeping
 //   what precedes it.
 //
-// Capabilities: persistent, unordered, thread-safe, WriteBatch is a loop of Put
-// (not atomic), locks its directory, no key or value size limit. Empty keys are
+// Struct values (TypedRecordAccess, adapters/typed_record.h): UserRecords are
+// stored natively in a second map, "records"; see PutRecord.
+//
+// Capabilities: persistent, unordered, thread-safe, WriteBatch is native and
+// atomic (one framed batch record, one write; after a crash all of it or none
+// is replayed), locks its directory, no key or value size limit. Empty keys are
 // allowed. Thread safety: every operation between Open and Close is safe from
 // any number of threads.
 #ifndef KVB_ADAPTERS_TYPEDMAP_ADAPTER_H_
@@ -52,6 +57,7 @@
 
 #include "adapters/adapter.h"
 #include "adapters/registry.h"
+#include "adapters/typed_record.h"
 #include "engines/typedmap/store.h"
 
 namespace kvb {
@@ -66,12 +72,13 @@ struct TypedmapConfig {
   static Result<TypedmapConfig> FromOptions(const OptionMap& options);
 };
 
-class TypedmapAdapter final : public Adapter {
+class TypedmapAdapter final : public Adapter, public TypedRecordAccess {
  public:
   explicit TypedmapAdapter(TypedmapConfig config);
   ~TypedmapAdapter() override;
   static Capabilities Caps();
   // The log file inside an adapter directory.
+  static Status RefuseForeignDirectory(const std::string& dir);
   static std::string LogPath(const std::string& dir);
   // The percent-encoding of keys described above. Returns `key` itself when
   // nothing needs escaping, else a view of *scratch.
@@ -85,14 +92,24 @@ class TypedmapAdapter final : public Adapter {
   Status Get(std::string_view key, std::string* value) override;
   Status Delete(std::string_view key) override;
   Status Has(std::string_view key, bool* found) override;
+  Status WriteBatch(std::span<const KeyValue> pairs) override;
   Status Sync() override;
   std::map<std::string, double> Stats() override;
+  TypedRecordAccess* typed_records() override { return this; }
+
+  // TypedRecordAccess: UserRecords kept natively in the map "records" (log
+  // keys "records:<key>", values JSON objects); reads copy the struct, with no
+  // decoding. Same durability level and key encoding as Put/Get.
+  Status PutRecord(std::string_view key, const UserRecord& r) override;
+  Status GetRecord(std::string_view key, UserRecord* r) override;
+  Status DeleteRecord(std::string_view key) override;
 
  private:
   const TypedmapConfig config_;
   const typedmap::Durability level_;
   std::unique_ptr<typedmap::Store> store_;  // null when closed
   typedmap::TypedMap<typedmap::Bytes>* map_ = nullptr;
+  typedmap::TypedMap<UserRecord>* records_ = nullptr;
 };
 
 // `kvbench inspect typedmap PATH` (PATH = adapter directory or log file): see

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +14,9 @@
 
 #include "adapters/registry.h"
 #include "harness/context.h"
+#include "harness/crash.h"
+#include "harness/icount.h"
+#include "harness/probes.h"
 #include "harness/progress.h"
 #include "harness/results.h"
 #include "harness/runner.h"
@@ -66,6 +70,7 @@ struct RunArgs {
   uint32_t latency_sample = 1;
   std::string
       shard;  // "i/n"; empty: from the environment (report/shard.h), else all
+  std::string count_instructions = "off";  // auto | perf | callgrind | off
 };
 
 // Keeps the points of one shard of the suite: --shard i/n, else the CI or batch
@@ -104,7 +109,51 @@ json SettingsToJson(const RunSettings& s, bool explicit_data_dir) {
       {"target_rate", s.target_rate},
       {"warmup_ops", s.warmup_ops},
       {"warmup_seconds", s.warmup_seconds},
-      {"latency_sample", s.latency_sample}};
+      {"latency_sample", s.latency_sample},
+      {"count_instructions", icount::ModeName(s.count_instructions)}};
+}
+
+// Decides the instruction counter (harness/icount.h). Callgrind mode outside
+// valgrind replaces this process with `valgrind --tool=callgrind kvbench ...`
+// (same arguments plus `extra`), dumps under `dump_dir`; returns only on error.
+Status ResolveInstructionCounter(const std::string& flag,
+                                 const std::vector<std::string>& argv,
+                                 const std::vector<std::string>& extra,
+                                 const std::string& dump_dir, bool quiet,
+                                 RunSettings* settings) {
+  KVB_ASSIGN_OR_RETURN(icount::Decision d,
+                       icount::Decide(flag, icount::SystemProbes()));
+  settings->count_instructions = d.mode;
+  settings->count_instructions_note = d.note;
+  if (d.mode != icount::Mode::kCallgrind) return Status::OK();
+  if (icount::RunningOnValgrind()) {
+    // Re-executed by the branch below: keep the parent's reason.
+    const char* why = std::getenv("KVB_COUNT_NOTE");
+    if (why && *why) settings->count_instructions_note = why;
+    return Status::OK();
+  }
+  if (!d.note.empty()) setenv("KVB_COUNT_NOTE", d.note.c_str(), 1);
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  args.insert(args.end(), extra.begin(), extra.end());
+  if (!quiet) {
+    std::cerr << "kvbench: counting instructions: re-running under valgrind "
+                 "--tool=callgrind (about 50x slower); dumps in "
+              << dump_dir << "\n";
+  }
+  return icount::ExecUnderCallgrind(args, dump_dir);
+}
+
+// Context fields describing how memory and instructions were measured.
+void AddMeasurementContext(const RunSettings& s, json* c) {
+  (*c)["peak_rss_method"] = probes::PeakRssMethod();
+  (*c)["instruction_counter"] = icount::ModeName(s.count_instructions);
+  if (!s.count_instructions_note.empty())
+    (*c)["instruction_counter_note"] = s.count_instructions_note;
+  if (s.count_instructions == icount::Mode::kCallgrind) {
+    (*c)["warnings"].push_back(
+        "run under callgrind (about 50x slower): compare instructions, not "
+        "times");
+  }
 }
 
 // Runs every point, writing results after each repetition so an interrupted run
@@ -130,6 +179,7 @@ int Execute(const std::vector<PointSpec>& points, RunSettings settings,
     if (w.ok()) in.seed = w->seed;
   }
   json context = CaptureContext(in);
+  AddMeasurementContext(settings, &context);
   json config;
   config["suite"] = suite_name;
   config["settings"] = SettingsToJson(settings, explicit_data_dir);
@@ -243,6 +293,11 @@ int CmdRun(const RunArgs& a, const std::vector<std::string>& argv) {
   Status s = PrepareOutput(out);
   if (!s.ok()) return UsageError("output directory: " + s.ToString());
   RunSettings settings;
+  std::vector<std::string> extra;  // the child must write where we would
+  if (a.out.empty()) extra = {"--out", out};
+  s = ResolveInstructionCounter(a.count_instructions, argv, extra,
+                                out + "/callgrind", a.quiet, &settings);
+  if (!s.ok()) return UsageError(std::string(s.message()));
   settings.data_dir = a.data_dir.empty() ? out + "/data" : a.data_dir;
   s = PrepareOutput(settings.data_dir);
   if (!s.ok()) return UsageError("data directory: " + s.ToString());
@@ -294,6 +349,10 @@ int CmdRerun(const std::string& file, bool quiet,
   settings.warmup_seconds = st.value("warmup_seconds", 0.0);
   settings.latency_sample = st.value("latency_sample", 1u);
   settings.progress = !quiet && StderrIsTerminal();
+  Status cs =
+      ResolveInstructionCounter(st.value("count_instructions", "off"), argv, {},
+                                dir + "/callgrind", quiet, &settings);
+  if (!cs.ok()) return UsageError(std::string(cs.message()));
   Status s = PrepareOutput(settings.data_dir);
   if (!s.ok()) return UsageError("data directory: " + s.ToString());
   std::string out = dir + "/results-rerun-" + Timestamp() + ".json";
@@ -359,6 +418,117 @@ int CmdInspect(const std::string& name, const std::string& path,
     return kExitFailed;
   }
   return 0;
+}
+
+// `kvbench crash` and its hidden child (harness/crash.h).
+struct CrashArgs {
+  std::string engines, durability = "sync", kill_ms = "50-1000", out, data_dir;
+  int trials = 10;
+  uint64_t seed = 42, keys = 1000;
+  uint32_t threads = 1, sync_every = 100, rounds = 1;
+  bool quiet = false;
+  CrashChildOptions child;
+  std::string child_model = "sync";
+};
+
+CLI::App* AddCrashCommands(CLI::App* app, CrashArgs* a, CLI::App** child) {
+  CLI::App* c = app->add_subcommand(
+      "crash",
+      "kill -9 engines mid-write, reopen, check every key; writes "
+      "DIR/crash.json (exit 1 on any violation)");
+  c->add_option("--engines", a->engines,
+                "engines with options, e.g. "
+                "linhash,typedmap:durability=none")
+      ->required();
+  c->add_option("--trials", a->trials, "kills per engine (default 10)")
+      ->check(CLI::Range(1, 100000));
+  c->add_option("--durability", a->durability,
+                "for specs without their own: sync (every ack durable) or "
+                "none (acks before the last Sync durable); default sync")
+      ->check(CLI::IsMember({"none", "async", "sync"}));
+  c->add_option("--seed", a->seed, "seed of trial seeds and kill delays");
+  c->add_option("--keys", a->keys, "key set size (default 1000)")
+      ->check(CLI::Range(1, 10000000));
+  c->add_option("--threads", a->threads,
+                "child writer threads (default 1; "
+                "the prefix check needs 1)")
+      ->check(CLI::Range(1, 64));
+  c->add_option("--kill-ms", a->kill_ms,
+                "kill delay after the open, uniform "
+                "in MIN-MAX ms (default 50-1000)");
+  c->add_option("--sync-every", a->sync_every,
+                "mean acks between Syncs in "
+                "the none model (default 100)")
+      ->check(CLI::Range(1, 1000000));
+  c->add_option("--rounds", a->rounds,
+                "kills per trial on the same database "
+                "(recovery after recovery; default 1)")
+      ->check(CLI::Range(1, 1000));
+  c->add_option("--out", a->out,
+                "output directory (default "
+                "kvbench-out/crash-<UTC time>)");
+  c->add_option("--data-dir", a->data_dir,
+                "where trial databases are created "
+                "(default OUT/data)");
+  c->add_flag("--quiet", a->quiet, "print only failed trials and the table");
+
+  CrashChildOptions& o = a->child;
+  *child = app->add_subcommand("crash-child", "internal: run by kvbench crash");
+  (*child)->group("");  // hidden from --help
+  (*child)->add_option("--engine", o.engine)->required();
+  (*child)->add_option("--dir", o.dir)->required();
+  (*child)->add_option("--report-fd", o.report_fd)->required();
+  (*child)->add_option("--seed", o.seed);
+  (*child)->add_option("--keys", o.keys);
+  (*child)->add_option("--threads", o.threads);
+  (*child)
+      ->add_option("--model", a->child_model)
+      ->check(CLI::IsMember({"sync", "none"}));
+  (*child)->add_option("--sync-every", o.sync_every);
+  (*child)->add_option("--version-base", o.version_base);
+  (*child)->add_option("--seq-base", o.seq_base);
+  return c;
+}
+
+int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
+  CrashOptions o;
+  o.engines = SplitSpecList(a.engines);
+  o.trials = a.trials;
+  o.seed = a.seed;
+  o.keys = a.keys;
+  o.threads = a.threads;
+  o.sync_every = a.sync_every;
+  o.rounds = a.rounds;
+  o.quiet = a.quiet;
+  o.argv = argv;
+  o.durability = *ParseDurability(a.durability);  // checked by CLI11
+  Result<SizeDist> kill = ParseSizeDist(a.kill_ms);
+  if (!kill.ok() || !kill->hist_sizes.empty()) {
+    return UsageError("--kill-ms: expected MIN-MAX milliseconds, got '" +
+                      a.kill_ms + "'");
+  }
+  o.kill_min_ms = kill->min;
+  o.kill_max_ms = kill->max;
+  Status s = ResolveCrashOptions(&o);
+  if (!s.ok()) return UsageError(std::string(s.message()));
+  std::string out = a.out.empty() ? "kvbench-out/crash-" + Timestamp() : a.out;
+  s = PrepareOutput(out);
+  if (!s.ok()) return UsageError("output directory: " + s.ToString());
+  o.data_dir = a.data_dir.empty() ? out + "/data" : a.data_dir;
+  s = PrepareOutput(o.data_dir);
+  if (!s.ok()) return UsageError("data directory: " + s.ToString());
+  Result<CrashReport> r = RunCrash(o, std::cerr);
+  std::error_code ec;
+  if (a.data_dir.empty()) fs::remove(o.data_dir, ec);  // ours, if empty
+  if (!r.ok()) {
+    std::cerr << "kvbench: error: " << r.status().ToString() << "\n";
+    return kExitFailed;
+  }
+  s = WriteJsonFile(out + "/crash.json", CrashReportJson(*r));
+  if (!s.ok()) return UsageError(s.ToString());
+  PrintCrashTable(std::cout, *r);
+  std::cout << "results: " << out << "/crash.json\n";
+  return r->failed() ? kExitFailed : 0;
 }
 
 }  // namespace
@@ -437,6 +607,14 @@ int KvbenchMain(int argc, char** argv) {
         unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
         return v >= 1 && (v & (v - 1)) == 0 ? "" : "must be a power of two";
       });
+  run->add_option(
+         "--count-instructions", ra.count_instructions,
+         "count the instructions of each measured phase (deterministic gates "
+         "for CPU-bound points): perf (hardware counter), callgrind (re-runs "
+         "kvbench under valgrind, ~50x slower: keep suites small), auto (perf, "
+         "else callgrind, else off), off (default); results get "
+         "instructions and instructions_per_op")
+      ->check(CLI::IsMember({"auto", "perf", "callgrind", "off"}));
   run->add_flag("--quiet", ra.quiet,
                 "no progress or per-point messages on stderr");
 
@@ -458,6 +636,10 @@ int KvbenchMain(int argc, char** argv) {
   inspect->add_option("PATH", inspect_path, "database directory or file")
       ->required();
   inspect->add_flag("--dump-keys", dump_keys, "print every key");
+
+  CrashArgs crash_args;
+  CLI::App* crash_child = nullptr;
+  CLI::App* crash = AddCrashCommands(&app, &crash_args, &crash_child);
 
   // The report-side commands parse their own arguments (report/commands.h).
   struct PassThrough {
@@ -498,6 +680,11 @@ int KvbenchMain(int argc, char** argv) {
     if (*rerun) return CmdRerun(rerun_file, rerun_quiet, args);
     if (*list) return CmdList();
     if (*inspect) return CmdInspect(inspect_name, inspect_path, dump_keys);
+    if (*crash) return CmdCrash(crash_args, args);
+    if (*crash_child) {
+      crash_args.child.sync_model = crash_args.child_model == "sync";
+      return CrashChildMain(crash_args.child);
+    }
     for (const PassThrough& p : pass_through) {
       if (*p.app) return p.fn(p.app->remaining(), std::cout, std::cerr);
     }

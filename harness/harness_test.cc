@@ -253,5 +253,58 @@ TEST_CASE(
   CHECK(Cli({"list"}) == 0);
 }
 
+TEST_CASE("struct values run end to end on the JSON and the native path") {
+  testing::TempDir dir;
+  std::vector<std::string> engines = {"memory"};
+#ifdef KVB_HAVE_TYPEDMAP
+  engines.push_back("typedmap:durability=async");
+  engines.push_back("typedmap:durability=none");
+  engines.push_back("typedmap:durability=sync");
+#endif
+  // typed-struct itself, and the other record shapes: read-all, batch load
+  // with final verify, deletes (fuzz) and read-modify-write.
+  const std::vector<
+      std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>
+      points = {
+          {"typed-struct", {{"keys", "500"}, {"ops", "4000"}}},
+          {"read-heavy", {{"keys", "300"}, {"value_kind", "struct"}}},
+          {"bulk-insert", {{"keys", "300"}, {"value_kind", "struct"}}},
+          {"concurrent-fuzz",
+           {{"keys", "32"}, {"ops", "3000"}, {"value_kind", "struct"}}},
+          {"ycsb-f",
+           {{"keys", "300"}, {"ops", "2000"}, {"value_kind", "struct"}}},
+      };
+  for (const std::string& engine : engines) {
+    for (const auto& [w, params] : points) {
+      // The other shapes once per path: the durability levels only matter for
+      // typed-struct (and fsyncs are slow).
+      if (w != "typed-struct" && engine.find("=none") == std::string::npos &&
+          engine != "memory") {
+        continue;
+      }
+      RepResult r = RunPreset(engine, w, params, dir.path());
+      INFO(w << " on " << engine);
+      for (const std::string& m : r.error_messages) WARN(m);
+      REQUIRE_FALSE(r.skipped);
+      CHECK(r.errors == 0);
+      CHECK(r.params.at("value_kind") == "struct");
+      bool native = engine.starts_with("typedmap");
+      CHECK(r.params.at("struct_path") == (native ? "native" : "json"));
+      CHECK(r.verify.mismatches() == 0);
+      CHECK(r.verify.missing == 0);
+      // The fuzz deleter may legitimately leave nothing to read or keep.
+      if (w != "concurrent-fuzz") {
+        CHECK(r.verify.verified > 0);
+        CHECK(r.logical_bytes > 0);
+      }
+    }
+  }
+  RepResult null = RunPreset("null", "typed-struct",
+                             {{"keys", "200"}, {"ops", "1000"}}, dir.path());
+  CHECK(null.errors == 0);
+  CHECK_FALSE(null.verify.enabled);
+  CHECK(null.params.at("struct_path") == "json");
+}
+
 }  // namespace
 }  // namespace kvb

@@ -1,6 +1,7 @@
 #include "harness/probes.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -8,6 +9,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -37,6 +41,50 @@ uint64_t CurrentRssBytes() {
     if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
   }
   return 0;
+}
+
+static uint64_t StatusKb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const size_t n = std::strlen(field);
+  while (std::getline(in, line)) {
+    if (line.compare(0, n, field) == 0)
+      return std::strtoull(line.c_str() + n, nullptr, 10);
+  }
+  return 0;
+}
+
+static std::atomic<bool> g_peak_reset{false};
+
+bool ResetPeakRss() {
+#ifdef __GLIBC__
+  // Without this, heap freed by the previous repetition stays resident and
+  // counts towards the next one's peak.
+  malloc_trim(0);
+#endif
+  int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && write(fd, "5", 1) == 1;
+  if (fd >= 0) close(fd);
+  ok = ok && StatusKb("VmHWM:") > 0;
+  g_peak_reset.store(ok);
+  return ok;
+}
+
+uint64_t RepetitionPeakRssBytes() {
+  if (g_peak_reset.load()) {
+    uint64_t kb = StatusKb("VmHWM:");
+    if (kb > 0) return kb * 1024;
+  }
+  return PeakRssBytes();
+}
+
+std::string PeakRssMethod() {
+  if (ResetPeakRss()) {
+    return "VmHWM per repetition (reset through /proc/self/clear_refs)";
+  }
+  return "ru_maxrss (process-wide peak, never decreasing: "
+         "/proc/self/clear_refs "
+         "not writable)";
 }
 
 template <typename Fn>

@@ -20,6 +20,16 @@ uint64_t PeakRssBytes();
 // Current VmRSS from /proc/self/status (0 if unreadable).
 uint64_t CurrentRssBytes();
 
+// Per-repetition peak RSS. ResetPeakRss returns freed heap memory to the
+// kernel (malloc_trim) and writes "5" to /proc/self/clear_refs, which resets
+// VmHWM to the current RSS (Linux >= 4.0); false if that file is not writable.
+// RepetitionPeakRssBytes is VmHWM when the last reset worked, else ru_maxrss
+// (process-wide, never decreasing). PeakRssMethod says which applies here (it
+// tries one reset).
+bool ResetPeakRss();
+uint64_t RepetitionPeakRssBytes();
+std::string PeakRssMethod();
+
 struct EvictResult {
   uint64_t files = 0;
   uint64_t bytes = 0;

@@ -115,6 +115,12 @@ json RepToJson(const RepResult& r, int repetitions) {
   b["logical_bytes"] = r.logical_bytes;
   b["space_amp"] = r.space_amp;
   b["peak_rss_bytes"] = r.peak_rss_bytes;
+  if (r.instructions >= 0) {
+    b["instructions"] = r.instructions;
+    b["instructions_per_op"] =
+        ops ? static_cast<double>(r.instructions) / ops : 0.0;
+    b["instruction_counter"] = r.instruction_counter;
+  }
   b["total_s"] = r.total_s;
   b["reopen_ms"] = r.reopen_ms < 0 ? json(nullptr) : json(r.reopen_ms);
   b["verify_reopen_ms"] =

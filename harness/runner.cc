@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "adapters/registry.h"
+#include "adapters/typed_record.h"
 #include "core/hash.h"
 #include "harness/clock.h"
 #include "harness/histogram.h"
@@ -21,6 +22,7 @@
 #include "harness/progress.h"
 #include "workloads/keyset.h"
 #include "workloads/random.h"
+#include "workloads/user_record.h"
 #include "workloads/value_codec.h"
 #include "workloads/version_tracker.h"
 
@@ -60,6 +62,10 @@ struct Shared {
   uint64_t capacity = 0;
   std::atomic<bool> stop{false};
   uint64_t sample_mask = 0;  // time op i when (i & sample_mask) == 0
+  // value_kind=struct: the record codec (null for bytes), and the adapter's
+  // native struct access (null: records travel as JSON the worker encodes).
+  const RecordCodec* records = nullptr;
+  TypedRecordAccess* typed = nullptr;
 };
 
 // One thread's generator, buffers, histograms and counters.
@@ -101,6 +107,7 @@ class Worker {
   // Loads ids[begin, end) with version 1; batches when `batch` > 1.
   void Load(const std::vector<uint32_t>& ids, uint64_t begin, uint64_t end,
             uint32_t batch) {
+    if (s_->records) return LoadRecords(ids, begin, end);
     if (batch > 1) return LoadBatched(ids, begin, end, batch);
     Histogram& h = Hist(static_cast<int>(OpType::kInsert));
     for (uint64_t i = begin; i < end; ++i) {
@@ -135,6 +142,7 @@ class Worker {
   // Reads ids[begin, end), each checked.
   void ReadList(const std::vector<uint32_t>& ids, uint64_t begin,
                 uint64_t end) {
+    if (s_->records) return ReadRecordList(ids, begin, end);
     Histogram& h = Hist(static_cast<int>(OpType::kRead));
     for (uint64_t i = begin; i < end; ++i) {
       uint64_t id = ids[i];
@@ -155,6 +163,12 @@ class Worker {
   // counts from then.
   void RunMix(uint64_t n, uint64_t deadline, uint64_t start,
               uint64_t interval) {
+    // One check per phase: the byte path's loop is the same code as before.
+    if (s_->records) {
+      if (interval > 0)
+        return RunMixLoop<true, true>(n, deadline, start, interval);
+      return RunMixLoop<false, true>(n, deadline, start, interval);
+    }
     if (interval > 0) {
       RunMixLoop<true>(n, deadline, start, interval);
     } else {
@@ -164,6 +178,7 @@ class Worker {
 
   // Checks every id in [begin, end) exactly (no writer runs).
   void VerifyAll(uint64_t begin, uint64_t end) {
+    if (s_->records) return VerifyAllRecords(begin, end);
     Histogram& h = Hist(static_cast<int>(OpType::kRead));
     for (uint64_t id = begin; id < end; ++id) {
       uint32_t floor = s_->tracker->ReadFloor(id);
@@ -177,7 +192,7 @@ class Worker {
   }
 
  private:
-  template <bool kOpenLoop>
+  template <bool kOpenLoop, bool kRecords = false>
   void RunMixLoop(uint64_t n, uint64_t deadline, uint64_t start,
                   uint64_t interval) {
     const uint64_t loaded_cap = s_->capacity;
@@ -195,26 +210,27 @@ class Worker {
       if (op == OpType::kInsert) {
         uint64_t id = s_->next_insert.fetch_add(1, std::memory_order_relaxed);
         if (id < loaded_cap) {
-          Write(OpType::kInsert, id, false, due);
+          Write<kRecords>(OpType::kInsert, id, false, due);
         } else {
           // The id space is exhausted (far more inserts than the mix
           // predicted): update.
-          Write(OpType::kUpdate, chooser_.Next(rng_, limit), false, due);
+          Write<kRecords>(OpType::kUpdate, chooser_.Next(rng_, limit), false,
+                          due);
         }
       } else {
         uint64_t id = chooser_.Next(rng_, limit);
         switch (op) {
           case OpType::kRead:
-            Read(id, due);
+            Read<kRecords>(id, due);
             break;
           case OpType::kUpdate:
-            Write(OpType::kUpdate, id, false, due);
+            Write<kRecords>(OpType::kUpdate, id, false, due);
             break;
           case OpType::kDelete:
-            Write(OpType::kDelete, id, true, due);
+            Write<kRecords>(OpType::kDelete, id, true, due);
             break;
           case OpType::kReadModifyWrite:
-            ReadModifyWrite(id, due);
+            ReadModifyWrite<kRecords>(id, due);
             break;
           case OpType::kScan:
             Scan(id, due);
@@ -258,7 +274,9 @@ class Worker {
     }
   }
 
+  template <bool kRecords = false>
   void Read(uint64_t id, uint64_t due) {
+    if constexpr (kRecords) return ReadRecord(id, due);
     uint32_t floor = s_->tracker->ReadFloor(id);
     const std::string_view key = s_->keys->key(id);
     uint64_t t0 = Now(timed_);
@@ -268,7 +286,9 @@ class Worker {
     CheckRead(id, floor, st);
   }
 
+  template <bool kRecords = false>
   void Write(OpType op, uint64_t id, bool del, uint64_t due) {
+    if constexpr (kRecords) return WriteRecord(op, id, del, due);
     uint32_t version = s_->tracker->BeginWrite(id);
     if (!del) s_->codec->Encode(s_->keys->hash(id), version, &value_);
     const std::string_view key = s_->keys->key(id);
@@ -280,7 +300,9 @@ class Worker {
     if (!st.ok()) Error(st);
   }
 
+  template <bool kRecords = false>
   void ReadModifyWrite(uint64_t id, uint64_t due) {
+    if constexpr (kRecords) return RecordReadModifyWrite(id, due);
     // The write lock is held across read and write, so the read must see the
     // newest state.
     uint32_t version = s_->tracker->BeginWrite(id);
@@ -323,6 +345,7 @@ class Worker {
     }
   }
 
+  template <bool kRecords = false>
   void CheckRead(uint64_t id, uint32_t floor, const Status& st) {
     if (!s_->verify) {
       if (!st.ok() && !st.IsNotFound()) Error(st);
@@ -339,7 +362,14 @@ class Worker {
     }
     if (!st.ok()) return Error(st);
     uint32_t version = 0;
-    switch (s_->codec->Verify(s_->keys->hash(id), read_, &version)) {
+    VerifyResult vr;
+    if constexpr (kRecords) {
+      vr = got_decoded_ ? s_->records->Verify(id, got_, &version, &scratch_)
+                        : VerifyResult::kCorrupt;
+    } else {
+      vr = s_->codec->Verify(s_->keys->hash(id), read_, &version);
+    }
+    switch (vr) {
       case VerifyResult::kWrongKey:
         ++verify_.wrong_key;
         return Note("value of another key returned for key id " +
@@ -365,6 +395,117 @@ class Worker {
              std::to_string(id));
         break;
     }
+  }
+
+  // ---- Struct values (value_kind=struct). A byte adapter gets the record as
+  // JSON, encoded and decoded inside the timed call, as an application would
+  // pay it; a native adapter (TypedRecordAccess) gets the struct itself.
+
+  // Stores rec_ under `key`.
+  Status PutRecord(std::string_view key) {
+    if (s_->typed != nullptr) return s_->typed->PutRecord(key, rec_);
+    KVB_RETURN_IF_ERROR(EncodeRecordJson(rec_, &value_));
+    return s_->db->Put(key, value_);
+  }
+  // Reads `key` into got_. A JSON value that does not decode sets
+  // got_decoded_ = false, which verification counts as corrupt.
+  Status GetRecord(std::string_view key) {
+    got_decoded_ = true;
+    if (s_->typed != nullptr) return s_->typed->GetRecord(key, &got_);
+    Status st = s_->db->Get(key, &read_);
+    if (st.ok()) got_decoded_ = DecodeRecordJson(read_, &got_).ok();
+    return st;
+  }
+  Status DeleteRecord(std::string_view key) {
+    return s_->typed != nullptr ? s_->typed->DeleteRecord(key)
+                                : s_->db->Delete(key);
+  }
+
+  // Load (never batched: one PutRecord per key), read-all and verify shapes.
+  void LoadRecords(const std::vector<uint32_t>& ids, uint64_t begin,
+                   uint64_t end) {
+    Histogram& h = Hist(static_cast<int>(OpType::kInsert));
+    for (uint64_t i = begin; i < end; ++i) {
+      uint64_t id = ids[i];
+      PrefetchAhead(ids, i, end);
+      s_->records->Make(id, 1, &rec_);
+      const bool timed = (i & s_->sample_mask) == 0;
+      const std::string_view key = s_->keys->key(id);
+      uint64_t t0 = Now(timed);
+      Status st = PutRecord(key);
+      if (timed) h.Record(clock::Ticks() - t0);
+      if (st.ok()) {
+        s_->tracker->Set(id, 1, false);
+      } else {
+        Error(st);
+      }
+      done_.store(i - begin + 1, std::memory_order_relaxed);
+    }
+  }
+
+  void ReadRecordList(const std::vector<uint32_t>& ids, uint64_t begin,
+                      uint64_t end) {
+    Histogram& h = Hist(static_cast<int>(OpType::kRead));
+    for (uint64_t i = begin; i < end; ++i) {
+      uint64_t id = ids[i];
+      PrefetchAhead(ids, i, end);
+      uint32_t floor = s_->tracker->ReadFloor(id);
+      const bool timed = (i & s_->sample_mask) == 0;
+      uint64_t t0 = Now(timed);
+      Status st = GetRecord(s_->keys->key(id));
+      if (timed) h.Record(clock::Ticks() - t0);
+      CheckRead<true>(id, floor, st);
+      done_.store(i - begin + 1, std::memory_order_relaxed);
+    }
+  }
+
+  void VerifyAllRecords(uint64_t begin, uint64_t end) {
+    Histogram& h = Hist(static_cast<int>(OpType::kRead));
+    for (uint64_t id = begin; id < end; ++id) {
+      uint32_t floor = s_->tracker->ReadFloor(id);
+      uint64_t t0 = clock::Ticks();
+      Status st = GetRecord(s_->keys->key(id));
+      h.Record(clock::Ticks() - t0);
+      CheckRead<true>(id, floor, st);
+      done_.store(id - begin + 1, std::memory_order_relaxed);
+    }
+  }
+
+  // The mix's ops (see Read, Write, ReadModifyWrite for the byte versions).
+  void ReadRecord(uint64_t id, uint64_t due) {
+    uint32_t floor = s_->tracker->ReadFloor(id);
+    uint64_t t0 = Now(timed_);
+    Status st = GetRecord(s_->keys->key(id));
+    uint64_t t1 = Now(timed_);
+    Record(OpType::kRead, t0, t1, due);
+    CheckRead<true>(id, floor, st);
+  }
+
+  void WriteRecord(OpType op, uint64_t id, bool del, uint64_t due) {
+    uint32_t version = s_->tracker->BeginWrite(id);
+    if (!del) s_->records->Make(id, version, &rec_);
+    const std::string_view key = s_->keys->key(id);
+    uint64_t t0 = Now(timed_);
+    Status st = del ? DeleteRecord(key) : PutRecord(key);
+    uint64_t t1 = Now(timed_);
+    s_->tracker->EndWrite(id, version, del, st.ok());
+    Record(op, t0, t1, due);
+    if (!st.ok()) Error(st);
+  }
+
+  void RecordReadModifyWrite(uint64_t id, uint64_t due) {
+    uint32_t version = s_->tracker->BeginWrite(id);
+    uint32_t floor = s_->tracker->ReadFloor(id);
+    s_->records->Make(id, version, &rec_);
+    const std::string_view key = s_->keys->key(id);
+    uint64_t t0 = Now(timed_);
+    Status rs = GetRecord(key);
+    Status ws = PutRecord(key);
+    uint64_t t1 = Now(timed_);
+    s_->tracker->EndWrite(id, version, false, ws.ok());
+    Record(OpType::kReadModifyWrite, t0, t1, due);
+    CheckRead<true>(id, floor, rs);
+    if (!ws.ok()) Error(ws);
   }
 
   void LoadBatched(const std::vector<uint32_t>& ids, uint64_t begin,
@@ -415,6 +556,8 @@ class Worker {
   bool timed_ = true;
   std::vector<std::string> messages_;
   std::string value_, read_;
+  UserRecord rec_, got_, scratch_;  // value_kind=struct: written, read, check
+  bool got_decoded_ = true;
   ScanCallback scan_cb_;
   alignas(64) std::atomic<uint64_t> done_{0};
 };
@@ -650,13 +793,16 @@ class PointRun {
     tracker_ = std::make_unique<VersionTracker>(
         capacity_, spec_.threads > 1 && spec_.Writes());
     SetupShared();
-    load_sig_ = "kvbench-reuse-1 " + aspec.ToString() +
-                " keys=" + std::to_string(spec_.keys) +
-                " key_size=" + spec_.key_size.ToString() +
-                " value_size=" + spec_.value_size.ToString() +
-                " ordered=" + std::to_string(spec_.ordered_keys) +
-                " seed=" + std::to_string(spec_.seed) +
-                " capacity=" + std::to_string(capacity_);
+    if (spec_.value_kind == ValueKind::kStruct) SetupRecords();
+    load_sig_ =
+        "kvbench-reuse-1 " + aspec.ToString() +
+        " keys=" + std::to_string(spec_.keys) +
+        " key_size=" + spec_.key_size.ToString() +
+        " value_size=" + spec_.value_size.ToString() +
+        " ordered=" + std::to_string(spec_.ordered_keys) +
+        " seed=" + std::to_string(spec_.seed) +
+        " capacity=" + std::to_string(capacity_) +
+        (spec_.value_kind == ValueKind::kStruct ? " value_kind=struct" : "");
     return Status::OK();
   }
 
@@ -787,8 +933,7 @@ class PointRun {
     for (uint64_t id = 0; id < IdLimit(); ++id) {
       uint32_t c = tracker_->Committed(id);
       if (c != 0 && !(c & 1)) {
-        rep_.logical_bytes +=
-            keys_.key(id).size() + codec_->Length(keys_.hash(id), c >> 1);
+        rep_.logical_bytes += keys_.key(id).size() + ValueBytes(id, c >> 1);
       }
     }
     // A non-persistent engine forgets everything at Close: check it first.
@@ -810,7 +955,7 @@ class PointRun {
   }
 
   void Cleanup() {
-    rep_.peak_rss_bytes = probes::PeakRssBytes();
+    rep_.peak_rss_bytes = probes::RepetitionPeakRssBytes();
     Status s;
     if (reuse_) {
       s = SaveState(dir_, load_sig_, *tracker_, shared_.next_insert.load());
@@ -847,6 +992,32 @@ class PointRun {
       rep_.notes.push_back("latency timed on 1 op in " +
                            std::to_string(settings_.latency_sample));
     }
+  }
+
+  // value_kind=struct: native struct storage where the adapter offers it, else
+  // JSON through Put/Get; the results say which (param struct_path).
+  void SetupRecords() {
+    records_ = std::make_unique<RecordCodec>(spec_.seed);
+    shared_.records = records_.get();
+    shared_.typed = db_->typed_records();
+    const bool native = shared_.typed != nullptr;
+    rep_.params["struct_path"] = native ? "native" : "json";
+    rep_.notes.push_back(
+        native ? "struct values stored natively (no JSON in the harness)"
+               : "struct values stored as JSON, encoded/decoded in each "
+                 "timed op");
+    if (spec_.batch_load) {
+      rep_.notes.push_back("struct values: loaded one record at a time");
+    }
+  }
+
+  // The logical size of a stored value: the bytes, or the record's JSON.
+  uint64_t ValueBytes(uint64_t id, uint32_t version) const {
+    if (!records_) return codec_->Length(keys_.hash(id), version);
+    UserRecord r;
+    std::string json;
+    records_->Make(id, version, &r);
+    return EncodeRecordJson(r, &json).ok() ? json.size() : 0;
   }
 
   uint32_t Threads() const { return spec_.threads; }
@@ -889,12 +1060,32 @@ class PointRun {
     phase.name = name;
     auto workers = MakeWorkers(&shared_, Threads(), mix, draws);
     std::string label = spec_.name + "/" + point_.engine_spec + " " + name;
+    // Only the primary phase's worker threads are counted (harness/icount.h).
+    icount::PhaseCounter counter(name == rep_.primary_phase
+                                     ? settings_.count_instructions
+                                     : icount::Mode::kOff,
+                                 workers.size());
     RunPhase(label, workers, expected, settings_.progress, &phase,
              [&](size_t t, uint64_t start) {
+               counter.ThreadBegin(t);
                body(*workers[t], static_cast<uint32_t>(t), start);
+               counter.ThreadEnd(t);
              });
+    if (counter.active()) RecordInstructions(&counter);
     Collect(workers, &phase, &rep_);
     return phase;
+  }
+
+  void RecordInstructions(icount::PhaseCounter* counter) {
+    Result<uint64_t> n =
+        counter->Finish(rep_.name + "/rep:" + std::to_string(rep_.repetition));
+    if (!n.ok()) {
+      rep_.notes.push_back("instructions not counted: " +
+                           n.status().ToString());
+      return;
+    }
+    rep_.instructions = static_cast<int64_t>(*n);
+    rep_.instruction_counter = icount::ModeName(settings_.count_instructions);
   }
 
   const RunSettings& settings_;
@@ -906,6 +1097,7 @@ class PointRun {
   uint64_t capacity_ = 0;
   KeySet keys_;
   std::unique_ptr<ValueCodec> codec_;
+  std::unique_ptr<RecordCodec> records_;  // value_kind=struct only
   std::unique_ptr<VersionTracker> tracker_;
   Shared shared_;
   std::string load_sig_;
@@ -977,6 +1169,7 @@ Status Runner::Check(const PointSpec& point) const {
 
 Result<RepResult> Runner::RunOnce(const PointSpec& point, int repetition) {
   auto t0 = std::chrono::steady_clock::now();
+  probes::ResetPeakRss();  // peak_rss_bytes is this repetition's own
   PointRun run(settings_, point, repetition);
   KVB_RETURN_IF_ERROR(run.Setup());
   if (run.rep().skipped) return std::move(run.rep());

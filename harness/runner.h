@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/icount.h"
 #include "workloads/workload.h"
 
 namespace kvb {
@@ -47,6 +48,10 @@ struct RunSettings {
   // ns each on this VM, so the harness's own ceiling rises from ~13 M to ~40 M
   // ops/s per thread with 16; throughput counts every op either way.
   uint32_t latency_sample = 1;
+  // Count the instructions of the primary phase's worker threads
+  // (harness/icount.h); kCallgrind needs the process to run under callgrind.
+  icount::Mode count_instructions = icount::Mode::kOff;
+  std::string count_instructions_note;  // how auto decided (for the context)
 };
 
 struct PointSpec {
@@ -108,7 +113,9 @@ struct RepResult {
   int64_t bytes_on_disk = -1;
   uint64_t logical_bytes = 0;
   double space_amp = 0;
-  uint64_t peak_rss_bytes = 0;
+  uint64_t peak_rss_bytes = 0;      // VmHWM of this repetition (or ru_maxrss)
+  int64_t instructions = -1;        // of the primary phase; -1 = not counted
+  std::string instruction_counter;  // "perf" or "callgrind" when counted
   double total_s =
       0;  // the whole repetition: generation, phases, closes, cleanup
   double reopen_ms = -1;

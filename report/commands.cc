@@ -75,6 +75,7 @@ std::string TakeCompareFlag(const std::vector<std::string>& a, size_t* i,
     if (!value(&v) || !ParseDouble(v, 0, 1000, &o->threshold_pct)) {
       return "--threshold expects a percentage 0..1000";
     }
+    o->threshold_set = true;
   } else if (f == "--alpha") {
     if (!value(&v) || !ParseDouble(v, 1e-9, 0.5, &o->alpha))
       return "--alpha expects 0 < A <= 0.5";
@@ -147,6 +148,8 @@ json Slim(const json& b) {
                           "time_unit",
                           "items_per_second",
                           "instructions",
+                          "instructions_per_op",
+                          "instruction_counter",
                           "bytes_on_disk",
                           "space_amp",
                           "reopen_ms",

@@ -139,6 +139,36 @@ bool AllHaveInstructions(const Dataset& ds) {
   return any;
 }
 
+std::string CounterOf(const Dataset& ds) {
+  if (ds.machines.empty()) return "";
+  return Text(ds.machines[0].context, "instruction_counter");
+}
+
+// Instruction counts make the comparison deterministic; say so, use the
+// tighter default threshold, and refuse counts from two different counters.
+void DescribeMode(const Dataset& base, const Dataset& next, bool base_instr,
+                  bool next_instr, Comparison* c) {
+  if (base_instr && next_instr) {
+    if (!c->options.threshold_set)
+      c->options.threshold_pct = kDefaultInstructionThresholdPct;
+    std::string bc = CounterOf(base), nc = CounterOf(next);
+    c->counter = bc;
+    c->mode_detail =
+        "instruction counts on both sides" +
+        (bc.empty() ? std::string() : " (" + bc + ")") +
+        ": deterministic, so the threshold applies to the change in median "
+        "instructions per op; no U test, one repetition per side suffices";
+    if (!bc.empty() && !nc.empty() && bc != nc) {
+      c->incomparable.push_back("different instruction counter: " + bc +
+                                " vs " + nc);
+    }
+  } else if (base_instr || next_instr) {
+    c->mode_detail = std::string("instruction counts only in ") +
+                     (base_instr ? "BASE" : "NEW") +
+                     ": compared by time instead";
+  }
+}
+
 void CheckCorrectness(const Point& p, CompareRow* row) {
   if (!p.failed()) return;
   row->correctness_failure = true;
@@ -212,11 +242,14 @@ Comparison Compare(const Dataset& base, const Dataset& next,
                       &c);
     }
   }
-  bool instr = AllHaveInstructions(base) && AllHaveInstructions(next);
+  bool base_instr = AllHaveInstructions(base),
+       next_instr = AllHaveInstructions(next);
+  bool instr = base_instr && next_instr;
   bool cpu = o.metric == CompareOptions::Metric::kCpu;
   c.mode = instr ? "instructions (exact)"
            : cpu ? "CPU time per op (Mann-Whitney U)"
                  : "wall-clock (Mann-Whitney U)";
+  DescribeMode(base, next, base_instr, next_instr, &c);
   for (const Point& b : base.points) {
     if (b.ops_per_s.empty()) continue;  // nothing to compare against
     std::string label = by_machine ? b.machine + " " + b.name : b.name;
@@ -230,10 +263,10 @@ Comparison Compare(const Dataset& base, const Dataset& next,
     CheckCorrectness(*n, &row);
     if (instr) {
       row.throughput = InstructionChange(b.instructions, n->instructions);
-      row.verdict =
-          row.throughput.change_pct > o.threshold_pct    ? Verdict::kSlower
-          : row.throughput.change_pct < -o.threshold_pct ? Verdict::kFaster
-                                                         : Verdict::kNoChange;
+      const double t = c.options.threshold_pct;
+      row.verdict = row.throughput.change_pct > t    ? Verdict::kSlower
+                    : row.throughput.change_pct < -t ? Verdict::kFaster
+                                                     : Verdict::kNoChange;
       row.regression = row.verdict == Verdict::kSlower;
     } else {
       row.throughput = cpu ? Change(b.cpu_ops_per_s, n->cpu_ops_per_s, o.alpha)
@@ -261,6 +294,7 @@ Comparison Compare(const Dataset& base, const Dataset& next,
 void PrintComparison(std::ostream& out, const Comparison& c, bool gate) {
   out << "mode: " << c.mode << "; alpha " << c.options.alpha << "; threshold "
       << c.options.threshold_pct << "%\n";
+  if (!c.mode_detail.empty()) out << c.mode_detail << "\n";
   char line[640];
   std::snprintf(line, sizeof line, "%-58s %12s %12s %8s %18s %9s %8s  %s\n",
                 "benchmark",
@@ -272,12 +306,27 @@ void PrintComparison(std::ostream& out, const Comparison& c, bool gate) {
                                    : "new ops/s",
                 "change", "95% CI", "p", "p99", "verdict");
   out << line;
+  const bool instr = c.mode[0] == 'i';
   for (const CompareRow& r : c.rows) {
-    std::string verdict = VerdictName(r.verdict);
+    std::string verdict = instr && r.verdict == Verdict::kNoChange
+                              ? "within threshold"
+                              : VerdictName(r.verdict);
     if (r.regression) verdict += " REGRESSION";
     if (r.correctness_failure)
       verdict += " CORRECTNESS: " + r.correctness_detail;
     std::string p99 = r.p99.n_base ? Pct(r.p99.change_pct) : "n/a";
+    // Under callgrind every time figure is valgrind's: no p99 change to show.
+    if (instr && c.counter == "callgrind") p99 = "-";
+    if (instr) {
+      char pct[32];
+      std::snprintf(pct, sizeof pct, "%+.3f%%", r.throughput.change_pct);
+      std::snprintf(line, sizeof line,
+                    "%-58s %12.1f %12.1f %8s %18s %9s %8s  %s\n",
+                    r.name.c_str(), r.throughput.base, r.throughput.next, pct,
+                    "exact", "-", p99.c_str(), verdict.c_str());
+      out << line;
+      continue;
+    }
     std::snprintf(
         line, sizeof line, "%-58s %12.0f %12.0f %8s %18s %9s %8s  %s\n",
         r.name.c_str(), r.throughput.base, r.throughput.next,
@@ -342,6 +391,7 @@ json ComparisonJson(const Comparison& c) {
                         {"correctness_detail", r.correctness_detail}});
   }
   return json{{"mode", c.mode},
+              {"mode_detail", c.mode_detail},
               {"alpha", c.options.alpha},
               {"threshold_pct", c.options.threshold_pct},
               {"rows", rows},

@@ -45,10 +45,16 @@ inline constexpr int kExitIncomparable = 5;  // different machine or build type
 // the CPU metric).
 inline constexpr double kDefaultThresholdPct = 30.0;
 inline constexpr double kDefaultAlpha = 0.05;
+// Instruction counts repeat to within ~0.01 % (docs/gating.md), so the
+// instructions mode defaults to a much tighter threshold unless --threshold is
+// given.
+inline constexpr double kDefaultInstructionThresholdPct = 2.0;
 
 struct CompareOptions {
   double threshold_pct =
       kDefaultThresholdPct;      // regression threshold on throughput (percent)
+  bool threshold_set = false;    // given explicitly (else instructions mode
+                                 // uses kDefaultInstructionThresholdPct)
   double alpha = kDefaultAlpha;  // significance level of the U test
   bool allow_incomparable =
       false;  // report context differences but do not fail on them
@@ -91,8 +97,10 @@ struct CompareRow {
 };
 
 struct Comparison {
-  std::string mode;  // "wall-clock (Mann-Whitney U)", "CPU time (...)",
-                     // "instructions (exact)"
+  std::string mode;         // "wall-clock (Mann-Whitney U)", "CPU time (...)",
+                            // "instructions (exact)"
+  std::string mode_detail;  // why this mode, what it implies (one line)
+  std::string counter;      // instructions mode: BASE's instruction_counter
   std::vector<CompareRow> rows;
   std::vector<std::string> missing;      // in BASE, not (live) in NEW
   std::vector<std::string> only_in_new;  // informational

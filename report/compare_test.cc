@@ -212,6 +212,59 @@ TEST_CASE("instruction counts switch compare to the exact mode", "[gate]") {
             .out.find("mode: wall-clock") != std::string::npos);
 }
 
+TEST_CASE("instruction mode gates one repetition per side deterministically",
+          "[gate]") {
+  FixtureContext cg;
+  cg.instruction_counter = "callgrind";
+  FixturePoint a = Pt("null", {100}), b = Pt("null", {100}),
+               c = Pt("null", {100});
+  a.instructions = {1000};
+  b.instructions = {1050};  // +5 %: above the 2 % instruction default
+  c.instructions = {1010};  // +1 %: below it
+  GateRun r = Gate({a}, {b}, {}, cg, cg);
+  INFO(r.out);
+  CHECK(r.rc == kExitRegression);
+  CHECK(r.out.find("threshold 2%") != std::string::npos);
+  CHECK(r.out.find("instruction counts on both sides (callgrind)") !=
+        std::string::npos);
+  CHECK(r.out.find("no U test, one repetition per side suffices") !=
+        std::string::npos);
+  CHECK(r.out.find("too few repetitions") == std::string::npos);
+  CHECK(Gate({a}, {c}, {}, cg, cg).rc == kExitOk);
+  CHECK(Gate({a}, {a}, {}, cg, cg).rc == kExitOk);
+  // An explicit threshold still wins.
+  CHECK(Gate({a}, {b}, {"--threshold", "6"}, cg, cg).rc == kExitOk);
+  // Fewer instructions is an improvement, never a failure.
+  CHECK(Gate({b}, {a}, {}, cg, cg).rc == kExitOk);
+  // Counts from two different counters are not comparable.
+  FixtureContext perf;
+  perf.instruction_counter = "perf";
+  GateRun x = Gate({a}, {c}, {}, cg, perf);
+  CHECK(x.rc == kExitIncomparable);
+  CHECK(x.out.find("different instruction counter: callgrind vs perf") !=
+        std::string::npos);
+  // Counts on one side only: the statistical mode, and the output says why.
+  GateRun y = Gate({a}, {Pt("null", {100})}, {}, cg, {});
+  CHECK(y.out.find("instruction counts only in BASE") != std::string::npos);
+  CHECK(y.out.find("mode: CPU time per op") != std::string::npos);
+}
+
+TEST_CASE("the per-repetition peak RSS is used when the harness measured it",
+          "[model]") {
+  // Fixtures: peak_rss_bytes 60e6, phase ends at 50e6.
+  nlohmann::json old_file = MakeResults({Pt("lmdb", kBase)});
+  nlohmann::json new_file = old_file;
+  new_file["context"]["peak_rss_method"] =
+      "VmHWM per repetition (reset through /proc/self/clear_refs)";
+  Dataset a, b;
+  AddResults(old_file, "old", &a);
+  AddResults(new_file, "new", &b);
+  REQUIRE(a.points.size() == 1);
+  REQUIRE(b.points.size() == 1);
+  CHECK(a.points[0].peak_rss.front() == 50e6);  // process-wide: phase ends
+  CHECK(b.points[0].peak_rss.front() == 60e6);  // per repetition: the peak
+}
+
 TEST_CASE("compare estimates the change with an interval", "[gate]") {
   Dataset base, next;
   AddResults(MakeResults({Pt("lmdb", {100, 100.5, 99.5, 101, 99})}), "a",

@@ -9,7 +9,7 @@ using json = nlohmann::json;
 namespace {
 
 json Context(const FixtureContext& c) {
-  return json{
+  json j = json{
       {"schema_version", 1},
       {"date", "2026-11-21T14:00:00Z"},
       {"host_name", c.host},
@@ -40,6 +40,9 @@ json Context(const FixtureContext& c) {
       {"caches", json::array()},
       {"cpu_scaling_enabled", false},
       {"warnings", c.warnings}};
+  if (!c.instruction_counter.empty())
+    j["instruction_counter"] = c.instruction_counter;
+  return j;
 }
 
 json Rep(const FixturePoint& p, size_t i) {
@@ -114,7 +117,11 @@ json Rep(const FixturePoint& p, size_t i) {
                     : json::array({"not persistent: close/reopen skipped"})},
       {"engine_stats", json::object()},
       {"throughput_series", series}};
-  if (i < p.instructions.size()) b["instructions"] = p.instructions[i];
+  // The fixture's figures are per op; the harness writes both fields.
+  if (i < p.instructions.size()) {
+    b["instructions_per_op"] = p.instructions[i];
+    b["instructions"] = p.instructions[i] * b["iterations"].get<double>();
+  }
   return b;
 }
 

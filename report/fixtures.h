@@ -35,6 +35,7 @@ struct FixtureContext {
   bool rotational = false;
   double load_avg = 0.2;
   std::vector<std::string> warnings;
+  std::string instruction_counter;  // context field when non-empty
 };
 
 nlohmann::json MakeResults(const std::vector<FixturePoint>& points,

@@ -112,8 +112,13 @@ void AddEntry(const json& b, const std::string& machine, Dataset* ds) {
   p.phase_s.push_back(Num(b, "iterations") / ips);
   double cpu_ns = Num(b, "cpu_time");
   if (cpu_ns > 0) p.cpu_ops_per_s.push_back(1e9 / cpu_ns);
-  if (b.contains("instructions") && b["instructions"].is_number()) {
-    p.instructions.push_back(b["instructions"].get<double>());
+  // Per op: instructions_per_op, else the phase's total over its operations.
+  if (b.contains("instructions_per_op") &&
+      b["instructions_per_op"].is_number()) {
+    p.instructions.push_back(b["instructions_per_op"].get<double>());
+  } else if (b.contains("instructions") && b["instructions"].is_number()) {
+    p.instructions.push_back(b["instructions"].get<double>() /
+                             Num(b, "iterations"));
   }
   AddLatency(b.contains("latency") ? b["latency"] : json(), &p);
   if (Num(b, "bytes_on_disk", -1) >= 0)
@@ -123,7 +128,12 @@ void AddEntry(const json& b, const std::string& machine, Dataset* ds) {
   if (Num(b, "bytes_on_disk", -1) == 0) p.persistent = false;
   if (Num(b, "space_amp") > 0) p.space_amp.push_back(Num(b, "space_amp"));
   double rss = 0;
-  if (b.contains("phases") && b["phases"].is_object()) {
+  // A per-repetition peak (VmHWM reset at the repetition's start) is the real
+  // peak; the process-wide ru_maxrss is not, so phase ends stand in for it.
+  const Machine* m = ds->FindMachine(machine);
+  if (m && Str(m->context, "peak_rss_method").rfind("VmHWM", 0) == 0)
+    rss = Num(b, "peak_rss_bytes");
+  if (rss <= 0 && b.contains("phases") && b["phases"].is_object()) {
     for (const json& ph : b["phases"])
       rss = std::max(rss, Num(ph, "rss_end_bytes"));
   }

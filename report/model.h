@@ -34,13 +34,16 @@ struct Point {
       phase_s;  // wall seconds of the measured phase (iterations / ops/s)
   std::vector<double>
       cpu_ops_per_s;  // ops per process-CPU second (1e9 / cpu_time), same reps
-  std::vector<double>
-      instructions;  // per-op instruction counts, when the harness records them
+  // Instructions per operation of the primary phase, per repetition, when the
+  // harness counted them (instructions_per_op, else instructions /
+  // iterations).
+  std::vector<double> instructions;
   std::map<std::string, LatencyReps> latency;  // by op type
   std::vector<double> bytes_on_disk, space_amp, reopen_ms;
-  // Largest VmRSS at the end of any phase of the repetition. The harness's
-  // peak_rss_bytes is the process-wide ru_maxrss, which never decreases across
-  // the engines run before this one, so it is only used when phases are absent.
+  // peak_rss_bytes when the harness measured it per repetition
+  // (context.peak_rss_method "VmHWM ..."); else the largest VmRSS at the end
+  // of any phase (ru_maxrss never decreases across the engines run before this
+  // one), and peak_rss_bytes only when phases are absent.
   std::vector<double> peak_rss;
   bool persistent = true;  // false: noted "not persistent" or 0 bytes on disk
   bool verified = true;    // false when verification was off (the null adapter)

@@ -137,6 +137,26 @@ std::vector<WorkloadSpec> MakePresets() {
     s.final_verify = true;
     out.push_back(s);
   }
+  {
+    WorkloadSpec s;
+    s.name = "typed-struct";
+    s.description =
+        "100K keys, 1M ops, 80% read / 20% update of a small user struct, "
+        "uniform keys, 8 threads";
+    s.source =
+        "go-persist README benchmark, scenario 1 (Jipok/go-persist "
+        "benchmark/): 100,000 keys (decimal, <= 5 bytes), 1,000,000 ops, 20% "
+        "writes, uniform random keys, struct values with JSON for byte "
+        "stores; 150 goroutines there, 8 threads here (2-vCPU machine)";
+    s.keys = 100000;
+    s.ops = 1000000;
+    s.key_size = SizeDist::Fixed(5);
+    s.value_kind = ValueKind::kStruct;
+    s.request.kind = DistKind::kUniform;
+    s.mix = Mix({{OpType::kRead, 0.8}, {OpType::kUpdate, 0.2}});
+    s.threads = 8;
+    out.push_back(s);
+  }
   out.push_back(Ycsb("ycsb-a",
                      "YCSB A, update heavy: 50% read, 50% update, zipfian",
                      Mix({{OpType::kRead, 0.5}, {OpType::kUpdate, 0.5}}),
@@ -171,6 +191,10 @@ const std::vector<WorkloadSpec>& Presets() {
 
 std::string_view OpTypeName(OpType op) {
   return kOpNames[static_cast<int>(op)];
+}
+
+std::string_view ValueKindName(ValueKind k) {
+  return k == ValueKind::kStruct ? "struct" : "bytes";
 }
 
 std::string OpMix::ToString() const {
@@ -346,6 +370,16 @@ Status ApplyParam(WorkloadSpec* spec, std::string_view name,
     spec->role_names.clear();
     return Status::OK();
   }
+  if (name == "value_kind") {
+    if (value != "bytes" && value != "struct") {
+      return Status::InvalidArgument(
+          "value_kind: expected bytes or struct, got '" + std::string(value) +
+          "'");
+    }
+    spec->value_kind =
+        value == "struct" ? ValueKind::kStruct : ValueKind::kBytes;
+    return Status::OK();
+  }
   if (name == "durability") {
     if (value != "none" && value != "async" && value != "sync") {
       return Status::InvalidArgument(
@@ -360,7 +394,7 @@ Status ApplyParam(WorkloadSpec* spec, std::string_view name,
       "' (keys, ops, threads, key_size, value_size, scan_length, insert_order, "
       "distribution, "
       "zipf_theta, hot_data_fraction, hot_op_fraction, mix, durability, seed, "
-      "batch_size)");
+      "batch_size, value_kind)");
 }
 
 Status Validate(const WorkloadSpec& s) {
@@ -378,6 +412,9 @@ Status Validate(const WorkloadSpec& s) {
     return bad("key size over 1 MiB or value size over 1 GiB");
   }
   if (s.scan_length.min == 0) return bad("scan length must be at least 1");
+  if (s.value_kind == ValueKind::kStruct && s.NeedsScan()) {
+    return bad("value_kind=struct does not support scans");
+  }
   if (s.threads == 0) return bad("threads must be at least 1");
   DistKind k = s.request.kind;
   if ((k == DistKind::kZipfian || k == DistKind::kScrambledZipfian ||
@@ -411,6 +448,9 @@ std::map<std::string, std::string> DescribeParams(const WorkloadSpec& s) {
   p["durability"] = s.durability;
   p["seed"] = std::to_string(s.seed);
   p["batch_size"] = std::to_string(s.batch_size);
+  if (s.value_kind != ValueKind::kBytes) {
+    p["value_kind"] = std::string(ValueKindName(s.value_kind));
+  }
   return p;
 }
 

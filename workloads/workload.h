@@ -56,6 +56,12 @@ class OpChooser {
   std::array<uint64_t, kOpTypes> cum_{};
 };
 
+// What a value is. kBytes: self-verifying bytes (value_codec.h). kStruct: a
+// UserRecord (user_record.h); the harness stores it natively where the adapter
+// can, else as JSON it encodes and decodes itself, as an application would.
+enum class ValueKind : uint8_t { kBytes, kStruct };
+std::string_view ValueKindName(ValueKind k);  // "bytes", "struct"
+
 // How the measured phase is shaped.
 enum class RunShape : uint8_t {
   kMix,  // `ops` operations drawn from the mix and the request distribution
@@ -72,7 +78,8 @@ struct WorkloadSpec {
   uint64_t keys = 100000;  // keys loaded before the run
   uint64_t ops = 0;        // run-phase operations over all threads (0 = keys)
   SizeDist key_size = SizeDist::Fixed(16);
-  SizeDist value_size = SizeDist::Fixed(100);
+  SizeDist value_size = SizeDist::Fixed(100);  // kBytes only
+  ValueKind value_kind = ValueKind::kBytes;
   bool ordered_keys =
       false;  // insert_order=sequential: ordered key bytes, ascending load
   DistSpec request;
@@ -111,13 +118,15 @@ Result<WorkloadSpec> FindPreset(std::string_view name);
 // Sets one field by name from text. Names: keys, ops, threads, key_size,
 // value_size, scan_length, insert_order (sequential|shuffled), distribution,
 // zipf_theta, hot_data_fraction, hot_op_fraction, mix, durability, seed,
-// batch_size.
+// batch_size, value_kind (bytes|struct).
 Status ApplyParam(WorkloadSpec* spec, std::string_view name,
                   std::string_view value);
 // Checks ranges and consistency (value sizes >= the verifying header, theta in
 // (0,1), ...).
 Status Validate(const WorkloadSpec& spec);
 // Every parameter as text (the inverse of ApplyParam), for results files.
+// value_kind appears only when it is not the default (bytes), so results of
+// byte workloads keep their earlier parameter sets.
 std::map<std::string, std::string> DescribeParams(const WorkloadSpec& spec);
 
 }  // namespace kvb

@@ -193,6 +193,9 @@ class Store {
   Store(std::string base, Options options);
 
   Status Init();
+  // Corruption when the base directory holds files but no .fpk-meta (unless
+  // adopt_existing): someone else's data, which we never touch.
+  Status RefuseForeignDirectory();
   Status CheckMeta();
   Status CleanTempDir();
   Status BuildIndex();
@@ -211,7 +214,6 @@ class Store {
   Status ReadFileValue(const std::string& path, std::string* value) const;
   void PruneEmptyDirs(const std::string& path);
   Status SyncEverything();
-  Status SyncFileSystem();
 
   const std::string base_;
   const Options options_;

@@ -12,23 +12,41 @@
 namespace kvb::linhash {
 namespace {
 
+uint64_t Pad8(uint64_t n) { return (n + 7) / 8 * 8; }
+
+uint64_t ChunkCount(const IndexHeader& h) {
+  return LinearIndex::ChunksFor(h.num_primary) +
+         LinearIndex::ChunksFor(h.num_overflow);
+}
+
 // Layout after the header: segment table, free list (u32, padded to 8 bytes),
-// buckets.
-uint64_t TablesSize(uint64_t segments, uint64_t free_count) {
-  return segments * kSegmentEntrySize + ((free_count * 4 + 7) / 8) * 8;
+// chunk checksums (u32, padded to 8 bytes), buckets.
+uint64_t TablesSize(uint64_t segments, uint64_t free_count, uint64_t chunks) {
+  return segments * kSegmentEntrySize + Pad8(free_count * 4) + Pad8(chunks * 4);
 }
 
 std::string EncodeTables(const CheckpointImage& img) {
   std::string t;
   for (const SegmentEntry& e : img.segments) EncodeSegmentEntry(e, &t);
   for (uint32_t f : img.free_list) PutFixed32(&t, f);
-  t.resize(TablesSize(img.segments.size(), img.free_list.size()), '\0');
+  t.resize(
+      img.segments.size() * kSegmentEntrySize + Pad8(img.free_list.size() * 4),
+      '\0');
+  for (uint32_t c : img.chunk_crcs) PutFixed32(&t, c);
+  t.resize(TablesSize(img.segments.size(), img.free_list.size(),
+                      img.chunk_crcs.size()),
+           '\0');
   return t;
 }
 
 }  // namespace
 
-void DB::Impl::CaptureLocked(CheckpointImage* img) {
+Status DB::Impl::CaptureLocked(CheckpointImage* img) {
+  // Every chunk must be in memory (and verified) before the index can be
+  // written out; a chunk that failed its check must never be persisted.
+  img->buckets.clear();
+  KVB_RETURN_IF_ERROR(index_.SnapshotBuckets(&img->buckets));
+  index_.ReleaseSource();
   IndexHeader& h = img->header;
   h.level = index_.level();
   h.split = index_.split();
@@ -58,13 +76,13 @@ void DB::Impl::CaptureLocked(CheckpointImage* img) {
     img->segments.push_back(e);
   }
   img->free_list = index_.free_list();
-  img->buckets.clear();
-  index_.SnapshotBuckets(&img->buckets);
+  return Status::OK();
 }
 
 void DB::Impl::SealImage(CheckpointImage* img) {
-  LinearIndex::SealBuckets(img->buckets.data(),
-                           img->buckets.size() / sizeof(Bucket));
+  img->chunk_crcs = LinearIndex::ChunkChecksums(
+      img->buckets.data(), img->header.num_primary, img->header.num_overflow,
+      img->header.checkpoint_number);
   img->header.tables_crc = MaskCrc(Crc32c(EncodeTables(*img)));
 }
 
@@ -98,7 +116,7 @@ Status DB::Impl::Checkpoint() {
       Status s = head->Flush();
       if (!s.ok()) return SetBackgroundError(s);
     }
-    CaptureLocked(&img);
+    KVB_RETURN_IF_ERROR(CaptureLocked(&img));
   }
   // The log must be durable up to the position the checkpoint covers before the
   // checkpoint can be. Earlier segments were fsynced when they were sealed; the
@@ -134,7 +152,7 @@ Status DB::Impl::ParseCheckpoint(const File& file, uint64_t file_size,
   data.resize(got);
   KVB_RETURN_IF_ERROR(DecodeIndexHeader(data, &img->header));
   const IndexHeader& h = img->header;
-  uint64_t tables = TablesSize(h.segment_count, h.num_free);
+  uint64_t tables = TablesSize(h.segment_count, h.num_free, ChunkCount(h));
   uint64_t buckets = (h.num_primary + h.num_overflow) * sizeof(Bucket);
   if (file_size != kIndexHeaderSize + tables + buckets) {
     return Status::Corruption("index file size does not match its header");
@@ -163,6 +181,12 @@ Status DB::Impl::ParseCheckpoint(const File& file, uint64_t file_size,
   for (uint64_t i = 0; i < h.num_free; ++i) {
     img->free_list[i] =
         DecodeFixed32(t.data() + h.segment_count * kSegmentEntrySize + i * 4);
+  }
+  const char* crcs =
+      t.data() + h.segment_count * kSegmentEntrySize + Pad8(h.num_free * 4);
+  img->chunk_crcs.resize(ChunkCount(h));
+  for (uint64_t i = 0; i < img->chunk_crcs.size(); ++i) {
+    img->chunk_crcs[i] = DecodeFixed32(crcs + i * 4);
   }
   if (h.segment_count > 0) {
     const SegmentEntry& last = img->segments.back();

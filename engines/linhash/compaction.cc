@@ -173,7 +173,7 @@ Status DB::Impl::Backup(const std::string& dir) {
       Status s = a->Flush();
       if (!s.ok()) return SetBackgroundError(s);
     }
-    CaptureLocked(&img);
+    KVB_RETURN_IF_ERROR(CaptureLocked(&img));
     for (const auto& [seq, seg] : segments_) segs.push_back(seg);
   }
   SealImage(&img);
@@ -203,8 +203,11 @@ Status DB::Impl::Backup(const std::string& dir) {
 class SnapshotIterator final : public Iterator {
  public:
   SnapshotIterator(DB::Impl* db, std::vector<uint64_t> locs,
-                   std::vector<std::shared_ptr<Segment>> pins)
-      : db_(db), locs_(std::move(locs)), pins_(std::move(pins)) {
+                   std::vector<std::shared_ptr<Segment>> pins, Status status)
+      : db_(db),
+        locs_(std::move(locs)),
+        pins_(std::move(pins)),
+        status_(std::move(status)) {
     for (const auto& p : pins_) by_id_[p->id()] = p.get();
   }
   bool Next() override {
@@ -242,21 +245,31 @@ class SnapshotIterator final : public Iterator {
 std::unique_ptr<Iterator> DB::Impl::NewIterator() {
   std::vector<uint64_t> locs;
   std::vector<std::shared_ptr<Segment>> pins;
+  Status status;
   {
     std::lock_guard lock(writer_mu_);
-    locs.reserve(index_.count());
-    index_.ForEachSlot([&](uint64_t loc, uint32_t) { locs.push_back(loc); });
-    for (const auto& [seq, seg] : segments_) pins.push_back(seg);
+    // Loading every chunk first: a walk through a chunk that failed its check
+    // would silently skip keys.
+    status = CheckIndex(index_.LoadAll());
+    if (status.ok()) {
+      locs.reserve(index_.count());
+      index_.ForEachSlot([&](uint64_t loc, uint32_t) { locs.push_back(loc); });
+      for (const auto& [seq, seg] : segments_) pins.push_back(seg);
+    }
   }
   return std::make_unique<SnapshotIterator>(this, std::move(locs),
-                                            std::move(pins));
+                                            std::move(pins), status);
 }
 
 // ---- Verification (inspect) ----
 
 Status DB::Impl::VerifyAll(std::ostream& out, bool dump_keys) {
   std::lock_guard lock(writer_mu_);
-  Status result;
+  Status result = index_.Verify();
+  if (!result.ok()) {
+    out << "  index: " << result.ToString() << "\n";
+    return result;
+  }
   uint64_t records = 0;
   for (const auto& [seq, seg] : segments_) {
     LogReader reader(seg->file(), kSegmentHeaderSize, seg->end());

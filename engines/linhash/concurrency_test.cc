@@ -136,5 +136,68 @@ TEST_CASE("8 threads with group commit (in-memory Env, pread)",
   RunConcurrent(env.get(), "/db", ReadBackend::kPread, -1);
 }
 
+TEST_CASE(
+    "lazily attached index: first touches from readers, a writer and "
+    "the checkpointer at once",
+    "[linhash][threads]") {
+  auto env = NewMemEnv();
+  Options o;
+  o.env = env.get();
+  o.read_backend = ReadBackend::kPread;
+  o.checkpoint_interval_ms = 0;
+  // ~300 k keys: an index of several 2 MiB chunks.
+  const int n = 300'000;
+  {
+    auto db = DB::Open("/db", o);
+    REQUIRE(db.ok());
+    for (int b = 0; b < n; b += 1000) {
+      WriteBatch batch;
+      for (int i = b; i < b + 1000; ++i) {
+        std::string k = KeyOf(0, i);
+        batch.Put(k, ValueOf(k, 0));
+      }
+      REQUIRE_OK((*db)->Write(batch));
+    }
+    REQUIRE_OK((*db)->Close());
+  }
+  o.index_preload_bytes = 0;
+  o.checkpoint_interval_ms = 5;  // the checkpointer loads every chunk too
+  auto opened = DB::Open("/db", o);
+  REQUIRE(opened.ok());
+  DB* db = opened->get();
+  CHECK(db->GetMetrics().index_chunks_loaded == 0);
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 4; ++r) {
+    threads.emplace_back([&, r] {
+      std::mt19937 rng(7 + r);
+      std::string v;
+      for (int j = 0; j < 3000; ++j) {
+        std::string k = KeyOf(0, static_cast<int>(rng() % n));
+        if (!db->Get(k, &v).ok() || !ValueMatches(k, v)) bad++;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    std::mt19937 rng(99);
+    for (int j = 0; j < 2000; ++j) {
+      std::string k = KeyOf(rng() % 2, static_cast<int>(rng() % n));
+      if (!db->Put(k, ValueOf(k, 1)).ok()) bad++;
+    }
+  });
+  for (auto& t : threads) t.join();
+  CHECK(bad.load() == 0);
+  REQUIRE_OK(db->Close());
+  auto again = DB::Open("/db", o);
+  REQUIRE(again.ok());
+  CHECK((*again)->GetMetrics().replayed_records == 0);
+  std::string v;
+  for (int i = 0; i < n; i += 101) {
+    std::string k = KeyOf(0, i);
+    REQUIRE_OK((*again)->Get(k, &v));
+    REQUIRE(ValueMatches(k, v));
+  }
+}
+
 }  // namespace
 }  // namespace kvb::linhash

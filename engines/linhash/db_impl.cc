@@ -49,7 +49,15 @@ DB::~DB() { impl_->Close().IgnoreError(); }
 Result<std::unique_ptr<DB>> DB::Open(const std::string& dir,
                                      const Options& options) {
   auto impl = std::make_unique<Impl>(dir, options);
-  KVB_RETURN_IF_ERROR(impl->Open());
+  Status s = impl->Open();
+  if (!s.ok() && impl->checkpoint_damaged()) {
+    // The replay after the checkpoint touched an index chunk that failed its
+    // check: start over without the checkpoint (a full rebuild from the log).
+    impl = std::make_unique<Impl>(dir, options);
+    impl->IgnoreCheckpoint();
+    s = impl->Open();
+  }
+  KVB_RETURN_IF_ERROR(s);
   return std::unique_ptr<DB>(new DB(std::move(impl)));
 }
 
@@ -112,7 +120,21 @@ Status DB::Impl::CheckWritable() const {
   if (options_.read_only)
     return Status::FailedPrecondition("linhash: opened read-only");
   if (!bg_error_.ok()) return bg_error_;
-  return Status::OK();
+  return index_.health();
+}
+
+Status DB::Impl::CheckIndex(Status s) {
+  Status h = index_.health();
+  if (h.ok()) return s;
+  // First sight of a lazily loaded chunk that failed its check: the
+  // checkpoint cannot be trusted, so remove it (the next Open rebuilds the
+  // index from the log). No newer checkpoint can exist: writing one needs
+  // every chunk loaded and healthy.
+  if (!index_failure_noted_.exchange(true) && h.IsCorruption() &&
+      !options_.read_only && open_.load(std::memory_order_acquire)) {
+    env_->RemoveFile(Path(kIndexName)).IgnoreError();
+  }
+  return h;
 }
 
 Status DB::Impl::SetBackgroundError(Status s) {
@@ -123,6 +145,15 @@ Status DB::Impl::SetBackgroundError(Status s) {
     bg_error_ = Status::FailedPrecondition(
         "linhash: log write failed earlier: " + s.ToString());
   }
+  return s;
+}
+
+// After a record is in the log and applied: a chunk that failed its check on
+// the way (a split or a chain walk touched it) leaves the index unusable; the
+// record is in the log, and the next Open rebuilds from the log.
+Status DB::Impl::CheckAfterApply() {
+  Status s = CheckIndex(Status::OK());
+  if (!s.ok()) return SetBackgroundError(s);
   return s;
 }
 
@@ -194,7 +225,8 @@ Status DB::Impl::Get(std::string_view key, std::string* out, bool append) {
     });
   }
   gets_.Add();
-  return st;
+  // A walk through a chunk that failed its check may have missed the key.
+  return CheckIndex(st);
 }
 
 Status DB::Impl::Has(std::string_view key, bool* found) {
@@ -272,9 +304,9 @@ Status DB::Impl::Put(std::string_view key, std::string_view value,
   {
     std::lock_guard lock(writer_mu_);
     KVB_RETURN_IF_ERROR(CheckWritable());
-    KVB_RETURN_IF_ERROR(index_.Reserve());
+    KVB_RETURN_IF_ERROR(CheckIndex(index_.Reserve()));
     Found f;
-    KVB_RETURN_IF_ERROR(FindKey(h, key, &f));
+    KVB_RETURN_IF_ERROR(CheckIndex(FindKey(h, key, &f)));
     if (inserted != nullptr) *inserted = !f.found();
     if (if_absent && f.found()) return Status::OK();
     encode_buf_.clear();
@@ -284,6 +316,7 @@ Status DB::Impl::Put(std::string_view key, std::string_view value,
     Segment* a = active();
     ApplyPut(h, f, MakeLoc(h, a->id(), static_cast<uint32_t>(off)), a,
              static_cast<uint32_t>(encode_buf_.size()));
+    KVB_RETURN_IF_ERROR(CheckAfterApply());
     lsn = CurrentLsn();
   }
   puts_.Add();
@@ -299,13 +332,14 @@ Status DB::Impl::Delete(std::string_view key) {
     std::lock_guard lock(writer_mu_);
     KVB_RETURN_IF_ERROR(CheckWritable());
     Found f;
-    KVB_RETURN_IF_ERROR(FindKey(h, key, &f));
+    KVB_RETURN_IF_ERROR(CheckIndex(FindKey(h, key, &f)));
     if (!f.found()) return Status::OK();
     encode_buf_.clear();
     AppendRecord(&encode_buf_, RecordType::kDelete, key, {});
     uint64_t off = 0;
     KVB_RETURN_IF_ERROR(AppendLocked(encode_buf_, &off));
     ApplyDelete(f, active(), static_cast<uint32_t>(encode_buf_.size()));
+    KVB_RETURN_IF_ERROR(CheckAfterApply());
     lsn = CurrentLsn();
   }
   deletes_.Add();
@@ -349,7 +383,7 @@ Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
   {
     std::lock_guard lock(writer_mu_);
     KVB_RETURN_IF_ERROR(CheckWritable());
-    KVB_RETURN_IF_ERROR(index_.Reserve(n));
+    KVB_RETURN_IF_ERROR(CheckIndex(index_.Reserve(n)));
     uint64_t off = 0;
     KVB_RETURN_IF_ERROR(AppendLocked(all, &off));
     Segment* a = active();
@@ -371,6 +405,7 @@ Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
                  size);
       }
     }
+    KVB_RETURN_IF_ERROR(CheckAfterApply());
     lsn = CurrentLsn();
   }
   puts_.Add(n);
@@ -597,6 +632,7 @@ Metrics DB::Impl::GetMetrics() const {
   m.full_rebuilds = rebuilds_.load();
   m.checkpoints = checkpoints_.load();
   m.syncs = syncs_.load();
+  m.index_chunks_loaded = index_.chunks_loaded();
   return m;
 }
 

@@ -51,8 +51,8 @@ struct CheckpointImage {
   IndexHeader header;
   std::vector<SegmentEntry> segments;
   std::vector<uint32_t> free_list;
-  std::string
-      buckets;  // primary then overflow buckets, sealed (CRC fields set)
+  std::vector<uint32_t> chunk_crcs;  // set by SealImage / ParseCheckpoint
+  std::string buckets;               // primary then overflow buckets
 };
 
 class DB::Impl {
@@ -81,6 +81,11 @@ class DB::Impl {
   // slot.
   Status VerifyAll(std::ostream& out, bool dump_keys);
 
+  // Open found that a chunk of the checkpoint it adopted fails its check (the
+  // tail replay touched it): DB::Open then retries with IgnoreCheckpoint().
+  bool checkpoint_damaged() const { return checkpoint_damaged_; }
+  void IgnoreCheckpoint() { ignore_checkpoint_ = true; }
+
   // For the iterator.
   RwLock& index_mu() { return index_mu_; }
   bool verify_checksums() const { return options_.verify_checksums; }
@@ -99,6 +104,10 @@ class DB::Impl {
   Status ValidateOptions() const;
   Status CheckWritable() const;
   Status CheckOpen() const;
+  // Returns s, or the index's failure if a lazily loaded chunk failed its
+  // check (then, once, removes the checkpoint file: see FORMAT.md).
+  Status CheckIndex(Status s);
+  Status CheckAfterApply();
 
   // ---- Open / recovery (recovery.cc) ----
   struct DiskSegment {
@@ -136,7 +145,8 @@ class DB::Impl {
   Status SetBackgroundError(Status s);
 
   // ---- Checkpoints (checkpoint.cc) ----
-  void CaptureLocked(CheckpointImage* img);
+  // Fails if the index is unhealthy (a lazily loaded chunk failed its check).
+  Status CaptureLocked(CheckpointImage* img);
   static void SealImage(CheckpointImage* img);
   Status WriteCheckpointFile(const std::string& dir,
                              const CheckpointImage& img);
@@ -163,6 +173,9 @@ class DB::Impl {
   std::vector<std::string> garbage_files_;
   uint64_t hash_seed_ = 0;
   std::atomic<bool> open_{false};
+  bool ignore_checkpoint_ = false;
+  bool checkpoint_damaged_ = false;
+  std::atomic<bool> index_failure_noted_{false};
 
   std::mutex compact_mu_;
   std::mutex ckpt_mu_;

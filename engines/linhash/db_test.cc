@@ -5,6 +5,8 @@
 #include <random>
 #include <sstream>
 
+#include "core/checksum.h"
+#include "core/coding.h"
 #include "core/env.h"
 #include "core/testing/test_util.h"
 #include "engines/linhash/format.h"
@@ -317,6 +319,131 @@ TEST_CASE("damaged checkpoint: rebuild from the whole log (D4)", "[linhash]") {
   CHECK(db->Count() == 199);
   CHECK(Get(db.get(), Key(7)) == "<none>");
   CHECK(Get(db.get(), Key(8)) == Val(8, 0));
+}
+
+// Copies every file of `from` into `to` (a crash image of an open database:
+// what a killed process leaves behind after its last Sync).
+void CopyDir(Env* env, const std::string& from, const std::string& to) {
+  REQUIRE_OK(env->CreateDirs(to));
+  for (const auto& n : Names(env, from)) {
+    auto data = env->ReadFileToString(from + "/" + n);
+    REQUIRE(data.ok());
+    REQUIRE_OK(env->WriteFileAtomically(to + "/" + n, *data));
+  }
+}
+
+// Offset of the first bucket in a checkpoint file (buckets fill its end).
+uint64_t BucketsStart(Env* env, const std::string& path, const Stats& s) {
+  auto st = env->Stat(path);
+  REQUIRE(st.ok());
+  return st->size - 128 * (s.primary_buckets + s.overflow_buckets);
+}
+
+TEST_CASE(
+    "lazy index: clean reopen reads no chunk; a damaged chunk is "
+    "Corruption, then a rebuild",
+    "[linhash]") {
+  MemFixture f;
+  f.opts.index_preload_bytes = 0;  // attach lazily whatever the size
+  Stats at_close;
+  {
+    auto db = MustOpen(f.dir, f.opts);
+    for (int i = 0; i < 3000; ++i) REQUIRE_OK(db->Put(Key(i), Val(i, 0)));
+    at_close = db->GetStats();
+    REQUIRE_OK(db->Close());
+  }
+  {
+    auto db = MustOpen(f.dir, f.opts);
+    Metrics m = db->GetMetrics();
+    CHECK(m.index_chunks_loaded == 0);
+    CHECK(m.replayed_records == 0);
+    CHECK(m.full_rebuilds == 0);
+    CHECK(db->Count() == 3000);
+    CHECK(Get(db.get(), Key(17)) == Val(17, 0));
+    CHECK(db->GetMetrics().index_chunks_loaded >= 1);
+    REQUIRE_OK(db->Close());  // nothing written: the checkpoint stays as is
+  }
+  const std::string ix = f.dir + "/index.lhx";
+  FlipByte(f.env.get(), ix, BucketsStart(f.env.get(), ix, at_close) + 3, 0x20);
+  {
+    auto db = MustOpen(f.dir, f.opts);  // the damage is not read yet
+    auto it = db->NewIterator();        // needs every chunk
+    CHECK_FALSE(it->Next());
+    CHECK(it->status().IsCorruption());
+    // Sticky: every later operation says Corruption (never a wrong NotFound).
+    std::string v;
+    CHECK(db->Get(Key(1), &v).IsCorruption());
+    CHECK(db->Put("new", "x").IsCorruption());
+    CHECK_FALSE(f.env->FileExists(ix));  // marked: the next Open rebuilds
+    db->Close().IgnoreError();
+    CHECK_FALSE(f.env->FileExists(ix));  // no checkpoint from a bad index
+  }
+  auto db = MustOpen(f.dir, f.opts);
+  CHECK(db->GetMetrics().full_rebuilds == 1);
+  CHECK(db->Count() == 3000);
+  for (int i = 0; i < 3000; ++i) REQUIRE(Get(db.get(), Key(i)) == Val(i, 0));
+}
+
+TEST_CASE("lazy index: tail replay that meets a damaged chunk rebuilds at Open",
+          "[linhash]") {
+  MemFixture f;
+  f.opts.index_preload_bytes = 0;
+  f.opts.checkpoint_interval_ms = 0;
+  auto db = MustOpen(f.dir, f.opts);
+  for (int i = 0; i < 2000; ++i) REQUIRE_OK(db->Put(Key(i), Val(i, 0)));
+  REQUIRE_OK(db->Checkpoint());
+  const Stats at_ckpt = db->GetStats();
+  for (int i = 0; i < 2500; i += 5) REQUIRE_OK(db->Put(Key(i), Val(i, 1)));
+  REQUIRE_OK(db->Sync());
+  CopyDir(f.env.get(), f.dir, "/crash");
+  SECTION("intact: only the tail is replayed") {
+    auto c = MustOpen("/crash", f.opts);
+    CHECK(c->GetMetrics().replayed_records == 500);
+    CHECK(c->GetMetrics().full_rebuilds == 0);
+    CHECK(c->Count() == 2100);
+    for (int i = 0; i < 2500; ++i) {
+      REQUIRE(Get(c.get(), Key(i)) == (i % 5 == 0 ? Val(i, 1)
+                                       : i < 2000 ? Val(i, 0)
+                                                  : "<none>"));
+    }
+    // Open wrote nothing; Close checkpoints, and the next Open replays nothing.
+    REQUIRE_OK(c->Close());
+    c = MustOpen("/crash", f.opts);
+    CHECK(c->GetMetrics().replayed_records == 0);
+    CHECK(c->Count() == 2100);
+  }
+  SECTION("damaged primary chunk") {
+    const std::string ix = "/crash/index.lhx";
+    FlipByte(f.env.get(), ix, BucketsStart(f.env.get(), ix, at_ckpt) + 9, 0x02);
+    auto c = MustOpen("/crash", f.opts);
+    CHECK(c->GetMetrics().full_rebuilds == 1);
+    CHECK(c->Count() == 2100);
+    for (int i = 0; i < 2500; ++i) {
+      REQUIRE(Get(c.get(), Key(i)) == (i % 5 == 0 ? Val(i, 1)
+                                       : i < 2000 ? Val(i, 0)
+                                                  : "<none>"));
+    }
+  }
+}
+
+TEST_CASE("a version-1 checkpoint is not read: the index is rebuilt",
+          "[linhash]") {
+  MemFixture f;
+  {
+    auto db = MustOpen(f.dir, f.opts);
+    for (int i = 0; i < 100; ++i) REQUIRE_OK(db->Put(Key(i), Val(i, 0)));
+    REQUIRE_OK(db->Close());
+  }
+  const std::string ix = f.dir + "/index.lhx";
+  auto data = f.env->ReadFileToString(ix);
+  REQUIRE(data.ok());
+  EncodeFixed32(data->data() + 8, 1);
+  EncodeFixed32(data->data() + 252, MaskCrc(Crc32c(data->data(), 252)));
+  REQUIRE_OK(f.env->WriteFileAtomically(ix, *data));
+  auto db = MustOpen(f.dir, f.opts);
+  CHECK(db->GetMetrics().full_rebuilds == 1);
+  CHECK(db->Count() == 100);
+  CHECK(Get(db.get(), Key(99)) == Val(99, 0));
 }
 
 TEST_CASE(

@@ -160,7 +160,7 @@ std::string EncodeIndexHeader(const IndexHeader& h) {
   std::string s(kIndexHeaderSize, '\0');
   char* p = s.data();
   std::memcpy(p, kIndexMagic, 8);
-  EncodeFixed32(p + 8, kFormatVersion);
+  EncodeFixed32(p + 8, kIndexVersion);
   EncodeFixed32(p + 12, kIndexHeaderSize);
   EncodeFixed32(p + 16, 128);  // bucket size
   EncodeFixed32(p + 20, 10);   // slots per bucket
@@ -192,7 +192,7 @@ Status DecodeIndexHeader(std::string_view data, IndexHeader* h) {
       Crc32c(p, kIndexHeaderSize - 4)) {
     return Status::Corruption("index header checksum mismatch");
   }
-  if (DecodeFixed32(p + 8) != kFormatVersion) {
+  if (DecodeFixed32(p + 8) != kIndexVersion) {
     return Status::Corruption("unsupported index version " +
                               std::to_string(DecodeFixed32(p + 8)));
   }

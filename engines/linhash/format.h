@@ -13,7 +13,10 @@
 
 namespace kvb::linhash {
 
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 1;  // segment files
+// Checkpoint files: version 2 added the per-chunk checksum table (lazy load);
+// a version-1 checkpoint is not read (Open rebuilds the index from the log).
+inline constexpr uint32_t kIndexVersion = 2;
 inline constexpr char kSegmentMagic[8] = {'L', 'H', 'L',  'O',
                                           'G', 0,   '\r', '\n'};
 inline constexpr char kIndexMagic[8] = {'L', 'H', 'I', 'D', 'X', 0, '\r', '\n'};

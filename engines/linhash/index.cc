@@ -2,10 +2,10 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include "core/checksum.h"
 #include "core/coding.h"
@@ -13,19 +13,16 @@
 namespace kvb::linhash {
 namespace {
 
-constexpr uint64_t kChunkBuckets = uint64_t{1} << 14;
+constexpr uint64_t kChunkBuckets = LinearIndex::kChunkBuckets;
 constexpr size_t kChunkBytes = kChunkBuckets * sizeof(Bucket);
 
-// Chunks come straight from mmap so that a checkpoint load can ask for them
-// pre-faulted (MAP_POPULATE: one system call instead of one page fault per 4
-// KiB, which is most of the cost of loading a large index). Contents need no
-// zeroing: every bucket is initialised (memset or loaded) before it becomes
-// reachable. (Transparent huge pages were tried and dropped: with
-// defrag=madvise a fault may stall for direct compaction, making Open times
-// erratic.)
-Bucket* AllocChunk(bool populate) {
-  int flags = MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0);
-  void* p = mmap(nullptr, kChunkBytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+// Chunks come straight from mmap (no zeroing needed: every bucket is
+// initialised, by memset or a checkpoint load, before it becomes reachable).
+// (Transparent huge pages were tried and dropped: with defrag=madvise a fault
+// may stall for direct compaction, making Open times erratic.)
+Bucket* AllocChunk() {
+  void* p = mmap(nullptr, kChunkBytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? nullptr : static_cast<Bucket*>(p);
 }
 
@@ -33,57 +30,195 @@ void FreeChunk(Bucket* p) {
   if (p != nullptr) munmap(p, kChunkBytes);
 }
 
-uint32_t BucketCrc(const char* bucket, uint64_t number) {
-  char seed[8];
-  EncodeFixed64(seed, number);
-  return Crc32cExtend(Crc32c(seed, 8), bucket, sizeof(Bucket) - 4);
+// Chunk k of a checkpoint (primary chunks first): CRC-32C of the salt (the
+// checkpoint number), k, and the chunk's bytes, so a chunk of another
+// checkpoint or at another position fails.
+uint32_t ChunkCrc(const char* data, size_t n, uint64_t salt, uint64_t k) {
+  char seed[16];
+  EncodeFixed64(seed, salt);
+  EncodeFixed64(seed + 8, k);
+  return MaskCrc(Crc32cExtend(Crc32c(seed, sizeof(seed)), data, n));
 }
 
 }  // namespace
 
-LinearIndex::LinearIndex(double load_factor)
-    : load_factor_(load_factor),
-      primary_(
-          static_cast<Bucket**>(std::calloc(kDirEntries, sizeof(Bucket*)))),
-      overflow_(
-          static_cast<Bucket**>(std::calloc(kDirEntries, sizeof(Bucket*)))) {
-  if (primary_ && overflow_) primary_[0] = AllocChunk(false);
-  if (primary_ && primary_[0]) std::memset(primary_[0], 0, sizeof(Bucket));
-}
-
-LinearIndex::~LinearIndex() {
-  for (uint64_t c = 0; primary_ && c < kDirEntries && primary_[c]; ++c)
-    FreeChunk(primary_[c]);
-  for (uint64_t c = 0; overflow_ && c < kDirEntries && overflow_[c]; ++c) {
-    FreeChunk(overflow_[c]);
+LinearIndex::LinearIndex(double load_factor) : load_factor_(load_factor) {
+  for (auto& d : dir_) {
+    d.reset(static_cast<Bucket**>(std::calloc(kDirEntries, sizeof(Bucket*))));
+  }
+  if (dir_[0] && dir_[1]) {
+    Bucket* c0 = AllocChunk();
+    if (c0 != nullptr) std::memset(c0, 0, sizeof(Bucket));
+    dir_[kPrimary][0] = c0;
+    allocated_end_[kPrimary] = 1;
   }
 }
 
-Status LinearIndex::EnsurePrimary(uint64_t b, bool populate) {
-  uint64_t c = b >> kChunkBits;
-  if (!primary_ || c >= kDirEntries)
+LinearIndex::~LinearIndex() { FreeAll(); }
+
+// REQUIRES: no concurrent use.
+void LinearIndex::FreeAll() {
+  for (int kind = 0; kind < 2; ++kind) {
+    if (!dir_[kind]) continue;
+    for (uint64_t c = 0; c < allocated_end_[kind]; ++c) {
+      if (c >= pending_end_[kind]) FreeChunk(dir_[kind][c]);
+      dir_[kind][c] = nullptr;
+    }
+    allocated_end_[kind] = 0;
+    pending_end_[kind] = 0;
+    buckets_in_image_[kind] = 0;
+  }
+  if (arena_ != nullptr) munmap(arena_, arena_bytes_);
+  arena_ = nullptr;
+  arena_bytes_ = 0;
+  read_ = nullptr;
+  chunk_crcs_.clear();
+}
+
+Status LinearIndex::EnsureChunk(int kind, uint64_t c) {
+  if (!dir_[kind] || c >= kDirEntries) {
     return Status::NoSpace("linhash index: bucket limit");
-  if (primary_[c] == nullptr &&
-      (primary_[c] = AllocChunk(populate)) == nullptr) {
-    return Status::NoSpace("linhash index: out of memory");
   }
+  if (Chunk(kind, c) != nullptr) return health();
+  Bucket* p = AllocChunk();
+  if (p == nullptr) return Status::NoSpace("linhash index: out of memory");
+  std::atomic_ref<Bucket*>(dir_[kind][c]).store(p, std::memory_order_release);
+  allocated_end_[kind] = std::max(allocated_end_[kind], c + 1);
   return Status::OK();
 }
 
-Status LinearIndex::EnsureOverflow(uint64_t i, bool populate) {
-  uint64_t c = i >> kChunkBits;
-  if (!overflow_ || c >= kDirEntries || i >= 0xFFFFFFFEull) {
+Status LinearIndex::EnsureOverflow(uint64_t i) {
+  if (i >= 0xFFFFFFFEull) {
     return Status::NoSpace("linhash index: overflow bucket limit");
   }
-  if (overflow_[c] == nullptr &&
-      (overflow_[c] = AllocChunk(populate)) == nullptr) {
-    return Status::NoSpace("linhash index: out of memory");
+  return EnsureChunk(kOverflow, i >> kChunkBits);
+}
+
+void LinearIndex::Fail(const Status& s) const {
+  std::lock_guard lock(fail_mu_);
+  if (fail_status_.ok()) fail_status_ = s;
+  failed_.store(true, std::memory_order_release);
+}
+
+Status LinearIndex::ReadChunk(int kind, uint64_t c, Bucket* dst) const {
+  const uint64_t first = c * kChunkBuckets;
+  const uint64_t n = std::min(kChunkBuckets, buckets_in_image_[kind] - first);
+  const uint64_t number0 =
+      (kind == kPrimary ? 0 : buckets_in_image_[0]) + first;
+  char* bytes = reinterpret_cast<char*>(dst);
+  KVB_RETURN_IF_ERROR(
+      read_(number0 * sizeof(Bucket), n * sizeof(Bucket), bytes));
+  const uint64_t k = (kind == kPrimary ? 0 : pending_end_[0]) + c;
+  if (ChunkCrc(bytes, n * sizeof(Bucket), salt_, k) != chunk_crcs_[k]) {
+    return Status::Corruption("linhash index: checkpoint chunk " +
+                              std::to_string(k) + " checksum mismatch");
+  }
+  for (uint64_t j = 0; j < n; ++j) {
+    if (dst[j].next > image_overflow_ || dst[j].reserved != 0) {
+      return Status::Corruption("linhash index: chain link out of range");
+    }
   }
   return Status::OK();
+}
+
+// The slow path of Chunk(): first touch of a chunk that is still in the
+// checkpoint file. Loaders of different chunks mostly take different stripes;
+// a failed chunk is replaced by an empty one (so nothing ever walks garbage)
+// and the failure is recorded before the chunk is published, so whoever sees
+// the chunk also sees the failure.
+Bucket* LinearIndex::LoadChunk(int kind, uint64_t c) const {
+  if (c >= pending_end_[kind]) return nullptr;
+  std::lock_guard lock(load_mu_[(c * 2 + kind) % kLoadStripes]);
+  std::atomic_ref<Bucket*> entry(dir_[kind][c]);
+  Bucket* p = entry.load(std::memory_order_acquire);
+  if (p != nullptr) return p;
+  p = reinterpret_cast<Bucket*>(
+      arena_ + ((kind == kPrimary ? 0 : pending_end_[0]) + c) * kChunkBytes);
+  Status s = ReadChunk(kind, c, p);
+  if (!s.ok()) {
+    std::memset(p, 0, kChunkBytes);
+    Fail(s);
+  }
+  chunks_loaded_.fetch_add(1, std::memory_order_relaxed);
+  entry.store(p, std::memory_order_release);
+  return p;
+}
+
+Status LinearIndex::Attach(Image image) {
+  FreeAll();
+  level_ = image.level;
+  split_ = image.split;
+  num_overflow_ = image.num_overflow;
+  count_ = image.key_count;
+  free_ = std::move(image.free_list);
+  const uint64_t np = num_primary();
+  const uint64_t pc = ChunksFor(np);
+  const uint64_t oc = ChunksFor(num_overflow_);
+  auto fail = [&](Status s) {
+    free_.clear();
+    level_ = 0;
+    split_ = 0;
+    count_ = 0;
+    num_overflow_ = 0;
+    Reset();
+    return s;
+  };
+  if (image.chunk_crcs.size() != pc + oc || pc + oc > kDirEntries) {
+    return fail(Status::Corruption("linhash index: chunk table size"));
+  }
+  std::vector<uint32_t> sorted = free_;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (sorted[i] >= num_overflow_ || (i > 0 && sorted[i] == sorted[i - 1])) {
+      return fail(Status::Corruption("index free list invalid"));
+    }
+  }
+  // One reservation for every chunk of the image (no page is touched until
+  // its chunk is loaded), so a lazy load never needs to allocate.
+  arena_bytes_ = (pc + oc) * kChunkBytes;
+  if (arena_bytes_ > 0) {
+    void* a = mmap(nullptr, arena_bytes_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (a == MAP_FAILED) {
+      arena_bytes_ = 0;
+      return fail(Status::NoSpace("linhash index: out of memory"));
+    }
+    arena_ = static_cast<char*>(a);
+  }
+  pending_end_[kPrimary] = pc;
+  pending_end_[kOverflow] = oc;
+  allocated_end_[kPrimary] = pc;
+  allocated_end_[kOverflow] = oc;
+  buckets_in_image_[kPrimary] = np;
+  buckets_in_image_[kOverflow] = num_overflow_;
+  image_overflow_ = num_overflow_;
+  chunk_crcs_ = std::move(image.chunk_crcs);
+  salt_ = image.salt;
+  read_ = std::move(image.read);
+  return Status::OK();
+}
+
+Status LinearIndex::LoadAll() const {
+  for (int kind = 0; kind < 2; ++kind) {
+    for (uint64_t c = 0; c < pending_end_[kind]; ++c) Chunk(kind, c);
+  }
+  return health();
+}
+
+void LinearIndex::ReleaseSource() {
+  for (int kind = 0; kind < 2; ++kind) {
+    for (uint64_t c = 0; c < pending_end_[kind]; ++c) {
+      if (std::atomic_ref<Bucket*>(dir_[kind][c])
+              .load(std::memory_order_acquire) == nullptr) {
+        return;
+      }
+    }
+  }
+  read_ = nullptr;
 }
 
 Status LinearIndex::Reserve(uint64_t inserts) {
-  if (!primary_ || !overflow_ || primary_[0] == nullptr) {
+  if (!dir_[0] || !dir_[1] || Chunk(kPrimary, 0) == nullptr) {
     return Status::NoSpace("linhash index: out of memory");
   }
   if (level_ >= 46) return Status::NoSpace("linhash index: level limit");
@@ -100,7 +235,7 @@ Status LinearIndex::Reserve(uint64_t inserts) {
     KVB_RETURN_IF_ERROR(EnsureOverflow(i));
   }
   if (need > 0) KVB_RETURN_IF_ERROR(EnsureOverflow(num_overflow_ + need - 1));
-  return Status::OK();
+  return health();
 }
 
 uint32_t LinearIndex::AllocOverflow() {
@@ -193,139 +328,84 @@ void LinearIndex::Split() {
   }
 }
 
-void LinearIndex::SnapshotBuckets(std::string* out) const {
+Status LinearIndex::SnapshotBuckets(std::string* out) const {
+  KVB_RETURN_IF_ERROR(LoadAll());
   size_t start = out->size();
   out->resize(start + MemoryBytes());
   char* p = out->data() + start;
-  auto copy = [&](Bucket* const* dir, uint64_t n) {
+  auto copy = [&](int kind, uint64_t n) {
     for (uint64_t c = 0; c * kChunkBuckets < n; ++c) {
       uint64_t k = std::min(kChunkBuckets, n - c * kChunkBuckets);
-      std::memcpy(p, dir[c], k * sizeof(Bucket));
+      std::memcpy(p, Chunk(kind, c), k * sizeof(Bucket));
       p += k * sizeof(Bucket);
     }
   };
-  copy(primary_.get(), num_primary());
-  copy(overflow_.get(), num_overflow_);
+  copy(kPrimary, num_primary());
+  copy(kOverflow, num_overflow_);
+  return Status::OK();
 }
 
-void LinearIndex::SealBuckets(char* buckets, uint64_t n) {
-  for (uint64_t j = 0; j < n; ++j) {
-    char* b = buckets + j * sizeof(Bucket);
-    EncodeFixed32(b + sizeof(Bucket) - 4, MaskCrc(BucketCrc(b, j)));
+std::vector<uint32_t> LinearIndex::ChunkChecksums(const char* buckets,
+                                                  uint64_t num_primary,
+                                                  uint64_t num_overflow,
+                                                  uint64_t salt) {
+  std::vector<uint32_t> out;
+  uint64_t k = 0;
+  for (uint64_t n : {num_primary, num_overflow}) {
+    for (uint64_t first = 0; first < n; first += kChunkBuckets) {
+      uint64_t m = std::min(kChunkBuckets, n - first);
+      out.push_back(ChunkCrc(buckets, m * sizeof(Bucket), salt, k++));
+      buckets += m * sizeof(Bucket);
+    }
   }
+  return out;
 }
 
-Status LinearIndex::Load(uint32_t level, uint64_t split, uint64_t num_overflow,
-                         uint64_t key_count, const ReadFn& read,
-                         const std::vector<uint32_t>& free_list) {
-  level_ = level;
-  split_ = split;
-  num_overflow_ = num_overflow;
-  count_ = 0;
-  free_ = free_list;
-  const uint64_t np = num_primary();
+Status LinearIndex::Verify() const {
+  KVB_RETURN_IF_ERROR(LoadAll());
   // seen[o]: overflow bucket o is on the free list or linked from some bucket.
-  std::vector<std::atomic<uint8_t>> seen(num_overflow);
+  std::vector<uint8_t> seen(num_overflow_, 0);
   for (uint32_t f : free_) {
-    if (f >= num_overflow || seen[f].exchange(1) != 0) {
+    if (f >= num_overflow_ || seen[f]++ != 0) {
       return Status::Corruption("index free list invalid");
     }
   }
-  // One job per 2 MiB chunk: read it in place, check CRCs and links, count
-  // keys. Loading is most of the cost of a clean Open, so two threads share the
-  // chunks.
-  struct Job {
-    bool primary;
-    uint64_t chunk;
-    uint64_t buckets;
-  };
-  std::vector<Job> jobs;
-  for (uint64_t c = 0; c * kChunkBuckets < np; ++c) {
-    jobs.push_back({true, c, std::min(kChunkBuckets, np - c * kChunkBuckets)});
-  }
-  for (uint64_t c = 0; c * kChunkBuckets < num_overflow; ++c) {
-    jobs.push_back(
-        {false, c, std::min(kChunkBuckets, num_overflow - c * kChunkBuckets)});
-  }
-  std::atomic<uint64_t> occupied{0};
-  std::mutex error_mu;
-  Status error;
-  auto run_job = [&](const Job& j) -> Status {
-    // Each job allocates its own chunk (pre-faulted): the two threads write
-    // different directory entries, and no reader exists yet.
-    KVB_RETURN_IF_ERROR(j.primary
-                            ? EnsurePrimary(j.chunk * kChunkBuckets, true)
-                            : EnsureOverflow(j.chunk * kChunkBuckets, true));
-    Bucket* chunk = j.primary ? primary_[j.chunk] : overflow_[j.chunk];
-    const uint64_t number0 = (j.primary ? 0 : np) + j.chunk * kChunkBuckets;
-    KVB_RETURN_IF_ERROR(read(number0 * sizeof(Bucket),
-                             j.buckets * sizeof(Bucket),
-                             reinterpret_cast<char*>(chunk)));
-    uint64_t count = 0;
-    for (uint64_t k = 0; k < j.buckets; ++k) {
-      Bucket* b = chunk + k;
-      if (UnmaskCrc(b->crc) !=
-          BucketCrc(reinterpret_cast<char*>(b), number0 + k)) {
-        return Status::Corruption("index bucket " +
-                                  std::to_string(number0 + k) +
-                                  " checksum mismatch");
-      }
-      b->crc = 0;
-      for (int i = 0; i < kSlotsPerBucket; ++i) count += b->loc[i] != 0;
+  uint64_t occupied = 0;
+  for (uint64_t p = 0; p < num_primary(); ++p) {
+    for (const Bucket* b = Primary(p); b != nullptr; b = Next(b)) {
+      for (int i = 0; i < kSlotsPerBucket; ++i) occupied += b->loc[i] != 0;
       if (b->next == 0) continue;
       uint64_t o = b->next - 1;
-      if (o >= num_overflow || seen[o].exchange(1) != 0) {
+      if (o >= num_overflow_ || seen[o]++ != 0) {
         return Status::Corruption("index chain link invalid");
       }
     }
-    occupied.fetch_add(count, std::memory_order_relaxed);
-    return Status::OK();
-  };
-  auto worker = [&](size_t first) {
-    for (size_t i = first; i < jobs.size(); i += 2) {
-      Status s = run_job(jobs[i]);
-      if (!s.ok()) {
-        std::lock_guard lock(error_mu);
-        if (error.ok()) error = s;
-        return;
-      }
-    }
-  };
-  if (jobs.size() > 1) {
-    std::thread helper(worker, 1);
-    worker(0);
-    helper.join();
-  } else {
-    worker(0);
-    worker(1);
   }
-  KVB_RETURN_IF_ERROR(error);
-  for (uint64_t o = 0; o < num_overflow; ++o) {
-    if (seen[o].load(std::memory_order_relaxed) == 0) {
+  for (uint64_t o = 0; o < num_overflow_; ++o) {
+    if (seen[o] == 0) {
       return Status::Corruption("index overflow bucket unreachable");
     }
   }
-  count_ = occupied.load();
-  if (count_ != key_count)
-    return Status::Corruption("index key count mismatch");
-  return Reserve();
+  if (occupied != count_) return Status::Corruption("index key count mismatch");
+  return Status::OK();
 }
 
 void LinearIndex::Reset() {
-  for (uint64_t c = 1; c < kDirEntries && primary_[c]; ++c) {
-    FreeChunk(primary_[c]);
-    primary_[c] = nullptr;
+  FreeAll();
+  if (dir_[kPrimary]) {
+    Bucket* c0 = AllocChunk();
+    if (c0 != nullptr) std::memset(c0, 0, sizeof(Bucket));
+    dir_[kPrimary][0] = c0;
+    allocated_end_[kPrimary] = 1;
   }
-  for (uint64_t c = 0; c < kDirEntries && overflow_[c]; ++c) {
-    FreeChunk(overflow_[c]);
-    overflow_[c] = nullptr;
-  }
-  if (primary_[0] != nullptr) std::memset(primary_[0], 0, sizeof(Bucket));
   level_ = 0;
   split_ = 0;
   count_ = 0;
   num_overflow_ = 0;
   free_.clear();
+  std::lock_guard lock(fail_mu_);
+  fail_status_ = Status::OK();
+  failed_.store(false, std::memory_order_release);
 }
 
 int LinearIndex::TEST_ChainLength(uint64_t b) const {

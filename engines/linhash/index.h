@@ -15,18 +15,31 @@
 // primary buckets. One split (of bucket S) per insert that takes the load past
 // the load factor.
 //
-// Thread safety: none inside. The DB serialises mutating calls (its writer
-// mutex) and excludes readers while a mutating call runs (its index lock held
-// exclusively); const lookups may run concurrently with each other. Memory
-// never moves: buckets live in fixed-size chunks found through a directory
-// allocated once, so a pointer to a bucket stays valid until destruction.
+// Thread safety: none inside for mutations. The DB serialises mutating calls
+// (its writer mutex) and excludes readers while a mutating call runs (its index
+// lock held exclusively); const lookups may run concurrently with each other.
+// Memory never moves: buckets live in fixed-size chunks (2 MiB) found through a
+// directory allocated once, so a pointer to a bucket stays valid until
+// destruction.
+//
+// Lazy checkpoint load: Attach() adopts a checkpoint without reading its
+// buckets; each chunk is read and verified (its CRC from the checkpoint's
+// checksummed chunk table, every overflow link in range) the first time any
+// lookup or mutation touches it. That first touch is thread-safe: directory
+// entries are published with release/acquire atomics and a chunk is loaded
+// under one of a few striped mutexes (so concurrent readers of other chunks do
+// not wait). A chunk that fails its check is replaced by an empty one and the
+// index becomes unhealthy for good (health() != OK): the DB then refuses every
+// operation, because lookups through that chunk would miss keys.
 #ifndef KVB_ENGINES_LINHASH_INDEX_H_
 #define KVB_ENGINES_LINHASH_INDEX_H_
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,7 +55,7 @@ struct Bucket {
                                   // << 48; 0 = empty
   uint32_t hlo[kSlotsPerBucket];  // hash bits 0..31
   uint32_t next;                  // overflow bucket index + 1; 0 = end of chain
-  uint32_t crc;  // masked CRC-32C in checkpoint files; 0 in memory
+  uint32_t reserved;              // 0 (in memory and in checkpoint files)
 };
 static_assert(sizeof(Bucket) == 128,
               "bucket layout is part of the file format");
@@ -81,10 +94,10 @@ class LinearIndex {
     return b;
   }
   Bucket* Primary(uint64_t b) const {
-    return &primary_[b >> kChunkBits][b & kChunkMask];
+    return Chunk(kPrimary, b >> kChunkBits) + (b & kChunkMask);
   }
   Bucket* Overflow(uint64_t i) const {
-    return &overflow_[i >> kChunkBits][i & kChunkMask];
+    return Chunk(kOverflow, i >> kChunkBits) + (i & kChunkMask);
   }
   // The next bucket of a chain, or null.
   Bucket* Next(const Bucket* b) const {
@@ -141,23 +154,64 @@ class LinearIndex {
   }
 
   // ---- Checkpoints ----
-  // Appends every primary then every overflow bucket, raw (crc fields 0). Fast:
-  // a memcpy per chunk, done under the writer lock.
-  void SnapshotBuckets(std::string* out) const;
+  static constexpr int kChunkBits = 14;  // 16384 buckets = 2 MiB per chunk
+  static constexpr uint64_t kChunkBuckets = uint64_t{1} << kChunkBits;
+  // Chunks of a table of n buckets.
+  static uint64_t ChunksFor(uint64_t n) {
+    return (n + kChunkBuckets - 1) >> kChunkBits;
+  }
+
+  // Appends every primary then every overflow bucket, raw. Loads any chunk not
+  // loaded yet first; fails (appending nothing) if the index is unhealthy.
+  // A memcpy per chunk, done under the writer lock.
+  Status SnapshotBuckets(std::string* out) const;
   const std::vector<uint32_t>& free_list() const { return free_; }
-  // Fills each bucket's CRC field in a snapshot made by SnapshotBuckets (bucket
-  // j's CRC is seeded with j so a bucket copied to the wrong place fails).
-  static void SealBuckets(char* buckets, uint64_t n);
-  // Replaces the contents with a checkpoint's (level/split/counts from its
-  // header), reading the bucket image (primary then overflow buckets) through
-  // `read(offset, n, dst)` straight into the table. Verifies every bucket CRC,
-  // that each overflow bucket is on at most one chain or the free list and
-  // every link is in range, and that `key_count` equals the occupied slots.
-  // Corruption on any failure (the table is then garbage: Reset() it).
+  // The masked CRC of each chunk of a bucket image (primary chunks, then
+  // overflow chunks; FORMAT.md), salted with the checkpoint number.
+  static std::vector<uint32_t> ChunkChecksums(const char* buckets,
+                                              uint64_t num_primary,
+                                              uint64_t num_overflow,
+                                              uint64_t salt);
+
+  // A checkpoint's index, as Attach() adopts it. `read(offset, n, dst)` reads
+  // bytes of the bucket image (primary then overflow buckets); it must stay
+  // usable until every chunk is loaded (the index owns it and drops it once
+  // that happened, see ReleaseSource()).
   using ReadFn = std::function<Status(uint64_t offset, size_t n, char* dst)>;
-  Status Load(uint32_t level, uint64_t split, uint64_t num_overflow,
-              uint64_t key_count, const ReadFn& read,
-              const std::vector<uint32_t>& free_list);
+  struct Image {
+    uint32_t level = 0;
+    uint64_t split = 0;
+    uint64_t num_overflow = 0;
+    uint64_t key_count = 0;
+    std::vector<uint32_t> free_list;
+    std::vector<uint32_t> chunk_crcs;  // ChunksFor(N) + ChunksFor(O) entries
+    uint64_t salt = 0;
+    ReadFn read;
+  };
+  // Replaces the contents with a checkpoint's without reading any bucket
+  // (O(chunks + free list)). Corruption if the image's tables are inconsistent
+  // (the index is then empty again); NoSpace if memory cannot be reserved.
+  // REQUIRES: no concurrent use.
+  Status Attach(Image image);
+  // Loads every chunk not loaded yet. Returns health().
+  Status LoadAll() const;
+  // OK, or the first lazy-load failure (Corruption for a chunk that failed its
+  // check, or the read's error). Sticky.
+  Status health() const {
+    if (!failed_.load(std::memory_order_acquire)) return Status::OK();
+    std::lock_guard lock(fail_mu_);
+    return fail_status_;
+  }
+  // Chunks read from a checkpoint so far (lazily or by LoadAll).
+  uint64_t chunks_loaded() const {
+    return chunks_loaded_.load(std::memory_order_relaxed);
+  }
+  // Drops the checkpoint source if every chunk is loaded (closes the file).
+  // REQUIRES: the writer lock (no concurrent Attach/Reset).
+  void ReleaseSource();
+  // Full structural check (loads everything): every overflow bucket on exactly
+  // one chain or the free list, links in range, occupied slots = count().
+  Status Verify() const;
 
   // Back to the empty table of a new database.
   void Reset();
@@ -166,17 +220,32 @@ class LinearIndex {
   int TEST_ChainLength(uint64_t b) const;
 
  private:
-  static constexpr int kChunkBits =
-      14;  // 16384 buckets = 2 MiB per chunk (one huge page)
   static constexpr uint64_t kChunkMask = (uint64_t{1} << kChunkBits) - 1;
   static constexpr uint64_t kDirEntries = uint64_t{1} << 20;
+  static constexpr int kPrimary = 0;
+  static constexpr int kOverflow = 1;
+  static constexpr int kLoadStripes = 16;
 
   struct FreeDeleter {
     void operator()(void* p) const { std::free(p); }
   };
 
-  Status EnsurePrimary(uint64_t b, bool populate = false);
-  Status EnsureOverflow(uint64_t i, bool populate = false);
+  // The chunk c of table `kind`, loading it from the checkpoint on first use;
+  // null only for a chunk that was never allocated (a caller bug).
+  Bucket* Chunk(int kind, uint64_t c) const {
+    Bucket* p =
+        std::atomic_ref<Bucket*>(dir_[kind][c]).load(std::memory_order_acquire);
+    return p != nullptr ? p : LoadChunk(kind, c);
+  }
+  Bucket* LoadChunk(int kind, uint64_t c) const;
+  Status ReadChunk(int kind, uint64_t c, Bucket* dst) const;
+  void Fail(const Status& s) const;
+  Status EnsureChunk(int kind, uint64_t c);
+  Status EnsurePrimary(uint64_t b) {
+    return EnsureChunk(kPrimary, b >> kChunkBits);
+  }
+  Status EnsureOverflow(uint64_t i);
+  void FreeAll();
   uint32_t
   AllocOverflow();  // REQUIRES: Reserve() succeeded since the last allocation
   void Split();
@@ -187,8 +256,28 @@ class LinearIndex {
   uint64_t count_ = 0;
   uint64_t num_overflow_ = 0;
   std::vector<uint32_t> free_;
-  std::unique_ptr<Bucket*[], FreeDeleter> primary_;
-  std::unique_ptr<Bucket*[], FreeDeleter> overflow_;
+  // dir_[kind][c]: chunk c of the primary or overflow table; read and written
+  // through std::atomic_ref (a reader may publish a lazily loaded chunk).
+  std::unique_ptr<Bucket*[], FreeDeleter> dir_[2];
+  uint64_t allocated_end_[2] = {0, 0};  // chunks [0, end) may be non-null
+
+  // Lazy-load state, fixed by Attach(): chunks [0, pending_end_[kind]) come
+  // from the checkpoint and live in one reserved arena; buckets_in_image_ is
+  // how many buckets of each table the image holds.
+  uint64_t pending_end_[2] = {0, 0};
+  uint64_t buckets_in_image_[2] = {0, 0};
+  uint64_t image_overflow_ = 0;
+  std::vector<uint32_t> chunk_crcs_;
+  uint64_t salt_ = 0;
+  char* arena_ = nullptr;
+  size_t arena_bytes_ = 0;
+  mutable ReadFn read_;
+  mutable std::mutex load_mu_[kLoadStripes];
+  mutable std::atomic<uint64_t> chunks_loaded_{0};
+  mutable std::atomic<bool> failed_{false};
+  mutable std::mutex fail_mu_;
+  mutable Status fail_status_;
+
   std::vector<std::pair<uint64_t, uint32_t>> scratch_;  // split's slot buffer
 };
 

@@ -2,10 +2,12 @@
 // overflow chains, holes, fingerprints and the checkpoint image.
 #include "engines/linhash/index.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "core/testing/test_util.h"
 
@@ -36,6 +38,35 @@ LinearIndex::ReadFn ReaderOf(const std::string& img) {
   };
 }
 
+// A checkpoint image of idx: its buckets and their chunk checksums.
+struct Snapshot {
+  std::string buckets;
+  std::vector<uint32_t> crcs;
+};
+Snapshot Snap(const LinearIndex& idx, uint64_t salt = 9) {
+  Snapshot s;
+  REQUIRE_OK(idx.SnapshotBuckets(&s.buckets));
+  s.crcs = LinearIndex::ChunkChecksums(s.buckets.data(), idx.num_primary(),
+                                       idx.num_overflow(), salt);
+  return s;
+}
+
+// Attaches `copy` to the image (as Open does) with the given key count.
+Status AttachTo(LinearIndex* copy, const LinearIndex& idx,
+                const std::string& buckets, const std::vector<uint32_t>& crcs,
+                uint64_t key_count, uint64_t salt = 9) {
+  LinearIndex::Image im;
+  im.level = idx.level();
+  im.split = idx.split();
+  im.num_overflow = idx.num_overflow();
+  im.key_count = key_count;
+  im.free_list = idx.free_list();
+  im.chunk_crcs = crcs;
+  im.salt = salt;
+  im.read = ReaderOf(buckets);
+  return copy->Attach(std::move(im));
+}
+
 uint64_t LocFor(uint64_t h, uint64_t n) {
   return MakeLoc(h, static_cast<uint32_t>(n % 7),
                  static_cast<uint32_t>(64 + n));
@@ -62,15 +93,56 @@ TEST_CASE("index splits keep every slot findable and in its bucket",
     SlotRef r = Find(idx, h, loc);
     REQUIRE(r.bucket != nullptr);
   }
-  // The checkpoint image round-trips and Load re-checks every structural rule.
-  std::string img;
-  idx.SnapshotBuckets(&img);
-  LinearIndex::SealBuckets(img.data(), img.size() / sizeof(Bucket));
+  // The checkpoint image round-trips: attached lazily, chunks load on first
+  // use, and the full structural check passes.
+  Snapshot img = Snap(idx);
   LinearIndex copy(0.8);
-  REQUIRE_OK(copy.Load(idx.level(), idx.split(), idx.num_overflow(),
-                       idx.count(), ReaderOf(img), idx.free_list()));
+  REQUIRE_OK(AttachTo(&copy, idx, img.buckets, img.crcs, idx.count()));
+  CHECK(copy.chunks_loaded() == 0);
   for (const auto& [h, loc] : all)
     REQUIRE(Find(copy, h, loc).bucket != nullptr);
+  CHECK(copy.chunks_loaded() > 0);
+  REQUIRE_OK(copy.health());
+  REQUIRE_OK(copy.Verify());
+  // And it keeps growing past the image (the partial last chunk is loaded,
+  // not replaced).
+  for (uint64_t n = 0; n < 20000; ++n) {
+    uint64_t h = rng();
+    Add(&copy, h, LocFor(h, n));
+    all[h] = LocFor(h, n);
+  }
+  for (const auto& [h, loc] : all)
+    REQUIRE(Find(copy, h, loc).bucket != nullptr);
+  REQUIRE_OK(copy.Verify());
+}
+
+TEST_CASE("lazy chunks: concurrent first touch, many chunks",
+          "[linhash][index]") {
+  LinearIndex idx(0.8);
+  std::mt19937_64 rng(11);
+  std::vector<uint64_t> hs;
+  // 400k keys: ~50k primary buckets = 4 primary chunks plus overflow chunks.
+  for (uint64_t n = 0; n < 400000; ++n) {
+    hs.push_back(rng());
+    Add(&idx, hs.back(), LocFor(hs.back(), n));
+  }
+  Snapshot img = Snap(idx);
+  LinearIndex copy(0.8);
+  REQUIRE_OK(AttachTo(&copy, idx, img.buckets, img.crcs, idx.count()));
+  std::atomic<int> missing{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&, t] {
+      for (size_t n = t; n < hs.size(); n += 4) {
+        if (Find(copy, hs[n], LocFor(hs[n], n)).bucket == nullptr) missing++;
+      }
+    });
+  }
+  for (auto& th : ts) th.join();
+  CHECK(missing.load() == 0);
+  CHECK(copy.chunks_loaded() == LinearIndex::ChunksFor(idx.num_primary()) +
+                                    LinearIndex::ChunksFor(idx.num_overflow()));
+  REQUIRE_OK(copy.health());
 }
 
 TEST_CASE(
@@ -136,30 +208,43 @@ TEST_CASE("index load rejects damaged images", "[linhash][index]") {
     uint64_t h = rng();
     Add(&idx, h, LocFor(h, n));
   }
-  std::string img;
-  idx.SnapshotBuckets(&img);
-  LinearIndex::SealBuckets(img.data(), img.size() / sizeof(Bucket));
-  SECTION("bit flip in a bucket") {
-    img[img.size() / 2] ^= 0x10;
+  Snapshot img = Snap(idx);
+  SECTION("bit flip in a bucket: the lazy load fails, the chunk reads empty") {
+    img.buckets[img.buckets.size() / 2] ^= 0x10;
     LinearIndex copy(0.8);
-    CHECK(copy.Load(idx.level(), idx.split(), idx.num_overflow(), idx.count(),
-                    ReaderOf(img), idx.free_list())
-              .IsCorruption());
+    REQUIRE_OK(AttachTo(&copy, idx, img.buckets, img.crcs, idx.count()));
+    CHECK(copy.LoadAll().IsCorruption());
+    CHECK(copy.health().IsCorruption());
+    std::string again;
+    CHECK(copy.SnapshotBuckets(&again).IsCorruption());
+    CHECK(copy.Reserve().IsCorruption());
   }
   SECTION("wrong key count") {
     LinearIndex copy(0.8);
-    CHECK(copy.Load(idx.level(), idx.split(), idx.num_overflow(),
-                    idx.count() + 1, ReaderOf(img), idx.free_list())
-              .IsCorruption());
+    REQUIRE_OK(AttachTo(&copy, idx, img.buckets, img.crcs, idx.count() + 1));
+    CHECK(copy.Verify().IsCorruption());
   }
   SECTION("buckets swapped") {
-    std::string swapped = img;
-    std::memcpy(swapped.data(), img.data() + sizeof(Bucket), sizeof(Bucket));
-    std::memcpy(swapped.data() + sizeof(Bucket), img.data(), sizeof(Bucket));
+    std::string swapped = img.buckets;
+    std::memcpy(swapped.data(), img.buckets.data() + sizeof(Bucket),
+                sizeof(Bucket));
+    std::memcpy(swapped.data() + sizeof(Bucket), img.buckets.data(),
+                sizeof(Bucket));
     LinearIndex copy(0.8);
-    CHECK(copy.Load(idx.level(), idx.split(), idx.num_overflow(), idx.count(),
-                    ReaderOf(swapped), idx.free_list())
-              .IsCorruption());
+    REQUIRE_OK(AttachTo(&copy, idx, swapped, img.crcs, idx.count()));
+    CHECK(copy.LoadAll().IsCorruption());
+  }
+  SECTION("a chunk of another checkpoint (other salt)") {
+    LinearIndex copy(0.8);
+    REQUIRE_OK(AttachTo(&copy, idx, img.buckets, img.crcs, idx.count(), 10));
+    CHECK(copy.LoadAll().IsCorruption());
+  }
+  SECTION("chunk table of the wrong size") {
+    LinearIndex copy(0.8);
+    std::vector<uint32_t> crcs = img.crcs;
+    crcs.push_back(0);
+    CHECK(AttachTo(&copy, idx, img.buckets, crcs, idx.count()).IsCorruption());
+    CHECK(copy.count() == 0);
   }
 }
 

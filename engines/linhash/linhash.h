@@ -20,9 +20,12 @@
 // temporary file, synced, renamed over `index.lhx`, and the directory synced
 // (LMDB's "sync data, then a small root record" order: the log it covers is
 // synced first). It records the log position it covers. A clean Close writes
-// one; Open loads it and replays only the log written after it. If the
-// checkpoint file fails its own checks, Open rebuilds the index from the whole
-// log.
+// one; Open verifies its header and tables (not its buckets: each 2 MiB chunk
+// of the index is read and verified on first use, see README.md) and replays
+// only the log written after it. If the checkpoint file fails its own checks,
+// Open rebuilds the index from the whole log; a chunk that fails its check
+// later makes that operation and every later one return Corruption, and the
+// next Open rebuilds.
 //
 // Limits (see README.md): key <= 65,535 bytes (empty keys allowed); value <=
 // 512 MiB; segment <= 4 GiB - 1 (offsets are 32-bit); 65,536 segment ids (256
@@ -120,6 +123,11 @@ struct Options {
   // User-space append buffer; records reach the file when it fills, at Sync, or
   // at Close. 0 = write every record with its own pwrite (as Pogreb does).
   size_t write_buffer_size = 256 << 10;
+  // Open reads and verifies a checkpoint's whole index when it is at most this
+  // many bytes (so damage there is found at Open and repaired by a rebuild);
+  // a larger index is attached lazily: each 2 MiB chunk is read and verified
+  // the first time it is used (see README.md, "Reopen").
+  uint64_t index_preload_bytes = uint64_t{8} << 20;
   // Fraction of slots filled before a split (one split per insert past it).
   // (0.3, 1.0].
   double load_factor = 0.8;
@@ -149,6 +157,9 @@ struct Metrics {
   uint64_t checkpoints = 0;
   uint64_t syncs =
       0;  // fdatasync calls on the log (group commit makes this < puts)
+  // 2 MiB index chunks read from the checkpoint so far (Open reads none of a
+  // large checkpoint; each is read and verified on first use).
+  uint64_t index_chunks_loaded = 0;
 };
 
 // Shape of the index and log, for stats and tests.

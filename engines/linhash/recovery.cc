@@ -112,23 +112,39 @@ Status DB::Impl::LoadCheckpointFile(CheckpointImage* img,
                                     std::vector<DiskSegment>* segs,
                                     bool* usable) {
   *usable = false;
-  auto file = env_->OpenFile(Path(kIndexName), OpenMode::kReadOnly);
-  if (!file.ok())
-    return file.status().IsNotFound() ? Status::OK() : file.status();
-  KVB_ASSIGN_OR_RETURN(uint64_t file_size, (*file)->Size());
+  auto opened = env_->OpenFile(Path(kIndexName), OpenMode::kReadOnly);
+  if (!opened.ok()) {
+    return opened.status().IsNotFound() ? Status::OK() : opened.status();
+  }
+  std::shared_ptr<File> file = std::move(opened).value();
+  KVB_ASSIGN_OR_RETURN(uint64_t file_size, file->Size());
   uint64_t buckets_offset = 0;
-  Status s = ParseCheckpoint(**file, file_size, img, &buckets_offset);
+  Status s = ParseCheckpoint(*file, file_size, img, &buckets_offset);
   if (s.ok()) {
     const IndexHeader& h = img->header;
-    const File* f = file->get();
-    auto read = [&](uint64_t off, size_t n, char* dst) -> Status {
+    LinearIndex::Image li;
+    li.level = h.level;
+    li.split = h.split;
+    li.num_overflow = h.num_overflow;
+    li.key_count = h.key_count;
+    li.free_list = img->free_list;
+    li.chunk_crcs = img->chunk_crcs;
+    li.salt = h.checkpoint_number;
+    // The index keeps the file open until every chunk is loaded (a later
+    // checkpoint replaces the name, not this open file).
+    li.read = [file, buckets_offset](uint64_t off, size_t n,
+                                     char* dst) -> Status {
       size_t got = 0;
-      KVB_RETURN_IF_ERROR(f->ReadAt(buckets_offset + off, n, dst, &got));
+      KVB_RETURN_IF_ERROR(file->ReadAt(buckets_offset + off, n, dst, &got));
       return got == n ? Status::OK()
                       : Status::Corruption("index file truncated");
     };
-    s = index_.Load(h.level, h.split, h.num_overflow, h.key_count, read,
-                    img->free_list);
+    s = index_.Attach(std::move(li));
+    // A small index is verified whole now, so damage is repaired by a rebuild
+    // at Open rather than reported by a later operation.
+    if (s.ok() && index_.MemoryBytes() <= options_.index_preload_bytes) {
+      s = index_.LoadAll();
+    }
   }
   if (!s.ok() && !s.IsCorruption()) {
     index_.Reset();
@@ -288,8 +304,11 @@ Status DB::Impl::Open() {
   KVB_RETURN_IF_ERROR(OpenSegmentFiles(&disk));
   CheckpointImage img;
   bool usable = false;
-  if (has_index) KVB_RETURN_IF_ERROR(LoadCheckpointFile(&img, &disk, &usable));
-  if (!usable && !disk.empty()) rebuilds_.fetch_add(1);
+  if (has_index && !ignore_checkpoint_) {
+    KVB_RETURN_IF_ERROR(LoadCheckpointFile(&img, &disk, &usable));
+  }
+  const bool rebuild = !usable && !disk.empty();
+  if (rebuild) rebuilds_.fetch_add(1);
   KVB_RETURN_IF_ERROR(AdoptSegments(&disk, usable ? &img : nullptr));
   if (usable) {
     hash_seed_ = img.header.hash_seed;
@@ -303,14 +322,25 @@ Status DB::Impl::Open() {
   const uint64_t from_off =
       usable ? img.header.covered_offset : kSegmentHeaderSize;
   const uint64_t replay_start = replayed_.load();
-  KVB_RETURN_IF_ERROR(Replay(from_seq, from_off));
-  bool recovered = !usable || replayed_.load() != replay_start ||
-                   (usable && CurrentLsn() != ((from_seq << 32) | from_off));
+  Status replayed = Replay(from_seq, from_off);
+  if (!index_.health().ok()) {
+    // The tail touched a chunk of the checkpoint that fails its check.
+    checkpoint_damaged_ = index_.health().IsCorruption();
+    return replayed.ok() ? index_.health() : replayed;
+  }
+  KVB_RETURN_IF_ERROR(replayed);
+  const uint64_t covered = (from_seq << 32) | from_off;
+  bool recovered = rebuild || replayed_.load() != replay_start ||
+                   (usable && CurrentLsn() != covered);
   if (recovered && !disk.empty()) recoveries_.fetch_add(1);
   for (auto& [seq, seg] : segments_) {
     if (seq != segments_.rbegin()->first) seg->MarkSealed();
   }
   open_.store(true, std::memory_order_release);
+  // What the checkpoint on disk covers; the background thread or Close
+  // writes a new one once the log has grown past it.
+  last_ckpt_lsn_.store(usable ? covered : 0);
+  bool write_checkpoint = rebuild;
   if (!options_.read_only) {
     for (const std::string& path : garbage_files_) {
       Status s = env_->RemoveFile(path);
@@ -318,16 +348,18 @@ Status DB::Impl::Open() {
         open_.store(false);
         return s;
       }
-      recovered = true;
     }
     if (segments_.empty()) {
       std::lock_guard lock(writer_mu_);
       KVB_RETURN_IF_ERROR(NewSegment());
-      recovered = true;
+      write_checkpoint = true;
     }
-    // Make the recovered state the new starting point, so the next Open is fast
-    // and a crash during this recovery only repeats it.
-    if (recovered) {
+    // After a full rebuild, make the rebuilt index the new starting point so
+    // the next Open is fast (a crash during this only repeats the rebuild).
+    // After a tail replay nothing is written here: replaying the same tail
+    // again is idempotent, and a checkpoint now would cost a write of the
+    // whole index (and a load of every lazily attached chunk).
+    if (write_checkpoint) {
       Status s = Checkpoint();
       if (!s.ok()) {
         open_.store(false);
@@ -335,7 +367,7 @@ Status DB::Impl::Open() {
       }
     }
   }
-  last_ckpt_lsn_.store(CurrentLsn());
+  if (!usable && !write_checkpoint) last_ckpt_lsn_.store(CurrentLsn());
   StartBackground();
   return Status::OK();
 }

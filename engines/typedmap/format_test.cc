@@ -272,7 +272,8 @@ TEST_CASE("headers: foreign files are refused, torn headers count as empty") {
   check("kvb-typedmap 1\n", true, false);
   check("SQLite format 3\n", false, false);
   check("garbage without newline", false, false);
-  check("kvb-typedmap 2\n", false, false);
+  check("kvb-typedmap 2\n", true, false);  // version 2: batch records
+  check("kvb-typedmap 3\n", false, false);
 }
 
 // A file laid out exactly as go-persist writes it (spec §3.1 example, then

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/checksum.h"
 
@@ -93,14 +94,89 @@ Parse ParseRecord(LogFormat f, const char* p, size_t n, RecordView* r,
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+// Parses a decimal number of at most 19 digits at the front of *s.
+bool ConsumeDecimal(std::string_view* s, uint64_t* v) {
+  size_t i = 0;
+  uint64_t r = 0;
+  while (i < s->size() && i < 19 && (*s)[i] >= '0' && (*s)[i] <= '9') {
+    r = r * 10 + static_cast<uint64_t>((*s)[i] - '0');
+    i++;
+  }
+  if (i == 0) return false;
+  s->remove_prefix(i);
+  *v = r;
+  return true;
+}
+
+// Parses the batch record at the front of [p, p + n) (native format, p[0] ==
+// 'B'): its checked header line, then exactly `count` complete, checked S/D
+// records filling `length` bytes. *records get offsets relative to p; *size is
+// the whole batch. kNeedMore while any byte of the batch is missing, so a batch
+// cut short is a torn tail as a whole.
+Parse ParseBatch(const char* p, size_t n, std::vector<RecordView>* records,
+                 uint64_t* size, std::string* err) {
+  const char* lf = static_cast<const char*>(std::memchr(p, '\n', n));
+  if (lf == nullptr) return Parse::kNeedMore;
+  size_t line = lf - p;
+  uint32_t stored;
+  if (line <= kNativeKeyOffset || p[1] != ' ' || p[10] != ' ' ||
+      !ParseHex8(p + kCrcOffset, &stored)) {
+    *err = "malformed batch header line";
+    return Parse::kBad;
+  }
+  if (NativeCrc(p, line + 1) != stored) {
+    *err = "checksum mismatch (batch header)";
+    return Parse::kBad;
+  }
+  std::string_view fields(p + kNativeKeyOffset, line - kNativeKeyOffset);
+  uint64_t count = 0, length = 0;
+  if (!ConsumeDecimal(&fields, &count) || fields.empty() ||
+      fields.front() != ' ') {
+    *err = "malformed batch header line";
+    return Parse::kBad;
+  }
+  fields.remove_prefix(1);
+  if (!ConsumeDecimal(&fields, &length) || !fields.empty()) {
+    *err = "malformed batch header line";
+    return Parse::kBad;
+  }
+  const size_t head = line + 1;
+  if (length > n - head) return Parse::kNeedMore;
+  records->clear();
+  size_t off = 0;
+  while (off < length) {
+    RecordView r;
+    Parse q =
+        ParseRecord(LogFormat::kNative, p + head + off, length - off, &r, err);
+    if (q != Parse::kOk) {
+      // The whole batch is present (its length said so): a record that does
+      // not fit or parse in it is damage, not a torn write.
+      if (q == Parse::kNeedMore) *err = "record runs past the end";
+      *err = "in batch: " + *err;
+      return Parse::kBad;
+    }
+    r.offset = head + off;
+    off += r.size;
+    records->push_back(r);
+  }
+  if (records->size() != count) {
+    *err = "batch holds " + std::to_string(records->size()) +
+           " records, its header says " + std::to_string(count);
+    return Parse::kBad;
+  }
+  *size = head + length;
+  return Parse::kOk;
+}
+
 }  // namespace
 
 std::string_view LogFormatName(LogFormat f) {
   return f == LogFormat::kNative ? "kvb-typedmap 1" : "go-persist 1";
 }
 
-std::string_view HeaderFor(LogFormat f) {
-  return f == LogFormat::kNative ? kNativeHeader : kLegacyHeader;
+std::string_view HeaderFor(LogFormat f, bool batches) {
+  if (f == LogFormat::kLegacy) return kLegacyHeader;
+  return batches ? kNativeHeaderV2 : kNativeHeader;
 }
 
 Status ValidateKey(std::string_view key) {
@@ -152,6 +228,21 @@ void FinishRecord(LogFormat f, size_t start, std::string* out) {
   }
 }
 
+void AppendBatchHeader(uint64_t count, uint64_t body_size, std::string* out) {
+  size_t start = out->size();
+  out->append("B 00000000 ");
+  out->append(std::to_string(count));
+  out->push_back(' ');
+  out->append(std::to_string(body_size));
+  out->push_back('\n');
+  char* rec = out->data() + start;
+  uint32_t crc = NativeCrc(rec, out->size() - start);
+  for (int i = 7; i >= 0; i--) {
+    rec[kCrcOffset + i] = kHex[crc & 0xF];
+    crc >>= 4;
+  }
+}
+
 Status ReadHeader(const File& file, uint64_t file_size, Header* header) {
   *header = Header();
   if (file_size == 0) {
@@ -181,6 +272,9 @@ Status ReadHeader(const File& file, uint64_t file_size, Header* header) {
   while (!line.empty() && IsBlank(line.back())) line.remove_suffix(1);
   if (line == kNativeHeader) {
     header->format = LogFormat::kNative;
+  } else if (line == kNativeHeaderV2) {
+    header->format = LogFormat::kNative;
+    header->batches = true;
   } else if (line == kLegacyHeader) {
     header->format = LogFormat::kLegacy;
   } else {
@@ -200,11 +294,18 @@ Status ScanLog(const File& file, LogFormat format, uint64_t start,
   uint64_t buf_offset = start;  // file offset of buf[0]
   uint64_t next_read = start;   // file offset of the next unread byte
   std::string err;
+  std::vector<RecordView> batch;  // the records of a batch record
   while (true) {
     RecordView rec;
-    Parse p = pos < buf.size() ? ParseRecord(format, buf.data() + pos,
-                                             buf.size() - pos, &rec, &err)
-                               : Parse::kNeedMore;
+    bool is_batch = false;
+    Parse p = Parse::kNeedMore;
+    if (pos < buf.size()) {
+      is_batch = format == LogFormat::kNative && buf[pos] == 'B';
+      p = is_batch ? ParseBatch(buf.data() + pos, buf.size() - pos, &batch,
+                                &rec.size, &err)
+                   : ParseRecord(format, buf.data() + pos, buf.size() - pos,
+                                 &rec, &err);
+    }
     if (p == Parse::kNeedMore) {
       if (next_read >= file_size) {
         if (pos < buf.size()) result->stop = ScanResult::Stop::kTornTail;
@@ -233,7 +334,16 @@ Status ScanLog(const File& file, LogFormat format, uint64_t start,
       result->error = err + " at offset " + std::to_string(rec.offset);
       return Status::OK();
     }
-    Status s = fn(rec);
+    Status s;
+    if (is_batch) {
+      for (RecordView& r : batch) {
+        r.offset += rec.offset;
+        s = fn(r);
+        if (!s.ok()) break;
+      }
+    } else {
+      s = fn(rec);
+    }
     if (!s.ok()) {
       if (!s.IsCorruption()) return s;
       result->stop = ScanResult::Stop::kCorrupt;
@@ -242,7 +352,7 @@ Status ScanLog(const File& file, LogFormat format, uint64_t start,
       return Status::OK();
     }
     pos += rec.size;
-    result->records++;
+    result->records += is_batch ? batch.size() : 1;
     result->good_end = buf_offset + pos;
   }
 }

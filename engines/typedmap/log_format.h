@@ -7,7 +7,11 @@
 //   full key
 //   {"Name":"Alice","Age":30}           the JSON value (empty line for a D
 //   record)
-// and the legacy format of go-persist files, read and (for files that have it)
+// Version 2 of the native format ("kvb-typedmap 2") adds the batch record: a
+// line "B <crc> <count> <length>" followed by exactly `length` bytes holding
+// `count` S/D records, replayed all or none. A version-1 log is upgraded in
+// place (the header's digit) before its first batch is appended.
+// The legacy format of go-persist files is read and (for files that have it)
 // appended:
 //   go-persist 1
 //   S users:alice
@@ -32,11 +36,15 @@
 namespace kvb::typedmap {
 
 inline constexpr std::string_view kNativeHeader = "kvb-typedmap 1";
+// Version 2: may hold batch records. Same length as version 1, so the upgrade
+// rewrites one byte.
+inline constexpr std::string_view kNativeHeaderV2 = "kvb-typedmap 2";
 inline constexpr std::string_view kLegacyHeader = "go-persist 1";
 
 enum class LogFormat : uint8_t { kNative, kLegacy };
 std::string_view LogFormatName(LogFormat f);
-std::string_view HeaderFor(LogFormat f);
+// The header line (without LF); `batches` selects native version 2.
+std::string_view HeaderFor(LogFormat f, bool batches = false);
 
 // A user key (the part after "map:") or a store-level key. InvalidArgument if
 // it contains a byte 0x00-0x1F or 0x7F or a UTF-8 C1 control (U+0080-U+009F),
@@ -54,6 +62,9 @@ Status ValidateMapName(std::string_view name);
 size_t BeginRecord(LogFormat f, char op, std::string_view prefix,
                    std::string_view key, std::string* out);
 void FinishRecord(LogFormat f, size_t start, std::string* out);
+// Appends the header line of a batch record (native format) announcing `count`
+// records in the `body_size` bytes the caller appends next.
+void AppendBatchHeader(uint64_t count, uint64_t body_size, std::string* out);
 
 // One parsed record. Views point into the scanner's buffer: valid only during
 // the callback.
@@ -67,9 +78,10 @@ struct RecordView {
 
 struct Header {
   LogFormat format = LogFormat::kNative;
-  uint64_t size = 0;   // bytes of the header line including its LF
-  bool empty = false;  // the file is empty or holds only a prefix of a native
-                       // header line
+  uint64_t size = 0;     // bytes of the header line including its LF
+  bool batches = false;  // native version 2 (may hold batch records)
+  bool empty = false;    // the file is empty or holds only a prefix of a native
+                         // header line
 };
 // Reads and checks the header line. Corruption if the file is neither format.
 Status ReadHeader(const File& file, uint64_t file_size, Header* header);
@@ -87,9 +99,11 @@ struct ScanResult {
   std::string error;      // why the record at good_end is bad (kCorrupt)
 };
 
-// Called per good record in file order. Returning Corruption marks that record
-// as bad (the scan stops with kCorrupt at its offset); any other error aborts
-// ScanLog with that error.
+// Called per good record in file order. The records of a batch are passed one
+// by one, only after the whole batch was read and checked (a batch cut short by
+// the end of the file is a torn tail: none of its records is passed). Returning
+// Corruption marks that record as bad (the scan stops with kCorrupt at its
+// offset, or at its batch's); any other error aborts ScanLog with that error.
 using RecordFn = std::function<Status(const RecordView&)>;
 
 // Scans records in [start, file_size) and reports where and why it stopped.

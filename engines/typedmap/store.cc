@@ -60,6 +60,18 @@ void Store::UnlockAllWriters() {
   for (size_t i = kWriterStripes; i-- > 0;) stripes_[i].mu.unlock();
 }
 
+void Store::LockStripes(const std::bitset<kWriterStripes>& set) {
+  for (size_t i = 0; i < kWriterStripes; i++) {
+    if (set[i]) stripes_[i].mu.lock();
+  }
+}
+
+void Store::UnlockStripes(const std::bitset<kWriterStripes>& set) {
+  for (size_t i = kWriterStripes; i-- > 0;) {
+    if (set[i]) stripes_[i].mu.unlock();
+  }
+}
+
 Status Store::CheckOpen() const {
   int s = state_.load(std::memory_order_acquire);
   if (s == kOpen) return Status::OK();
@@ -220,6 +232,7 @@ Status Store::OpenLog() {
     log_size_ = kNativeHeader.size() + 1;
   } else {
     format_ = header.format;
+    batches_ = header.batches;
     KVB_RETURN_IF_ERROR(Replay(file.get(), header.size, size));
   }
   file_ = std::move(file);
@@ -344,6 +357,7 @@ void Store::ResetAfterFailedOpen() {
   std::lock_guard log(log_mu_);
   file_.reset();
   lock_.reset();
+  batches_ = false;
   log_size_ = 0;
   records_ = 0;
   loaded_records_ = 0;
@@ -379,6 +393,41 @@ Status Store::Close() {
 Status Store::Append(std::string_view records, uint64_t n,
                      internal::LogPosition* pos) {
   std::lock_guard lock(log_mu_);
+  return AppendLocked(records, n, pos);
+}
+
+Status Store::AppendBatch(std::string_view body, uint64_t n,
+                          internal::LogPosition* pos) {
+  // Framing copies the body once; the write that follows dominates.
+  std::string frame;
+  frame.reserve(body.size() + 48);
+  AppendBatchHeader(n, body.size(), &frame);
+  frame.append(body);
+  std::lock_guard lock(log_mu_);
+  KVB_RETURN_IF_ERROR(EnableBatchesLocked());
+  return AppendLocked(frame, n, pos);
+}
+
+// A version-1 reader does not know batch records, so a log gets the version-2
+// header before its first one. Both headers have the same length: the upgrade
+// rewrites the version digit in place and syncs it before the batch is
+// written, so a crash leaves either header in front of a valid log.
+Status Store::EnableBatchesLocked() {
+  if (batches_) return Status::OK();
+  if (!file_) return Status::FailedPrecondition("store is closed");
+  if (broken_) {
+    return Status::IOError(
+        "log write failed earlier and could not be undone; reopen the store");
+  }
+  const size_t digit = kNativeHeaderV2.size() - 1;
+  KVB_RETURN_IF_ERROR(file_->WriteAt(digit, kNativeHeaderV2.substr(digit)));
+  KVB_RETURN_IF_ERROR(file_->Sync());
+  batches_ = true;
+  return Status::OK();
+}
+
+Status Store::AppendLocked(std::string_view records, uint64_t n,
+                           internal::LogPosition* pos) {
   if (!file_) return Status::FailedPrecondition("store is closed");
   if (broken_) {
     return Status::IOError(
@@ -500,8 +549,11 @@ Status Store::FlushDirty() {
   for (const auto& m : maps_) m->CollectDirty(&batch, &n);
   Status s;
   if (n > 0) {
+    // Framed as one batch record in the native format, so a torn flush adds
+    // nothing: the records of an async WriteBatch stay all-or-nothing.
     internal::LogPosition pos;
-    s = Append(batch, n, &pos);
+    s = n > 1 && format_ == LogFormat::kNative ? AppendBatch(batch, n, &pos)
+                                               : Append(batch, n, &pos);
     if (s.ok()) {
       for (auto& m : maps_) m->ClearDirty();
       flushes_.fetch_add(1, std::memory_order_relaxed);
@@ -568,8 +620,14 @@ Status Store::ShrinkTo(LogFormat target) {
   };
 
   // 1. The snapshot: store-level keys, then every map, written without any
-  // global lock.
-  std::string buf = std::string(HeaderFor(target)) + "\n";
+  // global lock. A log that may hold batch records keeps the version-2 header
+  // (records captured during the rewrite are copied as they are).
+  bool tmp_batches = false;
+  {
+    std::lock_guard log(log_mu_);
+    tmp_batches = batches_ && target == LogFormat::kNative;
+  }
+  std::string buf = std::string(HeaderFor(target, tmp_batches)) + "\n";
   {
     std::lock_guard orphans(orphan_mu_);
     for (const auto& [key, json] : orphans_) {
@@ -607,6 +665,11 @@ Status Store::ShrinkTo(LogFormat target) {
   if (!pending_.empty()) {
     KVB_RETURN_IF_ERROR(sink(&pending_));
     records += pending_records_;
+  }
+  if (batches_ && !tmp_batches) {
+    // The first batch arrived during the rewrite: the copy needs version 2 too.
+    const size_t digit = kNativeHeaderV2.size() - 1;
+    KVB_RETURN_IF_ERROR(tmp->WriteAt(digit, kNativeHeaderV2.substr(digit)));
   }
   KVB_RETURN_IF_ERROR(tmp->Sync());
   KVB_RETURN_IF_ERROR(env_->RenameFile(tmp_path_, path_));

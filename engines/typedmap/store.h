@@ -53,6 +53,7 @@
 #define KVB_ENGINES_TYPEDMAP_STORE_H_
 
 #include <atomic>
+#include <bitset>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -325,12 +326,22 @@ class Store {
   }
   void LockAllWriters();
   void UnlockAllWriters();
+  // The stripes in `set`, in index order (the lock order among stripes).
+  void LockStripes(const std::bitset<kWriterStripes>& set);
+  void UnlockStripes(const std::bitset<kWriterStripes>& set);
 
   Status CheckOpen() const;
   LogFormat format() const { return format_; }
   // Appends `n` complete records with one write. Serialised by log_mu_.
   Status Append(std::string_view records, uint64_t n,
                 internal::LogPosition* pos);
+  // Appends the `n` records in `body` framed as one batch record (native
+  // format), upgrading a version-1 header first. One write.
+  Status AppendBatch(std::string_view body, uint64_t n,
+                     internal::LogPosition* pos);
+  Status AppendLocked(std::string_view records, uint64_t n,
+                      internal::LogPosition* pos);  // REQUIRES log_mu_
+  Status EnableBatchesLocked();                     // REQUIRES log_mu_
   // Returns once everything up to `pos` is durable (group commit).
   Status SyncTo(internal::LogPosition pos);
   Status SyncAll();
@@ -388,6 +399,7 @@ class Store {
   bool broken_ =
       false;  // a failed write could not be undone, or an fdatasync failed
   bool shrinking_ = false;  // appends are also copied to pending_
+  bool batches_ = false;    // the native log's header is version 2
   std::string pending_;
   uint64_t pending_records_ = 0;
   uint64_t generation_ = 0;  // written under log_mu_ and sync_mu_ together
@@ -449,6 +461,40 @@ class TypedMap final : public internal::MapBase {
   template <typename F>
   Result<std::optional<T>> Update(std::string_view key, F&& fn,
                                   Durability d = Durability::kImmediate);
+  // A group of changes to this map that Write applies as one unit. Plain data:
+  // build it on any thread; keys are checked by Write.
+  class Batch {
+   public:
+    void Set(std::string key, T value) {
+      ops_.push_back(Op{std::move(key), std::move(value)});
+    }
+    void Delete(std::string key) {
+      ops_.push_back(Op{std::move(key), std::nullopt});
+    }
+    size_t size() const { return ops_.size(); }
+    bool empty() const { return ops_.empty(); }
+    void Clear() { ops_.clear(); }
+
+   private:
+    friend class TypedMap;
+    struct Op {
+      std::string key;
+      std::optional<T> value;  // nullopt: delete
+    };
+    std::vector<Op> ops_;
+  };
+  // Applies the changes of `batch` in order, atomically: they are appended as
+  // one batch record with one write (FORMAT.md), so after a crash Open replays
+  // all of them or none; no other writer's change interleaves with them; and a
+  // reader that has seen one of them sees all (their shards are updated under
+  // their locks together). kAsync: all are marked dirty at once and a flush
+  // writes every dirty record as one batch record, so the batch stays
+  // all-or-nothing (a later non-async write of one of its keys may reach the
+  // log before the rest). Deletes are logged whether or not the key exists.
+  // An empty batch changes nothing. Errors: InvalidArgument for an invalid key
+  // or unencodable value (nothing changed); NotSupported in the go-persist
+  // format, which has no batch record; the errors of Set otherwise.
+  Status Write(Batch batch, Durability d = Durability::kImmediate);
   // Memory only: no record and no dirty mark. The value becomes durable only if
   // a later persisting call writes the key or a Shrink snapshots memory (Shrink
   // does include it). The value is still encoded once, to check that a later
@@ -499,16 +545,36 @@ class TypedMap final : public internal::MapBase {
   std::mutex& WriterMutex(const internal::KeyProbe& p) const {
     return store_->WriterStripe(p.hash >> (64 - kShardBits));
   }
+  static size_t ShardIndex(const internal::KeyProbe& p) {
+    return p.hash >> (64 - kShardBits);
+  }
   Shard& ShardFor(const internal::KeyProbe& p) const {
-    return shards_[p.hash >> (64 - kShardBits)];
+    return shards_[ShardIndex(p)];
   }
   Status EncodeRecord(char op, std::string_view key, const T* value,
                       std::string* rec) const;
   Status Persist(Shard& shard, const internal::KeyProbe& p, std::string&& rec,
                  Durability d, internal::LogPosition* pos);
+  // kAsync: make `rec` the key's pending record. Otherwise, after an append:
+  // forget an older pending record. REQUIRES the key's writer stripe.
+  void MarkDirty(Shard& shard, const internal::KeyProbe& p, std::string&& rec);
+  void DropDirty(Shard& shard, const internal::KeyProbe& p);
   void Assign(Shard& shard, const internal::KeyProbe& p, T&& value);
   void Erase(Shard& shard, const internal::KeyProbe& p);
+  // As Assign/Erase, with shard.map_mu already held exclusively.
+  void AssignLocked(Shard& shard, const internal::KeyProbe& p, T&& value);
+  void EraseLocked(Shard& shard, const internal::KeyProbe& p);
+  // Write's memory step: every change in order, with all touched shards
+  // locked together.
+  void ApplyBatch(Batch& batch, const std::vector<internal::KeyProbe>& probes,
+                  const std::bitset<kShards>& touched);
   Status Finish(Durability d, const internal::LogPosition& pos) const;
+  // Releases a set of writer stripes when the scope ends (Write).
+  struct ScopedUnlock {
+    Store* store;
+    const std::bitset<Store::kWriterStripes>* set;
+    ~ScopedUnlock() { store->UnlockStripes(*set); }
+  };
 
   // MapBase.
   Status LoadSet(std::string_view key, std::string_view json) override;
@@ -631,30 +697,47 @@ template <typename T>
 Status TypedMap<T>::Persist(Shard& shard, const internal::KeyProbe& p,
                             std::string&& rec, Durability d,
                             internal::LogPosition* pos) {
-  auto it = shard.dirty.find(p);
   if (d == Durability::kAsync) {
-    // Coalescing: the dirty entry always holds the newest record of the key.
-    if (it != shard.dirty.end()) {
-      it->second = std::move(rec);
-    } else {
-      shard.dirty.emplace(std::string(p.key), std::move(rec));
-      dirty_count_.fetch_add(1, std::memory_order_relaxed);
-    }
+    MarkDirty(shard, p, std::move(rec));
     return Status::OK();
   }
   KVB_RETURN_IF_ERROR(store_->Append(rec, 1, pos));
+  DropDirty(shard, p);
+  return Status::OK();
+}
+
+template <typename T>
+void TypedMap<T>::MarkDirty(Shard& shard, const internal::KeyProbe& p,
+                            std::string&& rec) {
+  // Coalescing: the dirty entry always holds the newest record of the key.
+  auto it = shard.dirty.find(p);
+  if (it != shard.dirty.end()) {
+    it->second = std::move(rec);
+  } else {
+    shard.dirty.emplace(std::string(p.key), std::move(rec));
+    dirty_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+template <typename T>
+void TypedMap<T>::DropDirty(Shard& shard, const internal::KeyProbe& p) {
   // The log now holds the newest state; an older pending async record must not
   // follow it.
-  if (it != shard.dirty.end()) {
-    shard.dirty.erase(it);
-    dirty_count_.fetch_sub(1, std::memory_order_relaxed);
-  }
-  return Status::OK();
+  auto it = shard.dirty.find(p);
+  if (it == shard.dirty.end()) return;
+  shard.dirty.erase(it);
+  dirty_count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 template <typename T>
 void TypedMap<T>::Assign(Shard& shard, const internal::KeyProbe& p, T&& value) {
   std::unique_lock lock(shard.map_mu);
+  AssignLocked(shard, p, std::move(value));
+}
+
+template <typename T>
+void TypedMap<T>::AssignLocked(Shard& shard, const internal::KeyProbe& p,
+                               T&& value) {
   auto it = shard.data.find(p);
   if (it != shard.data.end()) {
     it->second = std::move(value);
@@ -667,6 +750,11 @@ void TypedMap<T>::Assign(Shard& shard, const internal::KeyProbe& p, T&& value) {
 template <typename T>
 void TypedMap<T>::Erase(Shard& shard, const internal::KeyProbe& p) {
   std::unique_lock lock(shard.map_mu);
+  EraseLocked(shard, p);
+}
+
+template <typename T>
+void TypedMap<T>::EraseLocked(Shard& shard, const internal::KeyProbe& p) {
   auto it = shard.data.find(p);
   if (it == shard.data.end()) return;
   shard.data.erase(it);
@@ -764,6 +852,75 @@ Result<std::optional<T>> TypedMap<T>::Update(std::string_view key, F&& fn,
   }
   KVB_RETURN_IF_ERROR(Finish(d, pos));
   return result;
+}
+
+template <typename T>
+Status TypedMap<T>::Write(Batch batch, Durability d) {
+  KVB_RETURN_IF_ERROR(store_->CheckOpen());
+  if (batch.ops_.empty()) return Finish(d, internal::LogPosition{});
+  if (store_->format() != LogFormat::kNative) {
+    return Status::NotSupported(
+        "atomic batches need the native log format (go-persist logs have no "
+        "batch record; see Options::upgrade_legacy_format)");
+  }
+  // Everything that can fail without I/O happens before any lock is taken.
+  const size_t n = batch.ops_.size();
+  std::string body;
+  std::vector<size_t> ends(n);
+  std::vector<internal::KeyProbe> probes(n);
+  std::bitset<kShards> touched;
+  for (size_t i = 0; i < n; i++) {
+    const auto& op = batch.ops_[i];
+    KVB_RETURN_IF_ERROR(ValidateKey(op.key));
+    KVB_RETURN_IF_ERROR(EncodeRecord(op.value ? 'S' : 'D', op.key,
+                                     op.value ? &*op.value : nullptr, &body));
+    ends[i] = body.size();
+    probes[i] = internal::MakeProbe(op.key);
+    touched.set(ShardIndex(probes[i]));
+  }
+  std::bitset<Store::kWriterStripes> stripes;
+  for (size_t i = 0; i < kShards; i++) {
+    if (touched[i]) stripes.set(i % Store::kWriterStripes);
+  }
+  internal::LogPosition pos;
+  {
+    store_->LockStripes(stripes);
+    ScopedUnlock unlock{store_, &stripes};
+    if (d == Durability::kAsync) {
+      for (size_t i = 0; i < n; i++) {
+        size_t begin = i == 0 ? 0 : ends[i - 1];
+        MarkDirty(ShardFor(probes[i]), probes[i],
+                  body.substr(begin, ends[i] - begin));
+      }
+    } else {
+      KVB_RETURN_IF_ERROR(store_->AppendBatch(body, n, &pos));
+      for (size_t i = 0; i < n; i++) DropDirty(ShardFor(probes[i]), probes[i]);
+    }
+    ApplyBatch(batch, probes, touched);
+  }
+  return Finish(d, pos);
+}
+
+template <typename T>
+void TypedMap<T>::ApplyBatch(Batch& batch,
+                             const std::vector<internal::KeyProbe>& probes,
+                             const std::bitset<kShards>& touched) {
+  // Shard locks in index order: readers take one at a time, so no deadlock.
+  for (size_t i = 0; i < kShards; i++) {
+    if (touched[i]) shards_[i].map_mu.lock();
+  }
+  for (size_t i = 0; i < probes.size(); i++) {
+    auto& op = batch.ops_[i];
+    Shard& shard = ShardFor(probes[i]);
+    if (op.value) {
+      AssignLocked(shard, probes[i], std::move(*op.value));
+    } else {
+      EraseLocked(shard, probes[i]);
+    }
+  }
+  for (size_t i = kShards; i-- > 0;) {
+    if (touched[i]) shards_[i].map_mu.unlock();
+  }
 }
 
 template <typename T>

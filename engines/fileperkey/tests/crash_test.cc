@@ -233,5 +233,83 @@ TEST_CASE("failed writes leave the old value and no temp file", "[crash]") {
   env.ClearFaults();
 }
 
+TEST_CASE(
+    "sync off: Sync() fsyncs exactly the files and directories written since "
+    "the last Sync, in parallel, through the Env",
+    "[crash]") {
+  auto mem = NewMemEnv();
+  FaultInjectionEnv env(mem.get());
+  // 600 keys over a two-level hashed layout (272 directories): enough files
+  // for Sync to use several threads, and many directories created unsynced.
+  constexpr int kKeys = 600;
+  Options o = MakeOptions(&env, false, Codec::kNone);
+  o.transform = Transform::Hashed(1, 2, KeyEncoding::kEscaped);
+  {
+    auto store = Store::Open("/bulk", o);
+    REQUIRE(store.ok());
+    const uint64_t at_open = env.sync_points();
+    for (int i = 0; i < kKeys; i++)
+      REQUIRE_OK((*store)->Write(KeyName(i), MakeValue(KeyName(i), i)));
+    CHECK(env.sync_points() == at_open);  // sync off: no fsync per write
+    REQUIRE_OK((*store)->Erase(KeyName(7)));
+    REQUIRE_OK((*store)->Sync());
+    // One DataSync per file plus one SyncDir per directory: at least the
+    // files, and far fewer than a walk of everything twice.
+    const uint64_t first = env.sync_points() - at_open;
+    CHECK(first >= kKeys - 1);
+    CHECK(first < 2 * kKeys);
+    // Nothing new: nothing synced.
+    const uint64_t before = env.sync_points();
+    REQUIRE_OK((*store)->Sync());
+    CHECK(env.sync_points() == before);
+    // Three new writes: three files and at most their directories (and
+    // ancestors' entries are not touched again).
+    for (int i = 0; i < 3; i++)
+      REQUIRE_OK((*store)->Write(KeyName(i), MakeValue(KeyName(i), 1000 + i)));
+    REQUIRE_OK((*store)->Sync());
+    CHECK(env.sync_points() - before >= 3);
+    CHECK(env.sync_points() - before <= 3 + 3 + 3);
+  }
+  REQUIRE_OK(env.SimulatePowerLoss(PowerLossMode::kDropUnsynced));
+  auto store = Store::Open("/bulk", o);
+  REQUIRE(store.ok());
+  for (int i = 0; i < kKeys; i++) {
+    std::string v;
+    Status s = (*store)->Read(KeyName(i), &v);
+    if (i == 7) {
+      CHECK(s.IsNotFound());
+      continue;
+    }
+    REQUIRE_OK(s);
+    CHECK(VersionOf(KeyName(i), v) == (i < 3 ? 1000 + i : i));
+  }
+}
+
+TEST_CASE("a failed Sync() reports the error and the next Sync() covers all",
+          "[crash]") {
+  using Op = FaultInjectionEnv::Op;
+  auto mem = NewMemEnv();
+  FaultInjectionEnv env(mem.get());
+  constexpr int kKeys = 300;
+  {
+    auto store = Store::Open("/retry", MakeOptions(&env, false, Codec::kNone));
+    REQUIRE(store.ok());
+    for (int i = 0; i < kKeys; i++)
+      REQUIRE_OK((*store)->Write(KeyName(i), MakeValue(KeyName(i), i)));
+    env.FailOnce(Op::kDataSync, 100, Status::IOError("injected"));
+    CHECK_FALSE((*store)->Sync().ok());
+    env.ClearFaults();
+    REQUIRE_OK((*store)->Sync());
+  }
+  REQUIRE_OK(env.SimulatePowerLoss(PowerLossMode::kDropUnsynced));
+  auto store = Store::Open("/retry", MakeOptions(&env, false, Codec::kNone));
+  REQUIRE(store.ok());
+  for (int i = 0; i < kKeys; i++) {
+    std::string v;
+    REQUIRE_OK((*store)->Read(KeyName(i), &v));
+    CHECK(VersionOf(KeyName(i), v) == i);
+  }
+}
+
 }  // namespace
 }  // namespace kvb::fileperkey

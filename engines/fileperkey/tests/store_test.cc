@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/fault_env.h"
 #include "core/testing/test_util.h"
 #include "engines/fileperkey/fileperkey.h"
 #include "engines/fileperkey/inspect.h"
@@ -515,6 +516,41 @@ TEST_CASE("a failing source aborts the write and keeps the old value",
   auto tmps = env->ListDir("/f/.fpk-tmp");
   REQUIRE(tmps.ok());
   CHECK(tmps->empty());
+}
+
+TEST_CASE("a streamed 1 MiB value is read chunk by chunk, never whole",
+          "[store][stream]") {
+  // Black-box proof: after the first small read, every later read of the file
+  // fails. A stream that had buffered the value (diskv's siphon, #17/#66)
+  // would still hand out all of it; ours fails within one chunk.
+  auto mem = NewMemEnv();
+  FaultInjectionEnv env(mem.get());
+  for (uint64_t cache : {uint64_t{0}, uint64_t{64} << 10}) {
+    INFO("cache bytes " << cache);
+    Options o;
+    o.env = &env;
+    o.cache_bytes = cache;
+    auto store = MustOpen("/stream" + std::to_string(cache), o);
+    const std::string big(1 << 20, 'm');
+    REQUIRE_OK(store->Write("big", big));
+    auto stream = store->ReadStream("big");
+    REQUIRE(stream.ok());
+    std::string buf(4096, '\0');
+    size_t got = 0;
+    REQUIRE_OK((*stream)->Read(buf.data(), buf.size(), &got));
+    REQUIRE(got > 0);
+    size_t total = got;
+    env.FailAlways(FaultInjectionEnv::Op::kRead, Status::IOError("injected"));
+    Status s;
+    while (s.ok() && got > 0) {
+      s = (*stream)->Read(buf.data(), buf.size(), &got);
+      if (s.ok()) total += got;
+    }
+    env.ClearFaults();
+    CHECK(s.IsIOError());
+    CHECK(total <= kStreamChunk);
+    CHECK(store->stats().cache.charge == 0);
+  }
 }
 
 }  // namespace

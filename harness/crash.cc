@@ -1,0 +1,942 @@
+#include "harness/crash.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "adapters/registry.h"
+#include "harness/context.h"
+#include "harness/crash_internal.h"
+#include "workloads/keyset.h"
+#include "workloads/random.h"
+#include "workloads/value_codec.h"
+
+namespace kvb {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string_view ViolationName(Violation v) {
+  switch (v) {
+    case Violation::kOpenFailed:
+      return "open_failed";
+    case Violation::kLostDurable:
+      return "lost_durable";
+    case Violation::kInvented:
+      return "invented";
+    case Violation::kNotPrefix:
+      return "not_prefix";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------------------
+// CrashOracle
+
+CrashOracle::CrashOracle(uint64_t keys, bool durable_acks)
+    : durable_acks_(durable_acks), ops_(keys) {}
+
+Status CrashOracle::Add(const CrashEvent& e) {
+  const uint64_t pos = pos_++;
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption("child report #" + std::to_string(pos) + ": " +
+                              what);
+  };
+  switch (e.kind) {
+    case CrashEventKind::kOpened:
+      opened_ = true;
+      return Status::OK();
+    case CrashEventKind::kIssue: {
+      if (e.key >= ops_.size()) return bad("key out of range");
+      std::vector<Op>& ops = ops_[e.key];
+      // Versions of a key only grow; anything else is a protocol error, and
+      // the per-key judgement below would be meaningless.
+      if (!ops.empty() && e.version <= ops.back().version) {
+        return bad("version did not grow");
+      }
+      ops.push_back(Op{e.seq, kNever, e.version, e.deleted != 0});
+      ++issued_;
+      max_version_ = std::max(max_version_, e.version);
+      end_seq_ = std::max(end_seq_, e.seq + 1);
+      return Status::OK();
+    }
+    case CrashEventKind::kAck: {
+      if (e.key >= ops_.size()) return bad("key out of range");
+      std::vector<Op>& ops = ops_[e.key];
+      for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
+        if (it->seq != e.seq) continue;
+        if (it->ack_pos != kNever) return bad("op acknowledged twice");
+        it->ack_pos = pos;
+        ++acked_;
+        return Status::OK();
+      }
+      return bad("ack of an op never issued");
+    }
+    case CrashEventKind::kSyncStart:
+      sync_starts_.emplace_back(e.seq, pos);
+      return Status::OK();
+    case CrashEventKind::kSyncDone: {
+      auto it = std::find_if(sync_starts_.begin(), sync_starts_.end(),
+                             [&](const auto& s) { return s.first == e.seq; });
+      if (it == sync_starts_.end()) return bad("sync done without start");
+      // Every ack reported before this sync started is durable now.
+      durable_cut_ = std::max(durable_cut_, it->second);
+      sync_starts_.erase(it);
+      ++syncs_done_;
+      return Status::OK();
+    }
+  }
+  return bad("unknown record kind " + std::to_string(int(e.kind)));
+}
+
+int64_t CrashOracle::LastAckedBefore(const std::vector<Op>& ops, uint64_t cut) {
+  for (int64_t j = static_cast<int64_t>(ops.size()) - 1; j >= 0; --j) {
+    if (ops[j].settled || ops[j].ack_pos < cut) return j;
+  }
+  return -1;
+}
+
+uint64_t CrashOracle::durable_acks() const {
+  if (durable_acks_) return acked_;
+  uint64_t n = 0;
+  for (const std::vector<Op>& ops : ops_) {
+    for (const Op& op : ops) n += op.ack_pos < durable_cut_;
+  }
+  return n;
+}
+
+// `base`: index of the op whose state must at least be reflected (-1: the key
+// had no durable op). Allowed: the state after ops[base] or after any later
+// issued op, whether acknowledged or not.
+CrashOracle::Verdict CrashOracle::Judge(uint64_t id, const RecoveredKey& state,
+                                        int64_t base) const {
+  const std::vector<Op>& ops = ops_[id];
+  Verdict v;
+  auto fail = [&](Violation cls, std::string detail) {
+    v.ok = false;
+    v.violation = cls;
+    v.detail = std::move(detail);
+    return v;
+  };
+  std::string durable =
+      base < 0 ? std::string("nothing durable")
+               : (ops[base].deleted ? "durable delete" : "durable put") +
+                     std::string(" v") + std::to_string(ops[base].version);
+  if (state.kind == RecoveredKey::kForeign) {
+    return fail(Violation::kInvented,
+                "holds a value not written for this key (another key's, torn "
+                "or corrupt); " +
+                    durable);
+  }
+  if (state.kind == RecoveredKey::kVersion) {
+    auto it = std::find_if(ops.begin(), ops.end(), [&](const Op& op) {
+      return !op.deleted && op.version == state.version;
+    });
+    if (it == ops.end()) {
+      return fail(Violation::kInvented,
+                  "holds v" + std::to_string(state.version) +
+                      ", never written (" + std::to_string(ops.size()) +
+                      " ops issued)");
+    }
+    if (it - ops.begin() < base) {
+      return fail(Violation::kLostDurable,
+                  "holds v" + std::to_string(state.version) + ", but " +
+                      durable + " is newer");
+    }
+    return v;
+  }
+  if (base < 0 || ops[base].deleted) return v;
+  for (size_t j = base + 1; j < ops.size(); ++j) {
+    if (ops[j].deleted) return v;  // a later delete may have landed
+  }
+  return fail(Violation::kLostDurable, "absent, but " + durable);
+}
+
+CrashOracle::Verdict CrashOracle::Check(uint64_t id,
+                                        const RecoveredKey& state) const {
+  const std::vector<Op>& ops = ops_[id];
+  Verdict v = Judge(id, state, LastAckedBefore(ops, DurableCut()));
+  if (v.ok && !durable_acks_) {
+    v.lost_acked = !Judge(id, state, LastAckedBefore(ops, kNever)).ok;
+  }
+  return v;
+}
+
+bool CrashOracle::PrefixConsistent(
+    const std::vector<RecoveredKey>& states) const {
+  // L = the number of ops applied (ops with seq < L). Each key allows a union
+  // of disjoint L intervals; count, per L, the keys that allow it. Seqs may
+  // have gaps (ops of an earlier round that never landed were dropped).
+  const uint64_t n = end_seq_;
+  std::vector<int64_t> diff(n + 2, 0);
+  uint64_t constrained = 0, lo = 0;
+  auto allow = [&](uint64_t a, uint64_t b) {
+    b = std::min(b, n);
+    if (a > b) return;
+    ++diff[a];
+    --diff[b + 1];
+  };
+  for (uint64_t id = 0; id < ops_.size(); ++id) {
+    const std::vector<Op>& ops = ops_[id];
+    const RecoveredKey& st = states[id];
+    if (ops.empty()) {
+      if (st.kind != RecoveredKey::kAbsent) return false;
+      continue;
+    }
+    int64_t base = LastAckedBefore(ops, DurableCut());
+    if (base >= 0) lo = std::max(lo, ops[base].seq + 1);
+    auto next = [&](size_t j) {
+      return j + 1 < ops.size() ? ops[j + 1].seq : n;
+    };
+    if (st.kind == RecoveredKey::kForeign) return false;
+    if (st.kind == RecoveredKey::kAbsent) allow(0, ops[0].seq);
+    bool any = st.kind == RecoveredKey::kAbsent;
+    for (size_t j = 0; j < ops.size(); ++j) {
+      bool match = st.kind == RecoveredKey::kAbsent
+                       ? ops[j].deleted
+                       : !ops[j].deleted && ops[j].version == st.version;
+      if (match) {
+        allow(ops[j].seq + 1, next(j));
+        any = true;
+      }
+    }
+    if (!any) return false;
+    ++constrained;
+  }
+  int64_t running = 0;
+  for (uint64_t l = 0; l <= n; ++l) {
+    running += diff[l];
+    if (l >= lo && running == static_cast<int64_t>(constrained)) return true;
+  }
+  return false;
+}
+
+void CrashOracle::Settle(const std::vector<RecoveredKey>& states) {
+  for (uint64_t id = 0; id < ops_.size(); ++id) {
+    std::vector<Op>& ops = ops_[id];
+    const RecoveredKey& st = states[id];
+    // The op whose state was recovered (for an absent key: the newest
+    // delete; none: the key is back to never written).
+    int64_t j = static_cast<int64_t>(ops.size()) - 1;
+    for (; j >= 0; --j) {
+      bool match = st.kind == RecoveredKey::kAbsent
+                       ? ops[j].deleted
+                       : !ops[j].deleted && ops[j].version == st.version;
+      if (match) break;
+    }
+    ops.resize(static_cast<size_t>(j + 1));
+    if (j >= 0) ops[j].settled = true;
+  }
+  // Sync ids restart with each child.
+  sync_starts_.clear();
+  opened_ = false;
+}
+
+bool PromisesPrefix(std::string_view name, Durability durability) {
+  // From each engine's documentation: linhash README "Durability contract"
+  // (every mode: the state after some prefix of the acknowledged ops);
+  // RocksDB/LevelDB replay their write-ahead log in order and stop at its
+  // end; LMDB and SQLite (WAL) commit transactions in order. typedmap appends
+  // each write to its log in call order in modes none (kImmediate) and sync
+  // (kFSync); its async mode coalesces dirty keys, so no promise there.
+  // fileperkey writes one file per key and promises nothing across keys.
+  if (name == "linhash" || name == "rocksdb" || name == "leveldb" ||
+      name == "lmdb" || name == "sqlite") {
+    return true;
+  }
+  if (name == "typedmap") return durability != Durability::kAsync;
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Options
+
+Status ResolveCrashOptions(CrashOptions* o) {
+  if (o->engines.empty()) {
+    return Status::InvalidArgument("--engines: expected at least one engine");
+  }
+  if (o->trials < 1) return Status::InvalidArgument("--trials: must be >= 1");
+  if (o->keys < 1) return Status::InvalidArgument("--keys: must be >= 1");
+  if (o->threads < 1) return Status::InvalidArgument("--threads: must be >= 1");
+  if (o->rounds < 1) return Status::InvalidArgument("--rounds: must be >= 1");
+  if (o->kill_min_ms > o->kill_max_ms) {
+    return Status::InvalidArgument(
+        "--kill-ms: expected MIN-MAX with MIN <= MAX");
+  }
+  for (std::string& spec : o->engines) {
+    Result<AdapterSpec> parsed = ParseAdapterSpec(spec);
+    if (!parsed.ok()) return parsed.status().WithContext("--engines");
+    if (!parsed->options.count("durability")) {
+      parsed->options["durability"] =
+          std::string(DurabilityName(o->durability));
+    }
+    spec = parsed->ToString();
+    // The registry checks the name, the options and their values; an adapter
+    // that was not built is skipped at run time with a note.
+    Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
+    if (!a.ok() && !a.status().IsNotSupported()) {
+      return a.status().WithContext("--engines");
+    }
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------
+// One child
+
+namespace {
+
+struct ChildRun {
+  std::vector<CrashEvent> events;
+  std::string error;  // the child ended on its own or misreported
+};
+
+// Sent by the forked process when exec fails (not a CrashEventKind: the
+// oracle never sees it).
+constexpr CrashEventKind kExecFailed = static_cast<CrashEventKind>(0x7f);
+
+struct ChildArgs {
+  std::string exe, spec, dir;
+  uint64_t seed = 0, keys = 0;
+  uint32_t threads = 1, sync_every = 100, kill_ms = 0;
+  bool sync_model = true;
+  uint32_t version_base = 0;
+  uint64_t seq_base = 0;
+};
+
+std::string WaitStatusText(int status) {
+  if (WIFEXITED(status))
+    return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return std::string("died of signal ") + strsignal(WTERMSIG(status));
+  }
+  return "ended (status " + std::to_string(status) + ")";
+}
+
+// Appends the complete records in `buf` to `out`, keeping a partial tail.
+void TakeRecords(std::string* buf, std::vector<CrashEvent>* out) {
+  size_t whole = buf->size() / sizeof(CrashEvent);
+  size_t at = out->size();
+  out->resize(at + whole);
+  std::memcpy(out->data() + at, buf->data(), whole * sizeof(CrashEvent));
+  buf->erase(0, whole * sizeof(CrashEvent));
+}
+
+Result<ChildRun> RunChild(const ChildArgs& a) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
+  std::vector<std::string> args = {a.exe,
+                                   "crash-child",
+                                   "--engine",
+                                   a.spec,
+                                   "--dir",
+                                   a.dir,
+                                   "--report-fd",
+                                   std::to_string(fds[1]),
+                                   "--seed",
+                                   std::to_string(a.seed),
+                                   "--keys",
+                                   std::to_string(a.keys),
+                                   "--threads",
+                                   std::to_string(a.threads),
+                                   "--model",
+                                   a.sync_model ? "sync" : "none",
+                                   "--sync-every",
+                                   std::to_string(a.sync_every),
+                                   "--version-base",
+                                   std::to_string(a.version_base),
+                                   "--seq-base",
+                                   std::to_string(a.seq_base)};
+  std::vector<char*> argv;
+  for (std::string& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return Status::FromErrno(err, "fork");
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls between fork and exec (the parent may have
+    // threads: RocksDB's, LMDB's syncers from earlier trials).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    fcntl(fds[1], F_SETFD, 0);
+    execv(argv[0], argv.data());
+    // Tell the parent why, in the record format (write is signal-safe).
+    CrashEvent failed{kExecFailed, 0, 0, static_cast<uint32_t>(errno), 0, 0};
+    ssize_t ignored = write(fds[1], &failed, sizeof failed);
+    (void)ignored;
+    _exit(127);
+  }
+  close(fds[1]);
+  ChildRun run;
+  std::string buf;
+  char chunk[65536];
+  bool opened = false, eof = false;
+  // Open may recover or create files: allow it time before the timer starts.
+  Clock::time_point deadline = Clock::now() + std::chrono::seconds(60);
+  while (!eof) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fds[0], POLLIN, 0};
+    int r = poll(&p, 1, static_cast<int>(left.count()) + 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;  // timeout: the loop re-checks the deadline
+    ssize_t n = read(fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      eof = true;
+      break;
+    }
+    buf.append(chunk, static_cast<size_t>(n));
+    size_t before = run.events.size();
+    TakeRecords(&buf, &run.events);
+    if (!opened) {
+      for (size_t i = before; i < run.events.size(); ++i) {
+        if (run.events[i].kind == CrashEventKind::kOpened) {
+          opened = true;
+          deadline = Clock::now() + std::chrono::milliseconds(a.kill_ms);
+        }
+      }
+    }
+  }
+  kill(pid, SIGKILL);
+  // Everything the child wrote before it died is still in the pipe.
+  while (!eof) {
+    ssize_t n = read(fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+  TakeRecords(&buf, &run.events);
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !eof;
+  if (!killed) {
+    run.error = "child " + WaitStatusText(status) +
+                (opened ? " before the kill" : " before opening");
+    if (!run.events.empty() && run.events[0].kind == kExecFailed) {
+      run.error += " (cannot execute " + a.exe + ": " +
+                   strerror(static_cast<int>(run.events[0].version)) + ")";
+      run.events.clear();
+    }
+  } else if (!opened) {
+    run.error = "child did not open the database within 60 s";
+  }
+  if (!buf.empty()) run.error += " (partial report record)";
+  return run;
+}
+
+// ---------------------------------------------------------------------------
+// One trial
+
+struct EngineSetup {
+  std::string spec, name, dir;
+  Capabilities caps;
+  Durability durability = Durability::kNone;
+  uint32_t threads = 1;
+  bool prefix = false;
+};
+
+void AddExample(CrashTrial* t, std::string text) {
+  if (t->examples.size() < 5) t->examples.push_back(std::move(text));
+}
+
+// Reads every key back and judges it; fills the violation counts.
+void CheckRecovered(const CrashOptions& o, const EngineSetup& e,
+                    const CrashOracle& oracle, Adapter* db, uint64_t seed,
+                    CrashTrial* t, std::vector<RecoveredKey>* out) {
+  Result<KeySet> keys = KeySet::Build(o.keys, CrashKeySizes(), false, seed);
+  if (!keys.ok()) {
+    AddExample(t, "keys: " + keys.status().ToString());
+    t->violations[int(Violation::kOpenFailed)] = 1;
+    return;
+  }
+  ValueCodec codec(seed, CrashValueSizes());
+  std::vector<RecoveredKey> states(o.keys);
+  bool read_error = false;
+  std::string value;
+  for (uint64_t id = 0; id < o.keys; ++id) {
+    Status s = db->Get(keys->key(id), &value);
+    RecoveredKey& st = states[id];
+    if (s.IsNotFound()) {
+      st.kind = RecoveredKey::kAbsent;
+    } else if (!s.ok()) {
+      if (!read_error)
+        AddExample(t,
+                   "get " + std::string(keys->key(id)) + ": " + s.ToString());
+      read_error = true;
+      continue;
+    } else if (codec.Verify(keys->hash(id), value, &st.version) ==
+               VerifyResult::kOk) {
+      st.kind = RecoveredKey::kVersion;
+    } else {
+      st.kind = RecoveredKey::kForeign;
+    }
+    CrashOracle::Verdict v = oracle.Check(id, st);
+    t->lost_unsynced += v.lost_acked;
+    if (!v.ok) {
+      ++t->violations[int(v.violation)];
+      AddExample(t, std::string(ViolationName(v.violation)) + ": key " +
+                        std::string(keys->key(id)) + " (id " +
+                        std::to_string(id) + ") " + v.detail);
+    }
+  }
+  if (e.caps.ordered) {
+    // Keys we never wrote can only be found by enumerating.
+    std::unordered_set<std::string_view> known;
+    for (uint64_t id = 0; id < o.keys; ++id) known.insert(keys->key(id));
+    Status s =
+        db->Scan("", SIZE_MAX, [&](std::string_view k, std::string_view) {
+          if (!known.count(k)) {
+            ++t->violations[int(Violation::kInvented)];
+            AddExample(t, "invented: scan found key '" + std::string(k) +
+                              "' that was never written");
+          }
+          return true;
+        });
+    if (!s.ok()) {
+      read_error = true;
+      AddExample(t, "scan: " + s.ToString());
+    }
+  }
+  if (read_error) t->violations[int(Violation::kOpenFailed)] = 1;
+  bool keys_ok = t->violations[int(Violation::kLostDurable)] == 0 &&
+                 t->violations[int(Violation::kInvented)] == 0 && !read_error;
+  // A per-key failure already explains a non-prefix state; count the
+  // cross-key check only on top of a clean per-key result.
+  if (e.prefix && keys_ok) {
+    t->prefix_checked = true;
+    if (!oracle.PrefixConsistent(states)) {
+      t->violations[int(Violation::kNotPrefix)] = 1;
+      AddExample(t, "not_prefix: no prefix of the " +
+                        std::to_string(oracle.issued()) +
+                        " issued ops explains the recovered state");
+    }
+  }
+  *out = std::move(states);
+}
+
+// One child on `dir`, killed; then reopen and check. Returns whether the
+// trial may go on with another round (no failure so far).
+bool RunRound(const CrashOptions& o, const EngineSetup& e,
+              const std::string& dir, uint32_t kill_ms, CrashOracle* oracle,
+              CrashTrial* t) {
+  ChildArgs args;
+  args.exe = o.child_exe;
+  args.spec = e.spec;
+  args.dir = dir;
+  args.seed = t->seed;
+  args.keys = o.keys;
+  args.threads = e.threads;
+  args.sync_every = o.sync_every;
+  args.kill_ms = kill_ms;
+  args.sync_model = e.durability == Durability::kSync;
+  args.version_base = oracle->next_version() - 1;
+  args.seq_base = oracle->next_seq();
+  Result<ChildRun> run = RunChild(args);
+  if (!run.ok()) {
+    t->child_error = run.status().ToString();
+    return false;
+  }
+  t->child_error = run->error;
+  for (const CrashEvent& ev : run->events) {
+    Status s = oracle->Add(ev);
+    if (!s.ok()) {
+      t->child_error = s.ToString();
+      return false;
+    }
+  }
+  ++t->rounds;
+  t->issued = oracle->issued();
+  t->acked = oracle->acked();
+  t->durable_acked = oracle->durable_acks();
+  t->syncs = oracle->syncs();
+  if (!oracle->opened()) return false;  // nothing new to recover
+
+  auto make = o.open_for_check ? o.open_for_check : [](const std::string& s) {
+    return CreateAdapter(s);
+  };
+  Result<std::unique_ptr<Adapter>> db = make(e.spec);
+  if (!db.ok()) {
+    t->child_error = "cannot create adapter: " + db.status().ToString();
+    return false;
+  }
+  Clock::time_point start = Clock::now();
+  Status s = (*db)->Open(dir);
+  double ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  if (!s.ok()) {
+    t->violations[int(Violation::kOpenFailed)] = 1;
+    AddExample(t, "open_failed: " + s.ToString());
+    return false;
+  }
+  t->recovery_ms = std::max(t->recovery_ms, ms);
+  std::vector<RecoveredKey> states;
+  CheckRecovered(o, e, *oracle, db->get(), t->seed, t, &states);
+  s = (*db)->Close();
+  if (!s.ok()) {
+    t->violations[int(Violation::kOpenFailed)] = 1;
+    AddExample(t, "open_failed: close after recovery: " + s.ToString());
+  }
+  if (t->failed()) return false;
+  oracle->Settle(states);
+  return true;
+}
+
+CrashTrial RunTrial(const CrashOptions& o, const EngineSetup& e, int trial) {
+  CrashTrial t;
+  t.trial = trial;
+  t.seed = StreamSeed(o.seed, static_cast<uint64_t>(trial));
+  Rng rng(Mix64(t.seed ^ 0x6b696c6c));  // "kill"
+  std::string dir = e.dir + "/trial-" + std::to_string(trial);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  CrashOracle oracle(o.keys, e.durability == Durability::kSync);
+  for (uint32_t round = 0; round < o.rounds; ++round) {
+    uint32_t kill_ms =
+        o.kill_min_ms +
+        static_cast<uint32_t>(rng.Below(o.kill_max_ms - o.kill_min_ms + 1));
+    if (round == 0) t.kill_after_ms = kill_ms;
+    if (!RunRound(o, e, dir, kill_ms, &oracle, &t)) break;
+  }
+  if (t.failed()) {
+    t.kept_dir = dir;
+  } else {
+    fs::remove_all(dir, ec);
+  }
+  return t;
+}
+
+std::string DirName(const std::string& spec) {
+  std::string out;
+  for (char c : spec)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+std::string TrialLine(const CrashEngineResult& r, const CrashTrial& t,
+                      int trials) {
+  std::ostringstream s;
+  s << "kvbench crash: " << r.spec << " trial " << t.trial + 1 << "/" << trials
+    << ": killed after " << t.kill_after_ms << " ms";
+  if (t.rounds > 1) s << " (+" << t.rounds - 1 << " more rounds)";
+  s << ", " << t.acked << " acked (" << t.durable_acked << " durable)";
+  if (t.recovery_ms >= 0) {
+    s << ", recovery " << std::fixed << std::setprecision(1) << t.recovery_ms
+      << " ms";
+  }
+  if (!t.child_error.empty()) s << ", child error: " << t.child_error;
+  bool any = false;
+  for (int c = 0; c < kViolationClasses; ++c) {
+    if (t.violations[c] == 0) continue;
+    s << (any ? ", " : ", VIOLATIONS: ") << ViolationName(Violation(c)) << "="
+      << t.violations[c];
+    any = true;
+  }
+  if (!any && t.child_error.empty()) s << ", ok";
+  for (const std::string& ex : t.examples) s << "\n    " << ex;
+  if (!t.kept_dir.empty()) s << "\n    data kept in " << t.kept_dir;
+  return s.str();
+}
+
+Result<EngineSetup> SetUpEngine(const CrashOptions& o, const std::string& spec,
+                                std::string* skipped) {
+  Result<AdapterSpec> parsed = ParseAdapterSpec(spec);
+  if (!parsed.ok()) return parsed.status();
+  const AdapterInfo* info = FindAdapter(parsed->name);
+  if (info == nullptr) return Status::InvalidArgument("unknown engine " + spec);
+  EngineSetup e;
+  e.spec = spec;
+  e.name = parsed->name;
+  e.caps = info->capabilities;
+  if (!info->built) {
+    *skipped = "not built";
+    return e;
+  }
+  if (!e.caps.persistent) {
+    *skipped = "not persistent: nothing survives a restart to check";
+    return e;
+  }
+  Result<Durability> d = ParseDurability(parsed->options["durability"]);
+  if (!d.ok()) return d.status();
+  e.durability = *d;
+  e.threads = e.caps.thread_safe ? o.threads : 1;
+  // The prefix check needs one global order of ops: one writer thread.
+  e.prefix = e.threads == 1 && PromisesPrefix(e.name, e.durability);
+  e.dir = o.data_dir + "/" + DirName(spec);
+  return e;
+}
+
+}  // namespace
+
+bool CrashTrial::failed() const {
+  if (!child_error.empty()) return true;
+  for (uint64_t v : violations) {
+    if (v) return true;
+  }
+  return false;
+}
+
+uint64_t CrashEngineResult::Violations(Violation v) const {
+  uint64_t n = 0;
+  for (const CrashTrial& t : trials) n += t.violations[int(v)];
+  return n;
+}
+
+uint64_t CrashEngineResult::ChildErrors() const {
+  uint64_t n = 0;
+  for (const CrashTrial& t : trials) n += !t.child_error.empty();
+  return n;
+}
+
+bool CrashEngineResult::failed() const {
+  for (const CrashTrial& t : trials) {
+    if (t.failed()) return true;
+  }
+  return false;
+}
+
+bool CrashReport::failed() const {
+  for (const CrashEngineResult& e : engines) {
+    if (e.failed()) return true;
+  }
+  return false;
+}
+
+Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
+  CrashOptions o = opts;
+  if (o.child_exe.empty()) {
+    std::error_code ec;
+    o.child_exe = fs::read_symlink("/proc/self/exe", ec).string();
+    if (ec)
+      return Status::IOError("cannot find kvbench itself: " + ec.message());
+  }
+  CrashReport report;
+  ContextInputs in;
+  in.data_dir = o.data_dir;
+  in.argv = o.argv;
+  in.seed = o.seed;
+  report.context = CaptureContext(in);
+  report.config = {{"engines", o.engines},
+                   {"trials", o.trials},
+                   {"durability", std::string(DurabilityName(o.durability))},
+                   {"seed", o.seed},
+                   {"keys", o.keys},
+                   {"threads", o.threads},
+                   {"kill_ms", {o.kill_min_ms, o.kill_max_ms}},
+                   {"sync_every", o.sync_every},
+                   {"rounds", o.rounds},
+                   {"key_size", CrashKeySizes().ToString()},
+                   {"value_size", CrashValueSizes().ToString()},
+                   {"delete_fraction", 1.0 / kCrashDeleteOneIn}};
+  for (const std::string& spec : o.engines) {
+    CrashEngineResult r;
+    r.spec = spec;
+    Result<EngineSetup> e = SetUpEngine(o, spec, &r.skipped);
+    if (!e.ok()) return e.status();
+    r.model = e->durability == Durability::kSync ? "sync" : "none";
+    r.prefix_checked = e->prefix;
+    if (!r.skipped.empty()) {
+      if (!o.quiet)
+        log << "kvbench crash: " << spec << ": skipped (" << r.skipped << ")\n";
+      report.engines.push_back(std::move(r));
+      continue;
+    }
+    for (int t = 0; t < o.trials; ++t) {
+      r.trials.push_back(RunTrial(o, *e, t));
+      if (!o.quiet || r.trials.back().failed()) {
+        log << TrialLine(r, r.trials.back(), o.trials) << "\n";
+      }
+    }
+    std::error_code ec;
+    fs::remove(e->dir, ec);  // only if empty: failed trials keep their data
+    report.engines.push_back(std::move(r));
+  }
+  FinishContext(&report.context);
+  return report;
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+namespace {
+
+json ViolationsJson(const std::array<uint64_t, kViolationClasses>& v) {
+  json j = json::object();
+  for (int c = 0; c < kViolationClasses; ++c)
+    j[std::string(ViolationName(Violation(c)))] = v[c];
+  return j;
+}
+
+std::vector<double> RecoveryTimes(const CrashEngineResult& r) {
+  std::vector<double> v;
+  for (const CrashTrial& t : r.trials) {
+    if (t.recovery_ms >= 0) v.push_back(t.recovery_ms);
+  }
+  return v;
+}
+
+std::vector<double> AckedCounts(const CrashEngineResult& r) {
+  std::vector<double> v;
+  for (const CrashTrial& t : r.trials)
+    v.push_back(static_cast<double>(t.acked));
+  return v;
+}
+
+json TrialJson(const CrashTrial& t) {
+  return json{
+      {"trial", t.trial},
+      {"rounds", t.rounds},
+      {"seed", t.seed},
+      {"kill_after_ms", t.kill_after_ms},
+      {"issued", t.issued},
+      {"acked", t.acked},
+      {"durable_acked", t.durable_acked},
+      {"syncs", t.syncs},
+      {"recovery_ms", t.recovery_ms >= 0 ? json(t.recovery_ms) : json(nullptr)},
+      {"violations", ViolationsJson(t.violations)},
+      {"prefix_checked", t.prefix_checked},
+      {"lost_unsynced", t.lost_unsynced},
+      {"child_error",
+       t.child_error.empty() ? json(nullptr) : json(t.child_error)},
+      {"examples", t.examples},
+      {"kept_dir", t.kept_dir.empty() ? json(nullptr) : json(t.kept_dir)}};
+}
+
+}  // namespace
+
+json CrashReportJson(const CrashReport& r) {
+  json engines = json::array();
+  uint64_t total = 0;
+  for (const CrashEngineResult& e : r.engines) {
+    std::array<uint64_t, kViolationClasses> v{};
+    for (int c = 0; c < kViolationClasses; ++c) {
+      v[c] = e.Violations(Violation(c));
+      total += v[c];
+    }
+    std::vector<double> rec = RecoveryTimes(e);
+    uint64_t lost_unsynced = 0;
+    json trials = json::array();
+    for (const CrashTrial& t : e.trials) {
+      trials.push_back(TrialJson(t));
+      lost_unsynced += t.lost_unsynced;
+    }
+    engines.push_back(
+        json{{"engine", e.spec},
+             {"skipped", e.skipped.empty() ? json(nullptr) : json(e.skipped)},
+             {"model", e.model},
+             {"prefix_checked", e.prefix_checked},
+             {"trials", e.trials.size()},
+             {"failed_trials",
+              std::count_if(e.trials.begin(), e.trials.end(),
+                            [](const CrashTrial& t) { return t.failed(); })},
+             {"violations", ViolationsJson(v)},
+             {"child_errors", e.ChildErrors()},
+             {"recovery_ms",
+              {{"median", rec.empty() ? json(nullptr) : json(Median(rec))},
+               {"max", rec.empty()
+                           ? json(nullptr)
+                           : json(*std::max_element(rec.begin(), rec.end()))}}},
+             {"acked_per_trial", {{"median", Median(AckedCounts(e))}}},
+             {"lost_unsynced", lost_unsynced},
+             {"trial_results", trials}});
+  }
+  return json{{"kind", "kvbench-crash"}, {"schema_version", 1},
+              {"context", r.context},    {"config", r.config},
+              {"engines", engines},      {"violations_total", total},
+              {"passed", !r.failed()}};
+}
+
+void PrintCrashTable(std::ostream& out, const CrashReport& r) {
+  std::vector<std::vector<std::string>> rows = {
+      {"engine", "model", "trials", "failed", "open_failed", "lost_durable",
+       "invented", "not_prefix", "child_err", "recovery_ms p50", "max",
+       "acked/trial p50", "lost_unsynced"}};
+  auto fmt = [](double v) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(v < 10 ? 2 : 1) << v;
+    return s.str();
+  };
+  for (const CrashEngineResult& e : r.engines) {
+    if (!e.skipped.empty()) {
+      rows.push_back({e.spec, "skipped: " + e.skipped});
+      continue;
+    }
+    std::vector<double> rec = RecoveryTimes(e);
+    uint64_t failed = 0, lost_unsynced = 0;
+    for (const CrashTrial& t : e.trials) {
+      failed += t.failed();
+      lost_unsynced += t.lost_unsynced;
+    }
+    std::vector<std::string> row = {e.spec, e.model,
+                                    std::to_string(e.trials.size()),
+                                    std::to_string(failed)};
+    for (int c = 0; c < kViolationClasses; ++c) {
+      std::string cell = std::to_string(e.Violations(Violation(c)));
+      if (c == int(Violation::kNotPrefix) && !e.prefix_checked) cell = "-";
+      row.push_back(cell);
+    }
+    row.push_back(std::to_string(e.ChildErrors()));
+    row.push_back(rec.empty() ? "-" : fmt(Median(rec)));
+    row.push_back(rec.empty() ? "-"
+                              : fmt(*std::max_element(rec.begin(), rec.end())));
+    row.push_back(std::to_string(std::llround(Median(AckedCounts(e)))));
+    row.push_back(e.model == "sync" ? "-" : std::to_string(lost_unsynced));
+    rows.push_back(std::move(row));
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    if (row.size() != width.size()) {
+      width[0] = std::max(width[0], row[0].size());
+      continue;
+    }
+    for (size_t c = 0; c < row.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    if (row.size() != width.size()) {  // a skipped engine: name and reason
+      out << std::left << std::setw(static_cast<int>(width[0])) << row[0]
+          << "  " << row[1] << "\n";
+      continue;
+    }
+    for (size_t c = 0; c < row.size(); ++c) {
+      out << (c == 0 ? std::left : std::right)
+          << std::setw(static_cast<int>(width[c])) << row[c]
+          << (c + 1 == row.size() ? "\n" : "  ");
+    }
+  }
+  out << "(lost_durable, invented: keys; open_failed, not_prefix: trials; "
+         "not_prefix '-' = not promised or not checkable; lost_unsynced: "
+         "acknowledged but unsynced writes lost, allowed)\n";
+}
+
+}  // namespace kvb
