@@ -42,10 +42,10 @@ run_preset asan -L sanitize
 run_preset tsan -L sanitize
 
 # 4. Fuzzing smoke run (clang + libFuzzer, scripts/fuzz.sh): every target for
-#    KVB_FUZZ_SECONDS (10) s; counts as one test. KVB_SKIP_FUZZ=1 skips it.
+#    KVB_FUZZ_SECONDS (5) s; counts as one test. KVB_SKIP_FUZZ=1 skips it.
 if [ "${KVB_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzz"
-  if scripts/fuzz.sh "${KVB_FUZZ_SECONDS:-10}"; then
+  if scripts/fuzz.sh "${KVB_FUZZ_SECONDS:-5}"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1)); status=1
