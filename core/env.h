@@ -124,6 +124,8 @@ class Env {
   virtual Status RemoveFile(const std::string& path) = 0;
   // Creates a directory; OK if it already exists as a directory;
   // InvalidArgument if a file is there. Parents must exist (see CreateDirs).
+  // Safe against a concurrent RemoveDir of the same path (retried; Busy if it
+  // keeps vanishing).
   virtual Status CreateDir(const std::string& path) = 0;
   // Removes an empty directory.
   virtual Status RemoveDir(const std::string& path) = 0;

@@ -21,6 +21,9 @@
 namespace kvb {
 namespace {
 
+// Retries of mkdir when a concurrent rmdir races it (see CreateDir).
+constexpr int kCreateDirAttempts = 16;
+
 // Calls `fn` until it stops failing with EINTR.
 template <typename Fn>
 auto RetryOnEintr(Fn fn) {
@@ -294,16 +297,23 @@ class PosixEnv : public Env {
   }
 
   Status CreateDir(const std::string& path) override {
-    if (::mkdir(path.c_str(), 0755) == 0) return Status::OK();
-    int err = errno;
-    if (err == EEXIST) {
+    // EEXIST then ENOENT from stat means a concurrent rmdir removed the
+    // directory in between (fileperkey prunes empty directories while other
+    // threads write into them): try again rather than report a collision.
+    for (int attempt = 0; attempt < kCreateDirAttempts; attempt++) {
+      if (::mkdir(path.c_str(), 0755) == 0) return Status::OK();
+      const int err = errno;
+      if (err != EEXIST) return PosixError("mkdir", path, err);
       struct stat st;
-      if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        return Status::OK();
-      return Status::InvalidArgument("mkdir " + path +
-                                     ": exists and is not a directory");
+      if (::stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return Status::OK();
+        return Status::InvalidArgument("mkdir " + path +
+                                       ": exists and is not a directory");
+      }
+      if (errno != ENOENT) return PosixError("stat", path, errno);
     }
-    return PosixError("mkdir", path, err);
+    return Status::Busy("mkdir " + path +
+                        ": the directory keeps being removed concurrently");
   }
 
   Status RemoveDir(const std::string& path) override {
