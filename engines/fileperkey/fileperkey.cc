@@ -720,21 +720,21 @@ Status Store::Sync() {
   Status s = overflow ? SyncEverything() : Status::OK();
   // Files first, then the directories holding their names: a name must not
   // become durable before its data.
-  std::vector<std::string> todo(files.begin(), files.end());
+  const std::vector<std::string> file_list(files.begin(), files.end());
   if (s.ok()) {
-    s = ForEachParallel(todo.size(), [&](size_t i) {
+    s = ForEachParallel(file_list.size(), [&](size_t i) {
       Result<std::unique_ptr<File>> f =
-          env_->OpenFile(todo[i], OpenMode::kReadOnly);
+          env_->OpenFile(file_list[i], OpenMode::kReadOnly);
       // Replaced or erased since: that change is in `dirs` or `files` anyway.
       if (!f.ok()) return f.status().IsNotFound() ? Status::OK() : f.status();
       return (*f)->DataSync();
     });
   }
-  for (const std::string& path : todo) dirs.insert(DirName(path));
-  todo.assign(dirs.begin(), dirs.end());
+  for (const std::string& path : file_list) dirs.insert(DirName(path));
+  const std::vector<std::string> dir_list(dirs.begin(), dirs.end());
   if (s.ok()) {
-    s = ForEachParallel(todo.size(), [&](size_t i) {
-      Status d = env_->SyncDir(todo[i]);
+    s = ForEachParallel(dir_list.size(), [&](size_t i) {
+      Status d = env_->SyncDir(dir_list[i]);
       return d.IsNotFound() ? Status::OK() : d;  // pruned since
     });
   }
