@@ -65,6 +65,7 @@ struct RunArgs {
   std::string out, data_dir;
   bool keep_data = false, reuse = false, quiet = false;
   std::string cache_state = "warm";
+  std::string verify = "on";
   std::vector<std::string> sets;
   double target_rate = 0, warmup_seconds = 0;
   uint32_t latency_sample = 1;
@@ -110,6 +111,7 @@ json SettingsToJson(const RunSettings& s, bool explicit_data_dir) {
       {"warmup_ops", s.warmup_ops},
       {"warmup_seconds", s.warmup_seconds},
       {"latency_sample", s.latency_sample},
+      {"verify", s.verify},
       {"count_instructions", icount::ModeName(s.count_instructions)}};
 }
 
@@ -308,6 +310,7 @@ int CmdRun(const RunArgs& a, const std::vector<std::string>& argv) {
   settings.warmup_ops = a.warmup_ops;
   settings.warmup_seconds = a.warmup_seconds;
   settings.latency_sample = a.latency_sample;
+  settings.verify = a.verify == "on";
   settings.progress = !a.quiet && StderrIsTerminal();
   int rc = Execute(*points, settings, !a.data_dir.empty(),
                    out + "/results.json", argv, suite_name, a.quiet);
@@ -348,6 +351,7 @@ int CmdRerun(const std::string& file, bool quiet,
   settings.warmup_ops = st.value("warmup_ops", uint64_t{0});
   settings.warmup_seconds = st.value("warmup_seconds", 0.0);
   settings.latency_sample = st.value("latency_sample", 1u);
+  settings.verify = st.value("verify", true);
   settings.progress = !quiet && StderrIsTerminal();
   Status cs =
       ResolveInstructionCounter(st.value("count_instructions", "off"), argv, {},
@@ -607,6 +611,11 @@ int KvbenchMain(int argc, char** argv) {
         unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
         return v >= 1 && (v & (v - 1)) == 0 ? "" : "must be a power of two";
       });
+  run->add_option("--verify", ra.verify,
+                  "on (default): check every value read; off: db_bench's mode "
+                  "for comparing with other harnesses: reads unchecked, no "
+                  "per-key harness memory touched by reads")
+      ->check(CLI::IsMember({"on", "off"}));
   run->add_option(
          "--count-instructions", ra.count_instructions,
          "count the instructions of each measured phase (deterministic gates "

@@ -476,16 +476,16 @@ void CheckRecovered(const CrashOptions& o, const EngineSetup& e,
   ValueCodec codec(seed, CrashValueSizes());
   std::vector<RecoveredKey> states(o.keys);
   bool read_error = false;
-  std::string value;
+  std::string value, scratch;  // a stored KeySet never touches `scratch`
   for (uint64_t id = 0; id < o.keys; ++id) {
-    Status s = db->Get(keys->key(id), &value);
+    const std::string_view key = keys->key(id, &scratch);
+    Status s = db->Get(key, &value);
     RecoveredKey& st = states[id];
     if (s.IsNotFound()) {
       st.kind = RecoveredKey::kAbsent;
     } else if (!s.ok()) {
       if (!read_error)
-        AddExample(t,
-                   "get " + std::string(keys->key(id)) + ": " + s.ToString());
+        AddExample(t, "get " + std::string(key) + ": " + s.ToString());
       read_error = true;
       continue;
     } else if (codec.Verify(keys->hash(id), value, &st.version) ==
@@ -499,14 +499,16 @@ void CheckRecovered(const CrashOptions& o, const EngineSetup& e,
     if (!v.ok) {
       ++t->violations[int(v.violation)];
       AddExample(t, std::string(ViolationName(v.violation)) + ": key " +
-                        std::string(keys->key(id)) + " (id " +
-                        std::to_string(id) + ") " + v.detail);
+                        std::string(key) + " (id " + std::to_string(id) + ") " +
+                        v.detail);
     }
   }
   if (e.caps.ordered) {
     // Keys we never wrote can only be found by enumerating.
+    // Views into the stored KeySet, which outlives the set.
     std::unordered_set<std::string_view> known;
-    for (uint64_t id = 0; id < o.keys; ++id) known.insert(keys->key(id));
+    for (uint64_t id = 0; id < o.keys; ++id)
+      known.insert(keys->key(id, &scratch));
     Status s =
         db->Scan("", SIZE_MAX, [&](std::string_view k, std::string_view) {
           if (!known.count(k)) {

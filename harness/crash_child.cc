@@ -79,7 +79,7 @@ void Writer(Shared* s, uint32_t t) {
   Rng rng(StreamSeed(s->o->seed, t + 1));
   const uint64_t sync_span = 2 * uint64_t{s->o->sync_every};
   uint64_t until_sync = 1 + rng.Below(sync_span);
-  std::string value;
+  std::string value, scratch;
   for (uint64_t n = 0;; ++n) {
     if ((n & 1023) == 0 && std::chrono::steady_clock::now() > s->deadline) {
       return;
@@ -89,7 +89,7 @@ void Writer(Shared* s, uint32_t t) {
     uint32_t v = ++version[local];
     bool del = rng.Below(kCrashDeleteOneIn) == 0;
     uint64_t seq = s->next_seq.fetch_add(1, std::memory_order_relaxed);
-    std::string_view key = s->keys->key(id);
+    std::string_view key = s->keys->key(id, &scratch);
     if (!del) s->codec->Encode(s->keys->hash(id), v, &value);
     s->reporter.Send(CrashEventKind::kIssue, t, id, v, del, seq);
     Status st = del ? s->adapter->Delete(key) : s->adapter->Put(key, value);

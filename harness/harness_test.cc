@@ -16,6 +16,7 @@
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/suite.h"
+#include "workloads/keyset.h"
 #include "workloads/workload.h"
 
 namespace kvb {
@@ -76,9 +77,10 @@ TEST_CASE("histograms merge exactly") {
 
 RepResult RunPreset(const std::string& engine, const std::string& workload,
                     std::vector<std::pair<std::string, std::string>> params,
-                    const std::string& data_dir) {
+                    const std::string& data_dir, bool verify = true) {
   RunSettings settings;
   settings.data_dir = data_dir;
+  settings.verify = verify;
   Runner runner(settings);
   PointSpec p;
   p.engine_spec = engine;
@@ -139,6 +141,46 @@ TEST_CASE("read-heavy reads every key exactly once and checks it") {
   CHECK(r.Phase("run")->ops == 1000);
   CHECK(r.verify.verified == 1000);
   CHECK(r.Phase("load")->ops == 1000);
+}
+
+TEST_CASE("--verify off runs the same keys and values, unchecked") {
+  testing::TempDir dir;
+  for (const char* w : {"read-heavy", "ycsb-a", "bulk-insert"}) {
+    INFO(w);
+    const std::vector<std::pair<std::string, std::string>> params = {
+        {"keys", "2000"}, {"ops", "5000"}, {"key_size", "8-40"}};
+    RepResult on = RunPreset("memory", w, params, dir.path(), true);
+    RepResult off = RunPreset("memory", w, params, dir.path(), false);
+    CHECK(on.verify.enabled);
+    CHECK_FALSE(off.verify.enabled);
+    CHECK(off.verify.verified == 0);
+    CHECK(off.errors == 0);
+    CHECK(off.Phase(off.primary_phase)->ops == on.Phase(on.primary_phase)->ops);
+    // One thread, one seed: the same keys and versions were written, so the
+    // live logical bytes agree to the byte.
+    CHECK(off.logical_bytes == on.logical_bytes);
+  }
+}
+
+TEST_CASE("key sets too big for the cache are spelled per op and verify") {
+  const uint64_t keys = 200000;
+  REQUIRE(KeySet::StorageFor(keys, SizeDist::Fixed(16)) ==
+          KeyStorage::kComputed);
+  testing::TempDir dir;
+  for (const char* w : {"read-heavy", "ycsb-a"}) {
+    INFO(w);
+    RepResult r = RunPreset("memory", w,
+                            {{"keys", std::to_string(keys)}, {"threads", "2"}},
+                            dir.path());
+    CHECK(r.errors == 0);
+    CHECK(r.verify.mismatches() == 0);
+    CHECK(r.verify.missing == 0);
+    if (std::string(w) == "read-heavy") {
+      CHECK(r.verify.verified == keys);
+    } else {
+      CHECK(r.verify.verified > 0);
+    }
+  }
 }
 
 TEST_CASE("concurrent fuzz with several threads has no mismatches on memory") {
@@ -237,6 +279,24 @@ TEST_CASE(
   CHECK((*j)["context"]["schema_version"] == 1);
   CHECK((*j)["config"]["points"].size() == 4);
   CHECK(Cli({"rerun", out + "/results.json", "--quiet"}) == 0);
+
+  // --verify off is recorded, shown per benchmark, and repeated by rerun.
+  std::string unchecked = dir.Sub("unchecked");
+  CHECK(
+      Cli({"run", "--engines", "memory", "--workloads", "read-heavy", "--keys",
+           "300", "--verify", "off", "--out", unchecked, "--quiet"}) == 0);
+  CHECK(Cli({"rerun", unchecked + "/results.json", "--quiet"}) == 0);
+  int files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(unchecked)) {
+    if (f.path().extension() != ".json") continue;
+    ++files;
+    Result<nlohmann::json> u = ReadResultsFile(f.path().string());
+    REQUIRE(u.ok());
+    CHECK((*u)["config"]["settings"]["verify"] == false);
+    CHECK((*u)["benchmarks"][0]["verify"]["enabled"] == false);
+  }
+  CHECK(files == 2);
+  CHECK(Cli({"run", "--verify", "maybe"}) == 2);
 
   CHECK(Cli({"run", "--bogus"}) == 2);
   CHECK(Cli({"run", "--engines", "nosuchdb", "--workloads", "ycsb-a", "--out",

@@ -48,6 +48,12 @@ struct RunSettings {
   // ns each on this VM, so the harness's own ceiling rises from ~13 M to ~40 M
   // ops/s per thread with 16; throughput counts every op either way.
   uint32_t latency_sample = 1;
+  // Check every read (values self-verify against the version tracker). Off is
+  // db_bench's mode: reads are not checked and read paths touch no per-key
+  // harness state (writes still record versions, for the logical-bytes
+  // figure). Key sets bigger than a few MB are spelled per op either way
+  // (KeySet::StorageFor). For comparisons with harnesses that do not verify.
+  bool verify = true;
   // Count the instructions of the primary phase's worker threads
   // (harness/icount.h); kCallgrind needs the process to run under callgrind.
   icount::Mode count_instructions = icount::Mode::kOff;

@@ -28,7 +28,7 @@ uint32_t KeyHash32(std::string_view key, uint64_t seed) {
 }
 
 Result<KeySet> KeySet::Build(uint64_t count, const SizeDist& key_size,
-                             bool ordered, uint64_t seed) {
+                             bool ordered, uint64_t seed, KeyStorage storage) {
   if (key_size.min == 0)
     return Status::InvalidArgument("key size must be at least 1 byte");
   if (key_size.min < kPrefixLetters &&
@@ -38,33 +38,56 @@ Result<KeySet> KeySet::Build(uint64_t count, const SizeDist& key_size,
                                    std::to_string(count) + " distinct keys");
   }
   KeySet ks;
+  ks.count_ = count;
+  ks.storage_ = storage;
+  ks.key_size_ = key_size;
+  ks.ordered_ = ordered;
+  ks.seed_ = seed;
+  ks.size_seed_ = StreamSeed(seed, 0x6b657973);  // "keys"
+  if (storage == KeyStorage::kComputed) return ks;
   ks.offsets_.reserve(count + 1);
   ks.hashes_.reserve(count);
   ks.arena_.reserve(static_cast<size_t>(count * key_size.Mean()) + 64);
-  const uint64_t size_seed = StreamSeed(seed, 0x6b657973);  // "keys"
+  std::string key;
   for (uint64_t i = 0; i < count; ++i) {
     ks.offsets_.push_back(ks.arena_.size());
-    uint32_t len = key_size.Pick(Mix64(size_seed ^ i));
-    char buf[kPrefixLetters];
-    size_t start = ks.arena_.size();
-    ks.arena_.resize(start + len);
-    char* k = ks.arena_.data() + start;
-    if (len < kPrefixLetters) {
-      Spell(i, static_cast<int>(len), k);
-    } else {
-      Spell(ordered ? i : Mix64(i ^ seed), kPrefixLetters, buf);
-      std::copy(buf, buf + kPrefixLetters, k);
-      uint64_t filler = Mix64(size_seed + i);
-      for (uint32_t j = kPrefixLetters; j < len; ++j) {
-        if ((j - kPrefixLetters) % 10 == 0) filler = Mix64(filler);
-        k[j] = kAlphabet[filler & 63];
-        filler >>= 6;
-      }
-    }
-    ks.hashes_.push_back(KeyHash32(std::string_view(k, len), seed));
+    ks.SpellKey(i, &key);
+    ks.arena_ += key;
+    ks.hashes_.push_back(KeyHash32(key, seed));
   }
   ks.offsets_.push_back(ks.arena_.size());
   return ks;
+}
+
+KeyStorage KeySet::StorageFor(uint64_t count, const SizeDist& key_size) {
+  const double stored =
+      count * (key_size.Mean() + sizeof(uint64_t) + sizeof(uint32_t));
+  return stored <= kMaxStoredBytes ? KeyStorage::kStored
+                                   : KeyStorage::kComputed;
+}
+
+void KeySet::SpellKey(uint64_t id, std::string* out) const {
+  const uint32_t len = key_size_.Pick(Mix64(size_seed_ ^ id));
+  out->resize(len);
+  char* k = out->data();
+  if (len < kPrefixLetters) {
+    Spell(id, static_cast<int>(len), k);
+    return;
+  }
+  Spell(ordered_ ? id : Mix64(id ^ seed_), kPrefixLetters, k);
+  uint64_t filler = Mix64(size_seed_ + id);
+  for (uint32_t j = kPrefixLetters; j < len; ++j) {
+    if ((j - kPrefixLetters) % 10 == 0) filler = Mix64(filler);
+    k[j] = kAlphabet[filler & 63];
+    filler >>= 6;
+  }
+}
+
+uint32_t KeySet::hash(uint64_t id) const {
+  if (storage_ == KeyStorage::kStored) return hashes_[id];
+  thread_local std::string key;  // no allocation per call after the first
+  SpellKey(id, &key);
+  return KeyHash32(key, seed_);
 }
 
 }  // namespace kvb

@@ -1,10 +1,13 @@
 // Unit tests of the workload generators, the value codec and the version
 // tracker.
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "workloads/distribution.h"
@@ -125,13 +128,14 @@ TEST_CASE("op mix proportions are met within tolerance") {
 }
 
 TEST_CASE("key sets are unique, sized as asked and deterministic") {
+  std::string scratch, other;
   for (bool ordered : {false, true}) {
     Result<KeySet> ks =
         KeySet::Build(50000, SizeDist::Uniform(8, 40), ordered, 9);
     REQUIRE(ks.ok());
     std::set<std::string> seen;
     for (uint64_t i = 0; i < ks->size(); ++i) {
-      std::string_view k = ks->key(i);
+      std::string_view k = ks->key(i, &scratch);
       REQUIRE(k.size() >= 8);
       REQUIRE(k.size() <= 40);
       seen.emplace(k);
@@ -141,13 +145,38 @@ TEST_CASE("key sets are unique, sized as asked and deterministic") {
     Result<KeySet> again =
         KeySet::Build(50000, SizeDist::Uniform(8, 40), ordered, 9);
     REQUIRE(again.ok());
-    CHECK(again->key(1234) == ks->key(1234));
+    CHECK(again->key(1234, &scratch) == ks->key(1234, &other));
   }
   Result<KeySet> ordered = KeySet::Build(1000, SizeDist::Fixed(16), true, 1);
   REQUIRE(ordered.ok());
   for (uint64_t i = 1; i < 1000; ++i)
-    REQUIRE(ordered->key(i - 1) < ordered->key(i));
+    REQUIRE(ordered->key(i - 1, &scratch) < ordered->key(i, &other));
   CHECK_FALSE(KeySet::Build(100000, SizeDist::Fixed(2), false, 1).ok());
+}
+
+TEST_CASE("computed key sets spell the stored set's keys and keep nothing") {
+  for (SizeDist size : {SizeDist::Fixed(16), SizeDist::Uniform(4, 64)}) {
+    for (bool ordered : {false, true}) {
+      Result<KeySet> stored = KeySet::Build(20000, size, ordered, 5);
+      Result<KeySet> computed =
+          KeySet::Build(20000, size, ordered, 5, KeyStorage::kComputed);
+      REQUIRE(stored.ok());
+      REQUIRE(computed.ok());
+      CHECK(computed->storage() == KeyStorage::kComputed);
+      CHECK(computed->memory_bytes() == 0);
+      CHECK(stored->memory_bytes() > 20000 * 4);
+      CHECK(computed->size() == stored->size());
+      std::string a, b;
+      for (uint64_t i = 0; i < 20000; ++i) {
+        REQUIRE(computed->key(i, &a) == stored->key(i, &b));
+        REQUIRE(computed->hash(i) == stored->hash(i));
+      }
+      // The stored view does not depend on the scratch string.
+      std::string_view kept = stored->key(7, &b);
+      b = "overwritten";
+      CHECK(kept == computed->key(7, &a));
+    }
+  }
 }
 
 TEST_CASE("the value verifier detects flips, other keys' values and versions") {
@@ -201,6 +230,86 @@ TEST_CASE("the version tracker flags stale, missing and unknown versions") {
   uint32_t w = t.BeginWrite(2);
   CHECK(t.CheckAbsent(2, f2) == ReadCheck::kOk);
   t.EndWrite(2, w, true, true);
+}
+
+TEST_CASE("a uniform tracker judges like its slots until the first write") {
+  VersionTracker t(8, true);
+  for (uint64_t id = 0; id < 5; ++id) t.Set(id, 1, false);
+  CHECK_FALSE(t.MarkUniform(6, 1));  // id 5 was never written
+  CHECK_FALSE(t.MarkUniform(5, 2));  // the slots hold version 1
+  CHECK_FALSE(t.MarkUniform(9, 1));  // beyond the capacity
+  REQUIRE(t.MarkUniform(5, 1));
+  uint32_t floor = t.ReadFloor(3);
+  CHECK(floor == 2u);
+  CHECK(t.CheckFound(3, floor, 1) == ReadCheck::kOk);
+  CHECK(t.CheckFound(3, floor, 2) == ReadCheck::kUnknownVersion);
+  CHECK(t.CheckAbsent(3, floor) == ReadCheck::kMissing);
+  CHECK(t.CheckAbsent(6, t.ReadFloor(6)) == ReadCheck::kOk);
+  // A reader took its floor under the summary; a write then starts, commits,
+  // and the reader sees the new version: that is fresh, not unknown.
+  uint32_t v = t.BeginWrite(3);
+  CHECK(v == 2);
+  t.EndWrite(3, v, false, true);
+  CHECK(t.CheckFound(3, floor, 2) == ReadCheck::kOk);
+  // After the write the slots judge again: version 1 of key 3 is stale now,
+  // other keys keep version 1.
+  floor = t.ReadFloor(3);
+  CHECK(t.CheckFound(3, floor, 1) == ReadCheck::kStale);
+  CHECK(t.CheckFound(4, t.ReadFloor(4), 1) == ReadCheck::kOk);
+  CHECK(t.CheckFound(4, t.ReadFloor(4), 2) == ReadCheck::kUnknownVersion);
+  // Set (a restored state) also ends the summary.
+  VersionTracker r(4, false);
+  for (uint64_t id = 0; id < 4; ++id) r.Set(id, 1, false);
+  REQUIRE(r.MarkUniform(4, 1));
+  r.Set(2, 7, true);
+  CHECK(r.ReadFloor(2) == (7u << 1 | 1));
+  CHECK(r.CheckFound(2, r.ReadFloor(2), 1) == ReadCheck::kStale);
+}
+
+TEST_CASE(
+    "readers racing the write that ends the uniform summary see no "
+    "false stale or unknown versions") {
+  constexpr uint64_t kKeys = 64;
+  VersionTracker t(kKeys, true);
+  // A minimal engine: the newest version stored per key.
+  std::vector<std::atomic<uint32_t>> engine(kKeys);
+  for (uint64_t id = 0; id < kKeys; ++id) {
+    t.Set(id, 1, false);
+    engine[id].store(1);
+  }
+  REQUIRE(t.MarkUniform(kKeys, 1));
+  std::atomic<uint64_t> flagged{0};
+  std::atomic<bool> stop{false};
+  auto reader = [&](uint64_t seed) {
+    Rng rng(seed);
+    while (!stop.load(std::memory_order_relaxed)) {
+      uint64_t id = rng.Below(kKeys);
+      uint32_t floor = t.ReadFloor(id);
+      uint32_t got = engine[id].load(std::memory_order_acquire);
+      if (t.CheckFound(id, floor, got) != ReadCheck::kOk) ++flagged;
+    }
+  };
+  auto writer = [&](uint64_t seed) {
+    Rng rng(seed);
+    for (int i = 0; i < 20000; ++i) {
+      uint64_t id = rng.Below(kKeys);
+      uint32_t v = t.BeginWrite(id);
+      engine[id].store(v, std::memory_order_release);
+      t.EndWrite(id, v, false, true);
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back(reader, 1);
+  threads.emplace_back(reader, 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::thread w1(writer, 3), w2(writer, 4);
+  w1.join();
+  w2.join();
+  stop = true;
+  for (std::thread& th : threads) th.join();
+  CHECK(flagged.load() == 0);
+  for (uint64_t id = 0; id < kKeys; ++id)
+    CHECK(t.Committed(id) == engine[id].load() << 1);
 }
 
 TEST_CASE("presets exist, validate and take parameters") {
