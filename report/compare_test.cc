@@ -263,6 +263,8 @@ TEST_CASE("the per-repetition peak RSS is used when the harness measured it",
   REQUIRE(b.points.size() == 1);
   CHECK(a.points[0].peak_rss.front() == 50e6);  // process-wide: phase ends
   CHECK(b.points[0].peak_rss.front() == 60e6);  // per repetition: the peak
+  CHECK_FALSE(a.points[0].rss_is_peak);
+  CHECK(b.points[0].rss_is_peak);
 }
 
 TEST_CASE("compare estimates the change with an interval", "[gate]") {

@@ -133,6 +133,7 @@ void AddEntry(const json& b, const std::string& machine, Dataset* ds) {
   const Machine* m = ds->FindMachine(machine);
   if (m && Str(m->context, "peak_rss_method").rfind("VmHWM", 0) == 0)
     rss = Num(b, "peak_rss_bytes");
+  if (rss <= 0) p.rss_is_peak = false;
   if (rss <= 0 && b.contains("phases") && b["phases"].is_object()) {
     for (const json& ph : b["phases"])
       rss = std::max(rss, Num(ph, "rss_end_bytes"));

@@ -45,6 +45,9 @@ struct Point {
   // of any phase (ru_maxrss never decreases across the engines run before this
   // one), and peak_rss_bytes only when phases are absent.
   std::vector<double> peak_rss;
+  // True when every peak_rss figure is a per-repetition peak (VmHWM), not a
+  // phase-end stand-in.
+  bool rss_is_peak = true;
   bool persistent = true;  // false: noted "not persistent" or 0 bytes on disk
   bool verified = true;    // false when verification was off (the null adapter)
   uint64_t mismatches = 0, missing = 0, errors = 0;

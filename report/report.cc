@@ -483,9 +483,10 @@ std::vector<std::string> Recommendations(const Group& g, double alpha) {
     if (!lean || Median(p->peak_rss) < Median(lean->peak_rss)) lean = p;
   }
   if (lean) {
-    lines.push_back("**Lowest memory**: " + lean->engine_spec + " — " +
-                    FormatBytes(Median(lean->peak_rss)) +
-                    " RSS (largest at a phase end)");
+    lines.push_back(
+        "**Lowest memory**: " + lean->engine_spec + " — " +
+        FormatBytes(Median(lean->peak_rss)) +
+        (lean->rss_is_peak ? " peak RSS" : " RSS (largest at a phase end)"));
   }
   return lines;
 }
