@@ -113,9 +113,9 @@ class Worker {
     for (uint64_t i = begin; i < end; ++i) {
       uint64_t id = ids[i];
       PrefetchAhead(ids, i, end);
-      s_->codec->Encode(s_->keys->hash(id), 1, &value_);
-      const bool timed = (i & s_->sample_mask) == 0;
       const std::string_view key = s_->keys->key(id, &key_);
+      s_->codec->Encode(s_->keys->hash(id, key), 1, &value_);
+      const bool timed = (i & s_->sample_mask) == 0;
       uint64_t t0 = Now(timed);
       Status st = s_->db->Put(key, value_);
       if (timed) h.Record(clock::Ticks() - t0);
@@ -296,8 +296,8 @@ class Worker {
   void Write(OpType op, uint64_t id, bool del, uint64_t due) {
     if constexpr (kRecords) return WriteRecord(op, id, del, due);
     uint32_t version = s_->tracker->BeginWrite(id);
-    if (!del) s_->codec->Encode(s_->keys->hash(id), version, &value_);
     const std::string_view key = s_->keys->key(id, &key_);
+    if (!del) s_->codec->Encode(s_->keys->hash(id, key), version, &value_);
     uint64_t t0 = Now(timed_);
     Status st = del ? s_->db->Delete(key) : s_->db->Put(key, value_);
     uint64_t t1 = Now(timed_);
@@ -313,8 +313,8 @@ class Worker {
     // newest state.
     uint32_t version = s_->tracker->BeginWrite(id);
     uint32_t floor = Floor(id);
-    s_->codec->Encode(s_->keys->hash(id), version, &value_);
     const std::string_view key = s_->keys->key(id, &key_);
+    s_->codec->Encode(s_->keys->hash(id, key), version, &value_);
     uint64_t t0 = Now(timed_);
     Status rs = s_->db->Get(key, &read_);
     Status ws = s_->db->Put(key, value_);
@@ -528,8 +528,9 @@ class Worker {
       pairs.clear();
       for (uint64_t j = i; j < stop; ++j) {
         std::string& v = values[j - i];
-        s_->codec->Encode(s_->keys->hash(ids[j]), 1, &v);
-        pairs.push_back(KeyValue{s_->keys->key(ids[j], &keys[j - i]), v});
+        const std::string_view key = s_->keys->key(ids[j], &keys[j - i]);
+        s_->codec->Encode(s_->keys->hash(ids[j], key), 1, &v);
+        pairs.push_back(KeyValue{key, v});
       }
       uint64_t t0 = clock::Ticks();
       Status st = s_->db->WriteBatch(pairs);
