@@ -104,28 +104,13 @@ class Worker {
   const std::vector<std::string>& messages() const { return messages_; }
   std::atomic<uint64_t>& done() { return done_; }
 
-  // Loads ids[begin, end) with version 1; batches when `batch` > 1.
+  // Loads ids[begin, end) with version 1; batches when `batch` > 1 (struct
+  // values are never batched).
   void Load(const std::vector<uint32_t>& ids, uint64_t begin, uint64_t end,
             uint32_t batch) {
-    if (s_->records) return LoadRecords(ids, begin, end);
+    if (s_->records) return LoadEach<true>(ids, begin, end);
     if (batch > 1) return LoadBatched(ids, begin, end, batch);
-    Histogram& h = Hist(static_cast<int>(OpType::kInsert));
-    for (uint64_t i = begin; i < end; ++i) {
-      uint64_t id = ids[i];
-      PrefetchAhead(ids, i, end);
-      const std::string_view key = s_->keys->key(id, &key_);
-      s_->codec->Encode(s_->keys->hash(id, key), 1, &value_);
-      const bool timed = (i & s_->sample_mask) == 0;
-      uint64_t t0 = Now(timed);
-      Status st = s_->db->Put(key, value_);
-      if (timed) h.Record(clock::Ticks() - t0);
-      if (st.ok()) {
-        s_->tracker->Set(id, 1, false);
-      } else {
-        Error(st);
-      }
-      done_.store(i - begin + 1, std::memory_order_relaxed);
-    }
+    LoadEach(ids, begin, end);
   }
 
   // Prefetches the metadata of ids[i + 16] and ids[i + 8] (lists are known in
@@ -142,20 +127,8 @@ class Worker {
   // Reads ids[begin, end), each checked.
   void ReadList(const std::vector<uint32_t>& ids, uint64_t begin,
                 uint64_t end) {
-    if (s_->records) return ReadRecordList(ids, begin, end);
-    Histogram& h = Hist(static_cast<int>(OpType::kRead));
-    for (uint64_t i = begin; i < end; ++i) {
-      uint64_t id = ids[i];
-      PrefetchAhead(ids, i, end);
-      uint32_t floor = Floor(id);
-      const bool timed = (i & s_->sample_mask) == 0;
-      const std::string_view key = s_->keys->key(id, &key_);
-      uint64_t t0 = Now(timed);
-      Status st = s_->db->Get(key, &read_);
-      if (timed) h.Record(clock::Ticks() - t0);
-      CheckRead(id, key, floor, st);
-      done_.store(i - begin + 1, std::memory_order_relaxed);
-    }
+    if (s_->records) return ReadEach<true>(ids, begin, end);
+    ReadEach(ids, begin, end);
   }
 
   // `n` ops from the mix (or until `deadline` ticks when non-zero). Open loop
@@ -178,20 +151,78 @@ class Worker {
 
   // Checks every id in [begin, end) exactly (no writer runs).
   void VerifyAll(uint64_t begin, uint64_t end) {
-    if (s_->records) return VerifyAllRecords(begin, end);
+    if (s_->records) return VerifyEach<true>(begin, end);
+    VerifyEach(begin, end);
+  }
+
+ private:
+  // The list-driven loops, for byte values or (kRecords) struct values. Only
+  // the engine call is timed: keys, values and checks stay outside.
+  template <bool kRecords = false>
+  void LoadEach(const std::vector<uint32_t>& ids, uint64_t begin,
+                uint64_t end) {
+    Histogram& h = Hist(static_cast<int>(OpType::kInsert));
+    for (uint64_t i = begin; i < end; ++i) {
+      uint64_t id = ids[i];
+      PrefetchAhead(ids, i, end);
+      const std::string_view key = s_->keys->key(id, &key_);
+      if constexpr (kRecords) {
+        s_->records->Make(id, 1, &rec_);
+      } else {
+        s_->codec->Encode(s_->keys->hash(id, key), 1, &value_);
+      }
+      const bool timed = (i & s_->sample_mask) == 0;
+      uint64_t t0 = Now(timed);
+      Status st = kRecords ? PutRecord(key) : s_->db->Put(key, value_);
+      if (timed) h.Record(clock::Ticks() - t0);
+      if (st.ok()) {
+        s_->tracker->Set(id, 1, false);
+      } else {
+        Error(st);
+      }
+      done_.store(i - begin + 1, std::memory_order_relaxed);
+    }
+  }
+
+  template <bool kRecords = false>
+  void ReadEach(const std::vector<uint32_t>& ids, uint64_t begin,
+                uint64_t end) {
+    Histogram& h = Hist(static_cast<int>(OpType::kRead));
+    for (uint64_t i = begin; i < end; ++i) {
+      uint64_t id = ids[i];
+      PrefetchAhead(ids, i, end);
+      uint32_t floor = Floor(id);
+      const bool timed = (i & s_->sample_mask) == 0;
+      const std::string_view key = s_->keys->key(id, &key_);
+      uint64_t t0 = Now(timed);
+      Status st = GetValue<kRecords>(key);
+      if (timed) h.Record(clock::Ticks() - t0);
+      CheckRead<kRecords>(id, key, floor, st);
+      done_.store(i - begin + 1, std::memory_order_relaxed);
+    }
+  }
+
+  template <bool kRecords = false>
+  void VerifyEach(uint64_t begin, uint64_t end) {
     Histogram& h = Hist(static_cast<int>(OpType::kRead));
     for (uint64_t id = begin; id < end; ++id) {
       uint32_t floor = Floor(id);
       const std::string_view key = s_->keys->key(id, &key_);
       uint64_t t0 = clock::Ticks();
-      Status st = s_->db->Get(key, &read_);
+      Status st = GetValue<kRecords>(key);
       h.Record(clock::Ticks() - t0);
-      CheckRead(id, key, floor, st);
+      CheckRead<kRecords>(id, key, floor, st);
       done_.store(id - begin + 1, std::memory_order_relaxed);
     }
   }
 
- private:
+  // Reads `key` into read_ (bytes) or got_ (kRecords).
+  template <bool kRecords>
+  Status GetValue(std::string_view key) {
+    if constexpr (kRecords) return GetRecord(key);
+    return s_->db->Get(key, &read_);
+  }
+
   template <bool kOpenLoop, bool kRecords = false>
   void RunMixLoop(uint64_t n, uint64_t deadline, uint64_t start,
                   uint64_t interval) {
@@ -282,14 +313,13 @@ class Worker {
 
   template <bool kRecords = false>
   void Read(uint64_t id, uint64_t due) {
-    if constexpr (kRecords) return ReadRecord(id, due);
     uint32_t floor = Floor(id);
     const std::string_view key = s_->keys->key(id, &key_);
     uint64_t t0 = Now(timed_);
-    Status st = s_->db->Get(key, &read_);
+    Status st = GetValue<kRecords>(key);
     uint64_t t1 = Now(timed_);
     Record(OpType::kRead, t0, t1, due);
-    CheckRead(id, key, floor, st);
+    CheckRead<kRecords>(id, key, floor, st);
   }
 
   template <bool kRecords = false>
@@ -430,66 +460,7 @@ class Worker {
                                 : s_->db->Delete(key);
   }
 
-  // Load (never batched: one PutRecord per key), read-all and verify shapes.
-  void LoadRecords(const std::vector<uint32_t>& ids, uint64_t begin,
-                   uint64_t end) {
-    Histogram& h = Hist(static_cast<int>(OpType::kInsert));
-    for (uint64_t i = begin; i < end; ++i) {
-      uint64_t id = ids[i];
-      PrefetchAhead(ids, i, end);
-      s_->records->Make(id, 1, &rec_);
-      const bool timed = (i & s_->sample_mask) == 0;
-      const std::string_view key = s_->keys->key(id, &key_);
-      uint64_t t0 = Now(timed);
-      Status st = PutRecord(key);
-      if (timed) h.Record(clock::Ticks() - t0);
-      if (st.ok()) {
-        s_->tracker->Set(id, 1, false);
-      } else {
-        Error(st);
-      }
-      done_.store(i - begin + 1, std::memory_order_relaxed);
-    }
-  }
-
-  void ReadRecordList(const std::vector<uint32_t>& ids, uint64_t begin,
-                      uint64_t end) {
-    Histogram& h = Hist(static_cast<int>(OpType::kRead));
-    for (uint64_t i = begin; i < end; ++i) {
-      uint64_t id = ids[i];
-      PrefetchAhead(ids, i, end);
-      uint32_t floor = Floor(id);
-      const bool timed = (i & s_->sample_mask) == 0;
-      uint64_t t0 = Now(timed);
-      Status st = GetRecord(s_->keys->key(id, &key_));
-      if (timed) h.Record(clock::Ticks() - t0);
-      CheckRead<true>(id, {}, floor, st);
-      done_.store(i - begin + 1, std::memory_order_relaxed);
-    }
-  }
-
-  void VerifyAllRecords(uint64_t begin, uint64_t end) {
-    Histogram& h = Hist(static_cast<int>(OpType::kRead));
-    for (uint64_t id = begin; id < end; ++id) {
-      uint32_t floor = Floor(id);
-      uint64_t t0 = clock::Ticks();
-      Status st = GetRecord(s_->keys->key(id, &key_));
-      h.Record(clock::Ticks() - t0);
-      CheckRead<true>(id, {}, floor, st);
-      done_.store(id - begin + 1, std::memory_order_relaxed);
-    }
-  }
-
-  // The mix's ops (see Read, Write, ReadModifyWrite for the byte versions).
-  void ReadRecord(uint64_t id, uint64_t due) {
-    uint32_t floor = Floor(id);
-    uint64_t t0 = Now(timed_);
-    Status st = GetRecord(s_->keys->key(id, &key_));
-    uint64_t t1 = Now(timed_);
-    Record(OpType::kRead, t0, t1, due);
-    CheckRead<true>(id, {}, floor, st);
-  }
-
+  // The mix's writes (see Write, ReadModifyWrite for the byte versions).
   void WriteRecord(OpType op, uint64_t id, bool del, uint64_t due) {
     uint32_t version = s_->tracker->BeginWrite(id);
     if (!del) s_->records->Make(id, version, &rec_);
