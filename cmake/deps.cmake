@@ -1,15 +1,29 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh).
 # Reference databases are optional: an absent one is reported by `kvbench list` as not built.
+#
+# KVB_ENGINES_ONLY looks for the engines' own dependencies only (and Catch2 when their tests
+# are built), so an application can build linhash without RocksDB, CLI11 or benchmark.
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
-find_package(nlohmann_json 3 REQUIRED)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)  # core: hash.cc
+if(NOT KVB_ENGINES_ONLY OR KVB_WITH_TYPEDMAP)
+  find_package(nlohmann_json 3 REQUIRED)
+endif()
+if(NOT KVB_ENGINES_ONLY OR KVB_WITH_FILEPERKEY)
+  find_package(ZLIB REQUIRED)
+  pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+endif()
+if(KVB_ENGINES_ONLY)
+  if(KVB_BUILD_TESTS)
+    find_package(Catch2 2 REQUIRED)
+  endif()
+  return()
+endif()
+
 find_package(CLI11 QUIET)
 find_package(benchmark QUIET)
 find_package(Catch2 2 QUIET)
-find_package(ZLIB REQUIRED)
-pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
-pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 
 find_path(ROCKSDB_INCLUDE rocksdb/db.h)
 find_library(ROCKSDB_LIB rocksdb)

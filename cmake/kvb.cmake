@@ -1,6 +1,10 @@
 # Project helpers, in the spirit of Abseil's absl_cc_library: each folder's
 # CMakeLists.txt is a short declarative list of these calls.
 
+include(GNUInstallDirs)
+# Installed headers keep their repo-root paths under this prefix: include/kvbench/core/status.h.
+set(KVB_INSTALL_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR}/kvbench)
+
 set(KVB_WARNINGS -Wall -Wextra -Wno-unused-parameter)
 # GCC 12's -Wrestrict misfires inside libstdc++ on `"k" + std::to_string(i)`
 # (GCC bug 105329), which would fail -Werror builds on correct code.
@@ -27,11 +31,13 @@ function(kvb_add_subdir dir)
   endif()
 endfunction()
 
-# kvb_library(NAME n SRCS ... DEPS ...): a static library; includes are from the repo root.
+# kvb_library(NAME n SRCS ... DEPS ...): a static library; includes are from the repo root
+# ("core/status.h"). Installed, the same paths are kept under include/kvbench/ (cmake/install.cmake).
 function(kvb_library)
   cmake_parse_arguments(K "" "NAME" "SRCS;DEPS" ${ARGN})
   add_library(${K_NAME} STATIC ${K_SRCS})
-  target_include_directories(${K_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_include_directories(${K_NAME} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+                                              $<INSTALL_INTERFACE:${KVB_INSTALL_INCLUDEDIR}>)
   target_compile_options(${K_NAME} PRIVATE ${KVB_WARNINGS})
   target_link_libraries(${K_NAME} PUBLIC ${K_DEPS} Threads::Threads)
 endfunction()

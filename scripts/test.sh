@@ -52,6 +52,11 @@ if [ "${KVB_SKIP_FUZZ:-0}" != 1 ]; then
   fi
 fi
 
+# 5. Packaging (scripts/test-install.sh): engines installed to a temp prefix, examples/ built
+#    and run against it with CMake and pkg-config; counts as one test.
+echo "== install"
+if scripts/test-install.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
 echo "test time: $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed"
 exit $status
