@@ -125,7 +125,8 @@ Libs: -L\${libdir} -l${lib} ${libs}
 endfunction()
 
 # kvb_install_component(NAME comp TARGET tgt DIR dir HEADERS h... [DEPENDS comp...])
-# Installs library TARGET as kvbench::NAME (archive libkvbench_NAME.a), the closure of
+# Names library TARGET kvbench::NAME (an alias, also when kvbench is added with
+# add_subdirectory and KVB_INSTALL is OFF). With KVB_INSTALL, installs it as kvbench::NAME (archive libkvbench_NAME.a), the closure of
 # HEADERS (repo-root paths), the export set kvbench-NAME-targets.cmake, the find code for
 # the third-party targets TARGET links, and kvbench-NAME.pc. DEPENDS names the components
 # TARGET links (core for every engine).
@@ -135,7 +136,10 @@ function(kvb_install_component)
                                                OUTPUT_NAME kvbench_${K_NAME})
   target_compile_features(${K_TARGET} INTERFACE cxx_std_20)
   if(NOT TARGET kvbench::${K_NAME})
-    add_library(kvbench::${K_NAME} ALIAS ${K_TARGET})
+    add_library(kvbench::${K_NAME} ALIAS ${K_TARGET})  # the same name under add_subdirectory
+  endif()
+  if(NOT KVB_INSTALL)
+    return()
   endif()
   _kvb_install_headers(${K_NAME} ${K_DIR} ${K_HEADERS})
   list(GET K_HEADERS 0 first)

@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
     if (!after.ok()) return Fail("update", after.status());
     if (kvb::Status s = store.Close(); !s.ok()) return Fail("close", s);
   }
-  kvb::typedmap::Store
-      store;  // a Store opens once: a second one replays the log
+  // A Store opens once: a second one replays the log the first one wrote.
+  kvb::typedmap::Store store;
   auto users = store.Map<User>("users");
   if (!users.ok()) return Fail("map", users.status());
   if (kvb::Status s = store.Open(argv[1]); !s.ok()) return Fail("reopen", s);
