@@ -61,6 +61,13 @@ while IFS= read -r h; do
       fail "$h includes \"$inc\", which is not installed"
   done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$h")
 done < <(find "$prefix/include" -type f)
+# ... and each one compiles from the prefix with the pkg-config flags alone.
+find "$prefix/include/kvbench" -type f | sort | sed -E "s|^$prefix/include/kvbench/(.*)|#include \"\1\"|" \
+  >"$tmp/all_headers.cc"
+# shellcheck disable=SC2046  # pkg-config's flags are meant to be word-split
+"${CXX:-c++}" -std=c++20 -fsyntax-only "$tmp/all_headers.cc" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" \
+  pkg-config --cflags kvbench-core kvbench-linhash kvbench-typedmap kvbench-fileperkey) ||
+  fail "the installed headers do not compile on their own (see above)"
 
 # run_example NAME EXE OUT: runs EXE on a fresh data path and checks its one line of output.
 run_example() {
@@ -124,7 +131,7 @@ mkdir -p "$tmp/src/probe"
 cat >"$tmp/src/probe/CMakeLists.txt" <<'EOF'
 cmake_minimum_required(VERSION 3.22)
 project(probe LANGUAGES CXX)
-find_package(kvbench CONFIG REQUIRED COMPONENTS ${WANT})
+find_package(kvbench ${VERSION} CONFIG REQUIRED COMPONENTS ${WANT})
 EOF
 # probe NAME EXPECT(ok|fail) COMPONENTS [cmake args...]: configures the probe project.
 probe() {
@@ -143,7 +150,8 @@ probe typedmap-no-json fail typedmap "${nodeps[@]}"
 grep -q "kvbench::typedmap needs nlohmann_json::nlohmann_json" "$tmp/ex/probe-typedmap-no-json.log" ||
   { cat "$tmp/ex/probe-typedmap-no-json.log"; fail "no clear message for a missing dependency"; }
 probe fileperkey-no-zlib fail fileperkey "${nodeps[@]}"
-probe all ok "core;linhash;typedmap;fileperkey"
+probe all ok "core;linhash;typedmap;fileperkey" -DVERSION=0.1
+probe next-minor fail linhash -DVERSION=0.2  # 0.x: another minor version is incompatible
 probe nosuch fail nosuch
 grep -q "no component 'nosuch'" "$tmp/ex/probe-nosuch.log" ||
   { cat "$tmp/ex/probe-nosuch.log"; fail "no clear message for a missing component"; }
