@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks that the engines install and can be used from outside the tree:
 #   1. configures the engines-only build (KVB_ENGINES_ONLY=ON) in a fresh temp dir and checks
-#      it looked for no reference database, CLI11, benchmark or Catch2;
+#      it looked for no reference database, CLI11, benchmark or Catch2, and that a configure
+#      without CMAKE_BUILD_TYPE keeps it empty (the top level forces none);
 #   2. builds it and installs it to a fresh temp prefix; checks the prefix holds no tests or
 #      tools, no path into the source tree, and every header an installed header includes;
 #   3. for each program in examples/: copies it out of the tree, configures it with
@@ -35,6 +36,12 @@ if grep -E '^(__pkg_config_checked_)?(ROCKSDB|LEVELDB|LMDB|SQLITE3|CLI11|benchma
     "$tmp/build/CMakeCache.txt"; then
   fail "the engines-only configure looked for the dependencies above"
 fi
+
+# The build type is the caller's: a bare configure must not come out as Release.
+cmake -S "$repo" -B "$tmp/bare" -G Ninja -DKVB_ENGINES_ONLY=ON >"$tmp/bare.log" 2>&1 ||
+  { cat "$tmp/bare.log"; fail "bare configure"; }
+grep -qx 'CMAKE_BUILD_TYPE:STRING=' "$tmp/bare/CMakeCache.txt" ||
+  fail "a bare configure set $(grep '^CMAKE_BUILD_TYPE' "$tmp/bare/CMakeCache.txt")"
 
 step "build and install"
 cmake --build "$tmp/build" -- -j"$jobs" >"$tmp/build.log" 2>&1 ||
