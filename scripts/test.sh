@@ -41,6 +41,11 @@ run_preset release
 run_preset asan -L sanitize
 run_preset tsan -L sanitize
 
+# Packaging (scripts/test-install.sh): engines installed to a temp prefix, examples/ built
+# and run against it with CMake and pkg-config; counts as one test.
+echo "== install"
+if scripts/test-install.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
 # 4. Fuzzing smoke run (clang + libFuzzer, scripts/fuzz.sh): every target for
 #    KVB_FUZZ_SECONDS (5) s; counts as one test. KVB_SKIP_FUZZ=1 skips it.
 if [ "${KVB_SKIP_FUZZ:-0}" != 1 ]; then
@@ -51,11 +56,6 @@ if [ "${KVB_SKIP_FUZZ:-0}" != 1 ]; then
     failed=$((failed + 1)); status=1
   fi
 fi
-
-# 5. Packaging (scripts/test-install.sh): engines installed to a temp prefix, examples/ built
-#    and run against it with CMake and pkg-config; counts as one test.
-echo "== install"
-if scripts/test-install.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
 echo "test time: $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed"
