@@ -14,7 +14,7 @@
 
 #include "adapters/registry.h"
 #include "harness/context.h"
-#include "harness/crash.h"
+#include "crash/crash.h"
 #include "harness/icount.h"
 #include "harness/probes.h"
 #include "harness/progress.h"
@@ -424,7 +424,7 @@ int CmdInspect(const std::string& name, const std::string& path,
   return 0;
 }
 
-// `kvbench crash` and its hidden child (harness/crash.h).
+// `kvbench crash` and its hidden child (crash/crash.h).
 struct CrashArgs {
   std::string engines, durability = "sync", kill_ms = "50-1000", out, data_dir;
   int trials = 10;

@@ -29,8 +29,8 @@
 //
 // Thread safety: RunCrash runs trials one after another on the calling thread;
 // CrashOracle is single-threaded.
-#ifndef KVB_HARNESS_CRASH_H_
-#define KVB_HARNESS_CRASH_H_
+#ifndef KVB_CRASH_CRASH_H_
+#define KVB_CRASH_CRASH_H_
 
 #include <array>
 #include <cstdint>
@@ -241,4 +241,4 @@ int CrashChildMain(const CrashChildOptions& o);
 
 }  // namespace kvb
 
-#endif  // KVB_HARNESS_CRASH_H_
+#endif  // KVB_CRASH_CRASH_H_

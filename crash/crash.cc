@@ -1,4 +1,4 @@
-#include "harness/crash.h"
+#include "crash/crash.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -22,7 +22,7 @@
 
 #include "adapters/registry.h"
 #include "harness/context.h"
-#include "harness/crash_internal.h"
+#include "crash/crash_internal.h"
 #include "workloads/keyset.h"
 #include "workloads/random.h"
 #include "workloads/value_codec.h"

@@ -1,7 +1,7 @@
 // Tests of `kvbench crash`: the oracle's judgements on hand-made histories,
 // real kill -9 trials on persistent engines (no violation expected), and
 // deliberately broken adapters that the checker must catch.
-#include "harness/crash.h"
+#include "crash/crash.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
