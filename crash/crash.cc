@@ -21,8 +21,8 @@
 #include <unordered_set>
 
 #include "adapters/registry.h"
-#include "harness/context.h"
 #include "crash/crash_internal.h"
+#include "results/schema.h"
 #include "workloads/keyset.h"
 #include "workloads/random.h"
 #include "workloads/value_codec.h"
@@ -743,11 +743,9 @@ Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
       return Status::IOError("cannot find kvbench itself: " + ec.message());
   }
   CrashReport report;
-  ContextInputs in;
-  in.data_dir = o.data_dir;
-  in.argv = o.argv;
-  in.seed = o.seed;
-  report.context = CaptureContext(in);
+  report.context = o.context.is_object() ? o.context : nlohmann::json::object();
+  // Readers check the schema version (results/schema.h) even without a context.
+  report.context["schema_version"] = kResultsSchemaVersion;
   report.config = {{"engines", o.engines},
                    {"trials", o.trials},
                    {"durability", std::string(DurabilityName(o.durability))},
@@ -783,7 +781,6 @@ Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
     fs::remove(e->dir, ec);  // only if empty: failed trials keep their data
     report.engines.push_back(std::move(r));
   }
-  FinishContext(&report.context);
   return report;
 }
 

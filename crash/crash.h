@@ -163,9 +163,11 @@ struct CrashOptions {
   // Kills per trial on the same directory: each round a new child reopens
   // what the previous round's check left (recovery after recovery).
   uint32_t rounds = 1;
-  std::string data_dir;           // trial databases: DATA/<engine>/trial-<t>
-  std::string child_exe;          // default: /proc/self/exe (kvbench)
-  std::vector<std::string> argv;  // for the results context
+  std::string data_dir;   // trial databases: DATA/<engine>/trial-<t>
+  std::string child_exe;  // default: /proc/self/exe (kvbench)
+  // crash.json's context block (machine, build, ...), captured by the caller
+  // (the CLI: harness/context.h) and recorded as is, with schema_version set.
+  nlohmann::json context;
   bool quiet = false;
   // Test seam: makes the adapter that reopens and checks a trial's database
   // (default: CreateAdapter). The child always uses the registry.
@@ -215,6 +217,7 @@ struct CrashReport {
 
 // Runs every trial of every engine (progress on `log`). Errors only for
 // setup failures (no pipe, no child executable); engine misbehaviour is data.
+// The caller may add end-of-run facts (load average) to the report's context.
 Result<CrashReport> RunCrash(const CrashOptions& o, std::ostream& log);
 // crash.json (results/SCHEMA.md, "Crash results").
 nlohmann::json CrashReportJson(const CrashReport& r);

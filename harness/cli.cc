@@ -504,7 +504,6 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   o.sync_every = a.sync_every;
   o.rounds = a.rounds;
   o.quiet = a.quiet;
-  o.argv = argv;
   o.durability = *ParseDurability(a.durability);  // checked by CLI11
   Result<SizeDist> kill = ParseSizeDist(a.kill_ms);
   if (!kill.ok() || !kill->hist_sizes.empty()) {
@@ -521,6 +520,7 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   o.data_dir = a.data_dir.empty() ? out + "/data" : a.data_dir;
   s = PrepareOutput(o.data_dir);
   if (!s.ok()) return UsageError("data directory: " + s.ToString());
+  o.context = CaptureContext({o.data_dir, argv, "warm", o.seed});
   Result<CrashReport> r = RunCrash(o, std::cerr);
   std::error_code ec;
   if (a.data_dir.empty()) fs::remove(o.data_dir, ec);  // ours, if empty
@@ -528,6 +528,7 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
     std::cerr << "kvbench: error: " << r.status().ToString() << "\n";
     return kExitFailed;
   }
+  FinishContext(&r->context);
   s = WriteJsonFile(out + "/crash.json", CrashReportJson(*r));
   if (!s.ok()) return UsageError(s.ToString());
   PrintCrashTable(std::cout, *r);

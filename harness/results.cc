@@ -3,12 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <ostream>
 #include <sstream>
-
-#include "harness/context.h"
 
 namespace kvb {
 namespace {
@@ -207,39 +204,6 @@ json ResultsJson(const json& context, const json& config,
   }
   out["benchmarks"] = benchmarks;
   return out;
-}
-
-Status WriteJsonFile(const std::string& path, const json& j) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) return Status::IOError("cannot write " + path);
-    f << j.dump(2) << '\n';
-    if (!f) return Status::IOError("cannot write " + path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::FromErrno(errno, "rename to " + path);
-  }
-  return Status::OK();
-}
-
-Result<json> ReadResultsFile(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return Status::NotFound("cannot read " + path);
-  json j = json::parse(f, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::InvalidArgument(path + " is not a JSON object");
-  }
-  if (!j.contains("context") || !j["context"].contains("schema_version") ||
-      !j["context"]["schema_version"].is_number_integer() ||
-      !j.contains("benchmarks") || !j["benchmarks"].is_array()) {
-    return Status::InvalidArgument(path + " is not a kvbench results file");
-  }
-  if (j["context"]["schema_version"].get<int>() > kResultsSchemaVersion) {
-    return Status::NotSupported(
-        path + " has a newer results schema than this kvbench");
-  }
-  return j;
 }
 
 void PrintTable(std::ostream& out, const std::vector<RepResult>& reps) {

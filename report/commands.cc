@@ -11,6 +11,7 @@
 #include "report/model.h"
 #include "report/process.h"
 #include "report/report.h"
+#include "results/file.h"
 
 namespace kvb::report {
 namespace {
@@ -32,20 +33,6 @@ bool ParseDouble(const std::string& s, double lo, double hi, double* out) {
   if (*end != '\0' || !(v >= lo && v <= hi)) return false;
   *out = v;
   return true;
-}
-
-Status WriteText(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) return Status::IOError("cannot write " + path);
-    f << text;
-    if (!f) return Status::IOError("cannot write " + path);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::IOError("cannot write " + path + ": " + ec.message());
-  return Status::OK();
 }
 
 // Flags shared by compare and ab. Returns "" or the error.
@@ -99,7 +86,7 @@ int CompareAndPrint(const std::string& cmd, const std::string& base_path,
   Comparison c = Compare(*base, *next, o);
   PrintComparison(out, c, gate);
   if (!json_out.empty()) {
-    Status s = WriteText(json_out, ComparisonJson(c).dump(2) + "\n");
+    Status s = WriteJsonFile(json_out, ComparisonJson(c));
     if (!s.ok()) return Fail(err, cmd, s.ToString());
   }
   return gate ? c.GateExitCode() : kExitOk;
@@ -271,7 +258,7 @@ int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
     std::ostringstream md;
     WriteReport(md, *ds, po);
     std::string path = dir + "/report.md";
-    Status s = WriteText(path, md.str());
+    Status s = WriteTextFile(path, md.str());
     if (!s.ok()) return Fail(err, "report", s.ToString());
     out << "report: " << path << "\n";
     if (po.ok)
@@ -330,7 +317,7 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
       return Fail(err, "merge", "usage: merge [--slim] OUT IN1 [IN2 ...]");
     std::vector<json> inputs;
     for (size_t i = 1; i < files.size(); ++i) {
-      Result<json> j = LoadResultsJson(files[i]);
+      Result<json> j = ReadResultsFile(files[i]);
       if (!j.ok()) return Fail(err, "merge", std::string(j.status().message()));
       inputs.push_back(std::move(*j));
     }
@@ -338,7 +325,7 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
     if (!merged.ok())
       return Fail(err, "merge", std::string(merged.status().message()));
     if (slim) (*merged)["context"].erase("command_line");
-    Status s = WriteText(files[0], merged->dump(slim ? -1 : 2) + "\n");
+    Status s = WriteJsonFile(files[0], *merged, slim ? -1 : 2);
     if (!s.ok()) return Fail(err, "merge", s.ToString());
     out << "merged " << inputs.size() << " files ("
         << (*merged)["context"]["machines"].size() << " machine"
@@ -427,7 +414,7 @@ int RunAbCommand(const std::vector<std::string>& args, std::ostream& out,
                           std::to_string(pr.exit_code) + "; see " + run_dir +
                           "/run.log");
         }
-        Result<json> j = LoadResultsJson(run_dir + "/results.json");
+        Result<json> j = ReadResultsFile(run_dir + "/results.json");
         if (!j.ok()) return Fail(err, "ab", std::string(j.status().message()));
         sides[side].push_back(std::move(*j));
       }
@@ -436,8 +423,7 @@ int RunAbCommand(const std::vector<std::string>& args, std::ostream& out,
       Result<json> merged = MergeResults(sides[side]);
       if (!merged.ok())
         return Fail(err, "ab", std::string(merged.status().message()));
-      Status s =
-          WriteText(dir + "/" + names[side] + ".json", merged->dump(2) + "\n");
+      Status s = WriteJsonFile(dir + "/" + names[side] + ".json", *merged);
       if (!s.ok()) return Fail(err, "ab", s.ToString());
     }
     out << "ab: " << dir << "/A.json vs " << dir << "/B.json\n";

@@ -4,10 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
-#include "harness/context.h"  // kResultsSchemaVersion only (header constant, no link)
 #include "report/stats.h"
+#include "results/file.h"
 
 namespace kvb::report {
 namespace {
@@ -188,29 +187,6 @@ std::string MachineKey(const json& context) {
   return host.empty() ? "unknown-host" : host;
 }
 
-Result<json> LoadResultsJson(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    return Status::InvalidArgument(path + " is a directory");
-  std::ifstream f(path);
-  if (!f) return Status::NotFound("cannot read " + path);
-  json j = json::parse(f, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::InvalidArgument(path + " is not JSON");
-  }
-  if (!j.contains("context") || !j["context"].is_object() ||
-      !j["context"].contains("schema_version") ||
-      !j["context"]["schema_version"].is_number_integer() ||
-      !j.contains("benchmarks") || !j["benchmarks"].is_array()) {
-    return Status::InvalidArgument(path + " is not a kvbench results file");
-  }
-  if (j["context"]["schema_version"].get<int>() > kResultsSchemaVersion) {
-    return Status::NotSupported(path +
-                                " has a newer results schema than this tool");
-  }
-  return j;
-}
-
 void AddResults(const json& j, const std::string& origin, Dataset* ds) {
   ds->files.push_back(origin);
   const json& ctx = j["context"];
@@ -253,7 +229,7 @@ Result<Dataset> LoadDataset(const std::vector<std::string>& paths) {
                 });
       size_t before = ds.files.size();
       for (const std::string& f : files) {
-        Result<json> j = LoadResultsJson(f);
+        Result<json> j = ReadResultsFile(f);
         if (j.ok())
           AddResults(*j, f,
                      &ds);  // other JSON files in the folder are not ours
@@ -263,7 +239,7 @@ Result<Dataset> LoadDataset(const std::vector<std::string>& paths) {
       }
       continue;
     }
-    KVB_ASSIGN_OR_RETURN(json j, LoadResultsJson(path));
+    KVB_ASSIGN_OR_RETURN(json j, ReadResultsFile(path));
     AddResults(j, path, &ds);
   }
   return ds;
