@@ -20,9 +20,9 @@
 #include "harness/progress.h"
 #include "harness/results.h"
 #include "harness/runner.h"
+#include "harness/shard.h"
 #include "harness/suite.h"
 #include "report/commands.h"
-#include "report/shard.h"
 
 namespace kvb {
 namespace {
@@ -70,27 +70,27 @@ struct RunArgs {
   double target_rate = 0, warmup_seconds = 0;
   uint32_t latency_sample = 1;
   std::string
-      shard;  // "i/n"; empty: from the environment (report/shard.h), else all
+      shard;  // "i/n"; empty: from the environment (harness/shard.h), else all
   std::string count_instructions = "off";  // auto | perf | callgrind | off
 };
 
 // Keeps the points of one shard of the suite: --shard i/n, else the CI or batch
 // scheduler's environment (KVB_SHARD, CI_NODE_INDEX, SLURM_ARRAY_TASK_ID, ...).
 Status SelectShard(const std::string& flag, std::vector<PointSpec>* points) {
-  std::optional<report::ShardSpec> spec;
+  std::optional<ShardSpec> spec;
   if (!flag.empty()) {
-    Result<report::ShardSpec> parsed = report::ParseShardSpec(flag);
+    Result<ShardSpec> parsed = ParseShardSpec(flag);
     if (!parsed.ok()) return parsed.status().WithContext("--shard");
     spec = *parsed;
   } else {
-    Result<std::optional<report::ShardSpec>> env = report::ShardFromEnv();
+    Result<std::optional<ShardSpec>> env = ShardFromEnv();
     if (!env.ok()) return env.status();
     spec = *env;
   }
   if (!spec) return Status::OK();
   std::vector<PointSpec> mine;
   for (size_t k = 0; k < points->size(); ++k) {
-    if (report::ShardSelect(k, spec->index, spec->count)) {
+    if (ShardSelect(k, spec->index, spec->count)) {
       mine.push_back((*points)[k]);
     }
   }
