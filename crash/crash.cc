@@ -21,6 +21,7 @@
 #include <unordered_set>
 
 #include "adapters/registry.h"
+#include "core/stats.h"
 #include "crash/crash_internal.h"
 #include "results/schema.h"
 #include "workloads/keyset.h"
@@ -636,13 +637,6 @@ std::string DirName(const std::string& spec) {
   for (char c : spec)
     out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return out;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 std::string TrialLine(const CrashEngineResult& r, const CrashTrial& t,

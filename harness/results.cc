@@ -1,11 +1,12 @@
 #include "harness/results.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <ostream>
 #include <sstream>
+
+#include "core/stats.h"
 
 namespace kvb {
 namespace {
@@ -49,24 +50,6 @@ json VerifyJson(const VerifyCounts& v) {
 }
 
 std::string RunName(const RepResult& r) { return r.name; }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double Mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s / v.size();
-}
-
-double Stddev(const std::vector<double>& v) {
-  double m = Mean(v), s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / (v.size() - 1));
-}
 
 }  // namespace
 
@@ -172,11 +155,11 @@ std::vector<json> AggregatesJson(const std::vector<const RepResult*>& reps) {
   };
   add("mean", Mean, false);
   add("median", Median, false);
-  add("stddev", Stddev, false);
+  add("stddev", SampleStddev, false);
   add(
       "cv",
       [](const std::vector<double>& v) {
-        return Mean(v) ? Stddev(v) / Mean(v) : 0;
+        return Mean(v) ? SampleStddev(v) / Mean(v) : 0;
       },
       true);
   return out;
