@@ -721,11 +721,52 @@ bool CrashEngineResult::failed() const {
   return false;
 }
 
-bool CrashReport::failed() const {
-  for (const CrashEngineResult& e : engines) {
-    if (e.failed()) return true;
+uint64_t CrashEngineResult::UntestedTrials() const {
+  uint64_t n = 0;
+  for (const CrashTrial& t : trials) n += !t.failed() && !t.tested();
+  return n;
+}
+
+std::string_view CrashVerdictName(CrashVerdict v) {
+  switch (v) {
+    case CrashVerdict::kPassed:
+      return "passed";
+    case CrashVerdict::kFailed:
+      return "failed";
+    case CrashVerdict::kUntested:
+      return "untested";
   }
-  return false;
+  return "?";
+}
+
+CrashVerdict CrashReport::Verdict() const {
+  bool any_ran = false, all_tested = true;
+  for (const CrashEngineResult& e : engines) {
+    if (e.failed()) return CrashVerdict::kFailed;
+    if (!e.skipped.empty()) continue;
+    any_ran = any_ran || !e.trials.empty();
+    all_tested = all_tested && e.UntestedTrials() == 0;
+  }
+  return any_ran && all_tested ? CrashVerdict::kPassed
+                               : CrashVerdict::kUntested;
+}
+
+std::string CrashReport::VerdictReason() const {
+  switch (Verdict()) {
+    case CrashVerdict::kPassed:
+      return "";
+    case CrashVerdict::kFailed:
+      return "violations or child errors (see the failed trials above)";
+    case CrashVerdict::kUntested:
+      break;
+  }
+  uint64_t untested = 0;
+  for (const CrashEngineResult& e : engines) untested += e.UntestedTrials();
+  if (untested == 0) return "nothing tested: every engine was skipped";
+  return "nothing tested in " + std::to_string(untested) +
+         " trial(s): the child acknowledged fewer than " +
+         std::to_string(kMinAckedOpsPerTrial) +
+         " ops before the kill (raise --kill-ms)";
 }
 
 Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
@@ -854,6 +895,7 @@ json CrashReportJson(const CrashReport& r) {
                             [](const CrashTrial& t) { return t.failed(); })},
              {"violations", ViolationsJson(v)},
              {"child_errors", e.ChildErrors()},
+             {"untested_trials", e.UntestedTrials()},
              {"recovery_ms",
               {{"median", rec.empty() ? json(nullptr) : json(Median(rec))},
                {"max", rec.empty()
@@ -863,10 +905,14 @@ json CrashReportJson(const CrashReport& r) {
              {"lost_unsynced", lost_unsynced},
              {"trial_results", trials}});
   }
-  return json{{"kind", "kvbench-crash"}, {"schema_version", 1},
-              {"context", r.context},    {"config", r.config},
-              {"engines", engines},      {"violations_total", total},
-              {"passed", !r.failed()}};
+  return json{{"kind", "kvbench-crash"},
+              {"schema_version", 1},
+              {"context", r.context},
+              {"config", r.config},
+              {"engines", engines},
+              {"violations_total", total},
+              {"passed", !r.failed()},
+              {"verdict", std::string(CrashVerdictName(r.Verdict()))}};
 }
 
 void PrintCrashTable(std::ostream& out, const CrashReport& r) {
@@ -930,6 +976,9 @@ void PrintCrashTable(std::ostream& out, const CrashReport& r) {
   out << "(lost_durable, invented: keys; open_failed, not_prefix: trials; "
          "not_prefix '-' = not promised or not checkable; lost_unsynced: "
          "acknowledged but unsynced writes lost, allowed)\n";
+  out << "verdict: " << CrashVerdictName(r.Verdict());
+  if (!r.VerdictReason().empty()) out << " — " << r.VerdictReason();
+  out << "\n";
 }
 
 }  // namespace kvb

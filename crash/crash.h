@@ -39,6 +39,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/adapter.h"
@@ -180,6 +181,16 @@ struct CrashOptions {
 // unknown engine or option, or a bad count.
 Status ResolveCrashOptions(CrashOptions* o);
 
+// A trial whose child acknowledged fewer ops than this before the kill tested
+// nothing (no order, no durable state to check): it is "untested", not passed.
+inline constexpr uint64_t kMinAckedOpsPerTrial = 2;
+
+// What a crash run showed. kUntested: nothing failed, but nothing (or not
+// everything) was tested: every engine was skipped, or some trial acknowledged
+// fewer than kMinAckedOpsPerTrial ops. Only kPassed exits 0.
+enum class CrashVerdict : uint8_t { kPassed, kFailed, kUntested };
+std::string_view CrashVerdictName(CrashVerdict v);  // "passed", ...
+
 struct CrashTrial {
   int trial = 0;
   uint64_t seed = 0;
@@ -194,7 +205,8 @@ struct CrashTrial {
   std::string child_error;  // the child died on its own, or misreported
   std::vector<std::string> examples;  // first violations, readable
   std::string kept_dir;               // data kept for a failed trial
-  bool failed() const;
+  bool failed() const;                // a violation or a child error
+  bool tested() const { return acked >= kMinAckedOpsPerTrial; }
 };
 
 struct CrashEngineResult {
@@ -205,14 +217,20 @@ struct CrashEngineResult {
   std::vector<CrashTrial> trials;
   uint64_t Violations(Violation v) const;
   uint64_t ChildErrors() const;
-  bool failed() const;
+  uint64_t UntestedTrials() const;  // trials that acked too few ops
+  bool failed() const;              // some trial failed
 };
 
 struct CrashReport {
   std::vector<CrashEngineResult> engines;
   nlohmann::json context;
   nlohmann::json config;
-  bool failed() const;
+  CrashVerdict Verdict() const;
+  // True unless the verdict is kPassed (a violation, or nothing tested): the
+  // CLI exits non-zero then.
+  bool failed() const { return Verdict() != CrashVerdict::kPassed; }
+  // One line saying why the verdict is not kPassed ("" when it is).
+  std::string VerdictReason() const;
 };
 
 // Runs every trial of every engine (progress on `log`). Errors only for
