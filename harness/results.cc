@@ -51,6 +51,22 @@ json VerifyJson(const VerifyCounts& v) {
 
 std::string RunName(const RepResult& r) { return r.name; }
 
+// A skipped point: its reason and zero figures (Google Benchmark's fields).
+void AddSkipped(const RepResult& r, json* b) {
+  (*b)["skipped"] = r.skip_reason;
+  (*b)["iterations"] = 0;
+  (*b)["real_time"] = 0;
+  (*b)["cpu_time"] = 0;
+  (*b)["time_unit"] = "ns";
+}
+
+void AddInstructions(const RepResult& r, uint64_t ops, json* b) {
+  (*b)["instructions"] = r.instructions;
+  (*b)["instructions_per_op"] =
+      ops ? static_cast<double>(r.instructions) / ops : 0.0;
+  (*b)["instruction_counter"] = r.instruction_counter;
+}
+
 }  // namespace
 
 json RepToJson(const RepResult& r, int repetitions) {
@@ -70,11 +86,7 @@ json RepToJson(const RepResult& r, int repetitions) {
     overrides.push_back(json::array({k, v}));
   b["overrides"] = overrides;
   if (r.skipped) {
-    b["skipped"] = r.skip_reason;
-    b["iterations"] = 0;
-    b["real_time"] = 0;
-    b["cpu_time"] = 0;
-    b["time_unit"] = "ns";
+    AddSkipped(r, &b);
     return b;
   }
   const PhaseResult* primary = r.Phase(r.primary_phase);
@@ -95,12 +107,7 @@ json RepToJson(const RepResult& r, int repetitions) {
   b["logical_bytes"] = r.logical_bytes;
   b["space_amp"] = r.space_amp;
   b["peak_rss_bytes"] = r.peak_rss_bytes;
-  if (r.instructions >= 0) {
-    b["instructions"] = r.instructions;
-    b["instructions_per_op"] =
-        ops ? static_cast<double>(r.instructions) / ops : 0.0;
-    b["instruction_counter"] = r.instruction_counter;
-  }
+  if (r.instructions >= 0) AddInstructions(r, ops, &b);
   b["total_s"] = r.total_s;
   b["reopen_ms"] = r.reopen_ms < 0 ? json(nullptr) : json(r.reopen_ms);
   b["verify_reopen_ms"] =
