@@ -14,15 +14,15 @@
 
 #include "adapters/registry.h"
 #include "harness/context.h"
-#include "harness/crash.h"
+#include "crash/crash.h"
 #include "harness/icount.h"
 #include "harness/probes.h"
 #include "harness/progress.h"
 #include "harness/results.h"
 #include "harness/runner.h"
+#include "harness/shard.h"
 #include "harness/suite.h"
 #include "report/commands.h"
-#include "report/shard.h"
 
 namespace kvb {
 namespace {
@@ -70,27 +70,27 @@ struct RunArgs {
   double target_rate = 0, warmup_seconds = 0;
   uint32_t latency_sample = 1;
   std::string
-      shard;  // "i/n"; empty: from the environment (report/shard.h), else all
+      shard;  // "i/n"; empty: from the environment (harness/shard.h), else all
   std::string count_instructions = "off";  // auto | perf | callgrind | off
 };
 
 // Keeps the points of one shard of the suite: --shard i/n, else the CI or batch
 // scheduler's environment (KVB_SHARD, CI_NODE_INDEX, SLURM_ARRAY_TASK_ID, ...).
 Status SelectShard(const std::string& flag, std::vector<PointSpec>* points) {
-  std::optional<report::ShardSpec> spec;
+  std::optional<ShardSpec> spec;
   if (!flag.empty()) {
-    Result<report::ShardSpec> parsed = report::ParseShardSpec(flag);
+    Result<ShardSpec> parsed = ParseShardSpec(flag);
     if (!parsed.ok()) return parsed.status().WithContext("--shard");
     spec = *parsed;
   } else {
-    Result<std::optional<report::ShardSpec>> env = report::ShardFromEnv();
+    Result<std::optional<ShardSpec>> env = ShardFromEnv();
     if (!env.ok()) return env.status();
     spec = *env;
   }
   if (!spec) return Status::OK();
   std::vector<PointSpec> mine;
   for (size_t k = 0; k < points->size(); ++k) {
-    if (report::ShardSelect(k, spec->index, spec->count)) {
+    if (ShardSelect(k, spec->index, spec->count)) {
       mine.push_back((*points)[k]);
     }
   }
@@ -424,7 +424,7 @@ int CmdInspect(const std::string& name, const std::string& path,
   return 0;
 }
 
-// `kvbench crash` and its hidden child (harness/crash.h).
+// `kvbench crash` and its hidden child (crash/crash.h).
 struct CrashArgs {
   std::string engines, durability = "sync", kill_ms = "50-1000", out, data_dir;
   int trials = 10;
@@ -504,7 +504,6 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   o.sync_every = a.sync_every;
   o.rounds = a.rounds;
   o.quiet = a.quiet;
-  o.argv = argv;
   o.durability = *ParseDurability(a.durability);  // checked by CLI11
   Result<SizeDist> kill = ParseSizeDist(a.kill_ms);
   if (!kill.ok() || !kill->hist_sizes.empty()) {
@@ -521,6 +520,7 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   o.data_dir = a.data_dir.empty() ? out + "/data" : a.data_dir;
   s = PrepareOutput(o.data_dir);
   if (!s.ok()) return UsageError("data directory: " + s.ToString());
+  o.context = CaptureContext({o.data_dir, argv, "warm", o.seed});
   Result<CrashReport> r = RunCrash(o, std::cerr);
   std::error_code ec;
   if (a.data_dir.empty()) fs::remove(o.data_dir, ec);  // ours, if empty
@@ -528,6 +528,7 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
     std::cerr << "kvbench: error: " << r.status().ToString() << "\n";
     return kExitFailed;
   }
+  FinishContext(&r->context);
   s = WriteJsonFile(out + "/crash.json", CrashReportJson(*r));
   if (!s.ok()) return UsageError(s.ToString());
   PrintCrashTable(std::cout, *r);

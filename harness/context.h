@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-namespace kvb {
+#include "results/schema.h"  // kResultsSchemaVersion, stamped by CaptureContext
 
-inline constexpr int kResultsSchemaVersion = 1;
+namespace kvb {
 
 struct ContextInputs {
   std::string data_dir;

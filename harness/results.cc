@@ -1,14 +1,12 @@
 #include "harness/results.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <ostream>
 #include <sstream>
 
-#include "harness/context.h"
+#include "core/stats.h"
 
 namespace kvb {
 namespace {
@@ -53,22 +51,20 @@ json VerifyJson(const VerifyCounts& v) {
 
 std::string RunName(const RepResult& r) { return r.name; }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+// A skipped point: its reason and zero figures (Google Benchmark's fields).
+void AddSkipped(const RepResult& r, json* b) {
+  (*b)["skipped"] = r.skip_reason;
+  (*b)["iterations"] = 0;
+  (*b)["real_time"] = 0;
+  (*b)["cpu_time"] = 0;
+  (*b)["time_unit"] = "ns";
 }
 
-double Mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s / v.size();
-}
-
-double Stddev(const std::vector<double>& v) {
-  double m = Mean(v), s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / (v.size() - 1));
+void AddInstructions(const RepResult& r, uint64_t ops, json* b) {
+  (*b)["instructions"] = r.instructions;
+  (*b)["instructions_per_op"] =
+      ops ? static_cast<double>(r.instructions) / ops : 0.0;
+  (*b)["instruction_counter"] = r.instruction_counter;
 }
 
 }  // namespace
@@ -90,11 +86,7 @@ json RepToJson(const RepResult& r, int repetitions) {
     overrides.push_back(json::array({k, v}));
   b["overrides"] = overrides;
   if (r.skipped) {
-    b["skipped"] = r.skip_reason;
-    b["iterations"] = 0;
-    b["real_time"] = 0;
-    b["cpu_time"] = 0;
-    b["time_unit"] = "ns";
+    AddSkipped(r, &b);
     return b;
   }
   const PhaseResult* primary = r.Phase(r.primary_phase);
@@ -115,12 +107,7 @@ json RepToJson(const RepResult& r, int repetitions) {
   b["logical_bytes"] = r.logical_bytes;
   b["space_amp"] = r.space_amp;
   b["peak_rss_bytes"] = r.peak_rss_bytes;
-  if (r.instructions >= 0) {
-    b["instructions"] = r.instructions;
-    b["instructions_per_op"] =
-        ops ? static_cast<double>(r.instructions) / ops : 0.0;
-    b["instruction_counter"] = r.instruction_counter;
-  }
+  if (r.instructions >= 0) AddInstructions(r, ops, &b);
   b["total_s"] = r.total_s;
   b["reopen_ms"] = r.reopen_ms < 0 ? json(nullptr) : json(r.reopen_ms);
   b["verify_reopen_ms"] =
@@ -175,11 +162,11 @@ std::vector<json> AggregatesJson(const std::vector<const RepResult*>& reps) {
   };
   add("mean", Mean, false);
   add("median", Median, false);
-  add("stddev", Stddev, false);
+  add("stddev", SampleStddev, false);
   add(
       "cv",
       [](const std::vector<double>& v) {
-        return Mean(v) ? Stddev(v) / Mean(v) : 0;
+        return Mean(v) ? SampleStddev(v) / Mean(v) : 0;
       },
       true);
   return out;
@@ -207,39 +194,6 @@ json ResultsJson(const json& context, const json& config,
   }
   out["benchmarks"] = benchmarks;
   return out;
-}
-
-Status WriteJsonFile(const std::string& path, const json& j) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) return Status::IOError("cannot write " + path);
-    f << j.dump(2) << '\n';
-    if (!f) return Status::IOError("cannot write " + path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::FromErrno(errno, "rename to " + path);
-  }
-  return Status::OK();
-}
-
-Result<json> ReadResultsFile(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return Status::NotFound("cannot read " + path);
-  json j = json::parse(f, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::InvalidArgument(path + " is not a JSON object");
-  }
-  if (!j.contains("context") || !j["context"].contains("schema_version") ||
-      !j["context"]["schema_version"].is_number_integer() ||
-      !j.contains("benchmarks") || !j["benchmarks"].is_array()) {
-    return Status::InvalidArgument(path + " is not a kvbench results file");
-  }
-  if (j["context"]["schema_version"].get<int>() > kResultsSchemaVersion) {
-    return Status::NotSupported(
-        path + " has a newer results schema than this kvbench");
-  }
-  return j;
 }
 
 void PrintTable(std::ostream& out, const std::vector<RepResult>& reps) {

@@ -15,6 +15,7 @@
 
 #include "core/result.h"
 #include "harness/runner.h"
+#include "results/file.h"  // ReadResultsFile, WriteJsonFile (the one reader/writer)
 
 namespace kvb {
 
@@ -29,13 +30,6 @@ std::vector<nlohmann::json> AggregatesJson(
 nlohmann::json ResultsJson(const nlohmann::json& context,
                            const nlohmann::json& config,
                            const std::vector<RepResult>& reps);
-
-// Writes atomically (temp file + rename). IOError with a one-line message on
-// failure.
-Status WriteJsonFile(const std::string& path, const nlohmann::json& j);
-// Reads and checks a results file: InvalidArgument if it is not JSON or lacks
-// context.schema_version / benchmarks; NotSupported for a newer schema.
-Result<nlohmann::json> ReadResultsFile(const std::string& path);
 
 // The human-readable table printed after a run.
 void PrintTable(std::ostream& out, const std::vector<RepResult>& reps);

@@ -11,6 +11,7 @@
 #include "report/model.h"
 #include "report/process.h"
 #include "report/report.h"
+#include "results/file.h"
 
 namespace kvb::report {
 namespace {
@@ -32,20 +33,6 @@ bool ParseDouble(const std::string& s, double lo, double hi, double* out) {
   if (*end != '\0' || !(v >= lo && v <= hi)) return false;
   *out = v;
   return true;
-}
-
-Status WriteText(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) return Status::IOError("cannot write " + path);
-    f << text;
-    if (!f) return Status::IOError("cannot write " + path);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::IOError("cannot write " + path + ": " + ec.message());
-  return Status::OK();
 }
 
 // Flags shared by compare and ab. Returns "" or the error.
@@ -99,7 +86,7 @@ int CompareAndPrint(const std::string& cmd, const std::string& base_path,
   Comparison c = Compare(*base, *next, o);
   PrintComparison(out, c, gate);
   if (!json_out.empty()) {
-    Status s = WriteText(json_out, ComparisonJson(c).dump(2) + "\n");
+    Status s = WriteJsonFile(json_out, ComparisonJson(c));
     if (!s.ok()) return Fail(err, cmd, s.ToString());
   }
   return gate ? c.GateExitCode() : kExitOk;
@@ -271,7 +258,7 @@ int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
     std::ostringstream md;
     WriteReport(md, *ds, po);
     std::string path = dir + "/report.md";
-    Status s = WriteText(path, md.str());
+    Status s = WriteTextFile(path, md.str());
     if (!s.ok()) return Fail(err, "report", s.ToString());
     out << "report: " << path << "\n";
     if (po.ok)
@@ -330,7 +317,7 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
       return Fail(err, "merge", "usage: merge [--slim] OUT IN1 [IN2 ...]");
     std::vector<json> inputs;
     for (size_t i = 1; i < files.size(); ++i) {
-      Result<json> j = LoadResultsJson(files[i]);
+      Result<json> j = ReadResultsFile(files[i]);
       if (!j.ok()) return Fail(err, "merge", std::string(j.status().message()));
       inputs.push_back(std::move(*j));
     }
@@ -338,7 +325,7 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
     if (!merged.ok())
       return Fail(err, "merge", std::string(merged.status().message()));
     if (slim) (*merged)["context"].erase("command_line");
-    Status s = WriteText(files[0], merged->dump(slim ? -1 : 2) + "\n");
+    Status s = WriteJsonFile(files[0], *merged, slim ? -1 : 2);
     if (!s.ok()) return Fail(err, "merge", s.ToString());
     out << "merged " << inputs.size() << " files ("
         << (*merged)["context"]["machines"].size() << " machine"
@@ -351,98 +338,122 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
   }
 }
 
+namespace {
+
+constexpr const char* kAbUsage =
+    "usage: ab BIN_A BIN_B --out DIR [--rounds N] [--gate] [--threshold P] "
+    "[--alpha A] -- RUN FLAGS";
+constexpr const char* kAbSides[2] = {"A", "B"};
+
+struct AbArgs {
+  CompareOptions o;
+  bool gate = false;
+  std::string dir;
+  int rounds = 5;
+  std::vector<std::string> bins, run_flags;  // bins: BIN_A, BIN_B
+};
+
+// ab's own flags (before "--"); returns "" or the error.
+std::string TakeAbFlag(const std::vector<std::string>& args, size_t* i,
+                       AbArgs* a) {
+  const std::string& f = args[*i];
+  if (f == "--out") {
+    if (*i + 1 >= args.size()) return "--out expects a directory";
+    a->dir = args[++*i];
+  } else if (f == "--rounds") {
+    double r = 0;
+    if (*i + 1 >= args.size() || !ParseDouble(args[++*i], 1, 1000, &r) ||
+        r != int(r)) {
+      return "--rounds expects an integer 1..1000";
+    }
+    a->rounds = static_cast<int>(r);
+  } else if (f.rfind("--", 0) == 0) {
+    return "unknown flag " + f + " (" + kAbUsage + ")";
+  } else {
+    a->bins.push_back(f);
+  }
+  return "";
+}
+
+// Returns "" or the error.
+std::string ParseAbArgs(const std::vector<std::string>& args, AbArgs* a) {
+  a->o.threshold_pct = kDefaultThresholdPct;
+  a->o.alpha = kDefaultAlpha;
+  size_t i = 0;
+  for (; i < args.size() && args[i] != "--"; ++i) {
+    bool taken = false;
+    std::string e = TakeCompareFlag(args, &i, &a->o, &a->gate, nullptr, &taken);
+    if (e.empty() && !taken) e = TakeAbFlag(args, &i, a);
+    if (!e.empty()) return e;
+  }
+  if (i < args.size()) a->run_flags.assign(args.begin() + i + 1, args.end());
+  if (a->bins.size() != 2 || a->dir.empty()) return kAbUsage;
+  for (const std::string& f : a->run_flags) {
+    if (f == "--out" || f.rfind("--out=", 0) == 0)
+      return "do not pass --out in the run flags; ab chooses each run's folder";
+  }
+  return "";
+}
+
+// One run of one side in round r; returns "" or the error.
+std::string RunAbSide(const AbArgs& a, int r, int side, std::ostream& out,
+                      json* results) {
+  std::string run_dir =
+      a.dir + "/round-" + std::to_string(r) + "/" + kAbSides[side];
+  std::vector<std::string> argv = {a.bins[side], "run"};
+  argv.insert(argv.end(), a.run_flags.begin(), a.run_flags.end());
+  argv.push_back("--out");
+  argv.push_back(run_dir);
+  out << "ab: round " << r + 1 << "/" << a.rounds << ": " << kAbSides[side]
+      << "\n"
+      << std::flush;
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  ProcessResult pr = RunProcess(argv, run_dir + "/run.log");
+  if (!pr.started) return "cannot run " + a.bins[side] + ": " + pr.error;
+  if (pr.exit_code != 0 && pr.exit_code != 1) {
+    return kAbSides[side] + std::string(" run failed with exit code ") +
+           std::to_string(pr.exit_code) + "; see " + run_dir + "/run.log";
+  }
+  Result<json> j = ReadResultsFile(run_dir + "/results.json");
+  if (!j.ok()) return std::string(j.status().message());
+  *results = std::move(*j);
+  return "";
+}
+
+}  // namespace
+
 int RunAbCommand(const std::vector<std::string>& args, std::ostream& out,
                  std::ostream& err) {
   try {
-    const char* usage =
-        "usage: ab BIN_A BIN_B --out DIR [--rounds N] [--gate] [--threshold P] "
-        "[--alpha A] -- "
-        "RUN FLAGS";
-    CompareOptions o;
-    o.threshold_pct = kDefaultThresholdPct;
-    o.alpha = kDefaultAlpha;
-    bool gate = false;
-    std::string dir;
-    int rounds = 5;
-    std::vector<std::string> pos, run_flags;
-    size_t i = 0;
-    for (; i < args.size() && args[i] != "--"; ++i) {
-      bool taken = false;
-      std::string e = TakeCompareFlag(args, &i, &o, &gate, nullptr, &taken);
-      if (!e.empty()) return Fail(err, "ab", e);
-      if (taken) continue;
-      if (args[i] == "--out") {
-        if (i + 1 >= args.size())
-          return Fail(err, "ab", "--out expects a directory");
-        dir = args[++i];
-      } else if (args[i] == "--rounds") {
-        double r = 0;
-        if (i + 1 >= args.size() || !ParseDouble(args[++i], 1, 1000, &r) ||
-            r != int(r)) {
-          return Fail(err, "ab", "--rounds expects an integer 1..1000");
-        }
-        rounds = static_cast<int>(r);
-      } else if (args[i].rfind("--", 0) == 0) {
-        return Fail(err, "ab", "unknown flag " + args[i] + " (" + usage + ")");
-      } else {
-        pos.push_back(args[i]);
-      }
-    }
-    if (i < args.size()) run_flags.assign(args.begin() + i + 1, args.end());
-    if (pos.size() != 2 || dir.empty()) return Fail(err, "ab", usage);
-    for (const std::string& f : run_flags) {
-      if (f == "--out" || f.rfind("--out=", 0) == 0) {
-        return Fail(
-            err, "ab",
-            "do not pass --out in the run flags; ab chooses each run's folder");
-      }
-    }
+    AbArgs a;
+    std::string e = ParseAbArgs(args, &a);
+    if (!e.empty()) return Fail(err, "ab", e);
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    fs::create_directories(a.dir, ec);
     if (ec)
-      return Fail(err, "ab", "cannot create " + dir + ": " + ec.message());
+      return Fail(err, "ab", "cannot create " + a.dir + ": " + ec.message());
     std::vector<json> sides[2];
-    const char* names[2] = {"A", "B"};
-    for (int r = 0; r < rounds; ++r) {
+    for (int r = 0; r < a.rounds; ++r) {
       // Alternate the order so a trend (thermal, other jobs ramping up) hits
       // both sides alike.
-      int order[2] = {r % 2, 1 - r % 2};
-      for (int side : order) {
-        std::string run_dir =
-            dir + "/round-" + std::to_string(r) + "/" + names[side];
-        std::vector<std::string> argv = {pos[side], "run"};
-        argv.insert(argv.end(), run_flags.begin(), run_flags.end());
-        argv.push_back("--out");
-        argv.push_back(run_dir);
-        out << "ab: round " << r + 1 << "/" << rounds << ": " << names[side]
-            << "\n"
-            << std::flush;
-        fs::create_directories(run_dir, ec);
-        ProcessResult pr = RunProcess(argv, run_dir + "/run.log");
-        if (!pr.started)
-          return Fail(err, "ab", "cannot run " + pos[side] + ": " + pr.error);
-        if (pr.exit_code != 0 && pr.exit_code != 1) {
-          return Fail(err, "ab",
-                      names[side] + std::string(" run failed with exit code ") +
-                          std::to_string(pr.exit_code) + "; see " + run_dir +
-                          "/run.log");
-        }
-        Result<json> j = LoadResultsJson(run_dir + "/results.json");
-        if (!j.ok()) return Fail(err, "ab", std::string(j.status().message()));
-        sides[side].push_back(std::move(*j));
+      for (int side : {r % 2, 1 - r % 2}) {
+        json j;
+        e = RunAbSide(a, r, side, out, &j);
+        if (!e.empty()) return Fail(err, "ab", e);
+        sides[side].push_back(std::move(j));
       }
     }
     for (int side = 0; side < 2; ++side) {
       Result<json> merged = MergeResults(sides[side]);
       if (!merged.ok())
         return Fail(err, "ab", std::string(merged.status().message()));
-      Status s =
-          WriteText(dir + "/" + names[side] + ".json", merged->dump(2) + "\n");
+      Status s = WriteJsonFile(a.dir + "/" + kAbSides[side] + ".json", *merged);
       if (!s.ok()) return Fail(err, "ab", s.ToString());
     }
-    out << "ab: " << dir << "/A.json vs " << dir << "/B.json\n";
-    return CompareAndPrint("ab", dir + "/A.json", dir + "/B.json", o, gate,
-                           dir + "/compare.json", out, err);
+    out << "ab: " << a.dir << "/A.json vs " << a.dir << "/B.json\n";
+    return CompareAndPrint("ab", a.dir + "/A.json", a.dir + "/B.json", a.o,
+                           a.gate, a.dir + "/compare.json", out, err);
   } catch (const std::exception& e) {
     return Fail(err, "ab", e.what());
   }

@@ -1,23 +1,19 @@
 // Entry points of the report-side subcommands, for the kvbench CLI to call
-// (harness/cli.cc) and for the stand-alone `kvb-report` driver. Each takes the
-// arguments after the subcommand name, writes results to `out` and one-line
-// errors ("kvbench <cmd>: error: ...") to `err`, never throws, and returns the
-// process exit code:
-//   report DIR|FILE... [--no-plots]           0 ok, 2 bad input
+// (harness/cli.cc). Each takes the arguments after the subcommand name, writes
+// results to `out` and one-line errors ("kvbench <cmd>: error: ...") to `err`,
+// never throws, and returns the process exit code:
+//   report DIR|FILE... [--no-plots]            0 ok, 2 bad input
 //   compare BASE NEW [--gate] [--threshold P] [--alpha A] [--json FILE]
-//   [--allow-incomparable]
-//           [--ignore-engine-options] [--metric wall|cpu]
-//                                             without --gate: 0, or 2 on bad
-//                                             input; with --gate: the kExit*
-//                                             codes of report/compare.h
-//   merge [--slim] OUT IN1 IN2 ...            0 ok, 2 bad input; --slim keeps
-//   only what compare
-//                                             needs (a committed baseline of a
-//                                             few tens of KB)
+//           [--allow-incomparable] [--ignore-engine-options] [--metric wall|cpu]
+//                                              without --gate: 0, or 2 on bad input;
+//                                              with --gate: the kExit* codes of
+//                                              report/compare.h
+//   merge [--slim] OUT IN1 IN2 ...             0 ok, 2 bad input; --slim keeps only
+//                                              what compare needs (a committed
+//                                              baseline of a few tens of KB)
 //   ab BIN_A BIN_B [--rounds N] --out DIR [--gate] [--threshold P] [--alpha A]
-//   -- RUN FLAGS
-//                                             like compare; 2 when a run cannot
-//                                             be started
+//      -- RUN FLAGS                            like compare; 2 when a run cannot
+//                                              be started
 // BASE, NEW and report inputs may be results files or directories holding them.
 // All results files of a directory are pooled (shards, or repeated runs of one
 // configuration): report the A.json and B.json of an `ab` folder one at a time,

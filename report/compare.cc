@@ -225,23 +225,64 @@ int Comparison::GateExitCode() const {
   return kExitOk;
 }
 
+namespace {
+
+// The contexts of matching machines (all of them when both sides hold
+// several, else the first of each).
+void CompareMachines(const Dataset& base, const Dataset& next, bool by_machine,
+                     Comparison* c) {
+  if (base.machines.empty() || next.machines.empty()) return;
+  if (!by_machine) {
+    CompareContexts(base.machines[0].context, next.machines[0].context, "", c);
+    return;
+  }
+  for (const Machine& m : base.machines) {
+    if (const Machine* n = next.FindMachine(m.key))
+      CompareContexts(m.context, n->context, m.key + ": ", c);
+  }
+}
+
+// One row: throughput (instructions, CPU or wall time) and p99 of the main op.
+// `instr_threshold`: the instruction-mode threshold (the comparison's, which
+// DescribeMode may have set; `o` holds the caller's).
+CompareRow ComparePoint(const Point& b, const Point& n,
+                        const std::string& label, bool instr, bool cpu,
+                        double instr_threshold, const CompareOptions& o) {
+  CompareRow row;
+  row.name = label;
+  CheckCorrectness(n, &row);
+  if (instr) {
+    row.throughput = InstructionChange(b.instructions, n.instructions);
+    const double t = instr_threshold;
+    row.verdict = row.throughput.change_pct > t    ? Verdict::kSlower
+                  : row.throughput.change_pct < -t ? Verdict::kFaster
+                                                   : Verdict::kNoChange;
+    row.regression = row.verdict == Verdict::kSlower;
+  } else {
+    row.throughput = cpu ? Change(b.cpu_ops_per_s, n.cpu_ops_per_s, o.alpha)
+                         : Change(b.ops_per_s, n.ops_per_s, o.alpha);
+    row.verdict = Decide(row.throughput, o.alpha, /*higher_is_better=*/true);
+    row.regression = row.verdict == Verdict::kSlower &&
+                     -row.throughput.change_pct > o.threshold_pct;
+  }
+  row.p99_op = b.MainOp();
+  auto bl = b.latency.find(row.p99_op);
+  auto nl = n.latency.find(row.p99_op);
+  if (bl != b.latency.end() && nl != n.latency.end()) {
+    row.p99 = Change(bl->second.p99, nl->second.p99, o.alpha);
+    row.p99_verdict = Decide(row.p99, o.alpha, /*higher_is_better=*/false);
+  }
+  return row;
+}
+
+}  // namespace
+
 Comparison Compare(const Dataset& base, const Dataset& next,
                    const CompareOptions& o) {
   Comparison c;
   c.options = o;
   bool by_machine = base.machines.size() > 1 && next.machines.size() > 1;
-  if (!base.machines.empty() && !next.machines.empty()) {
-    if (by_machine) {
-      for (const Machine& m : base.machines) {
-        if (const Machine* n = next.FindMachine(m.key)) {
-          CompareContexts(m.context, n->context, m.key + ": ", &c);
-        }
-      }
-    } else {
-      CompareContexts(base.machines[0].context, next.machines[0].context, "",
-                      &c);
-    }
-  }
+  CompareMachines(base, next, by_machine, &c);
   bool base_instr = AllHaveInstructions(base),
        next_instr = AllHaveInstructions(next);
   bool instr = base_instr && next_instr;
@@ -258,31 +299,8 @@ Comparison Compare(const Dataset& base, const Dataset& next,
       c.missing.push_back(label + (n ? " (skipped or no result in NEW)" : ""));
       continue;
     }
-    CompareRow row;
-    row.name = label;
-    CheckCorrectness(*n, &row);
-    if (instr) {
-      row.throughput = InstructionChange(b.instructions, n->instructions);
-      const double t = c.options.threshold_pct;
-      row.verdict = row.throughput.change_pct > t    ? Verdict::kSlower
-                    : row.throughput.change_pct < -t ? Verdict::kFaster
-                                                     : Verdict::kNoChange;
-      row.regression = row.verdict == Verdict::kSlower;
-    } else {
-      row.throughput = cpu ? Change(b.cpu_ops_per_s, n->cpu_ops_per_s, o.alpha)
-                           : Change(b.ops_per_s, n->ops_per_s, o.alpha);
-      row.verdict = Decide(row.throughput, o.alpha, /*higher_is_better=*/true);
-      row.regression = row.verdict == Verdict::kSlower &&
-                       -row.throughput.change_pct > o.threshold_pct;
-    }
-    row.p99_op = b.MainOp();
-    auto bl = b.latency.find(row.p99_op);
-    auto nl = n->latency.find(row.p99_op);
-    if (bl != b.latency.end() && nl != n->latency.end()) {
-      row.p99 = Change(bl->second.p99, nl->second.p99, o.alpha);
-      row.p99_verdict = Decide(row.p99, o.alpha, /*higher_is_better=*/false);
-    }
-    c.rows.push_back(row);
+    c.rows.push_back(
+        ComparePoint(b, *n, label, instr, cpu, c.options.threshold_pct, o));
   }
   for (const Point& n : next.points) {
     if (!FindPoint(base, n, by_machine, o.ignore_engine_options))
@@ -291,7 +309,9 @@ Comparison Compare(const Dataset& base, const Dataset& next,
   return c;
 }
 
-void PrintComparison(std::ostream& out, const Comparison& c, bool gate) {
+namespace {
+
+void PrintHeader(std::ostream& out, const Comparison& c) {
   out << "mode: " << c.mode << "; alpha " << c.options.alpha << "; threshold "
       << c.options.threshold_pct << "%\n";
   if (!c.mode_detail.empty()) out << c.mode_detail << "\n";
@@ -306,35 +326,37 @@ void PrintComparison(std::ostream& out, const Comparison& c, bool gate) {
                                    : "new ops/s",
                 "change", "95% CI", "p", "p99", "verdict");
   out << line;
+}
+
+void PrintRow(std::ostream& out, const Comparison& c, const CompareRow& r) {
   const bool instr = c.mode[0] == 'i';
-  for (const CompareRow& r : c.rows) {
-    std::string verdict = instr && r.verdict == Verdict::kNoChange
-                              ? "within threshold"
-                              : VerdictName(r.verdict);
-    if (r.regression) verdict += " REGRESSION";
-    if (r.correctness_failure)
-      verdict += " CORRECTNESS: " + r.correctness_detail;
-    std::string p99 = r.p99.n_base ? Pct(r.p99.change_pct) : "n/a";
-    // Under callgrind every time figure is valgrind's: no p99 change to show.
-    if (instr && c.counter == "callgrind") p99 = "-";
-    if (instr) {
-      char pct[32];
-      std::snprintf(pct, sizeof pct, "%+.3f%%", r.throughput.change_pct);
-      std::snprintf(line, sizeof line,
-                    "%-58s %12.1f %12.1f %8s %18s %9s %8s  %s\n",
-                    r.name.c_str(), r.throughput.base, r.throughput.next, pct,
-                    "exact", "-", p99.c_str(), verdict.c_str());
-      out << line;
-      continue;
-    }
+  std::string verdict = instr && r.verdict == Verdict::kNoChange
+                            ? "within threshold"
+                            : VerdictName(r.verdict);
+  if (r.regression) verdict += " REGRESSION";
+  if (r.correctness_failure) verdict += " CORRECTNESS: " + r.correctness_detail;
+  std::string p99 = r.p99.n_base ? Pct(r.p99.change_pct) : "n/a";
+  // Under callgrind every time figure is valgrind's: no p99 change to show.
+  if (instr && c.counter == "callgrind") p99 = "-";
+  char line[640];
+  if (instr) {
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%+.3f%%", r.throughput.change_pct);
+    std::snprintf(line, sizeof line,
+                  "%-58s %12.1f %12.1f %8s %18s %9s %8s  %s\n", r.name.c_str(),
+                  r.throughput.base, r.throughput.next, pct, "exact", "-",
+                  p99.c_str(), verdict.c_str());
+  } else {
     std::snprintf(
         line, sizeof line, "%-58s %12.0f %12.0f %8s %18s %9s %8s  %s\n",
         r.name.c_str(), r.throughput.base, r.throughput.next,
         Pct(r.throughput.change_pct).c_str(), Ci(r.throughput).c_str(),
-        c.mode[0] == 'i' ? "-" : PValue(r.throughput.p).c_str(), p99.c_str(),
-        verdict.c_str());
-    out << line;
+        PValue(r.throughput.p).c_str(), p99.c_str(), verdict.c_str());
   }
+  out << line;
+}
+
+void PrintNotes(std::ostream& out, const Comparison& c) {
   for (const std::string& m : c.missing) out << "MISSING in NEW: " << m << "\n";
   for (const std::string& m : c.only_in_new)
     out << "only in NEW (not compared): " << m << "\n";
@@ -353,15 +375,32 @@ void PrintComparison(std::ostream& out, const Comparison& c, bool gate) {
       break;
     }
   }
+}
+
+const char* GateText(int rc) {
+  switch (rc) {
+    case kExitOk:
+      return "pass";
+    case kExitRegression:
+      return "FAIL: regression";
+    case kExitMissing:
+      return "FAIL: benchmark missing from NEW";
+    case kExitCorrectness:
+      return "FAIL: correctness (mismatches or errors)";
+    default:
+      return "FAIL: results not comparable";
+  }
+}
+
+}  // namespace
+
+void PrintComparison(std::ostream& out, const Comparison& c, bool gate) {
+  PrintHeader(out, c);
+  for (const CompareRow& r : c.rows) PrintRow(out, c, r);
+  PrintNotes(out, c);
   if (gate) {
     int rc = c.GateExitCode();
-    const char* what = rc == kExitOk           ? "pass"
-                       : rc == kExitRegression ? "FAIL: regression"
-                       : rc == kExitMissing ? "FAIL: benchmark missing from NEW"
-                       : rc == kExitCorrectness
-                           ? "FAIL: correctness (mismatches or errors)"
-                           : "FAIL: results not comparable";
-    out << "gate: " << what << " (exit " << rc << ")\n";
+    out << "gate: " << GateText(rc) << " (exit " << rc << ")\n";
   }
 }
 

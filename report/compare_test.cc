@@ -8,6 +8,7 @@
 #include "core/testing/test_util.h"
 #include "report/commands.h"
 #include "report/fixtures.h"
+#include "results/file.h"
 
 namespace kvb::report {
 namespace {
@@ -297,7 +298,7 @@ TEST_CASE("merge keys results by machine and pools repeated runs", "[merge]") {
   REQUIRE(RunMergeCommand({dir.Sub("all.json"), dir.Sub("s0.json"),
                            dir.Sub("s1.json"), dir.Sub("s2.json")},
                           out, err) == kExitOk);
-  Result<nlohmann::json> j = LoadResultsJson(dir.Sub("all.json"));
+  Result<nlohmann::json> j = ReadResultsFile(dir.Sub("all.json"));
   REQUIRE(j.ok());
   CHECK((*j)["context"]["machines"].size() == 2);
   CHECK((*j)["benchmarks"].size() == 5);  // aggregates dropped
@@ -312,7 +313,7 @@ TEST_CASE("merge keys results by machine and pools repeated runs", "[merge]") {
   // benchmark kept.
   REQUIRE(RunMergeCommand({"--slim", dir.Sub("slim.json"), dir.Sub("s0.json")},
                           out, err) == kExitOk);
-  Result<nlohmann::json> slim = LoadResultsJson(dir.Sub("slim.json"));
+  Result<nlohmann::json> slim = ReadResultsFile(dir.Sub("slim.json"));
   REQUIRE(slim.ok());
   CHECK((*slim)["benchmarks"][1]["repetitions"] == 2);
   CHECK((*slim)["benchmarks"][1]["repetition_index"] == 1);

@@ -45,23 +45,54 @@ json Context(const FixtureContext& c) {
   return j;
 }
 
+// The latency block of repetition i (p99 varies a little between reps).
+json LatencyOf(const FixturePoint& p, size_t i) {
+  double ips = p.ops_per_s[i];
+  double scale = 1 + 0.01 * static_cast<double>(i % 3);
+  return {{"read",
+           {{"count", p.keys},
+            {"mean_ns", 1e9 / ips},
+            {"min_ns", 100},
+            {"p50_ns", 1e9 / ips},
+            {"p90_ns", 2e9 / ips},
+            {"p99_ns", p.p99_ns * scale},
+            {"p99_9_ns", p.p99_ns * 3 * scale},
+            {"max_ns", p.p99_ns * 10}}}};
+}
+
+json VerifyOf(const FixturePoint& p) {
+  return {{"enabled", true},
+          {"verified", p.keys},
+          {"mismatches", p.mismatches},
+          {"missing", 0},
+          {"stale", 0},
+          {"wrong_key", 0},
+          {"corrupt", p.mismatches},
+          {"unknown_version", 0},
+          {"absent_ok", 0}};
+}
+
+json PhasesOf(const FixturePoint& p, double ips, const json& lat,
+              const json& series) {
+  double ops = static_cast<double>(p.keys);
+  return {{"run",
+           {{"ops", p.keys},
+            {"wall_s", ops / ips},
+            {"cpu_s", ops / ips},
+            {"ops_per_s", ips},
+            {"rss_end_bytes", 50e6},
+            {"errors", p.errors},
+            {"latency", lat},
+            {"ops_per_second_series", series}}}};
+}
+
 json Rep(const FixturePoint& p, size_t i) {
   std::string spec = p.engine;
   std::string name = p.workload + "/" + spec +
                      "/keys:" + std::to_string(p.keys) +
                      "/threads:" + std::to_string(p.threads);
   double ips = p.ops_per_s[i];
-  double ops = static_cast<double>(p.keys);
-  double scale = 1 + 0.01 * static_cast<double>(i % 3);
-  json lat = {{"read",
-               {{"count", p.keys},
-                {"mean_ns", 1e9 / ips},
-                {"min_ns", 100},
-                {"p50_ns", 1e9 / ips},
-                {"p90_ns", 2e9 / ips},
-                {"p99_ns", p.p99_ns * scale},
-                {"p99_9_ns", p.p99_ns * 3 * scale},
-                {"max_ns", p.p99_ns * 10}}}};
+  json lat = LatencyOf(p, i);
   json series = json::array();
   for (int s = 0; s < 5; ++s) series.push_back(ips * (0.9 + 0.05 * s));
   json b = {
@@ -83,16 +114,7 @@ json Rep(const FixturePoint& p, size_t i) {
       {"time_unit", "ns"},
       {"items_per_second", ips},
       {"primary_phase", "run"},
-      {"phases",
-       {{"run",
-         {{"ops", p.keys},
-          {"wall_s", ops / ips},
-          {"cpu_s", ops / ips},
-          {"ops_per_s", ips},
-          {"rss_end_bytes", 50e6},
-          {"errors", p.errors},
-          {"latency", lat},
-          {"ops_per_second_series", series}}}}},
+      {"phases", PhasesOf(p, ips, lat, series)},
       {"latency", lat},
       {"bytes_on_disk", p.bytes_on_disk},
       {"logical_bytes", p.keys * 150},
@@ -100,16 +122,7 @@ json Rep(const FixturePoint& p, size_t i) {
       {"peak_rss_bytes", 60e6},
       {"reopen_ms", 1.5},
       {"verify_reopen_ms", nullptr},
-      {"verify",
-       {{"enabled", true},
-        {"verified", p.keys},
-        {"mismatches", p.mismatches},
-        {"missing", 0},
-        {"stale", 0},
-        {"wrong_key", 0},
-        {"corrupt", p.mismatches},
-        {"unknown_version", 0},
-        {"absent_ok", 0}}},
+      {"verify", VerifyOf(p)},
       {"errors", p.errors},
       {"error_messages", json::array()},
       {"notes", p.persistent

@@ -4,10 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
-#include "harness/context.h"  // kResultsSchemaVersion only (header constant, no link)
 #include "report/stats.h"
+#include "results/file.h"
 
 namespace kvb::report {
 namespace {
@@ -82,22 +81,80 @@ void AddSeries(const json& b, double ips, Point* p) {
   }
 }
 
+// Name, engine, workload, threads and parameters (the last entry wins).
+void AddIdentity(const json& b, Point* p) {
+  p->engine = Str(b, "engine", p->engine);
+  p->engine_spec = Str(b, "engine_spec",
+                       p->engine_spec.empty() ? p->engine : p->engine_spec);
+  p->workload = Str(b, "workload", p->workload);
+  p->threads = static_cast<int>(Num(b, "threads", p->threads));
+  if (b.contains("params") && b["params"].is_object()) {
+    for (auto it = b["params"].begin(); it != b["params"].end(); ++it) {
+      p->params[it.key()] = it.value().is_string()
+                                ? it.value().get<std::string>()
+                                : it.value().dump();
+    }
+  }
+}
+
+// Throughput, CPU and instructions of a repetition with figures.
+void AddSpeed(const json& b, double ips, Point* p) {
+  p->ops_per_s.push_back(ips);
+  p->phase_s.push_back(Num(b, "iterations") / ips);
+  double cpu_ns = Num(b, "cpu_time");
+  if (cpu_ns > 0) p->cpu_ops_per_s.push_back(1e9 / cpu_ns);
+  // Per op: instructions_per_op, else the phase's total over its operations.
+  if (b.contains("instructions_per_op") &&
+      b["instructions_per_op"].is_number()) {
+    p->instructions.push_back(b["instructions_per_op"].get<double>());
+  } else if (b.contains("instructions") && b["instructions"].is_number()) {
+    p->instructions.push_back(b["instructions"].get<double>() /
+                              Num(b, "iterations"));
+  }
+}
+
+// A per-repetition peak (VmHWM reset at the repetition's start) is the real
+// peak; the process-wide ru_maxrss is not, so phase ends stand in for it.
+void AddMemory(const json& b, const Machine* m, Point* p) {
+  double rss = 0;
+  if (m && Str(m->context, "peak_rss_method").rfind("VmHWM", 0) == 0)
+    rss = Num(b, "peak_rss_bytes");
+  if (rss <= 0) p->rss_is_peak = false;
+  if (rss <= 0 && b.contains("phases") && b["phases"].is_object()) {
+    for (const json& ph : b["phases"])
+      rss = std::max(rss, Num(ph, "rss_end_bytes"));
+  }
+  if (rss <= 0) rss = Num(b, "peak_rss_bytes");
+  if (rss > 0) p->peak_rss.push_back(rss);
+}
+
+// Disk use, and whether the engine is persistent and was verified.
+void AddFootprint(const json& b, Point* p) {
+  if (Num(b, "bytes_on_disk", -1) >= 0)
+    p->bytes_on_disk.push_back(Num(b, "bytes_on_disk"));
+  // Nothing on disk after close: an in-memory engine (the "not persistent" note
+  // only appears on workloads that reopen).
+  if (Num(b, "bytes_on_disk", -1) == 0) p->persistent = false;
+  if (Num(b, "space_amp") > 0) p->space_amp.push_back(Num(b, "space_amp"));
+  if (b.contains("notes") && b["notes"].is_array()) {
+    for (const json& n : b["notes"]) {
+      if (n.is_string() &&
+          n.get<std::string>().find("not persistent") != std::string::npos) {
+        p->persistent = false;
+      }
+    }
+  }
+  if (b.contains("verify") && b["verify"].is_object() &&
+      b["verify"].value("enabled", true) == false) {
+    p->verified = false;
+  }
+}
+
 void AddEntry(const json& b, const std::string& machine, Dataset* ds) {
   std::string name = Str(b, "run_name", Str(b, "name"));
   if (name.empty()) return;
   Point& p = FindOrAddPoint(ds, machine, name);
-  p.engine = Str(b, "engine", p.engine);
-  p.engine_spec =
-      Str(b, "engine_spec", p.engine_spec.empty() ? p.engine : p.engine_spec);
-  p.workload = Str(b, "workload", p.workload);
-  p.threads = static_cast<int>(Num(b, "threads", p.threads));
-  if (b.contains("params") && b["params"].is_object()) {
-    for (auto it = b["params"].begin(); it != b["params"].end(); ++it) {
-      p.params[it.key()] = it.value().is_string()
-                               ? it.value().get<std::string>()
-                               : it.value().dump();
-    }
-  }
+  AddIdentity(b, &p);
   if (b.contains("skipped")) {
     ++p.skipped;
     p.skip_reason =
@@ -108,50 +165,10 @@ void AddEntry(const json& b, const std::string& machine, Dataset* ds) {
   double ips = Num(b, "items_per_second");
   if (Num(b, "iterations") <= 0 || ips <= 0)
     return;  // a failed set-up: no figures
-  p.ops_per_s.push_back(ips);
-  p.phase_s.push_back(Num(b, "iterations") / ips);
-  double cpu_ns = Num(b, "cpu_time");
-  if (cpu_ns > 0) p.cpu_ops_per_s.push_back(1e9 / cpu_ns);
-  // Per op: instructions_per_op, else the phase's total over its operations.
-  if (b.contains("instructions_per_op") &&
-      b["instructions_per_op"].is_number()) {
-    p.instructions.push_back(b["instructions_per_op"].get<double>());
-  } else if (b.contains("instructions") && b["instructions"].is_number()) {
-    p.instructions.push_back(b["instructions"].get<double>() /
-                             Num(b, "iterations"));
-  }
+  AddSpeed(b, ips, &p);
   AddLatency(b.contains("latency") ? b["latency"] : json(), &p);
-  if (Num(b, "bytes_on_disk", -1) >= 0)
-    p.bytes_on_disk.push_back(Num(b, "bytes_on_disk"));
-  // Nothing on disk after close: an in-memory engine (the "not persistent" note
-  // only appears on workloads that reopen).
-  if (Num(b, "bytes_on_disk", -1) == 0) p.persistent = false;
-  if (Num(b, "space_amp") > 0) p.space_amp.push_back(Num(b, "space_amp"));
-  double rss = 0;
-  // A per-repetition peak (VmHWM reset at the repetition's start) is the real
-  // peak; the process-wide ru_maxrss is not, so phase ends stand in for it.
-  const Machine* m = ds->FindMachine(machine);
-  if (m && Str(m->context, "peak_rss_method").rfind("VmHWM", 0) == 0)
-    rss = Num(b, "peak_rss_bytes");
-  if (rss <= 0) p.rss_is_peak = false;
-  if (rss <= 0 && b.contains("phases") && b["phases"].is_object()) {
-    for (const json& ph : b["phases"])
-      rss = std::max(rss, Num(ph, "rss_end_bytes"));
-  }
-  if (rss <= 0) rss = Num(b, "peak_rss_bytes");
-  if (rss > 0) p.peak_rss.push_back(rss);
-  if (b.contains("notes") && b["notes"].is_array()) {
-    for (const json& n : b["notes"]) {
-      if (n.is_string() &&
-          n.get<std::string>().find("not persistent") != std::string::npos) {
-        p.persistent = false;
-      }
-    }
-  }
-  if (b.contains("verify") && b["verify"].is_object() &&
-      b["verify"].value("enabled", true) == false) {
-    p.verified = false;
-  }
+  AddMemory(b, ds->FindMachine(machine), &p);
+  AddFootprint(b, &p);
   if (Num(b, "reopen_ms", -1) >= 0) p.reopen_ms.push_back(Num(b, "reopen_ms"));
   AddSeries(b, ips, &p);
 }
@@ -186,29 +203,6 @@ const Machine* Dataset::FindMachine(const std::string& key) const {
 std::string MachineKey(const json& context) {
   std::string host = Str(context, "host_name");
   return host.empty() ? "unknown-host" : host;
-}
-
-Result<json> LoadResultsJson(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    return Status::InvalidArgument(path + " is a directory");
-  std::ifstream f(path);
-  if (!f) return Status::NotFound("cannot read " + path);
-  json j = json::parse(f, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::InvalidArgument(path + " is not JSON");
-  }
-  if (!j.contains("context") || !j["context"].is_object() ||
-      !j["context"].contains("schema_version") ||
-      !j["context"]["schema_version"].is_number_integer() ||
-      !j.contains("benchmarks") || !j["benchmarks"].is_array()) {
-    return Status::InvalidArgument(path + " is not a kvbench results file");
-  }
-  if (j["context"]["schema_version"].get<int>() > kResultsSchemaVersion) {
-    return Status::NotSupported(path +
-                                " has a newer results schema than this tool");
-  }
-  return j;
 }
 
 void AddResults(const json& j, const std::string& origin, Dataset* ds) {
@@ -253,7 +247,7 @@ Result<Dataset> LoadDataset(const std::vector<std::string>& paths) {
                 });
       size_t before = ds.files.size();
       for (const std::string& f : files) {
-        Result<json> j = LoadResultsJson(f);
+        Result<json> j = ReadResultsFile(f);
         if (j.ok())
           AddResults(*j, f,
                      &ds);  // other JSON files in the folder are not ours
@@ -263,7 +257,7 @@ Result<Dataset> LoadDataset(const std::vector<std::string>& paths) {
       }
       continue;
     }
-    KVB_ASSIGN_OR_RETURN(json j, LoadResultsJson(path));
+    KVB_ASSIGN_OR_RETURN(json j, ReadResultsFile(path));
     AddResults(j, path, &ds);
   }
   return ds;

@@ -78,9 +78,7 @@ struct Dataset {
 // "machine" field.
 std::string MachineKey(const nlohmann::json& context);
 
-// Reads and checks one results file. InvalidArgument: not JSON / not a kvbench
-// results file; NotFound: unreadable; NotSupported: newer schema.
-Result<nlohmann::json> LoadResultsJson(const std::string& path);
+// One results file is read and checked by ReadResultsFile (results/file.h).
 // Adds a parsed results file to the dataset (repetitions of one machine × name
 // are pooled).
 void AddResults(const nlohmann::json& j, const std::string& origin,

@@ -104,7 +104,7 @@ std::string GroupMainOp(const Group& g) {
 std::string TieText(
     const Point* best, const std::vector<const Point*>& others,
     const std::function<const std::vector<double>&(const Point*)>& metric,
-    bool higher_is_better, double alpha) {
+    double alpha) {
   std::vector<std::string> ties, behind;
   bool too_few = false;
   for (const Point* o : others) {
@@ -130,7 +130,6 @@ std::string TieText(
                        ")");
     }
   }
-  (void)higher_is_better;
   std::string s;
   if (!behind.empty()) {
     s += "; significantly ahead of ";
@@ -291,6 +290,219 @@ void PlotsSection(std::ostream& out, const PlotOutcome& plots) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Caveats and recommendations: tables of rules, each a short function that
+// reads the data and returns its sentence(s) ("" or nothing: the rule does not
+// apply). The tables' order is the order the report prints.
+
+// One machine's context -> one caveat, or "".
+using MachineRule = std::string (*)(const json& context);
+
+std::string RotationalCaveat(const json& c) {
+  if (c.value("rotational", false) != true) return "";
+  return "the data directory is on a rotational disk: latency and sync "
+         "figures are not comparable with SSD results";
+}
+
+std::string AssertionsCaveat(const json& c) {
+  if (!c.contains("ndebug") || c["ndebug"] != false) return "";
+  return "kvbench itself was built with assertions (no NDEBUG)";
+}
+
+std::string LoadCaveat(const json& c) {
+  double cpus = std::max(1.0, c.value("num_cpus", 1.0));
+  double load = 0;
+  for (const char* key : {"load_avg_start", "load_avg_end"}) {
+    if (c.contains(key) && c[key].is_array() && !c[key].empty() &&
+        c[key][0].is_number()) {
+      load = std::max(load, c[key][0].get<double>());
+    }
+  }
+  if (load <= 0.5 * cpus) return "";
+  return "the machine was loaded (1-minute load average up to " +
+         Fixed(load, 2) + " on " + Fixed(cpus, 0) +
+         " CPUs): other processes competed for the cores; treat small "
+         "differences as noise";
+}
+
+constexpr MachineRule kMachineRules[] = {RotationalCaveat, AssertionsCaveat,
+                                         LoadCaveat};
+
+// The harness's own context warnings, except those a machine rule says with
+// its consequence (rotational disk, a machine that was not idle).
+std::vector<std::string> ContextWarnings(const json& c) {
+  std::vector<std::string> out;
+  if (!c.contains("warnings") || !c["warnings"].is_array()) return out;
+  for (const json& w : c["warnings"]) {
+    if (!w.is_string()) continue;
+    std::string text = w.get<std::string>();
+    if (text.find("rotational") == std::string::npos &&
+        text.find("not idle") == std::string::npos) {
+      out.push_back(text);
+    }
+  }
+  return out;
+}
+
+// The whole dataset -> caveats.
+using DatasetRule = std::vector<std::string> (*)(const Dataset& ds);
+
+std::vector<std::string> PointProblems(const Dataset& ds) {
+  std::vector<std::string> out;
+  for (const Point& p : ds.points) {
+    if (p.failed()) {
+      out.push_back(p.name + ": " + std::to_string(p.mismatches) +
+                    " mismatched reads, " + std::to_string(p.missing) +
+                    " missing keys, " + std::to_string(p.errors) +
+                    " errors — its speed is not a result");
+    }
+    if (p.skipped) out.push_back(p.name + ": skipped (" + p.skip_reason + ")");
+  }
+  return out;
+}
+
+std::vector<std::string> ShortPoints(const Dataset& ds) {
+  std::vector<std::string> names;
+  for (const Point& p : ds.points) {
+    if (!p.phase_s.empty() && Median(p.phase_s) < 0.1) names.push_back(p.name);
+  }
+  if (names.empty()) return {};
+  std::string list;
+  for (size_t i = 0; i < names.size() && i < 3; ++i)
+    list += (i ? ", " : "") + names[i];
+  if (names.size() > 3) list += ", ...";
+  return {std::to_string(names.size()) +
+          " points measured for less than 100 ms per repetition (" + list +
+          "): scheduler and timer noise dominate them; raise keys or ops for "
+          "firm numbers"};
+}
+
+std::vector<std::string> FewRepetitions(const Dataset& ds) {
+  size_t min_reps = SIZE_MAX;
+  for (const Point& p : ds.points) {
+    if (!p.ops_per_s.empty()) min_reps = std::min(min_reps, p.ops_per_s.size());
+  }
+  if (min_reps == 1) {
+    return {
+        "some points have a single repetition: no confidence interval and "
+        "no significance test is possible for them"};
+  }
+  if (min_reps == SIZE_MAX || min_reps >= 6) return {};
+  return {"some points have only " + std::to_string(min_reps) +
+          " repetitions: a distribution-free 95 % interval of the median "
+          "needs at least 6, so their intervals (marked †) are the min–max "
+          "range with the coverage shown"};
+}
+
+constexpr DatasetRule kDatasetRules[] = {PointProblems, ShortPoints,
+                                         FewRepetitions};
+
+// What the recommendation rules read: the group's rankable points.
+struct Candidates {
+  std::vector<const Point*> ok;  // correct, verified, persistent if any is
+  std::vector<const Point*> in_memory;  // not ranked when `ok` is persistent
+  std::string op;                       // the group's main op type
+  double alpha = 0.05;
+};
+
+Candidates RankablePoints(const Group& g, double alpha) {
+  Candidates c;
+  c.alpha = alpha;
+  c.op = GroupMainOp(g);
+  std::vector<const Point*> durable, volatile_points;
+  for (const Point* p : g.ranked) {
+    // The null adapter stores nothing: the harness's own ceiling, not a choice.
+    if (p->failed() || !p->verified || p->engine == "null") continue;
+    (p->persistent ? durable : volatile_points).push_back(p);
+  }
+  // In-memory engines are a ceiling, not a storage choice: rank the persistent
+  // ones when any ran, and show the ceiling on its own line.
+  if (durable.empty()) {
+    c.ok = volatile_points;
+  } else {
+    c.ok = durable;
+    c.in_memory = volatile_points;
+  }
+  return c;
+}
+
+// The candidate with the smallest positive median of `field`, or null.
+const Point* Smallest(const std::vector<const Point*>& points,
+                      std::vector<double> Point::*field) {
+  const Point* best = nullptr;
+  for (const Point* p : points) {
+    if (MedianOr(p->*field, 0) <= 0) continue;
+    if (!best || Median(p->*field) < Median(best->*field)) best = p;
+  }
+  return best;
+}
+
+// Candidates (never empty) -> one recommendation line, or "".
+using RecommendationRule = std::string (*)(const Candidates& c);
+
+std::string BestThroughput(const Candidates& c) {
+  const Point* best = c.ok[0];
+  std::vector<const Point*> rest(c.ok.begin() + 1, c.ok.end());
+  return "**Best throughput**: " + best->engine_spec + " — " +
+         FormatCount(Median(best->ops_per_s)) + " ops/s (median of " +
+         std::to_string(best->ops_per_s.size()) + ")" +
+         TieText(best, rest, &OpsOf, c.alpha);
+}
+
+std::string BestTailLatency(const Candidates& c) {
+  const std::string& op = c.op;
+  std::vector<const Point*> by_tail;
+  for (const Point* p : c.ok) {
+    if (MainP99(*p, op) > 0) by_tail.push_back(p);
+  }
+  if (by_tail.empty()) return "";
+  std::stable_sort(by_tail.begin(), by_tail.end(),
+                   [&](const Point* a, const Point* b) {
+                     return MainP99(*a, op) < MainP99(*b, op);
+                   });
+  auto p99s = [&op](const Point* p) -> const std::vector<double>& {
+    return p->latency.at(op).p99;
+  };
+  std::vector<const Point*> others(by_tail.begin() + 1, by_tail.end());
+  return "**Best tail latency** (p99 of " + op +
+         "): " + by_tail[0]->engine_spec + " — " +
+         FormatNs(MainP99(*by_tail[0], op)) +
+         TieText(by_tail[0], others, p99s, c.alpha);
+}
+
+std::string SmallestFootprint(const Candidates& c) {
+  const Point* small = Smallest(c.ok, &Point::bytes_on_disk);
+  if (!small) return "";
+  std::string amp =
+      small->space_amp.empty()
+          ? ""
+          : ", space amplification " + Fixed(Median(small->space_amp), 2);
+  return "**Smallest footprint on disk**: " + small->engine_spec + " — " +
+         FormatBytes(Median(small->bytes_on_disk)) + amp;
+}
+
+std::string InMemoryCeiling(const Candidates& c) {
+  if (c.in_memory.empty()) return "";
+  std::string names;
+  for (const Point* p : c.in_memory) {
+    names += (names.empty() ? "" : ", ") + p->engine_spec + " " +
+             FormatCount(Median(p->ops_per_s)) + " ops/s";
+  }
+  return "In-memory ceiling (not persistent, not ranked): " + names;
+}
+
+std::string LowestMemory(const Candidates& c) {
+  const Point* lean = Smallest(c.ok, &Point::peak_rss);
+  if (!lean) return "";
+  return "**Lowest memory**: " + lean->engine_spec + " — " +
+         FormatBytes(Median(lean->peak_rss)) +
+         (lean->rss_is_peak ? " peak RSS" : " RSS (largest at a phase end)");
+}
+
+constexpr RecommendationRule kRecommendationRules[] = {
+    BestThroughput, BestTailLatency, SmallestFootprint, InMemoryCeiling,
+    LowestMemory};
+
 }  // namespace
 
 std::vector<Group> MakeGroups(const Dataset& ds) {
@@ -325,168 +537,34 @@ std::vector<std::string> Caveats(const Dataset& ds) {
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   };
   for (const Machine& m : ds.machines) {
-    const json& c = m.context;
     std::string who = ds.machines.size() > 1 ? m.key + ": " : "";
-    if (c.contains("warnings") && c["warnings"].is_array()) {
-      for (const json& w : c["warnings"]) {
-        if (!w.is_string()) continue;
-        std::string text = w.get<std::string>();
-        // Rotational disk and load are said below with their consequence.
-        if (text.find("rotational") != std::string::npos ||
-            text.find("not idle") != std::string::npos) {
-          continue;
-        }
-        add(who + text);
-      }
-    }
-    if (c.value("rotational", false) == true) {
-      add(who +
-          "the data directory is on a rotational disk: latency and sync "
-          "figures are not "
-          "comparable with SSD results");
-    }
-    if (c.contains("ndebug") && c["ndebug"] == false) {
-      add(who + "kvbench itself was built with assertions (no NDEBUG)");
-    }
-    double cpus = std::max(1.0, c.value("num_cpus", 1.0));
-    double load = 0;
-    for (const char* key : {"load_avg_start", "load_avg_end"}) {
-      if (c.contains(key) && c[key].is_array() && !c[key].empty() &&
-          c[key][0].is_number()) {
-        load = std::max(load, c[key][0].get<double>());
-      }
-    }
-    if (load > 0.5 * cpus) {
-      add(who + "the machine was loaded (1-minute load average up to " +
-          Fixed(load, 2) + " on " + Fixed(cpus, 0) +
-          " CPUs): other processes competed for the cores; treat small "
-          "differences as noise");
+    for (const std::string& w : ContextWarnings(m.context)) add(who + w);
+    for (MachineRule rule : kMachineRules) {
+      std::string text = rule(m.context);
+      if (!text.empty()) add(who + text);
     }
   }
-  size_t min_reps = SIZE_MAX;
-  for (const Point& p : ds.points) {
-    if (!p.ops_per_s.empty()) min_reps = std::min(min_reps, p.ops_per_s.size());
-    if (p.failed()) {
-      add(p.name + ": " + std::to_string(p.mismatches) + " mismatched reads, " +
-          std::to_string(p.missing) + " missing keys, " +
-          std::to_string(p.errors) + " errors — its speed is not a result");
-    }
-    if (p.skipped) add(p.name + ": skipped (" + p.skip_reason + ")");
-  }
-  std::vector<std::string> short_points;
-  for (const Point& p : ds.points) {
-    if (!p.phase_s.empty() && Median(p.phase_s) < 0.1)
-      short_points.push_back(p.name);
-  }
-  if (!short_points.empty()) {
-    std::string list;
-    for (size_t i = 0; i < short_points.size() && i < 3; ++i) {
-      list += (i ? ", " : "") + short_points[i];
-    }
-    if (short_points.size() > 3) list += ", ...";
-    add(std::to_string(short_points.size()) +
-        " points measured for less than 100 ms per repetition (" + list +
-        "): scheduler and timer noise dominate them; raise keys or ops for "
-        "firm numbers");
-  }
-  if (min_reps == 1) {
-    add("some points have a single repetition: no confidence interval and no "
-        "significance test "
-        "is possible for them");
-  } else if (min_reps != SIZE_MAX && min_reps < 6) {
-    add("some points have only " + std::to_string(min_reps) +
-        " repetitions: a distribution-free 95 % interval of the median needs "
-        "at least 6, so "
-        "their intervals (marked †) are the min–max range with the coverage "
-        "shown");
+  for (DatasetRule rule : kDatasetRules) {
+    for (const std::string& text : rule(ds)) add(text);
   }
   return out;
 }
 
 std::vector<std::string> Recommendations(const Group& g, double alpha) {
   std::vector<std::string> lines;
-  std::vector<const Point*> ok;
-  for (const Point* p : g.ranked) {
-    // The null adapter stores nothing: it is the harness's own ceiling, not a
-    // choice.
-    if (!p->failed() && p->verified && p->engine != "null") ok.push_back(p);
-  }
   for (const Point* p : g.ranked) {
     if (p->failed()) {
       lines.push_back("**Excluded**: " + p->engine_spec +
-                      " returned wrong or missing data or " + "errors (" +
+                      " returned wrong or missing data or errors (" +
                       std::to_string(p->mismatches + p->missing) +
                       " bad reads, " + std::to_string(p->errors) + " errors)");
     }
   }
-  // In-memory engines are a ceiling, not a storage choice: rank the persistent
-  // ones when any ran, and show the ceiling on its own line.
-  std::vector<const Point*> durable, volatile_points;
-  for (const Point* p : ok)
-    (p->persistent ? durable : volatile_points).push_back(p);
-  if (!durable.empty()) ok = durable;
-  if (ok.empty()) return lines;
-  std::vector<const Point*> rest(ok.begin() + 1, ok.end());
-  std::vector<std::string> volatile_engines;
-  if (!durable.empty()) {
-    for (const Point* p : volatile_points) {
-      volatile_engines.push_back(p->engine_spec + " " +
-                                 FormatCount(Median(p->ops_per_s)) + " ops/s");
-    }
-  }
-  lines.push_back("**Best throughput**: " + ok[0]->engine_spec + " — " +
-                  FormatCount(Median(ok[0]->ops_per_s)) + " ops/s (median of " +
-                  std::to_string(ok[0]->ops_per_s.size()) + ")" +
-                  TieText(ok[0], rest, &OpsOf, true, alpha));
-  std::string op = GroupMainOp(g);
-  std::vector<const Point*> by_tail;
-  for (const Point* p : ok) {
-    if (MainP99(*p, op) > 0) by_tail.push_back(p);
-  }
-  std::stable_sort(by_tail.begin(), by_tail.end(),
-                   [&](const Point* a, const Point* b) {
-                     return MainP99(*a, op) < MainP99(*b, op);
-                   });
-  if (!by_tail.empty()) {
-    auto p99s = [&op](const Point* p) -> const std::vector<double>& {
-      return p->latency.at(op).p99;
-    };
-    std::vector<const Point*> others(by_tail.begin() + 1, by_tail.end());
-    lines.push_back("**Best tail latency** (p99 of " + op +
-                    "): " + by_tail[0]->engine_spec + " — " +
-                    FormatNs(MainP99(*by_tail[0], op)) +
-                    TieText(by_tail[0], others, p99s, false, alpha));
-  }
-  const Point* small = nullptr;
-  for (const Point* p : ok) {
-    if (MedianOr(p->bytes_on_disk, 0) <= 0) continue;
-    if (!small || Median(p->bytes_on_disk) < Median(small->bytes_on_disk))
-      small = p;
-  }
-  if (small) {
-    std::string amp =
-        small->space_amp.empty()
-            ? ""
-            : ", space amplification " + Fixed(Median(small->space_amp), 2);
-    lines.push_back("**Smallest footprint on disk**: " + small->engine_spec +
-                    " — " + FormatBytes(Median(small->bytes_on_disk)) + amp);
-  }
-  if (!volatile_engines.empty()) {
-    std::string names;
-    for (const std::string& e : volatile_engines)
-      names += (names.empty() ? "" : ", ") + e;
-    lines.push_back("In-memory ceiling (not persistent, not ranked): " + names);
-  }
-  const Point* lean = nullptr;
-  for (const Point* p : ok) {
-    if (p->peak_rss.empty()) continue;
-    if (!lean || Median(p->peak_rss) < Median(lean->peak_rss)) lean = p;
-  }
-  if (lean) {
-    lines.push_back(
-        "**Lowest memory**: " + lean->engine_spec + " — " +
-        FormatBytes(Median(lean->peak_rss)) +
-        (lean->rss_is_peak ? " peak RSS" : " RSS (largest at a phase end)"));
+  Candidates c = RankablePoints(g, alpha);
+  if (c.ok.empty()) return lines;
+  for (RecommendationRule rule : kRecommendationRules) {
+    std::string line = rule(c);
+    if (!line.empty()) lines.push_back(line);
   }
   return lines;
 }

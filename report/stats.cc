@@ -94,13 +94,6 @@ long CriticalLower(size_t n1, size_t n2, double alpha) {
 
 double NormalSf(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 MedianCi MedianWithCi(std::vector<double> v, double alpha) {
   MedianCi r;
   r.n = v.size();

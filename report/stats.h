@@ -9,9 +9,11 @@
 #include <cstddef>
 #include <vector>
 
+#include "core/stats.h"
+
 namespace kvb::report {
 
-double Median(std::vector<double> v);  // 0 for an empty vector
+// Median, Mean: core/stats.h.
 
 // A distribution-free interval for the median from order statistics: [x_(k),
 // x_(n-k+1)] with the largest k whose coverage 1 - 2 P(Binom(n, 1/2) < k) is at

@@ -1,8 +1,8 @@
-#include "report/shard.h"
+#include "harness/shard.h"
 
 #include <cstdlib>
 
-namespace kvb::report {
+namespace kvb {
 namespace {
 
 constexpr size_t kMaxShards = 100000;
@@ -82,4 +82,4 @@ Result<std::optional<ShardSpec>> ShardFromEnv() {
   return std::optional<ShardSpec>();
 }
 
-}  // namespace kvb::report
+}  // namespace kvb

@@ -1,9 +1,9 @@
-#include "report/shard.h"
+#include "harness/shard.h"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
-namespace kvb::report {
+namespace kvb {
 namespace {
 
 // Clears every variable ShardFromEnv reads, so tests do not see the CI's own.
@@ -87,4 +87,4 @@ TEST_CASE("ShardFromEnv reads KVB_SHARD, GitLab, SLURM and PBS variables",
 }
 
 }  // namespace
-}  // namespace kvb::report
+}  // namespace kvb

@@ -1,4 +1,4 @@
-#include "harness/crash.h"
+#include "crash/crash.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,8 +21,9 @@
 #include <unordered_set>
 
 #include "adapters/registry.h"
-#include "harness/context.h"
-#include "harness/crash_internal.h"
+#include "core/stats.h"
+#include "crash/crash_internal.h"
+#include "results/schema.h"
 #include "workloads/keyset.h"
 #include "workloads/random.h"
 #include "workloads/value_codec.h"
@@ -339,38 +340,42 @@ void TakeRecords(std::string* buf, std::vector<CrashEvent>* out) {
   buf->erase(0, whole * sizeof(CrashEvent));
 }
 
-Result<ChildRun> RunChild(const ChildArgs& a) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
-  std::vector<std::string> args = {a.exe,
-                                   "crash-child",
-                                   "--engine",
-                                   a.spec,
-                                   "--dir",
-                                   a.dir,
-                                   "--report-fd",
-                                   std::to_string(fds[1]),
-                                   "--seed",
-                                   std::to_string(a.seed),
-                                   "--keys",
-                                   std::to_string(a.keys),
-                                   "--threads",
-                                   std::to_string(a.threads),
-                                   "--model",
-                                   a.sync_model ? "sync" : "none",
-                                   "--sync-every",
-                                   std::to_string(a.sync_every),
-                                   "--version-base",
-                                   std::to_string(a.version_base),
-                                   "--seq-base",
-                                   std::to_string(a.seq_base)};
+// The child's command line; `report_fd` is the pipe's write end.
+std::vector<std::string> ChildCommandLine(const ChildArgs& a, int report_fd) {
+  return {a.exe,
+          "crash-child",
+          "--engine",
+          a.spec,
+          "--dir",
+          a.dir,
+          "--report-fd",
+          std::to_string(report_fd),
+          "--seed",
+          std::to_string(a.seed),
+          "--keys",
+          std::to_string(a.keys),
+          "--threads",
+          std::to_string(a.threads),
+          "--model",
+          a.sync_model ? "sync" : "none",
+          "--sync-every",
+          std::to_string(a.sync_every),
+          "--version-base",
+          std::to_string(a.version_base),
+          "--seq-base",
+          std::to_string(a.seq_base)};
+}
+
+// fork + exec of the child with fds[1] as its report pipe; closes fds[1] in
+// the parent. The child reports a failed exec as a kExecFailed record.
+Result<pid_t> StartChild(const ChildArgs& a, const int fds[2]) {
+  std::vector<std::string> args = ChildCommandLine(a, fds[1]);
   std::vector<char*> argv;
   for (std::string& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid < 0) {
     int err = errno;
-    close(fds[0]);
     close(fds[1]);
     return Status::FromErrno(err, "fork");
   }
@@ -387,64 +392,93 @@ Result<ChildRun> RunChild(const ChildArgs& a) {
     _exit(127);
   }
   close(fds[1]);
-  ChildRun run;
-  std::string buf;
-  char chunk[65536];
+  return pid;
+}
+
+// What the parent read from the pipe.
+struct PipeState {
+  std::string buf;  // a partial record not yet taken
   bool opened = false, eof = false;
-  // Open may recover or create files: allow it time before the timer starts.
+};
+
+// Reads records until the kill moment (kill_ms after the child reported the
+// open; 60 s for the open itself, which may recover or create files) or EOF.
+void ReadUntilKill(int fd, uint32_t kill_ms, ChildRun* run, PipeState* st) {
+  char chunk[65536];
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(60);
-  while (!eof) {
+  while (!st->eof) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - Clock::now());
     if (left.count() <= 0) break;
-    pollfd p{fds[0], POLLIN, 0};
+    pollfd p{fd, POLLIN, 0};
     int r = poll(&p, 1, static_cast<int>(left.count()) + 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) continue;  // timeout: the loop re-checks the deadline
-    ssize_t n = read(fds[0], chunk, sizeof chunk);
+    if (r <= 0) continue;  // EINTR or timeout: the loop re-checks the deadline
+    ssize_t n = read(fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      eof = true;
+      st->eof = true;
       break;
     }
-    buf.append(chunk, static_cast<size_t>(n));
-    size_t before = run.events.size();
-    TakeRecords(&buf, &run.events);
-    if (!opened) {
-      for (size_t i = before; i < run.events.size(); ++i) {
-        if (run.events[i].kind == CrashEventKind::kOpened) {
-          opened = true;
-          deadline = Clock::now() + std::chrono::milliseconds(a.kill_ms);
-        }
+    st->buf.append(chunk, static_cast<size_t>(n));
+    size_t before = run->events.size();
+    TakeRecords(&st->buf, &run->events);
+    for (size_t i = before; !st->opened && i < run->events.size(); ++i) {
+      if (run->events[i].kind == CrashEventKind::kOpened) {
+        st->opened = true;
+        deadline = Clock::now() + std::chrono::milliseconds(kill_ms);
       }
     }
   }
-  kill(pid, SIGKILL);
-  // Everything the child wrote before it died is still in the pipe.
-  while (!eof) {
-    ssize_t n = read(fds[0], chunk, sizeof chunk);
+}
+
+// Everything the child wrote before it died is still in the pipe.
+void DrainPipe(int fd, ChildRun* run, PipeState* st) {
+  char chunk[65536];
+  while (!st->eof) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    buf.append(chunk, static_cast<size_t>(n));
+    st->buf.append(chunk, static_cast<size_t>(n));
   }
-  TakeRecords(&buf, &run.events);
+  TakeRecords(&st->buf, &run->events);
+}
+
+// Sets run->error unless the child died of our SIGKILL after opening.
+void JudgeExit(const ChildArgs& a, int status, const PipeState& st,
+               ChildRun* run) {
+  bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !st.eof;
+  if (!killed) {
+    run->error = "child " + WaitStatusText(status) +
+                 (st.opened ? " before the kill" : " before opening");
+    if (!run->events.empty() && run->events[0].kind == kExecFailed) {
+      run->error += " (cannot execute " + a.exe + ": " +
+                    strerror(static_cast<int>(run->events[0].version)) + ")";
+      run->events.clear();
+    }
+  } else if (!st.opened) {
+    run->error = "child did not open the database within 60 s";
+  }
+  if (!st.buf.empty()) run->error += " (partial report record)";
+}
+
+Result<ChildRun> RunChild(const ChildArgs& a) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
+  Result<pid_t> pid = StartChild(a, fds);
+  if (!pid.ok()) {
+    close(fds[0]);
+    return pid.status();
+  }
+  ChildRun run;
+  PipeState st;
+  ReadUntilKill(fds[0], a.kill_ms, &run, &st);
+  kill(*pid, SIGKILL);
+  DrainPipe(fds[0], &run, &st);
   close(fds[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
   }
-  bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !eof;
-  if (!killed) {
-    run.error = "child " + WaitStatusText(status) +
-                (opened ? " before the kill" : " before opening");
-    if (!run.events.empty() && run.events[0].kind == kExecFailed) {
-      run.error += " (cannot execute " + a.exe + ": " +
-                   strerror(static_cast<int>(run.events[0].version)) + ")";
-      run.events.clear();
-    }
-  } else if (!opened) {
-    run.error = "child did not open the database within 60 s";
-  }
-  if (!buf.empty()) run.error += " (partial report record)";
+  JudgeExit(a, status, st, &run);
   return run;
 }
 
@@ -463,6 +497,57 @@ void AddExample(CrashTrial* t, std::string text) {
   if (t->examples.size() < 5) t->examples.push_back(std::move(text));
 }
 
+// Reads key `id` back into `st`; the engine's error if the read failed.
+Status ReadRecovered(Adapter* db, const KeySet& keys, const ValueCodec& codec,
+                     uint64_t id, std::string_view key, std::string* value,
+                     RecoveredKey* st) {
+  Status s = db->Get(key, value);
+  if (s.IsNotFound()) {
+    st->kind = RecoveredKey::kAbsent;
+  } else if (!s.ok()) {
+    return s;
+  } else if (codec.Verify(keys.hash(id), *value, &st->version) ==
+             VerifyResult::kOk) {
+    st->kind = RecoveredKey::kVersion;
+  } else {
+    st->kind = RecoveredKey::kForeign;
+  }
+  return Status::OK();
+}
+
+// Ordered engines: keys we never wrote can only be found by enumerating.
+// False on a scan error (noted in `t`).
+bool ScanForInvented(const CrashOptions& o, const KeySet& keys, Adapter* db,
+                     CrashTrial* t) {
+  std::string scratch;  // a stored KeySet never touches it
+  // Views into the stored KeySet, which outlives the set.
+  std::unordered_set<std::string_view> known;
+  for (uint64_t id = 0; id < o.keys; ++id) known.insert(keys.key(id, &scratch));
+  Status s = db->Scan("", SIZE_MAX, [&](std::string_view k, std::string_view) {
+    if (!known.count(k)) {
+      ++t->violations[int(Violation::kInvented)];
+      AddExample(t, "invented: scan found key '" + std::string(k) +
+                        "' that was never written");
+    }
+    return true;
+  });
+  if (!s.ok()) AddExample(t, "scan: " + s.ToString());
+  return s.ok();
+}
+
+// A per-key failure already explains a non-prefix state; the cross-key check
+// counts only on top of a clean per-key result.
+void CheckPrefix(const CrashOracle& oracle,
+                 const std::vector<RecoveredKey>& states, CrashTrial* t) {
+  t->prefix_checked = true;
+  if (!oracle.PrefixConsistent(states)) {
+    t->violations[int(Violation::kNotPrefix)] = 1;
+    AddExample(t, "not_prefix: no prefix of the " +
+                      std::to_string(oracle.issued()) +
+                      " issued ops explains the recovered state");
+  }
+}
+
 // Reads every key back and judges it; fills the violation counts.
 void CheckRecovered(const CrashOptions& o, const EngineSetup& e,
                     const CrashOracle& oracle, Adapter* db, uint64_t seed,
@@ -479,22 +564,14 @@ void CheckRecovered(const CrashOptions& o, const EngineSetup& e,
   std::string value, scratch;  // a stored KeySet never touches `scratch`
   for (uint64_t id = 0; id < o.keys; ++id) {
     const std::string_view key = keys->key(id, &scratch);
-    Status s = db->Get(key, &value);
-    RecoveredKey& st = states[id];
-    if (s.IsNotFound()) {
-      st.kind = RecoveredKey::kAbsent;
-    } else if (!s.ok()) {
+    Status s = ReadRecovered(db, *keys, codec, id, key, &value, &states[id]);
+    if (!s.ok()) {
       if (!read_error)
         AddExample(t, "get " + std::string(key) + ": " + s.ToString());
       read_error = true;
       continue;
-    } else if (codec.Verify(keys->hash(id), value, &st.version) ==
-               VerifyResult::kOk) {
-      st.kind = RecoveredKey::kVersion;
-    } else {
-      st.kind = RecoveredKey::kForeign;
     }
-    CrashOracle::Verdict v = oracle.Check(id, st);
+    CrashOracle::Verdict v = oracle.Check(id, states[id]);
     t->lost_unsynced += v.lost_acked;
     if (!v.ok) {
       ++t->violations[int(v.violation)];
@@ -503,80 +580,37 @@ void CheckRecovered(const CrashOptions& o, const EngineSetup& e,
                         v.detail);
     }
   }
-  if (e.caps.ordered) {
-    // Keys we never wrote can only be found by enumerating.
-    // Views into the stored KeySet, which outlives the set.
-    std::unordered_set<std::string_view> known;
-    for (uint64_t id = 0; id < o.keys; ++id)
-      known.insert(keys->key(id, &scratch));
-    Status s =
-        db->Scan("", SIZE_MAX, [&](std::string_view k, std::string_view) {
-          if (!known.count(k)) {
-            ++t->violations[int(Violation::kInvented)];
-            AddExample(t, "invented: scan found key '" + std::string(k) +
-                              "' that was never written");
-          }
-          return true;
-        });
-    if (!s.ok()) {
-      read_error = true;
-      AddExample(t, "scan: " + s.ToString());
-    }
-  }
+  if (e.caps.ordered && !ScanForInvented(o, *keys, db, t)) read_error = true;
   if (read_error) t->violations[int(Violation::kOpenFailed)] = 1;
   bool keys_ok = t->violations[int(Violation::kLostDurable)] == 0 &&
                  t->violations[int(Violation::kInvented)] == 0 && !read_error;
-  // A per-key failure already explains a non-prefix state; count the
-  // cross-key check only on top of a clean per-key result.
-  if (e.prefix && keys_ok) {
-    t->prefix_checked = true;
-    if (!oracle.PrefixConsistent(states)) {
-      t->violations[int(Violation::kNotPrefix)] = 1;
-      AddExample(t, "not_prefix: no prefix of the " +
-                        std::to_string(oracle.issued()) +
-                        " issued ops explains the recovered state");
-    }
-  }
+  if (e.prefix && keys_ok) CheckPrefix(oracle, states, t);
   *out = std::move(states);
 }
 
-// One child on `dir`, killed; then reopen and check. Returns whether the
-// trial may go on with another round (no failure so far).
-bool RunRound(const CrashOptions& o, const EngineSetup& e,
-              const std::string& dir, uint32_t kill_ms, CrashOracle* oracle,
-              CrashTrial* t) {
+ChildArgs ChildArgsFor(const CrashOptions& o, const EngineSetup& e,
+                       const std::string& dir, uint32_t kill_ms,
+                       const CrashOracle& oracle, uint64_t seed) {
   ChildArgs args;
   args.exe = o.child_exe;
   args.spec = e.spec;
   args.dir = dir;
-  args.seed = t->seed;
+  args.seed = seed;
   args.keys = o.keys;
   args.threads = e.threads;
   args.sync_every = o.sync_every;
   args.kill_ms = kill_ms;
   args.sync_model = e.durability == Durability::kSync;
-  args.version_base = oracle->next_version() - 1;
-  args.seq_base = oracle->next_seq();
-  Result<ChildRun> run = RunChild(args);
-  if (!run.ok()) {
-    t->child_error = run.status().ToString();
-    return false;
-  }
-  t->child_error = run->error;
-  for (const CrashEvent& ev : run->events) {
-    Status s = oracle->Add(ev);
-    if (!s.ok()) {
-      t->child_error = s.ToString();
-      return false;
-    }
-  }
-  ++t->rounds;
-  t->issued = oracle->issued();
-  t->acked = oracle->acked();
-  t->durable_acked = oracle->durable_acks();
-  t->syncs = oracle->syncs();
-  if (!oracle->opened()) return false;  // nothing new to recover
+  args.version_base = oracle.next_version() - 1;
+  args.seq_base = oracle.next_seq();
+  return args;
+}
 
+// Reopens `dir` (timed: the recovery time) and checks every key into
+// `states`. False when the trial cannot go on (it failed).
+bool ReopenAndCheck(const CrashOptions& o, const EngineSetup& e,
+                    const std::string& dir, const CrashOracle& oracle,
+                    CrashTrial* t, std::vector<RecoveredKey>* states) {
   auto make = o.open_for_check ? o.open_for_check : [](const std::string& s) {
     return CreateAdapter(s);
   };
@@ -595,14 +629,42 @@ bool RunRound(const CrashOptions& o, const EngineSetup& e,
     return false;
   }
   t->recovery_ms = std::max(t->recovery_ms, ms);
-  std::vector<RecoveredKey> states;
-  CheckRecovered(o, e, *oracle, db->get(), t->seed, t, &states);
+  CheckRecovered(o, e, oracle, db->get(), t->seed, t, states);
   s = (*db)->Close();
   if (!s.ok()) {
     t->violations[int(Violation::kOpenFailed)] = 1;
     AddExample(t, "open_failed: close after recovery: " + s.ToString());
   }
-  if (t->failed()) return false;
+  return !t->failed();
+}
+
+// One child on `dir`, killed; then reopen and check. Returns whether the
+// trial may go on with another round (no failure so far).
+bool RunRound(const CrashOptions& o, const EngineSetup& e,
+              const std::string& dir, uint32_t kill_ms, CrashOracle* oracle,
+              CrashTrial* t) {
+  Result<ChildRun> run =
+      RunChild(ChildArgsFor(o, e, dir, kill_ms, *oracle, t->seed));
+  if (!run.ok()) {
+    t->child_error = run.status().ToString();
+    return false;
+  }
+  t->child_error = run->error;
+  for (const CrashEvent& ev : run->events) {
+    Status s = oracle->Add(ev);
+    if (!s.ok()) {
+      t->child_error = s.ToString();
+      return false;
+    }
+  }
+  ++t->rounds;
+  t->issued = oracle->issued();
+  t->acked = oracle->acked();
+  t->durable_acked = oracle->durable_acks();
+  t->syncs = oracle->syncs();
+  if (!oracle->opened()) return false;  // nothing new to recover
+  std::vector<RecoveredKey> states;
+  if (!ReopenAndCheck(o, e, dir, *oracle, t, &states)) return false;
   oracle->Settle(states);
   return true;
 }
@@ -638,13 +700,6 @@ std::string DirName(const std::string& spec) {
   return out;
 }
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
 std::string TrialLine(const CrashEngineResult& r, const CrashTrial& t,
                       int trials) {
   std::ostringstream s;
@@ -664,7 +719,8 @@ std::string TrialLine(const CrashEngineResult& r, const CrashTrial& t,
       << t.violations[c];
     any = true;
   }
-  if (!any && t.child_error.empty()) s << ", ok";
+  if (!any && t.child_error.empty())
+    s << (t.tested() ? ", ok" : ", untested (fewer than 2 acked)");
   for (const std::string& ex : t.examples) s << "\n    " << ex;
   if (!t.kept_dir.empty()) s << "\n    data kept in " << t.kept_dir;
   return s.str();
@@ -727,11 +783,52 @@ bool CrashEngineResult::failed() const {
   return false;
 }
 
-bool CrashReport::failed() const {
-  for (const CrashEngineResult& e : engines) {
-    if (e.failed()) return true;
+uint64_t CrashEngineResult::UntestedTrials() const {
+  uint64_t n = 0;
+  for (const CrashTrial& t : trials) n += !t.failed() && !t.tested();
+  return n;
+}
+
+std::string_view CrashVerdictName(CrashVerdict v) {
+  switch (v) {
+    case CrashVerdict::kPassed:
+      return "passed";
+    case CrashVerdict::kFailed:
+      return "failed";
+    case CrashVerdict::kUntested:
+      return "untested";
   }
-  return false;
+  return "?";
+}
+
+CrashVerdict CrashReport::Verdict() const {
+  bool any_ran = false, all_tested = true;
+  for (const CrashEngineResult& e : engines) {
+    if (e.failed()) return CrashVerdict::kFailed;
+    if (!e.skipped.empty()) continue;
+    any_ran = any_ran || !e.trials.empty();
+    all_tested = all_tested && e.UntestedTrials() == 0;
+  }
+  return any_ran && all_tested ? CrashVerdict::kPassed
+                               : CrashVerdict::kUntested;
+}
+
+std::string CrashReport::VerdictReason() const {
+  switch (Verdict()) {
+    case CrashVerdict::kPassed:
+      return "";
+    case CrashVerdict::kFailed:
+      return "violations or child errors (see the failed trials above)";
+    case CrashVerdict::kUntested:
+      break;
+  }
+  uint64_t untested = 0;
+  for (const CrashEngineResult& e : engines) untested += e.UntestedTrials();
+  if (untested == 0) return "nothing tested: every engine was skipped";
+  return "nothing tested in " + std::to_string(untested) +
+         " trial(s): the child acknowledged fewer than " +
+         std::to_string(kMinAckedOpsPerTrial) +
+         " ops before the kill (raise --kill-ms)";
 }
 
 Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
@@ -743,11 +840,9 @@ Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
       return Status::IOError("cannot find kvbench itself: " + ec.message());
   }
   CrashReport report;
-  ContextInputs in;
-  in.data_dir = o.data_dir;
-  in.argv = o.argv;
-  in.seed = o.seed;
-  report.context = CaptureContext(in);
+  report.context = o.context.is_object() ? o.context : nlohmann::json::object();
+  // Readers check the schema version (results/schema.h) even without a context.
+  report.context["schema_version"] = kResultsSchemaVersion;
   report.config = {{"engines", o.engines},
                    {"trials", o.trials},
                    {"durability", std::string(DurabilityName(o.durability))},
@@ -783,7 +878,6 @@ Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
     fs::remove(e->dir, ec);  // only if empty: failed trials keep their data
     report.engines.push_back(std::move(r));
   }
-  FinishContext(&report.context);
   return report;
 }
 
@@ -863,6 +957,7 @@ json CrashReportJson(const CrashReport& r) {
                             [](const CrashTrial& t) { return t.failed(); })},
              {"violations", ViolationsJson(v)},
              {"child_errors", e.ChildErrors()},
+             {"untested_trials", e.UntestedTrials()},
              {"recovery_ms",
               {{"median", rec.empty() ? json(nullptr) : json(Median(rec))},
                {"max", rec.empty()
@@ -872,60 +967,60 @@ json CrashReportJson(const CrashReport& r) {
              {"lost_unsynced", lost_unsynced},
              {"trial_results", trials}});
   }
-  return json{{"kind", "kvbench-crash"}, {"schema_version", 1},
-              {"context", r.context},    {"config", r.config},
-              {"engines", engines},      {"violations_total", total},
-              {"passed", !r.failed()}};
+  return json{{"kind", "kvbench-crash"},
+              {"schema_version", 1},
+              {"context", r.context},
+              {"config", r.config},
+              {"engines", engines},
+              {"violations_total", total},
+              {"passed", !r.failed()},
+              {"verdict", std::string(CrashVerdictName(r.Verdict()))}};
 }
 
-void PrintCrashTable(std::ostream& out, const CrashReport& r) {
-  std::vector<std::vector<std::string>> rows = {
-      {"engine", "model", "trials", "failed", "open_failed", "lost_durable",
-       "invented", "not_prefix", "child_err", "recovery_ms p50", "max",
-       "acked/trial p50", "lost_unsynced"}};
-  auto fmt = [](double v) {
-    std::ostringstream s;
-    s << std::fixed << std::setprecision(v < 10 ? 2 : 1) << v;
-    return s.str();
-  };
-  for (const CrashEngineResult& e : r.engines) {
-    if (!e.skipped.empty()) {
-      rows.push_back({e.spec, "skipped: " + e.skipped});
-      continue;
-    }
-    std::vector<double> rec = RecoveryTimes(e);
-    uint64_t failed = 0, lost_unsynced = 0;
-    for (const CrashTrial& t : e.trials) {
-      failed += t.failed();
-      lost_unsynced += t.lost_unsynced;
-    }
-    std::vector<std::string> row = {e.spec, e.model,
-                                    std::to_string(e.trials.size()),
-                                    std::to_string(failed)};
-    for (int c = 0; c < kViolationClasses; ++c) {
-      std::string cell = std::to_string(e.Violations(Violation(c)));
-      if (c == int(Violation::kNotPrefix) && !e.prefix_checked) cell = "-";
-      row.push_back(cell);
-    }
-    row.push_back(std::to_string(e.ChildErrors()));
-    row.push_back(rec.empty() ? "-" : fmt(Median(rec)));
-    row.push_back(rec.empty() ? "-"
-                              : fmt(*std::max_element(rec.begin(), rec.end())));
-    row.push_back(std::to_string(std::llround(Median(AckedCounts(e)))));
-    row.push_back(e.model == "sync" ? "-" : std::to_string(lost_unsynced));
-    rows.push_back(std::move(row));
+namespace {
+
+std::string Fixed(double v) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(v < 10 ? 2 : 1) << v;
+  return s.str();
+}
+
+// One table row of a (not skipped) engine.
+std::vector<std::string> EngineRow(const CrashEngineResult& e) {
+  std::vector<double> rec = RecoveryTimes(e);
+  uint64_t failed = 0, lost_unsynced = 0;
+  for (const CrashTrial& t : e.trials) {
+    failed += t.failed();
+    lost_unsynced += t.lost_unsynced;
   }
+  std::vector<std::string> row = {
+      e.spec, e.model, std::to_string(e.trials.size()), std::to_string(failed)};
+  for (int c = 0; c < kViolationClasses; ++c) {
+    std::string cell = std::to_string(e.Violations(Violation(c)));
+    if (c == int(Violation::kNotPrefix) && !e.prefix_checked) cell = "-";
+    row.push_back(cell);
+  }
+  row.push_back(std::to_string(e.ChildErrors()));
+  row.push_back(rec.empty() ? "-" : Fixed(Median(rec)));
+  row.push_back(rec.empty() ? "-"
+                            : Fixed(*std::max_element(rec.begin(), rec.end())));
+  row.push_back(std::to_string(std::llround(Median(AckedCounts(e)))));
+  row.push_back(e.model == "sync" ? "-" : std::to_string(lost_unsynced));
+  return row;
+}
+
+// Columns aligned to their widest cell; a row shorter than the header (a
+// skipped engine: name and reason) prints its name aligned and the reason.
+void PrintAligned(std::ostream& out,
+                  const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
-    if (row.size() != width.size()) {
-      width[0] = std::max(width[0], row[0].size());
-      continue;
-    }
-    for (size_t c = 0; c < row.size(); ++c)
+    size_t cols = row.size() == width.size() ? row.size() : 1;
+    for (size_t c = 0; c < cols; ++c)
       width[c] = std::max(width[c], row[c].size());
   }
   for (const auto& row : rows) {
-    if (row.size() != width.size()) {  // a skipped engine: name and reason
+    if (row.size() != width.size()) {
       out << std::left << std::setw(static_cast<int>(width[0])) << row[0]
           << "  " << row[1] << "\n";
       continue;
@@ -936,9 +1031,29 @@ void PrintCrashTable(std::ostream& out, const CrashReport& r) {
           << (c + 1 == row.size() ? "\n" : "  ");
     }
   }
+}
+
+}  // namespace
+
+void PrintCrashTable(std::ostream& out, const CrashReport& r) {
+  std::vector<std::vector<std::string>> rows = {
+      {"engine", "model", "trials", "failed", "open_failed", "lost_durable",
+       "invented", "not_prefix", "child_err", "recovery_ms p50", "max",
+       "acked/trial p50", "lost_unsynced"}};
+  for (const CrashEngineResult& e : r.engines) {
+    if (e.skipped.empty()) {
+      rows.push_back(EngineRow(e));
+    } else {
+      rows.push_back({e.spec, "skipped: " + e.skipped});
+    }
+  }
+  PrintAligned(out, rows);
   out << "(lost_durable, invented: keys; open_failed, not_prefix: trials; "
          "not_prefix '-' = not promised or not checkable; lost_unsynced: "
          "acknowledged but unsynced writes lost, allowed)\n";
+  out << "verdict: " << CrashVerdictName(r.Verdict());
+  if (!r.VerdictReason().empty()) out << " — " << r.VerdictReason();
+  out << "\n";
 }
 
 }  // namespace kvb

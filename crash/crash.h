@@ -29,8 +29,8 @@
 //
 // Thread safety: RunCrash runs trials one after another on the calling thread;
 // CrashOracle is single-threaded.
-#ifndef KVB_HARNESS_CRASH_H_
-#define KVB_HARNESS_CRASH_H_
+#ifndef KVB_CRASH_CRASH_H_
+#define KVB_CRASH_CRASH_H_
 
 #include <array>
 #include <cstdint>
@@ -39,6 +39,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/adapter.h"
@@ -163,9 +164,11 @@ struct CrashOptions {
   // Kills per trial on the same directory: each round a new child reopens
   // what the previous round's check left (recovery after recovery).
   uint32_t rounds = 1;
-  std::string data_dir;           // trial databases: DATA/<engine>/trial-<t>
-  std::string child_exe;          // default: /proc/self/exe (kvbench)
-  std::vector<std::string> argv;  // for the results context
+  std::string data_dir;   // trial databases: DATA/<engine>/trial-<t>
+  std::string child_exe;  // default: /proc/self/exe (kvbench)
+  // crash.json's context block (machine, build, ...), captured by the caller
+  // (the CLI: harness/context.h) and recorded as is, with schema_version set.
+  nlohmann::json context;
   bool quiet = false;
   // Test seam: makes the adapter that reopens and checks a trial's database
   // (default: CreateAdapter). The child always uses the registry.
@@ -177,6 +180,16 @@ struct CrashOptions {
 // into specs that lack one. InvalidArgument with a one-line message for an
 // unknown engine or option, or a bad count.
 Status ResolveCrashOptions(CrashOptions* o);
+
+// A trial whose child acknowledged fewer ops than this before the kill tested
+// nothing (no order, no durable state to check): it is "untested", not passed.
+inline constexpr uint64_t kMinAckedOpsPerTrial = 2;
+
+// What a crash run showed. kUntested: nothing failed, but nothing (or not
+// everything) was tested: every engine was skipped, or some trial acknowledged
+// fewer than kMinAckedOpsPerTrial ops. Only kPassed exits 0.
+enum class CrashVerdict : uint8_t { kPassed, kFailed, kUntested };
+std::string_view CrashVerdictName(CrashVerdict v);  // "passed", ...
 
 struct CrashTrial {
   int trial = 0;
@@ -192,7 +205,8 @@ struct CrashTrial {
   std::string child_error;  // the child died on its own, or misreported
   std::vector<std::string> examples;  // first violations, readable
   std::string kept_dir;               // data kept for a failed trial
-  bool failed() const;
+  bool failed() const;                // a violation or a child error
+  bool tested() const { return acked >= kMinAckedOpsPerTrial; }
 };
 
 struct CrashEngineResult {
@@ -203,18 +217,25 @@ struct CrashEngineResult {
   std::vector<CrashTrial> trials;
   uint64_t Violations(Violation v) const;
   uint64_t ChildErrors() const;
-  bool failed() const;
+  uint64_t UntestedTrials() const;  // trials that acked too few ops
+  bool failed() const;              // some trial failed
 };
 
 struct CrashReport {
   std::vector<CrashEngineResult> engines;
   nlohmann::json context;
   nlohmann::json config;
-  bool failed() const;
+  CrashVerdict Verdict() const;
+  // True unless the verdict is kPassed (a violation, or nothing tested): the
+  // CLI exits non-zero then.
+  bool failed() const { return Verdict() != CrashVerdict::kPassed; }
+  // One line saying why the verdict is not kPassed ("" when it is).
+  std::string VerdictReason() const;
 };
 
 // Runs every trial of every engine (progress on `log`). Errors only for
 // setup failures (no pipe, no child executable); engine misbehaviour is data.
+// The caller may add end-of-run facts (load average) to the report's context.
 Result<CrashReport> RunCrash(const CrashOptions& o, std::ostream& log);
 // crash.json (results/SCHEMA.md, "Crash results").
 nlohmann::json CrashReportJson(const CrashReport& r);
@@ -241,4 +262,4 @@ int CrashChildMain(const CrashChildOptions& o);
 
 }  // namespace kvb
 
-#endif  // KVB_HARNESS_CRASH_H_
+#endif  // KVB_CRASH_CRASH_H_

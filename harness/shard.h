@@ -5,8 +5,8 @@
 // goes to shard k mod n (round robin), so the engines and workloads of a suite,
 // which are expanded in nested order, spread evenly. Thread safety: pure
 // functions (ShardFromEnv reads the environment).
-#ifndef KVB_REPORT_SHARD_H_
-#define KVB_REPORT_SHARD_H_
+#ifndef KVB_HARNESS_SHARD_H_
+#define KVB_HARNESS_SHARD_H_
 
 #include <cstddef>
 #include <optional>
@@ -14,7 +14,7 @@
 
 #include "core/result.h"
 
-namespace kvb::report {
+namespace kvb {
 
 struct ShardSpec {
   size_t index = 0;  // 0-based
@@ -31,18 +31,15 @@ bool ShardSelect(size_t index, size_t i, size_t n);
 Result<ShardSpec> ParseShardSpec(const std::string& text);
 
 // The shard from the environment, first match wins:
-//   KVB_SHARD=i/n                                  (0-based, our own)
-//   CI_NODE_INDEX + CI_NODE_TOTAL                  (GitLab parallel: 1-based
-//   index) SLURM_ARRAY_TASK_ID + SLURM_ARRAY_TASK_COUNT   (0-based when
-//   SLURM_ARRAY_TASK_MIN is 0;
-//                                                   made relative to
-//                                                   SLURM_ARRAY_TASK_MIN)
-//   PBS_ARRAY_INDEX + KVB_SHARD_COUNT              (PBS gives no count:
-//   KVB_SHARD_COUNT)
+//   KVB_SHARD=i/n                                 (0-based, our own)
+//   CI_NODE_INDEX + CI_NODE_TOTAL                 (GitLab parallel: 1-based index)
+//   SLURM_ARRAY_TASK_ID + SLURM_ARRAY_TASK_COUNT  (made relative to SLURM_ARRAY_TASK_MIN,
+//                                                  so 0-based when that is 0)
+//   PBS_ARRAY_INDEX + KVB_SHARD_COUNT             (PBS gives no count: KVB_SHARD_COUNT)
 // nullopt when none is set; InvalidArgument when one is set but malformed or
 // out of range.
 Result<std::optional<ShardSpec>> ShardFromEnv();
 
-}  // namespace kvb::report
+}  // namespace kvb
 
-#endif  // KVB_REPORT_SHARD_H_
+#endif  // KVB_HARNESS_SHARD_H_

@@ -1,7 +1,7 @@
-// Shared by the parent and child sides of `kvbench crash` (harness/crash.h):
+// Shared by the parent and child sides of `kvbench crash` (crash/crash.h):
 // both must build the same keys and values from a trial seed.
-#ifndef KVB_HARNESS_CRASH_INTERNAL_H_
-#define KVB_HARNESS_CRASH_INTERNAL_H_
+#ifndef KVB_CRASH_CRASH_INTERNAL_H_
+#define KVB_CRASH_CRASH_INTERNAL_H_
 
 #include <cstdint>
 
@@ -18,4 +18,4 @@ inline constexpr uint64_t kCrashDeleteOneIn = 5;
 
 }  // namespace kvb
 
-#endif  // KVB_HARNESS_CRASH_INTERNAL_H_
+#endif  // KVB_CRASH_CRASH_INTERNAL_H_

@@ -1,9 +1,12 @@
 // Tests of `kvbench crash`: the oracle's judgements on hand-made histories,
 // real kill -9 trials on persistent engines (no violation expected), and
 // deliberately broken adapters that the checker must catch.
-#include "harness/crash.h"
+#include "crash/crash.h"
+
+#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
@@ -397,6 +400,72 @@ TEST_CASE("a child that cannot start is a failed trial", "[crash]") {
   CHECK(t.child_error.find("cannot execute") != std::string::npos);
   CHECK(t.child_error.find("No such file") != std::string::npos);
   CHECK(r->failed());
+}
+
+// Issue 14 item 8: a run that tested nothing used to exit 0 with passed: true.
+TEST_CASE("a run where every engine was skipped is untested, not passed",
+          "[crash]") {
+  testing::TempDir dir;
+  CrashOptions o = SmallRun(dir.path());
+  o.trials = 1;
+  o.engines = {"memory"};
+  REQUIRE_OK(ResolveCrashOptions(&o));
+  std::ostringstream log;
+  Result<CrashReport> r = RunCrash(o, log);
+  REQUIRE_OK(r.status());
+  REQUIRE_FALSE(r->engines[0].skipped.empty());
+  CHECK(r->Verdict() == CrashVerdict::kUntested);
+  CHECK(r->failed());
+  CHECK(r->VerdictReason().find("every engine was skipped") !=
+        std::string::npos);
+  nlohmann::json j = CrashReportJson(*r);
+  CHECK(j["passed"] == false);
+  CHECK(j["verdict"] == "untested");
+  std::ostringstream table;
+  PrintCrashTable(table, *r);
+  CHECK(table.str().find("verdict: untested") != std::string::npos);
+
+  // The CLI exits non-zero for it.
+  std::string cmd = std::string(KVB_KVBENCH_EXE) +
+                    " crash --engines memory --trials 1 --quiet --out " +
+                    dir.Sub("cli") + " >/dev/null 2>&1";
+  int rc = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 1);
+}
+
+CrashReport OneEngine(std::vector<uint64_t> acked) {
+  CrashReport r;
+  CrashEngineResult e;
+  e.spec = "linhash:durability=sync";
+  for (uint64_t a : acked) {
+    CrashTrial t;
+    t.acked = a;
+    e.trials.push_back(t);
+  }
+  r.engines.push_back(e);
+  return r;
+}
+
+TEST_CASE("trials that acknowledged 0 or 1 ops are untested", "[crash]") {
+  CHECK(OneEngine({5, 2}).Verdict() == CrashVerdict::kPassed);
+  CHECK_FALSE(OneEngine({5, 2}).failed());
+  for (uint64_t few : {0, 1}) {
+    CrashReport r = OneEngine({50, few});
+    CHECK(r.Verdict() == CrashVerdict::kUntested);
+    CHECK(r.failed());
+    CHECK(r.engines[0].UntestedTrials() == 1);
+    CHECK(r.VerdictReason().find("1 trial(s)") != std::string::npos);
+    nlohmann::json j = CrashReportJson(r);
+    CHECK(j["passed"] == false);
+    CHECK(j["engines"][0]["untested_trials"] == 1);
+  }
+  // No engine at all, and a violation (failed wins over untested).
+  CHECK(CrashReport().Verdict() == CrashVerdict::kUntested);
+  CrashReport bad = OneEngine({0, 9});
+  bad.engines[0].trials[1].violations[int(Violation::kLostDurable)] = 3;
+  CHECK(bad.Verdict() == CrashVerdict::kFailed);
+  CHECK(CrashReportJson(bad)["verdict"] == "failed");
 }
 
 TEST_CASE("bad crash options get one-line errors", "[crash]") {

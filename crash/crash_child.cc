@@ -1,4 +1,4 @@
-// The child side of `kvbench crash` (harness/crash.h): open, write, report,
+// The child side of `kvbench crash` (crash/crash.h): open, write, report,
 // until SIGKILL.
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "adapters/registry.h"
-#include "harness/crash.h"
-#include "harness/crash_internal.h"
+#include "crash/crash.h"
+#include "crash/crash_internal.h"
 #include "workloads/keyset.h"
 #include "workloads/random.h"
 #include "workloads/value_codec.h"
