@@ -633,6 +633,9 @@ Metrics DB::Impl::GetMetrics() const {
   m.checkpoints = checkpoints_.load();
   m.syncs = syncs_.load();
   m.index_chunks_loaded = index_.chunks_loaded();
+  m.torn_tail_bytes = torn_tail_bytes_.load();
+  m.repair_cut_bytes = repair_cut_bytes_.load();
+  m.repair_lost_records = repair_lost_records_.load();
   return m;
 }
 

@@ -80,6 +80,9 @@ class DB::Impl {
   // Inspect support: verifies every record CRC of every segment and every index
   // slot.
   Status VerifyAll(std::ostream& out, bool dump_keys);
+  const std::vector<std::string>& recovery_notes() const {
+    return recovery_notes_;
+  }
 
   // Open found that a chunk of the checkpoint it adopted fails its check (the
   // tail replay touched it): DB::Open then retries with IgnoreCheckpoint().
@@ -122,8 +125,15 @@ class DB::Impl {
   Status Replay(uint64_t from_seq, uint64_t from_offset);
   Status ReplaySegment(Segment* seg, uint64_t from, bool newest);
   Status ApplyRecord(Segment* seg, uint64_t offset, const RecordView& rec);
+  // Sets *damage_at (the first bad record of the body) when the batch is not
+  // intact; the batch is then cut at `offset`.
   Status ApplyBatch(Segment* seg, uint64_t offset, const RecordView& rec,
-                    LogReader* reader, bool* damaged);
+                    LogReader* reader, uint64_t* damage_at);
+  // Replay met damage at `damage`; the segment is cut at `cut` <= damage. A
+  // torn tail of the newest segment is cut; anything else is Corruption unless
+  // repair, which saves the cut bytes aside first.
+  Status HandleDamage(Segment* seg, uint64_t cut, uint64_t damage, bool newest);
+  Status SaveAside(Segment* seg, uint64_t cut);
   Status AdoptSegments(std::vector<DiskSegment>* disk,
                        const CheckpointImage* img);
 
@@ -171,6 +181,8 @@ class DB::Impl {
   // short, sources of a compaction that crashed after its checkpoint); removed
   // once the rest checked out.
   std::vector<std::string> garbage_files_;
+  // What recovery cut or repaired, one line each (Inspect prints them).
+  std::vector<std::string> recovery_notes_;
   uint64_t hash_seed_ = 0;
   std::atomic<bool> open_{false};
   bool ignore_checkpoint_ = false;
@@ -208,7 +220,8 @@ class DB::Impl {
   // Metrics.
   ShardedCounter puts_, gets_, deletes_, collisions_;
   std::atomic<uint64_t> compactions_{0}, recoveries_{0}, replayed_{0},
-      rebuilds_{0}, checkpoints_{0}, syncs_{0};
+      rebuilds_{0}, checkpoints_{0}, syncs_{0}, torn_tail_bytes_{0},
+      repair_cut_bytes_{0}, repair_lost_records_{0};
 };
 
 }  // namespace kvb::linhash

@@ -142,10 +142,15 @@ struct Options {
   // not be used while a writer process has the database open (there is no
   // shared lock in the Env).
   bool read_only = false;
-  // Damage in a segment other than the newest is Corruption at Open unless
-  // this is set; with it, that segment is cut at the damage and newer
-  // segments are still replayed (which can resurrect a value whose Delete was
-  // in the lost part: use only to salvage data).
+  // Open cuts a torn tail of the newest segment (a damaged last write that
+  // no valid record follows). Any other damage in the log (valid records
+  // after it, or any damage in an older segment) is Corruption at Open and
+  // nothing is changed, unless this is set: then that segment is cut at the
+  // damage, the cut bytes are first copied into an aside file
+  // `<segment>.<offset>.corrupt` in the directory (never deleted by linhash),
+  // Metrics::repair_* count what was cut, and newer segments are still
+  // replayed (which can resurrect a value whose Delete was in the cut part:
+  // use only to salvage data).
   bool repair = false;
   // Verify each record's CRC on every read (a few ns per record).
   bool verify_checksums = true;
@@ -179,6 +184,10 @@ struct Metrics {
   // 2 MiB index chunks read from the checkpoint so far (Open reads none of a
   // large checkpoint; each is read and verified on first use).
   uint64_t index_chunks_loaded = 0;
+  // What this Open found in the log (FORMAT.md, "Open and recovery"):
+  uint64_t torn_tail_bytes = 0;      // torn tail cut (no valid record in it)
+  uint64_t repair_cut_bytes = 0;     // cut by repair, kept in *.corrupt files
+  uint64_t repair_lost_records = 0;  // valid records inside those cut bytes
 };
 
 // Shape of the index and log, for stats and tests.
@@ -227,7 +236,8 @@ class DB {
   // Errors: InvalidArgument for a bad option or a directory holding files
   // that are not a linhash database (nothing is written there); NotFound for
   // a missing directory that may not be created; Corruption for a damaged
-  // database (see `repair`); Busy if another handle holds the lock.
+  // database (see Options::repair: a torn tail is cut, any other damage is
+  // refused with nothing changed); Busy if another handle holds the lock.
   [[nodiscard]] static Result<std::unique_ptr<DB>> Open(const std::string& dir,
                                                         const Options& options);
 

@@ -8,9 +8,13 @@
 // with the segment files (a segment it needs is missing or shorter) means data
 // was lost outside our control: Corruption, unless Options::repair.
 //
-// Replay semantics (D6): the newest segment is cut at its first damaged record
-// (a torn tail); damage in an older segment is Corruption unless
-// Options::repair, which cuts that segment too and goes on with newer ones.
+// Replay semantics (D6, issue 14): a damaged record that no valid record
+// follows, in the newest segment, is a torn tail (a crash cut the last write)
+// and is cut. Any other damage (valid records after it, or in an older segment,
+// which was synced when it was sealed) is Corruption unless Options::repair,
+// which copies the bytes it cuts into an aside file first and goes on with the
+// newer segments. Nothing that may hold a valid record is ever discarded
+// silently.
 #include <algorithm>
 #include <random>
 
@@ -18,6 +22,75 @@
 #include "engines/linhash/db_impl.h"
 
 namespace kvb::linhash {
+namespace {
+
+constexpr uint64_t kScanWindow = uint64_t{1} << 20;
+
+// The size of the valid record (whole, CRC checked) at `off`, or 0 if none
+// starts there.
+Result<uint32_t> RecordSizeAt(const File& file, uint64_t off, uint64_t end,
+                              std::string* buf) {
+  uint64_t want = std::min<uint64_t>(kMaxRecordHeader, end - off);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    buf->resize(want);
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(file.ReadAt(off, want, buf->data(), &got));
+    RecordView rec{};
+    size_t need = 0;
+    ParseResult p =
+        ParseRecord(std::string_view(buf->data(), got), true, &rec, &need);
+    if (p == ParseResult::kOk) return rec.size;
+    if (p == ParseResult::kBad || got < want || need > end - off) return 0;
+    want = need;
+  }
+  return 0;
+}
+
+// The first offset in [from, end) where a valid record starts, or `end`.
+// Tries every byte offset: a resynchronisation scan, run only on damage.
+Result<uint64_t> NextValidRecord(const File& file, uint64_t from,
+                                 uint64_t end) {
+  std::string window;
+  std::string scratch;
+  for (uint64_t base = from; base < end;) {
+    window.resize(std::min(kScanWindow, end - base));
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(file.ReadAt(base, window.size(), window.data(), &got));
+    if (got == 0) break;
+    const std::string_view view(window.data(), got);
+    for (size_t i = 0; i < got; ++i) {
+      RecordView rec{};
+      size_t need = 0;
+      ParseResult p = ParseRecord(view.substr(i), true, &rec, &need);
+      if (p == ParseResult::kOk) return base + i;
+      if (p != ParseResult::kNeedMore || need > end - (base + i)) continue;
+      KVB_ASSIGN_OR_RETURN(uint32_t size,
+                           RecordSizeAt(file, base + i, end, &scratch));
+      if (size > 0) return base + i;
+    }
+    base += got;
+  }
+  return end;
+}
+
+// Valid records in [from, end), skipping damaged bytes.
+Result<uint64_t> CountValidRecords(const File& file, uint64_t from,
+                                   uint64_t end) {
+  uint64_t n = 0;
+  std::string scratch;
+  for (uint64_t pos = from; pos < end;) {
+    KVB_ASSIGN_OR_RETURN(uint32_t size, RecordSizeAt(file, pos, end, &scratch));
+    if (size > 0) {
+      ++n;
+      pos += size;
+      continue;
+    }
+    KVB_ASSIGN_OR_RETURN(pos, NextValidRecord(file, pos + 1, end));
+  }
+  return n;
+}
+
+}  // namespace
 
 Status DB::Impl::ValidateOptions() const {
   const Options& o = options_;
@@ -50,7 +123,7 @@ Status DB::Impl::ScanDirectory(std::vector<DiskSegment>* segs,
   KVB_ASSIGN_OR_RETURN(auto names, env_->ListDir(dir_));
   *has_index = false;
   for (const std::string& n : names) {
-    if (n == kLockName || n == kIndexTmpName) continue;
+    if (n == kLockName || n == kIndexTmpName || IsAsideFileName(n)) continue;
     if (n == kIndexName) {
       *has_index = true;
       continue;
@@ -202,7 +275,7 @@ Status DB::Impl::ApplyRecord(Segment* seg, uint64_t offset,
 // Applies a batch only if every one of its records is intact (all or nothing).
 Status DB::Impl::ApplyBatch(Segment* seg, uint64_t offset,
                             const RecordView& rec, LogReader* reader,
-                            bool* damaged) {
+                            uint64_t* damage_at) {
   const uint32_t count = DecodeFixed32(rec.value.data());
   const uint64_t body = DecodeFixed64(rec.value.data() + 4);
   const uint64_t end = offset + rec.size + body;
@@ -218,13 +291,13 @@ Status DB::Impl::ApplyBatch(Segment* seg, uint64_t offset,
     uint64_t off = 0;
     if (reader->Next(&r, &off) != LogReader::Result::kRecord ||
         r.type == RecordType::kBatch || off + r.size > end) {
-      *damaged = true;
+      *damage_at = off;
       return reader->io_status();
     }
     items.push_back({r.type, std::string(r.key), off, r.size});
   }
   if (reader->position() != end) {
-    *damaged = true;
+    *damage_at = reader->position();
     return Status::OK();
   }
   seg->dead_bytes += rec.size;
@@ -240,32 +313,85 @@ Status DB::Impl::ApplyBatch(Segment* seg, uint64_t offset,
 
 Status DB::Impl::ReplaySegment(Segment* seg, uint64_t from, bool newest) {
   LogReader reader(seg->file(), from, seg->end());
+  constexpr uint64_t kIntact = ~uint64_t{0};
   for (;;) {
     RecordView rec{};
     uint64_t off = 0;
     LogReader::Result res = reader.Next(&rec, &off);
     KVB_RETURN_IF_ERROR(reader.io_status());
     if (res == LogReader::Result::kEnd) return Status::OK();
-    bool damaged = res == LogReader::Result::kDamaged;
-    if (!damaged) {
-      if (rec.type == RecordType::kBatch) {
-        KVB_RETURN_IF_ERROR(ApplyBatch(seg, off, rec, &reader, &damaged));
-      } else {
-        KVB_RETURN_IF_ERROR(ApplyRecord(seg, off, rec));
-      }
+    uint64_t damage = res == LogReader::Result::kDamaged ? off : kIntact;
+    if (damage == kIntact && rec.type == RecordType::kBatch) {
+      KVB_RETURN_IF_ERROR(ApplyBatch(seg, off, rec, &reader, &damage));
+    } else if (damage == kIntact) {
+      KVB_RETURN_IF_ERROR(ApplyRecord(seg, off, rec));
     }
-    if (!damaged) continue;
-    if (!newest && !options_.repair) {
-      return Status::Corruption("linhash: damaged record at offset " +
-                                std::to_string(off) + " of older segment " +
-                                seg->path() +
-                                " (open with repair to cut it there)");
-    }
-    // Keep the prefix before the first damaged record; what follows it is
-    // discarded.
-    if (options_.read_only) return seg->ForgetTail(off);
-    return seg->TruncateTo(off);
+    if (damage != kIntact) return HandleDamage(seg, off, damage, newest);
   }
+}
+
+Status DB::Impl::HandleDamage(Segment* seg, uint64_t cut, uint64_t damage,
+                              bool newest) {
+  const uint64_t end = seg->end();
+  KVB_ASSIGN_OR_RETURN(uint64_t next,
+                       NextValidRecord(*seg->file(), damage + 1, end));
+  const std::string where =
+      "offset " + std::to_string(damage) + " of " + seg->path();
+  if (newest && next == end) {
+    torn_tail_bytes_.fetch_add(end - cut);
+    recovery_notes_.push_back("torn tail: " + std::to_string(end - cut) +
+                              " bytes without a valid record cut at " + where);
+    return options_.read_only ? seg->ForgetTail(cut) : seg->TruncateTo(cut);
+  }
+  if (!options_.repair) {
+    return Status::Corruption(
+        "linhash: damaged record at " + where +
+        (newest ? " followed by valid records" : " (an older segment)") +
+        "; open with repair to cut it there (the cut bytes are kept in a "
+        ".corrupt file)");
+  }
+  KVB_ASSIGN_OR_RETURN(uint64_t lost,
+                       CountValidRecords(*seg->file(), cut, end));
+  repair_cut_bytes_.fetch_add(end - cut);
+  repair_lost_records_.fetch_add(lost);
+  recovery_notes_.push_back("repair: cut " + std::to_string(end - cut) +
+                            " bytes holding " + std::to_string(lost) +
+                            " valid records at " + where);
+  if (options_.read_only) return seg->ForgetTail(cut);
+  KVB_RETURN_IF_ERROR(SaveAside(seg, cut));
+  KVB_RETURN_IF_ERROR(seg->TruncateTo(cut));
+  return seg->file()->Sync();
+}
+
+// Copies [cut, end) of the segment into a new aside file and makes it durable
+// (data and directory entry) before the segment may be truncated.
+Status DB::Impl::SaveAside(Segment* seg, uint64_t cut) {
+  std::string path = Path(AsideFileName(seg->id(), seg->seq(), cut));
+  auto opened = env_->OpenFile(path, OpenMode::kCreateNew);
+  for (int k = 1; !opened.ok() && k < 100; ++k) {
+    // An earlier repair's file is never overwritten.
+    if (!env_->FileExists(path)) return opened.status();
+    path = Path(AsideFileName(seg->id(), seg->seq(), cut));
+    path.insert(path.size() - std::string_view(".corrupt").size(),
+                "-" + std::to_string(k));
+    opened = env_->OpenFile(path, OpenMode::kCreateNew);
+  }
+  KVB_RETURN_IF_ERROR(opened.status());
+  std::unique_ptr<File> out = std::move(opened).value();
+  std::string buf;
+  for (uint64_t pos = cut; pos < seg->end();) {
+    buf.resize(std::min<uint64_t>(seg->end() - pos, kScanWindow));
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(seg->file()->ReadAt(pos, buf.size(), buf.data(), &got));
+    if (got != buf.size())
+      return Status::IOError("linhash: short read while saving " + path);
+    KVB_RETURN_IF_ERROR(out->Append(buf));
+    pos += got;
+  }
+  KVB_RETURN_IF_ERROR(out->Sync());
+  KVB_RETURN_IF_ERROR(out->Close());
+  recovery_notes_.push_back("repair: cut bytes saved in " + path);
+  return env_->SyncDir(dir_);
 }
 
 Status DB::Impl::Replay(uint64_t from_seq, uint64_t from_offset) {
