@@ -95,7 +95,8 @@ DB::Impl::Impl(std::string dir, const Options& options)
     : dir_(std::move(dir)),
       options_(options),
       index_(options.load_factor),
-      seg_table_(kMaxSegmentId + 1, nullptr) {}
+      seg_table_(kMaxSegmentId + 1, nullptr),
+      id_reserved_(kMaxSegmentId + 1, false) {}
 
 DB::Impl::~Impl() { Close().IgnoreError(); }
 
@@ -416,7 +417,10 @@ Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
 
 Status DB::Impl::NewSegment() {
   uint32_t id = 0;
-  while (id <= kMaxSegmentId && seg_table_[id] != nullptr) ++id;
+  while (id <= kMaxSegmentId &&
+         (seg_table_[id] != nullptr || id_reserved_[id])) {
+    ++id;
+  }
   if (id > kMaxSegmentId)
     return Status::NoSpace("linhash: all 65536 segment ids in use");
   uint64_t seq = segments_.empty() ? 1 : segments_.rbegin()->first + 1;

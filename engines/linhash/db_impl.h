@@ -136,6 +136,11 @@ class DB::Impl {
   Status SaveAside(Segment* seg, uint64_t cut);
   Status AdoptSegments(std::vector<DiskSegment>* disk,
                        const CheckpointImage* img);
+  Status DropGarbageSources(std::vector<DiskSegment>* disk,
+                            const CheckpointImage* img);
+  Status DropRenumberedOriginals(std::vector<DiskSegment>* segs);
+  Status CheckUniqueIds(std::vector<DiskSegment>* disk);
+  Status RenumberSegment(DiskSegment* d, uint32_t new_id);
 
   // ---- Write path (db_impl.cc) ----
   Status FindKey(uint64_t h, std::string_view key, Found* f);
@@ -167,6 +172,8 @@ class DB::Impl {
 
   // ---- Compaction (compaction.cc) ----
   Status CopyLiveRecords(Segment* src, CompactionResult* result);
+  void RetireSources(const std::vector<std::shared_ptr<Segment>>& victims);
+  Status RemoveRetired(CompactionResult* result);
 
   // ---- Background thread ----
   void StartBackground();
@@ -199,6 +206,17 @@ class DB::Impl {
   LinearIndex index_;
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;  // by sequence number
   std::vector<Segment*> seg_table_;                        // by segment id
+  // Ids of retired compaction sources whose files may still exist: never
+  // given to a new segment.
+  std::vector<bool> id_reserved_;
+  // Guarded by compact_mu_: retired sources not yet removed, and removed ones
+  // whose removal is not yet synced.
+  struct Retired {
+    uint32_t id;
+    std::string path;
+  };
+  std::vector<Retired> retired_;
+  std::vector<uint32_t> freed_;
   Status bg_error_;
   uint64_t checkpoint_number_ = 0;
   std::string encode_buf_;

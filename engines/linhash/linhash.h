@@ -150,7 +150,10 @@ struct Options {
   // `<segment>.<offset>.corrupt` in the directory (never deleted by linhash),
   // Metrics::repair_* count what was cut, and newer segments are still
   // replayed (which can resurrect a value whose Delete was in the cut part:
-  // use only to salvage data).
+  // use only to salvage data). Repair also renumbers a segment whose id an
+  // older segment uses (a state versions before issue 14 could leave after a
+  // crash during compaction): a full copy under a free id, then the original
+  // is removed.
   bool repair = false;
   // Verify each record's CRC on every read (a few ns per record).
   bool verify_checksums = true;

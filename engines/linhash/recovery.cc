@@ -146,7 +146,7 @@ Status DB::Impl::ScanDirectory(std::vector<DiskSegment>* segs,
 Status DB::Impl::OpenSegmentFiles(std::vector<DiskSegment>* segs) {
   const OpenMode mode =
       options_.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite;
-  std::vector<bool> ids(kMaxSegmentId + 1, false);
+  KVB_RETURN_IF_ERROR(DropRenumberedOriginals(segs));
   for (size_t i = 0; i < segs->size(); ++i) {
     DiskSegment& d = (*segs)[i];
     std::string path = Path(SegmentFileName(d.name.id, d.name.seq));
@@ -154,9 +154,6 @@ Status DB::Impl::OpenSegmentFiles(std::vector<DiskSegment>* segs) {
       return Status::Corruption("linhash: two segments with sequence " +
                                 std::to_string(d.name.seq));
     }
-    if (ids[d.name.id])
-      return Status::Corruption("linhash: duplicate segment id in " + path);
-    ids[d.name.id] = true;
     KVB_ASSIGN_OR_RETURN(d.file, env_->OpenFile(path, mode));
     KVB_ASSIGN_OR_RETURN(d.size, d.file->Size());
     std::string hdr(kSegmentHeaderSize, '\0');
@@ -498,21 +495,102 @@ Status DB::Impl::Open() {
   return Status::OK();
 }
 
+// A repair that renumbered a segment (below) and crashed before removing the
+// original leaves two files with one sequence number: the original is the one
+// whose id another segment also uses. REQUIRES: segs sorted by sequence.
+Status DB::Impl::DropRenumberedOriginals(std::vector<DiskSegment>* segs) {
+  if (!options_.repair || options_.read_only) return Status::OK();
+  auto id_shared = [&](size_t i) {
+    for (size_t j = 0; j < segs->size(); ++j) {
+      if (j != i && (*segs)[j].name.id == (*segs)[i].name.id &&
+          (*segs)[j].name.seq != (*segs)[i].name.seq) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (size_t i = 1; i < segs->size(); ++i) {
+    if ((*segs)[i].name.seq != (*segs)[i - 1].name.seq) continue;
+    const bool first_shared = id_shared(i - 1);
+    if (first_shared == id_shared(i)) continue;  // refused by the caller
+    const size_t stale = first_shared ? i - 1 : i;
+    const SegmentName n = (*segs)[stale].name;
+    garbage_files_.push_back(Path(SegmentFileName(n.id, n.seq)));
+    recovery_notes_.push_back("repair: removing " + garbage_files_.back() +
+                              " (already copied under a new id)");
+    segs->erase(segs->begin() + static_cast<long>(stale));
+    --i;
+  }
+  return Status::OK();
+}
+
+// Gives segment `d` (newer than another segment with the same id, a state
+// older versions could leave after a crash during compaction) an unused id: a
+// full copy under the new name and header is made durable, then the original
+// is removed.
+Status DB::Impl::RenumberSegment(DiskSegment* d, uint32_t new_id) {
+  const std::string from = Path(SegmentFileName(d->name.id, d->name.seq));
+  const std::string to = Path(SegmentFileName(new_id, d->name.seq));
+  KVB_ASSIGN_OR_RETURN(auto out, env_->OpenFile(to, OpenMode::kCreateNew));
+  KVB_RETURN_IF_ERROR(out->Append(EncodeSegmentHeader(new_id, d->name.seq)));
+  std::string buf;
+  for (uint64_t pos = kSegmentHeaderSize; pos < d->size;) {
+    buf.resize(std::min<uint64_t>(d->size - pos, kScanWindow));
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(d->file->ReadAt(pos, buf.size(), buf.data(), &got));
+    if (got != buf.size())
+      return Status::IOError("linhash: short read while renumbering " + from);
+    KVB_RETURN_IF_ERROR(out->Append(buf));
+    pos += got;
+  }
+  KVB_RETURN_IF_ERROR(out->Sync());
+  KVB_RETURN_IF_ERROR(out->Close());
+  KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  d->file.reset();
+  KVB_ASSIGN_OR_RETURN(d->file, env_->OpenFile(to, OpenMode::kReadWrite));
+  KVB_RETURN_IF_ERROR(env_->RemoveFile(from));
+  KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  recovery_notes_.push_back("repair: segment " + from + " renumbered as " + to);
+  d->name.id = new_id;
+  return Status::OK();
+}
+
+// Refuses (or, with repair, renumbers) a segment whose id an older surviving
+// segment already uses.
+Status DB::Impl::CheckUniqueIds(std::vector<DiskSegment>* disk) {
+  std::vector<bool> used(kMaxSegmentId + 1, false);
+  for (const DiskSegment& d : *disk) used[d.name.id] = true;
+  std::vector<bool> seen(kMaxSegmentId + 1, false);
+  for (DiskSegment& d : *disk) {
+    if (!seen[d.name.id]) {
+      seen[d.name.id] = true;
+      continue;
+    }
+    const std::string path = Path(SegmentFileName(d.name.id, d.name.seq));
+    if (!options_.repair || options_.read_only) {
+      return Status::Corruption("linhash: duplicate segment id in " + path +
+                                " (open read-write with repair to renumber "
+                                "it)");
+    }
+    uint32_t id = 0;
+    while (id <= kMaxSegmentId && used[id]) ++id;
+    if (id > kMaxSegmentId)
+      return Status::NoSpace("linhash: no free segment id to renumber " + path);
+    KVB_RETURN_IF_ERROR(RenumberSegment(&d, id));
+    used[id] = seen[id] = true;
+  }
+  return Status::OK();
+}
+
 Status DB::Impl::AdoptSegments(std::vector<DiskSegment>* disk,
                                const CheckpointImage* img) {
+  KVB_RETURN_IF_ERROR(DropGarbageSources(disk, img));
+  KVB_RETURN_IF_ERROR(CheckUniqueIds(disk));
   for (DiskSegment& d : *disk) {
     const SegmentEntry* entry = nullptr;
     if (img != nullptr) {
       for (const SegmentEntry& e : img->segments) {
         if (e.seq == d.name.seq) entry = &e;
-      }
-      // Older than the covered position but not in the table: a compaction
-      // source whose removal was cut short after the checkpoint that dropped
-      // it. Nothing refers to it.
-      if (entry == nullptr && d.name.seq < img->header.covered_seq) {
-        d.file.reset();
-        garbage_files_.push_back(Path(SegmentFileName(d.name.id, d.name.seq)));
-        continue;
       }
     }
     auto seg = std::make_shared<Segment>(
@@ -528,6 +606,31 @@ Status DB::Impl::AdoptSegments(std::vector<DiskSegment>* disk,
     seg_table_[d.name.id] = seg.get();
     segments_[d.name.seq] = std::move(seg);
   }
+  return Status::OK();
+}
+
+// Older than the covered position but not in the checkpoint's table: a
+// compaction source whose removal was cut short after the checkpoint that
+// dropped it. Nothing refers to it; it is removed once Open succeeds.
+Status DB::Impl::DropGarbageSources(std::vector<DiskSegment>* disk,
+                                    const CheckpointImage* img) {
+  if (img == nullptr) return Status::OK();
+  auto listed = [&](uint64_t seq) {
+    for (const SegmentEntry& e : img->segments) {
+      if (e.seq == seq) return true;
+    }
+    return false;
+  };
+  std::vector<DiskSegment> kept;
+  for (DiskSegment& d : *disk) {
+    if (!listed(d.name.seq) && d.name.seq < img->header.covered_seq) {
+      d.file.reset();
+      garbage_files_.push_back(Path(SegmentFileName(d.name.id, d.name.seq)));
+      continue;
+    }
+    kept.push_back(std::move(d));
+  }
+  *disk = std::move(kept);
   return Status::OK();
 }
 
