@@ -31,9 +31,9 @@
 //
 //   value   a Put/Delete/Write that returned OK survives ...
 //   -----   ----------------------------------------------------------------
-//    0      a crash of the process once its bytes reached the OS (see
-//           write_buffer_size); a power loss only after Sync(), a
-//           checkpoint or Close.
+//    0      a crash of the process (its record reached the OS before the
+//           call returned, unless Options::write_buffer_size > 0); a power
+//           loss only after Sync(), a checkpoint or Close.
 //   -1      anything: it returns only after an fdatasync covering it (group
 //           commit: one fdatasync covers every record appended before it).
 //   >0      a power loss that comes more than about that many milliseconds
@@ -105,9 +105,17 @@ struct Options {
   // ---- Durability (see the table at the top of this file) ----
   // 0 = never, -1 = every write (group commit), > 0 = period in milliseconds.
   int64_t background_sync_interval_ms = 0;
-  // User-space append buffer; records reach the file when it fills, at Sync,
-  // or at Close. 0 = write every record with its own pwrite (as Pogreb does).
-  size_t write_buffer_size = 256 << 10;
+  // 0 (the default): every Put/Delete/Write hands its records to the OS
+  // (one pwrite) before it returns, so a crash of the process loses no
+  // acknowledged write, and an append error (ENOSPC, EIO) is returned by the
+  // call that owns the record (then every later write fails, see ERRORS).
+  // > 0: a user-space append buffer of that many bytes (<= 64 MiB); records
+  // reach the file when it fills, at Sync, at a checkpoint or at Close. This
+  // is faster for small records but NOT process-crash safe: a kill -9, a
+  // crash elsewhere in the process or the OOM killer loses the buffered,
+  // acknowledged writes, and an append error is returned by whichever later
+  // call flushes the buffer (the buffered writes it held are lost).
+  size_t write_buffer_size = 0;
 
   // ---- Background work ----
   // 0 = only at Close (and after recovery/compaction); > 0 = write a
