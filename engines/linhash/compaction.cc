@@ -33,6 +33,12 @@ Result<CompactionResult> DB::Impl::Compact() {
   if (!cl.owns_lock())
     return Status::Busy("linhash: a compaction or backup is running");
   CompactionResult result;
+  if (!retired_.empty() || !freed_.empty()) {
+    // An earlier compaction could not remove its sources: a new checkpoint
+    // (which cannot list them) first, then retry.
+    KVB_RETURN_IF_ERROR(Checkpoint());
+    KVB_RETURN_IF_ERROR(RemoveRetired(&result));
+  }
   std::vector<std::shared_ptr<Segment>> victims;
   {
     std::lock_guard lock(writer_mu_);
@@ -68,25 +74,49 @@ Result<CompactionResult> DB::Impl::Compact() {
             [](const auto& a, const auto& b) { return a->seq() < b->seq(); });
   for (const auto& v : victims)
     KVB_RETURN_IF_ERROR(CopyLiveRecords(v.get(), &result));
-  {
-    // Retire the sources: no slot points into them any more.
-    std::lock_guard lock(writer_mu_);
-    std::unique_lock ilock(index_mu_);
-    for (const auto& v : victims) {
-      seg_table_[v->id()] = nullptr;
-      segments_.erase(v->seq());
-    }
-  }
+  RetireSources(victims);
   // Copies durable and a checkpoint without the sources before any source is
   // deleted (D5).
   KVB_RETURN_IF_ERROR(Checkpoint());
-  for (const auto& v : victims) {
-    KVB_RETURN_IF_ERROR(env_->RemoveFile(v->path()));
-    result.compacted_segments++;
-  }
-  KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  KVB_RETURN_IF_ERROR(RemoveRetired(&result));
   compactions_.fetch_add(1, std::memory_order_relaxed);
   return result;
+}
+
+// No slot points into the sources any more: drop them from memory, but keep
+// their ids reserved until their files are durably gone, so that a rotation
+// cannot create a second file with the same id (issue 14, defect 2).
+void DB::Impl::RetireSources(
+    const std::vector<std::shared_ptr<Segment>>& victims) {
+  std::lock_guard lock(writer_mu_);
+  std::unique_lock ilock(index_mu_);
+  for (const auto& v : victims) {
+    id_reserved_[v->id()] = true;
+    retired_.push_back({v->id(), v->path()});
+    seg_table_[v->id()] = nullptr;
+    segments_.erase(v->seq());
+  }
+}
+
+// Deletes retired sources. REQUIRES: compact_mu_ held and a checkpoint written
+// since they were retired (so none of them is needed). A failed unlink leaves
+// the rest for the next compaction (or the next Open, which removes sources
+// that the checkpoint no longer lists); ids are freed only after SyncDir.
+Status DB::Impl::RemoveRetired(CompactionResult* result) {
+  while (!retired_.empty()) {
+    Status s = env_->RemoveFile(retired_.back().path);
+    if (!s.ok() && !s.IsNotFound()) {
+      return s.WithContext("linhash: removing compaction source");
+    }
+    freed_.push_back(retired_.back().id);
+    retired_.pop_back();
+    if (result != nullptr) result->compacted_segments++;
+  }
+  KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  std::lock_guard lock(writer_mu_);
+  for (uint32_t id : freed_) id_reserved_[id] = false;
+  freed_.clear();
+  return Status::OK();
 }
 
 Status DB::Impl::CopyLiveRecords(Segment* src, CompactionResult* result) {

@@ -95,7 +95,8 @@ DB::Impl::Impl(std::string dir, const Options& options)
     : dir_(std::move(dir)),
       options_(options),
       index_(options.load_factor),
-      seg_table_(kMaxSegmentId + 1, nullptr) {}
+      seg_table_(kMaxSegmentId + 1, nullptr),
+      id_reserved_(kMaxSegmentId + 1, false) {}
 
 DB::Impl::~Impl() { Close().IgnoreError(); }
 
@@ -186,7 +187,8 @@ Status DB::Impl::FindKey(uint64_t h, std::string_view key, Found* f) {
     f->old_segment = seg;
     return true;
   });
-  return st;
+  // A walk cut short by a chain cycle may have missed the key.
+  return st.ok() ? index_.health() : st;
 }
 
 Status DB::Impl::Get(std::string_view key, std::string* out, bool append) {
@@ -416,7 +418,10 @@ Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
 
 Status DB::Impl::NewSegment() {
   uint32_t id = 0;
-  while (id <= kMaxSegmentId && seg_table_[id] != nullptr) ++id;
+  while (id <= kMaxSegmentId &&
+         (seg_table_[id] != nullptr || id_reserved_[id])) {
+    ++id;
+  }
   if (id > kMaxSegmentId)
     return Status::NoSpace("linhash: all 65536 segment ids in use");
   uint64_t seq = segments_.empty() ? 1 : segments_.rbegin()->first + 1;
@@ -633,6 +638,9 @@ Metrics DB::Impl::GetMetrics() const {
   m.checkpoints = checkpoints_.load();
   m.syncs = syncs_.load();
   m.index_chunks_loaded = index_.chunks_loaded();
+  m.torn_tail_bytes = torn_tail_bytes_.load();
+  m.repair_cut_bytes = repair_cut_bytes_.load();
+  m.repair_lost_records = repair_lost_records_.load();
   return m;
 }
 

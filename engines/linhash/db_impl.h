@@ -80,6 +80,9 @@ class DB::Impl {
   // Inspect support: verifies every record CRC of every segment and every index
   // slot.
   Status VerifyAll(std::ostream& out, bool dump_keys);
+  const std::vector<std::string>& recovery_notes() const {
+    return recovery_notes_;
+  }
 
   // Open found that a chunk of the checkpoint it adopted fails its check (the
   // tail replay touched it): DB::Open then retries with IgnoreCheckpoint().
@@ -122,10 +125,22 @@ class DB::Impl {
   Status Replay(uint64_t from_seq, uint64_t from_offset);
   Status ReplaySegment(Segment* seg, uint64_t from, bool newest);
   Status ApplyRecord(Segment* seg, uint64_t offset, const RecordView& rec);
+  // Sets *damage_at (the first bad record of the body) when the batch is not
+  // intact; the batch is then cut at `offset`.
   Status ApplyBatch(Segment* seg, uint64_t offset, const RecordView& rec,
-                    LogReader* reader, bool* damaged);
+                    LogReader* reader, uint64_t* damage_at);
+  // Replay met damage at `damage`; the segment is cut at `cut` <= damage. A
+  // torn tail of the newest segment is cut; anything else is Corruption unless
+  // repair, which saves the cut bytes aside first.
+  Status HandleDamage(Segment* seg, uint64_t cut, uint64_t damage, bool newest);
+  Status SaveAside(Segment* seg, uint64_t cut);
   Status AdoptSegments(std::vector<DiskSegment>* disk,
                        const CheckpointImage* img);
+  Status DropGarbageSources(std::vector<DiskSegment>* disk,
+                            const CheckpointImage* img);
+  Status DropRenumberedOriginals(std::vector<DiskSegment>* segs);
+  Status CheckUniqueIds(std::vector<DiskSegment>* disk);
+  Status RenumberSegment(DiskSegment* d, uint32_t new_id);
 
   // ---- Write path (db_impl.cc) ----
   Status FindKey(uint64_t h, std::string_view key, Found* f);
@@ -157,6 +172,8 @@ class DB::Impl {
 
   // ---- Compaction (compaction.cc) ----
   Status CopyLiveRecords(Segment* src, CompactionResult* result);
+  void RetireSources(const std::vector<std::shared_ptr<Segment>>& victims);
+  Status RemoveRetired(CompactionResult* result);
 
   // ---- Background thread ----
   void StartBackground();
@@ -171,6 +188,8 @@ class DB::Impl {
   // short, sources of a compaction that crashed after its checkpoint); removed
   // once the rest checked out.
   std::vector<std::string> garbage_files_;
+  // What recovery cut or repaired, one line each (Inspect prints them).
+  std::vector<std::string> recovery_notes_;
   uint64_t hash_seed_ = 0;
   std::atomic<bool> open_{false};
   bool ignore_checkpoint_ = false;
@@ -187,6 +206,17 @@ class DB::Impl {
   LinearIndex index_;
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;  // by sequence number
   std::vector<Segment*> seg_table_;                        // by segment id
+  // Ids of retired compaction sources whose files may still exist: never
+  // given to a new segment.
+  std::vector<bool> id_reserved_;
+  // Guarded by compact_mu_: retired sources not yet removed, and removed ones
+  // whose removal is not yet synced.
+  struct Retired {
+    uint32_t id;
+    std::string path;
+  };
+  std::vector<Retired> retired_;
+  std::vector<uint32_t> freed_;
   Status bg_error_;
   uint64_t checkpoint_number_ = 0;
   std::string encode_buf_;
@@ -208,7 +238,8 @@ class DB::Impl {
   // Metrics.
   ShardedCounter puts_, gets_, deletes_, collisions_;
   std::atomic<uint64_t> compactions_{0}, recoveries_{0}, replayed_{0},
-      rebuilds_{0}, checkpoints_{0}, syncs_{0};
+      rebuilds_{0}, checkpoints_{0}, syncs_{0}, torn_tail_bytes_{0},
+      repair_cut_bytes_{0}, repair_lost_records_{0};
 };
 
 }  // namespace kvb::linhash

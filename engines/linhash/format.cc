@@ -74,6 +74,26 @@ std::optional<SegmentName> ParseSegmentFileName(std::string_view name) {
   return out;
 }
 
+std::string AsideFileName(uint32_t id, uint64_t seq, uint64_t offset) {
+  return SegmentFileName(id, seq) + "." + std::to_string(offset) + ".corrupt";
+}
+
+bool IsAsideFileName(std::string_view name) {
+  constexpr std::string_view kExt = ".corrupt";
+  constexpr size_t kSegmentNameSize = 22;
+  if (name.size() <= kSegmentNameSize + 1 + kExt.size()) return false;
+  if (name.substr(name.size() - kExt.size()) != kExt) return false;
+  if (!ParseSegmentFileName(name.substr(0, kSegmentNameSize))) return false;
+  // OFFSET, or OFFSET-K when an earlier repair already used that name.
+  std::string_view offset = name.substr(
+      kSegmentNameSize + 1, name.size() - kSegmentNameSize - 1 - kExt.size());
+  const size_t dash = offset.find('-');
+  if (dash != std::string_view::npos && !AllDigits(offset.substr(dash + 1))) {
+    return false;
+  }
+  return name[kSegmentNameSize] == '.' && AllDigits(offset.substr(0, dash));
+}
+
 std::string EncodeSegmentHeader(uint32_t id, uint64_t seq) {
   std::string h(kSegmentHeaderSize, '\0');
   std::memcpy(h.data(), kSegmentMagic, 8);

@@ -37,6 +37,12 @@ struct SegmentName {
 };
 std::optional<SegmentName> ParseSegmentFileName(std::string_view name);
 
+// ---- Aside files: "NNNNN-SSSSSSSSSS.lhlog.OFFSET.corrupt" ----
+// The bytes [OFFSET, old end) that Open with repair cut from that segment,
+// kept verbatim for salvage. Open ignores them and never deletes them.
+std::string AsideFileName(uint32_t id, uint64_t seq, uint64_t offset);
+bool IsAsideFileName(std::string_view name);
+
 std::string EncodeSegmentHeader(uint32_t id, uint64_t seq);
 // Corruption unless `data` (>= kSegmentHeaderSize bytes) is a valid header for
 // id/seq.

@@ -100,6 +100,12 @@ void LinearIndex::Fail(const Status& s) const {
   failed_.store(true, std::memory_order_release);
 }
 
+bool LinearIndex::FailCycle() const {
+  Fail(Status::Corruption(
+      "linhash index: an overflow chain is longer than the index (a cycle)"));
+  return false;
+}
+
 Status LinearIndex::ReadChunk(int kind, uint64_t c, Bucket* dst) const {
   const uint64_t first = c * kChunkBuckets;
   const uint64_t n = std::min(kChunkBuckets, buckets_in_image_[kind] - first);
@@ -249,12 +255,16 @@ uint32_t LinearIndex::AllocOverflow() {
 
 SlotRef LinearIndex::FindHole(uint64_t h) const {
   Bucket* b = Primary(BucketFor(h));
-  for (;;) {
+  for (uint64_t steps = 0;; ++steps) {
     for (int i = 0; i < kSlotsPerBucket; ++i) {
       if (b->loc[i] == 0) return {b, i};
     }
     Bucket* n = Next(b);
-    if (n == nullptr) return {b, -1};
+    // On a cycle the new overflow bucket replaces the link (the index is
+    // unhealthy from now on, so nothing trusts the result).
+    if (n == nullptr || (steps >= num_overflow_ && !FailCycle())) {
+      return {b, -1};
+    }
     b = n;
   }
 }
@@ -295,7 +305,11 @@ void LinearIndex::Split() {
   for (int i = 0; i < kSlotsPerBucket; ++i) {
     if (b->loc[i] != 0) scratch_.emplace_back(b->loc[i], b->hlo[i]);
   }
-  while (next != 0) {
+  for (uint64_t steps = 0; next != 0; ++steps) {
+    if (steps >= num_overflow_) {
+      FailCycle();
+      break;
+    }
     Bucket* o = Overflow(next - 1);
     for (int i = 0; i < kSlotsPerBucket; ++i) {
       if (o->loc[i] != 0) scratch_.emplace_back(o->loc[i], o->hlo[i]);
@@ -410,7 +424,10 @@ void LinearIndex::Reset() {
 
 int LinearIndex::TEST_ChainLength(uint64_t b) const {
   int n = 0;
-  for (Bucket* p = Primary(b); p != nullptr; p = Next(p)) ++n;
+  for (Bucket* p = Primary(b);
+       p != nullptr && static_cast<uint64_t>(n) <= num_overflow_; p = Next(p)) {
+    ++n;
+  }
   return n;
 }
 

@@ -106,9 +106,14 @@ class LinearIndex {
 
   // Calls fn(bucket, slot) for each slot whose 48 hash bits match h, in chain
   // order, until fn returns true. Returns whether fn stopped the walk.
+  // A chain that is longer than the index has buckets (a cycle in a damaged
+  // checkpoint whose CRCs are valid) makes the index unhealthy (Corruption)
+  // and ends the walk: every walk of a chain is bounded.
   template <typename Fn>
   bool ForEachCandidate(uint64_t h, Fn&& fn) const {
+    uint64_t steps = 0;
     for (Bucket* b = Primary(BucketFor(h)); b != nullptr; b = Next(b)) {
+      if (steps++ > num_overflow_) return FailCycle();
       for (int i = 0; i < kSlotsPerBucket; ++i) {
         if (SlotMatches(*b, i, h) && fn(b, i)) return true;
       }
@@ -117,10 +122,16 @@ class LinearIndex {
   }
   // Calls fn(loc, hlo) for every occupied slot (bucket order, then chain
   // order).
+  // Bounded as ForEachCandidate.
   template <typename Fn>
   void ForEachSlot(Fn&& fn) const {
     for (uint64_t p = 0; p < num_primary(); ++p) {
+      uint64_t steps = 0;
       for (Bucket* b = Primary(p); b != nullptr; b = Next(b)) {
+        if (steps++ > num_overflow_) {
+          FailCycle();
+          return;
+        }
         for (int i = 0; i < kSlotsPerBucket; ++i) {
           if (b->loc[i] != 0) fn(b->loc[i], b->hlo[i]);
         }
@@ -240,6 +251,8 @@ class LinearIndex {
   Bucket* LoadChunk(int kind, uint64_t c) const;
   Status ReadChunk(int kind, uint64_t c, Bucket* dst) const;
   void Fail(const Status& s) const;
+  // Records a chain cycle; returns false (for the walks' convenience).
+  bool FailCycle() const;
   Status EnsureChunk(int kind, uint64_t c);
   Status EnsurePrimary(uint64_t b) {
     return EnsureChunk(kPrimary, b >> kChunkBits);

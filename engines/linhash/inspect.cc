@@ -17,7 +17,11 @@ Status Inspect(const std::string& dir, bool dump_keys, std::ostream& out,
   auto db = DB::Open(dir, o);
   if (!db.ok()) {
     out << "  open failed: " << db.status().ToString() << "\n";
+    out << "  verdict: " << db.status().ToString() << "\n";
     return db.status();
+  }
+  for (const std::string& note : (*db)->impl_->recovery_notes()) {
+    out << "  " << note << "\n";
   }
   const Stats s = (*db)->GetStats();
   const Metrics m = (*db)->GetMetrics();

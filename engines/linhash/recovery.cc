@@ -8,9 +8,13 @@
 // with the segment files (a segment it needs is missing or shorter) means data
 // was lost outside our control: Corruption, unless Options::repair.
 //
-// Replay semantics (D6): the newest segment is cut at its first damaged record
-// (a torn tail); damage in an older segment is Corruption unless
-// Options::repair, which cuts that segment too and goes on with newer ones.
+// Replay semantics (D6, issue 14): a damaged record that no valid record
+// follows, in the newest segment, is a torn tail (a crash cut the last write)
+// and is cut. Any other damage (valid records after it, or in an older segment,
+// which was synced when it was sealed) is Corruption unless Options::repair,
+// which copies the bytes it cuts into an aside file first and goes on with the
+// newer segments. Nothing that may hold a valid record is ever discarded
+// silently.
 #include <algorithm>
 #include <random>
 
@@ -18,6 +22,75 @@
 #include "engines/linhash/db_impl.h"
 
 namespace kvb::linhash {
+namespace {
+
+constexpr uint64_t kScanWindow = uint64_t{1} << 20;
+
+// The size of the valid record (whole, CRC checked) at `off`, or 0 if none
+// starts there.
+Result<uint32_t> RecordSizeAt(const File& file, uint64_t off, uint64_t end,
+                              std::string* buf) {
+  uint64_t want = std::min<uint64_t>(kMaxRecordHeader, end - off);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    buf->resize(want);
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(file.ReadAt(off, want, buf->data(), &got));
+    RecordView rec{};
+    size_t need = 0;
+    ParseResult p =
+        ParseRecord(std::string_view(buf->data(), got), true, &rec, &need);
+    if (p == ParseResult::kOk) return rec.size;
+    if (p == ParseResult::kBad || got < want || need > end - off) return 0;
+    want = need;
+  }
+  return 0;
+}
+
+// The first offset in [from, end) where a valid record starts, or `end`.
+// Tries every byte offset: a resynchronisation scan, run only on damage.
+Result<uint64_t> NextValidRecord(const File& file, uint64_t from,
+                                 uint64_t end) {
+  std::string window;
+  std::string scratch;
+  for (uint64_t base = from; base < end;) {
+    window.resize(std::min(kScanWindow, end - base));
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(file.ReadAt(base, window.size(), window.data(), &got));
+    if (got == 0) break;
+    const std::string_view view(window.data(), got);
+    for (size_t i = 0; i < got; ++i) {
+      RecordView rec{};
+      size_t need = 0;
+      ParseResult p = ParseRecord(view.substr(i), true, &rec, &need);
+      if (p == ParseResult::kOk) return base + i;
+      if (p != ParseResult::kNeedMore || need > end - (base + i)) continue;
+      KVB_ASSIGN_OR_RETURN(uint32_t size,
+                           RecordSizeAt(file, base + i, end, &scratch));
+      if (size > 0) return base + i;
+    }
+    base += got;
+  }
+  return end;
+}
+
+// Valid records in [from, end), skipping damaged bytes.
+Result<uint64_t> CountValidRecords(const File& file, uint64_t from,
+                                   uint64_t end) {
+  uint64_t n = 0;
+  std::string scratch;
+  for (uint64_t pos = from; pos < end;) {
+    KVB_ASSIGN_OR_RETURN(uint32_t size, RecordSizeAt(file, pos, end, &scratch));
+    if (size > 0) {
+      ++n;
+      pos += size;
+      continue;
+    }
+    KVB_ASSIGN_OR_RETURN(pos, NextValidRecord(file, pos + 1, end));
+  }
+  return n;
+}
+
+}  // namespace
 
 Status DB::Impl::ValidateOptions() const {
   const Options& o = options_;
@@ -50,7 +123,7 @@ Status DB::Impl::ScanDirectory(std::vector<DiskSegment>* segs,
   KVB_ASSIGN_OR_RETURN(auto names, env_->ListDir(dir_));
   *has_index = false;
   for (const std::string& n : names) {
-    if (n == kLockName || n == kIndexTmpName) continue;
+    if (n == kLockName || n == kIndexTmpName || IsAsideFileName(n)) continue;
     if (n == kIndexName) {
       *has_index = true;
       continue;
@@ -73,7 +146,7 @@ Status DB::Impl::ScanDirectory(std::vector<DiskSegment>* segs,
 Status DB::Impl::OpenSegmentFiles(std::vector<DiskSegment>* segs) {
   const OpenMode mode =
       options_.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite;
-  std::vector<bool> ids(kMaxSegmentId + 1, false);
+  KVB_RETURN_IF_ERROR(DropRenumberedOriginals(segs));
   for (size_t i = 0; i < segs->size(); ++i) {
     DiskSegment& d = (*segs)[i];
     std::string path = Path(SegmentFileName(d.name.id, d.name.seq));
@@ -81,9 +154,6 @@ Status DB::Impl::OpenSegmentFiles(std::vector<DiskSegment>* segs) {
       return Status::Corruption("linhash: two segments with sequence " +
                                 std::to_string(d.name.seq));
     }
-    if (ids[d.name.id])
-      return Status::Corruption("linhash: duplicate segment id in " + path);
-    ids[d.name.id] = true;
     KVB_ASSIGN_OR_RETURN(d.file, env_->OpenFile(path, mode));
     KVB_ASSIGN_OR_RETURN(d.size, d.file->Size());
     std::string hdr(kSegmentHeaderSize, '\0');
@@ -202,7 +272,7 @@ Status DB::Impl::ApplyRecord(Segment* seg, uint64_t offset,
 // Applies a batch only if every one of its records is intact (all or nothing).
 Status DB::Impl::ApplyBatch(Segment* seg, uint64_t offset,
                             const RecordView& rec, LogReader* reader,
-                            bool* damaged) {
+                            uint64_t* damage_at) {
   const uint32_t count = DecodeFixed32(rec.value.data());
   const uint64_t body = DecodeFixed64(rec.value.data() + 4);
   const uint64_t end = offset + rec.size + body;
@@ -218,13 +288,13 @@ Status DB::Impl::ApplyBatch(Segment* seg, uint64_t offset,
     uint64_t off = 0;
     if (reader->Next(&r, &off) != LogReader::Result::kRecord ||
         r.type == RecordType::kBatch || off + r.size > end) {
-      *damaged = true;
+      *damage_at = off;
       return reader->io_status();
     }
     items.push_back({r.type, std::string(r.key), off, r.size});
   }
   if (reader->position() != end) {
-    *damaged = true;
+    *damage_at = reader->position();
     return Status::OK();
   }
   seg->dead_bytes += rec.size;
@@ -240,32 +310,85 @@ Status DB::Impl::ApplyBatch(Segment* seg, uint64_t offset,
 
 Status DB::Impl::ReplaySegment(Segment* seg, uint64_t from, bool newest) {
   LogReader reader(seg->file(), from, seg->end());
+  constexpr uint64_t kIntact = ~uint64_t{0};
   for (;;) {
     RecordView rec{};
     uint64_t off = 0;
     LogReader::Result res = reader.Next(&rec, &off);
     KVB_RETURN_IF_ERROR(reader.io_status());
     if (res == LogReader::Result::kEnd) return Status::OK();
-    bool damaged = res == LogReader::Result::kDamaged;
-    if (!damaged) {
-      if (rec.type == RecordType::kBatch) {
-        KVB_RETURN_IF_ERROR(ApplyBatch(seg, off, rec, &reader, &damaged));
-      } else {
-        KVB_RETURN_IF_ERROR(ApplyRecord(seg, off, rec));
-      }
+    uint64_t damage = res == LogReader::Result::kDamaged ? off : kIntact;
+    if (damage == kIntact && rec.type == RecordType::kBatch) {
+      KVB_RETURN_IF_ERROR(ApplyBatch(seg, off, rec, &reader, &damage));
+    } else if (damage == kIntact) {
+      KVB_RETURN_IF_ERROR(ApplyRecord(seg, off, rec));
     }
-    if (!damaged) continue;
-    if (!newest && !options_.repair) {
-      return Status::Corruption("linhash: damaged record at offset " +
-                                std::to_string(off) + " of older segment " +
-                                seg->path() +
-                                " (open with repair to cut it there)");
-    }
-    // Keep the prefix before the first damaged record; what follows it is
-    // discarded.
-    if (options_.read_only) return seg->ForgetTail(off);
-    return seg->TruncateTo(off);
+    if (damage != kIntact) return HandleDamage(seg, off, damage, newest);
   }
+}
+
+Status DB::Impl::HandleDamage(Segment* seg, uint64_t cut, uint64_t damage,
+                              bool newest) {
+  const uint64_t end = seg->end();
+  KVB_ASSIGN_OR_RETURN(uint64_t next,
+                       NextValidRecord(*seg->file(), damage + 1, end));
+  const std::string where =
+      "offset " + std::to_string(damage) + " of " + seg->path();
+  if (newest && next == end) {
+    torn_tail_bytes_.fetch_add(end - cut);
+    recovery_notes_.push_back("torn tail: " + std::to_string(end - cut) +
+                              " bytes without a valid record cut at " + where);
+    return options_.read_only ? seg->ForgetTail(cut) : seg->TruncateTo(cut);
+  }
+  if (!options_.repair) {
+    return Status::Corruption(
+        "linhash: damaged record at " + where +
+        (newest ? " followed by valid records" : " (an older segment)") +
+        "; open with repair to cut it there (the cut bytes are kept in a "
+        ".corrupt file)");
+  }
+  KVB_ASSIGN_OR_RETURN(uint64_t lost,
+                       CountValidRecords(*seg->file(), cut, end));
+  repair_cut_bytes_.fetch_add(end - cut);
+  repair_lost_records_.fetch_add(lost);
+  recovery_notes_.push_back("repair: cut " + std::to_string(end - cut) +
+                            " bytes holding " + std::to_string(lost) +
+                            " valid records at " + where);
+  if (options_.read_only) return seg->ForgetTail(cut);
+  KVB_RETURN_IF_ERROR(SaveAside(seg, cut));
+  KVB_RETURN_IF_ERROR(seg->TruncateTo(cut));
+  return seg->file()->Sync();
+}
+
+// Copies [cut, end) of the segment into a new aside file and makes it durable
+// (data and directory entry) before the segment may be truncated.
+Status DB::Impl::SaveAside(Segment* seg, uint64_t cut) {
+  std::string path = Path(AsideFileName(seg->id(), seg->seq(), cut));
+  auto opened = env_->OpenFile(path, OpenMode::kCreateNew);
+  for (int k = 1; !opened.ok() && k < 100; ++k) {
+    // An earlier repair's file is never overwritten.
+    if (!env_->FileExists(path)) return opened.status();
+    path = Path(AsideFileName(seg->id(), seg->seq(), cut));
+    path.insert(path.size() - std::string_view(".corrupt").size(),
+                "-" + std::to_string(k));
+    opened = env_->OpenFile(path, OpenMode::kCreateNew);
+  }
+  KVB_RETURN_IF_ERROR(opened.status());
+  std::unique_ptr<File> out = std::move(opened).value();
+  std::string buf;
+  for (uint64_t pos = cut; pos < seg->end();) {
+    buf.resize(std::min<uint64_t>(seg->end() - pos, kScanWindow));
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(seg->file()->ReadAt(pos, buf.size(), buf.data(), &got));
+    if (got != buf.size())
+      return Status::IOError("linhash: short read while saving " + path);
+    KVB_RETURN_IF_ERROR(out->Append(buf));
+    pos += got;
+  }
+  KVB_RETURN_IF_ERROR(out->Sync());
+  KVB_RETURN_IF_ERROR(out->Close());
+  recovery_notes_.push_back("repair: cut bytes saved in " + path);
+  return env_->SyncDir(dir_);
 }
 
 Status DB::Impl::Replay(uint64_t from_seq, uint64_t from_offset) {
@@ -372,21 +495,102 @@ Status DB::Impl::Open() {
   return Status::OK();
 }
 
+// A repair that renumbered a segment (below) and crashed before removing the
+// original leaves two files with one sequence number: the original is the one
+// whose id another segment also uses. REQUIRES: segs sorted by sequence.
+Status DB::Impl::DropRenumberedOriginals(std::vector<DiskSegment>* segs) {
+  if (!options_.repair || options_.read_only) return Status::OK();
+  auto id_shared = [&](size_t i) {
+    for (size_t j = 0; j < segs->size(); ++j) {
+      if (j != i && (*segs)[j].name.id == (*segs)[i].name.id &&
+          (*segs)[j].name.seq != (*segs)[i].name.seq) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (size_t i = 1; i < segs->size(); ++i) {
+    if ((*segs)[i].name.seq != (*segs)[i - 1].name.seq) continue;
+    const bool first_shared = id_shared(i - 1);
+    if (first_shared == id_shared(i)) continue;  // refused by the caller
+    const size_t stale = first_shared ? i - 1 : i;
+    const SegmentName n = (*segs)[stale].name;
+    garbage_files_.push_back(Path(SegmentFileName(n.id, n.seq)));
+    recovery_notes_.push_back("repair: removing " + garbage_files_.back() +
+                              " (already copied under a new id)");
+    segs->erase(segs->begin() + static_cast<long>(stale));
+    --i;
+  }
+  return Status::OK();
+}
+
+// Gives segment `d` (newer than another segment with the same id, a state
+// older versions could leave after a crash during compaction) an unused id: a
+// full copy under the new name and header is made durable, then the original
+// is removed.
+Status DB::Impl::RenumberSegment(DiskSegment* d, uint32_t new_id) {
+  const std::string from = Path(SegmentFileName(d->name.id, d->name.seq));
+  const std::string to = Path(SegmentFileName(new_id, d->name.seq));
+  KVB_ASSIGN_OR_RETURN(auto out, env_->OpenFile(to, OpenMode::kCreateNew));
+  KVB_RETURN_IF_ERROR(out->Append(EncodeSegmentHeader(new_id, d->name.seq)));
+  std::string buf;
+  for (uint64_t pos = kSegmentHeaderSize; pos < d->size;) {
+    buf.resize(std::min<uint64_t>(d->size - pos, kScanWindow));
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(d->file->ReadAt(pos, buf.size(), buf.data(), &got));
+    if (got != buf.size())
+      return Status::IOError("linhash: short read while renumbering " + from);
+    KVB_RETURN_IF_ERROR(out->Append(buf));
+    pos += got;
+  }
+  KVB_RETURN_IF_ERROR(out->Sync());
+  KVB_RETURN_IF_ERROR(out->Close());
+  KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  d->file.reset();
+  KVB_ASSIGN_OR_RETURN(d->file, env_->OpenFile(to, OpenMode::kReadWrite));
+  KVB_RETURN_IF_ERROR(env_->RemoveFile(from));
+  KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  recovery_notes_.push_back("repair: segment " + from + " renumbered as " + to);
+  d->name.id = new_id;
+  return Status::OK();
+}
+
+// Refuses (or, with repair, renumbers) a segment whose id an older surviving
+// segment already uses.
+Status DB::Impl::CheckUniqueIds(std::vector<DiskSegment>* disk) {
+  std::vector<bool> used(kMaxSegmentId + 1, false);
+  for (const DiskSegment& d : *disk) used[d.name.id] = true;
+  std::vector<bool> seen(kMaxSegmentId + 1, false);
+  for (DiskSegment& d : *disk) {
+    if (!seen[d.name.id]) {
+      seen[d.name.id] = true;
+      continue;
+    }
+    const std::string path = Path(SegmentFileName(d.name.id, d.name.seq));
+    if (!options_.repair || options_.read_only) {
+      return Status::Corruption("linhash: duplicate segment id in " + path +
+                                " (open read-write with repair to renumber "
+                                "it)");
+    }
+    uint32_t id = 0;
+    while (id <= kMaxSegmentId && used[id]) ++id;
+    if (id > kMaxSegmentId)
+      return Status::NoSpace("linhash: no free segment id to renumber " + path);
+    KVB_RETURN_IF_ERROR(RenumberSegment(&d, id));
+    used[id] = seen[id] = true;
+  }
+  return Status::OK();
+}
+
 Status DB::Impl::AdoptSegments(std::vector<DiskSegment>* disk,
                                const CheckpointImage* img) {
+  KVB_RETURN_IF_ERROR(DropGarbageSources(disk, img));
+  KVB_RETURN_IF_ERROR(CheckUniqueIds(disk));
   for (DiskSegment& d : *disk) {
     const SegmentEntry* entry = nullptr;
     if (img != nullptr) {
       for (const SegmentEntry& e : img->segments) {
         if (e.seq == d.name.seq) entry = &e;
-      }
-      // Older than the covered position but not in the table: a compaction
-      // source whose removal was cut short after the checkpoint that dropped
-      // it. Nothing refers to it.
-      if (entry == nullptr && d.name.seq < img->header.covered_seq) {
-        d.file.reset();
-        garbage_files_.push_back(Path(SegmentFileName(d.name.id, d.name.seq)));
-        continue;
       }
     }
     auto seg = std::make_shared<Segment>(
@@ -402,6 +606,31 @@ Status DB::Impl::AdoptSegments(std::vector<DiskSegment>* disk,
     seg_table_[d.name.id] = seg.get();
     segments_[d.name.seq] = std::move(seg);
   }
+  return Status::OK();
+}
+
+// Older than the covered position but not in the checkpoint's table: a
+// compaction source whose removal was cut short after the checkpoint that
+// dropped it. Nothing refers to it; it is removed once Open succeeds.
+Status DB::Impl::DropGarbageSources(std::vector<DiskSegment>* disk,
+                                    const CheckpointImage* img) {
+  if (img == nullptr) return Status::OK();
+  auto listed = [&](uint64_t seq) {
+    for (const SegmentEntry& e : img->segments) {
+      if (e.seq == seq) return true;
+    }
+    return false;
+  };
+  std::vector<DiskSegment> kept;
+  for (DiskSegment& d : *disk) {
+    if (!listed(d.name.seq) && d.name.seq < img->header.covered_seq) {
+      d.file.reset();
+      garbage_files_.push_back(Path(SegmentFileName(d.name.id, d.name.seq)));
+      continue;
+    }
+    kept.push_back(std::move(d));
+  }
+  *disk = std::move(kept);
   return Status::OK();
 }
 

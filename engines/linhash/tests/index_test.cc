@@ -248,5 +248,57 @@ TEST_CASE("index load rejects damaged images", "[linhash][index]") {
   }
 }
 
+// A checkpoint image whose chain of bucket `b` loops back on itself, with
+// valid chunk CRCs (issue 14, defect 4): every walk must end with Corruption.
+TEST_CASE("a cyclic overflow chain in a checkpoint is Corruption, not a hang",
+          "[linhash][index]") {
+  LinearIndex idx(0.8);
+  std::vector<uint64_t> hs;
+  for (uint64_t n = 0; n < 50; ++n) hs.push_back((n << 20) | 0x5);  // full
+  for (uint64_t n = 0; n < hs.size(); ++n) Add(&idx, hs[n], LocFor(hs[n], n));
+  const uint64_t b = idx.BucketFor(hs[0]);
+  REQUIRE(idx.TEST_ChainLength(b) == 5);
+  Snapshot img = Snap(idx);
+  // Link the last overflow bucket of the chain back to the first one.
+  auto* buckets = reinterpret_cast<Bucket*>(img.buckets.data());
+  Bucket* tail = &buckets[b];
+  while (tail->next != 0) tail = &buckets[idx.num_primary() + tail->next - 1];
+  tail->next = buckets[b].next;
+  img.crcs = LinearIndex::ChunkChecksums(img.buckets.data(), idx.num_primary(),
+                                         idx.num_overflow(), 9);
+  LinearIndex copy(0.8);
+  REQUIRE_OK(AttachTo(&copy, idx, img.buckets, img.crcs, idx.count()));
+  REQUIRE_OK(copy.LoadAll());  // CRCs and link ranges are fine
+
+  SECTION("lookup of an absent key") {
+    const uint64_t absent = (uint64_t{999} << 20) | 0x5;
+    CHECK(!copy.ForEachCandidate(absent, [](Bucket*, int) { return false; }));
+    CHECK(copy.health().IsCorruption());
+  }
+  SECTION("insert into the full cyclic chain") {
+    REQUIRE_OK(copy.Reserve());
+    const uint64_t h = (uint64_t{1000} << 20) | 0x5;
+    copy.Insert(copy.FindHole(h), h, LocFor(h, 1000));
+    CHECK(copy.health().IsCorruption());
+    CHECK(copy.Reserve().IsCorruption());
+  }
+  SECTION("walk of every slot, chain length, verify") {
+    uint64_t n = 0;
+    copy.ForEachSlot([&](uint64_t, uint32_t) { ++n; });
+    CHECK(copy.health().IsCorruption());
+    CHECK(copy.TEST_ChainLength(b) <=
+          static_cast<int>(copy.num_overflow()) + 1);
+    CHECK(copy.Verify().IsCorruption());
+  }
+  SECTION("splits that walk the cycle") {
+    for (uint64_t n = 0; n < 200 && copy.health().ok(); ++n) {
+      REQUIRE_OK(copy.Reserve());
+      const uint64_t h = n * 0x9e3779b97f4a7c15ULL & kHashMask48;
+      copy.Insert(copy.FindHole(h), h, LocFor(h, n));
+    }
+    CHECK(copy.health().IsCorruption());
+  }
+}
+
 }  // namespace
 }  // namespace kvb::linhash
