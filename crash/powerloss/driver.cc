@@ -229,8 +229,11 @@ Result<EngineResult> RunEngine(const DriverOptions& o,
     CheckOutcome c = JudgePoint(spec, dir, ops, replay, o.workload);
     out.points++;
     if (!c.violations.empty() && out.kept_point_dir.empty()) {
+      // Materialised again: the reopen above may have changed `dir`.
       out.kept_point_dir = base + "/violation-at-" + std::to_string(point);
-      fs::rename(dir, out.kept_point_dir, ec);
+      fs::remove_all(out.kept_point_dir, ec);
+      s = model.Materialize(out.kept_point_dir, Mix64(o.workload.seed ^ point));
+      if (!s.ok()) return s;
     }
     Record(c, point, replay, &out);
   }

@@ -26,6 +26,7 @@ constexpr char kUsage[] =
     "         [--points 50] [--seed 1] [--data-model pessimistic|prefix]\n"
     "         [--dir-model posix|ext4] [--out DIR] [--work-dir DIR]\n"
     "         [--shim PATH] [--timeout-s 120] [--keep]\n"
+    "       kvb-powerloss --dump-log LOG   (one line per record)\n"
     "  SPEC: an adapter spec (durability=sync is added unless given) or\n"
     "  toy:mode=nosync|correct|rename-nodirsync. Exit 0: no violation;\n"
     "  1: a violation or an engine error; 2: bad usage.\n";
@@ -133,6 +134,27 @@ void PrintResult(const EngineResult& r) {
   }
 }
 
+// Prints one line per record of a log (for reading what an engine did).
+int DumpLog(const std::string& path) {
+  kvb::Result<Log> log = ReadLog(path);
+  if (!log.ok()) {
+    std::fprintf(stderr, "kvb-powerloss: %s\n", log.status().ToString().c_str());
+    return 2;
+  }
+  for (size_t i = 0; i < log->entries.size(); ++i) {
+    const Entry& e = log->entries[i];
+    std::printf("%6zu %-16s fd=%-3d fd2=%-3d a=%lld b=%lld c=%lld %s%s%s",
+                i, RecordTypeName(e.type), e.fd, e.fd2,
+                static_cast<long long>(e.a), static_cast<long long>(e.b),
+                static_cast<long long>(e.c), e.path1.c_str(),
+                e.path2.empty() ? "" : " -> ", e.path2.c_str());
+    if (!e.data.empty()) std::printf(" [%zu bytes]", e.data.size());
+    std::printf("%s\n", log->torn_tail && i + 1 == log->entries.size()
+                             ? " (log tail torn after this)" : "");
+  }
+  return 0;
+}
+
 int RunAll(Args& a) {
   DriverOptions& d = a.driver;
   if (d.shim_path.empty()) d.shim_path = SelfDir() + "/libkvb_powerloss_shim.so";
@@ -178,6 +200,9 @@ int RunAll(Args& a) {
 int main(int argc, char** argv) {
   if (argc == 3 && !std::strcmp(argv[1], "--shim-selftest")) {
     return ShimSelfTest(argv[2]);
+  }
+  if (argc == 3 && !std::strcmp(argv[1], "--dump-log")) {
+    return DumpLog(argv[2]);
   }
   if (argc > 1 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
     std::fputs(kUsage, stdout);

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -85,6 +86,9 @@ struct Real {
   int (*fcntl)(int, int, ...);
   ssize_t (*copy_file_range)(int, off_t*, int, off_t*, size_t, unsigned);
   ssize_t (*sendfile)(int, int, off_t*, size_t);
+  int (*fclose)(FILE*);
+  FILE* (*fdopen)(int, const char*);
+  FILE* (*fopen)(const char*, const char*);
 };
 
 Real g_real;
@@ -97,6 +101,8 @@ uint64_t g_seq = 0;  // records written (guarded by g_mu)
 std::atomic<uint8_t> g_tracked[kMaxFds];  // 1 = fd refers to a watched file
 char* g_fd_path[kMaxFds];                 // absolute path (guarded by g_mu)
 uint8_t g_fd_append[kMaxFds];             // O_APPEND (guarded by g_mu)
+dev_t g_fd_dev[kMaxFds];                  // identity at open (guarded by g_mu)
+ino_t g_fd_ino[kMaxFds];
 __thread int t_depth __attribute__((tls_model("initial-exec")));
 
 template <typename F>
@@ -142,6 +148,9 @@ void LookupAll() {
   Lookup(&g_real.fcntl, "fcntl");
   Lookup(&g_real.copy_file_range, "copy_file_range");
   Lookup(&g_real.sendfile, "sendfile");
+  Lookup(&g_real.fclose, "fclose");
+  Lookup(&g_real.fdopen, "fdopen");
+  Lookup(&g_real.fopen, "fopen");
 }
 
 void WriteAll(const char* p, size_t n) {
@@ -308,9 +317,13 @@ void TrackLocked(int fd, const char* abs, int flags) {
     LogLocked(r);
     return;
   }
+  struct stat st;
+  if (fstat(fd, &st) != 0) return;
   free(g_fd_path[fd]);
   g_fd_path[fd] = strdup(abs);
   g_fd_append[fd] = (flags & O_APPEND) != 0;
+  g_fd_dev[fd] = st.st_dev;
+  g_fd_ino[fd] = st.st_ino;
   g_tracked[fd].store(1, std::memory_order_release);
 }
 
@@ -320,6 +333,25 @@ void UntrackLocked(int fd) {
   g_tracked[fd].store(0, std::memory_order_release);
   free(g_fd_path[fd]);
   g_fd_path[fd] = nullptr;
+}
+
+// True if tracked `fd` still refers to the file it was opened on. A
+// descriptor closed behind the shim's back (fclose, or libc-internal closes
+// the shim cannot see) and reused for another file is untracked here and
+// logged as closed, so its calls are not taken for the old file's.
+// REQUIRES: g_mu held.
+bool ConfirmLocked(int fd) {
+  if (!Tracked(fd)) return false;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_dev == g_fd_dev[fd] &&
+      st.st_ino == g_fd_ino[fd]) {
+    return true;
+  }
+  UntrackLocked(fd);
+  Rec r{RecordType::kClose};
+  r.fd = fd;
+  LogLocked(r);
+  return false;
 }
 
 int OpenCommon(int dirfd, const char* path, int flags, mode_t mode) {
@@ -397,6 +429,10 @@ int64_t PositionalOffset(int fd, off_t off, size_t n) {
 ssize_t WriteCommon(int fd, const struct iovec* iov, int iovcnt, off_t off,
                     bool positional, int rwf_flags) {
   Guard g;
+  if (!ConfirmLocked(fd)) {
+    return positional ? g_real.pwritev2(fd, iov, iovcnt, off, rwf_flags)
+                      : g_real.writev(fd, iov, iovcnt);
+  }
   ssize_t r;
   if (positional) {
     r = rwf_flags != 0 ? g_real.pwritev2(fd, iov, iovcnt, off, rwf_flags)
@@ -456,10 +492,11 @@ int SyncCommon(int fd, bool data_only) {
   t_depth++;
   pthread_mutex_lock(&g_mu);
   uint64_t start = g_seq;
+  bool same = ConfirmLocked(fd);
   pthread_mutex_unlock(&g_mu);
   int r = data_only ? g_real.fdatasync(fd) : g_real.fsync(fd);
   int saved = errno;
-  if (r == 0) {
+  if (r == 0 && same) {
     pthread_mutex_lock(&g_mu);
     Rec rec{RecordType::kFsync};
     rec.fd = fd;
@@ -625,7 +662,7 @@ int ftruncate(int fd, off_t len) {
   if (!Active() || !Tracked(fd)) return g_real.ftruncate(fd, len);
   Guard g;
   int r = g_real.ftruncate(fd, len);
-  if (r == 0) {
+  if (r == 0 && ConfirmLocked(fd)) {
     Rec rec{RecordType::kTruncate};
     rec.fd = fd;
     rec.a = len;
@@ -660,7 +697,7 @@ int fallocate(int fd, int mode, off_t off, off_t len) {
   if (!Active() || !Tracked(fd)) return g_real.fallocate(fd, mode, off, len);
   Guard g;
   int r = g_real.fallocate(fd, mode, off, len);
-  if (r == 0) {
+  if (r == 0 && ConfirmLocked(fd)) {
     Rec rec{RecordType::kFallocate};
     rec.fd = fd;
     rec.a = mode;
@@ -678,7 +715,7 @@ int posix_fallocate(int fd, off_t off, off_t len) {
   if (!Active() || !Tracked(fd)) return g_real.posix_fallocate(fd, off, len);
   Guard g;
   int r = g_real.posix_fallocate(fd, off, len);  // returns an errno value
-  if (r == 0) {
+  if (r == 0 && ConfirmLocked(fd)) {
     Rec rec{RecordType::kFallocate};
     rec.fd = fd;
     rec.b = off;
@@ -928,6 +965,58 @@ int close(int fd) {
   LogLocked(rec);
   return g_real.close(fd);
 }
+
+// stdio: fclose closes its descriptor inside libc (invisible to close()
+// above), and writes through a stream never reach write() above.
+int fclose(FILE* f) {
+  EnsureInit();
+  int fd = f != nullptr ? fileno(f) : -1;
+  if (Active() && Tracked(fd)) {
+    Guard g;
+    UntrackLocked(fd);
+    Rec rec{RecordType::kClose};
+    rec.fd = fd;
+    LogLocked(rec);
+  }
+  return g_real.fclose(f);
+}
+FILE* fdopen(int fd, const char* mode) {
+  EnsureInit();
+  FILE* f = g_real.fdopen(fd, mode);
+  bool read_only = mode[0] == 'r' && strchr(mode, '+') == nullptr;
+  if (f == nullptr || !Active() || !Tracked(fd) || read_only) return f;
+  Guard g;
+  char what[PATH_MAX + 80];
+  snprintf(what, sizeof(what),
+           "stdio stream writing %s: fwrite bytes are not recorded",
+           g_fd_path[fd] != nullptr ? g_fd_path[fd] + g_root_len : "?");
+  Rec rec{RecordType::kUnsupported};
+  rec.fd = fd;
+  rec.path1 = what;
+  LogLocked(rec);
+  return f;
+}
+
+FILE* fopen(const char* path, const char* mode) {
+  EnsureInit();
+  FILE* f = g_real.fopen(path, mode);
+  bool read_only = mode[0] == 'r' && strchr(mode, '+') == nullptr;
+  if (f == nullptr || !Active() || read_only) return f;
+  Guard g;
+  char abs[PATH_MAX];
+  const char* rel = nullptr;
+  if (Resolve(AT_FDCWD, path, abs, &rel)) {
+    char what[PATH_MAX + 80];
+    snprintf(what, sizeof(what),
+             "stdio fopen(\"%s\", \"%s\"): its create and writes are not "
+             "recorded", rel, mode);
+    Rec rec{RecordType::kUnsupported};
+    rec.path1 = what;
+    LogLocked(rec);
+  }
+  return f;
+}
+FILE* fopen64(const char* path, const char* mode) { return fopen(path, mode); }
 
 int dup(int fd) {
   EnsureInit();
