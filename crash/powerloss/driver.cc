@@ -8,10 +8,9 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "crash/powerloss/engine_open.h"
 #include "crash/powerloss/log_format.h"
@@ -61,10 +60,12 @@ std::vector<char*> CStrings(std::vector<std::string>& v) {
 Status RunChild(const DriverOptions& o, const std::string& spec,
                 const std::string& db, const std::string& log) {
   const WorkloadOptions& w = o.workload;
-  std::vector<std::string> args = {
-      o.child_exe, "--child", "--spec", spec, "--dir", db,
-      "--ops", std::to_string(w.ops), "--keys", std::to_string(w.keys),
-      "--seed", std::to_string(w.seed)};
+  std::vector<std::string> args = {o.child_exe, "--child",
+                                   "--spec",    spec,
+                                   "--dir",     db,
+                                   "--ops",     std::to_string(w.ops),
+                                   "--keys",    std::to_string(w.keys),
+                                   "--seed",    std::to_string(w.seed)};
   return RunUnderShim(o.shim_path, args, db, log, o.child_timeout_s);
 }
 
@@ -77,7 +78,8 @@ bool KnownVolatileMapping(const std::string& path) {
 // A directory name for a spec: "rocksdb:durability=sync" -> "rocksdb_durability_sync".
 std::string DirName(const std::string& spec) {
   std::string name;
-  for (char c : spec.substr(0, 80)) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  for (char c : spec.substr(0, 80))
+    name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
   return name;
 }
 
@@ -114,8 +116,8 @@ CheckOutcome JudgePoint(const std::string& spec, const std::string& dir,
     out.examples.push_back(cls + ": " + db.status().ToString());
     return out;
   }
-  CheckOutcome out = CheckState(**db, ops, r.acked,
-                                r.opened && r.acked < ops.size(), w);
+  CheckOutcome out =
+      CheckState(**db, ops, r.acked, r.opened && r.acked < ops.size(), w);
   Status s = (*db)->Close();
   if (!s.ok()) {
     out.violations["read_failed"]++;
@@ -211,7 +213,8 @@ Result<EngineResult> RunEngine(const DriverOptions& o,
   out.log_records = log->entries.size();
   for (const Entry& e : log->entries) {
     out.record_counts[RecordTypeName(e.type)]++;
-    if (e.type == RecordType::kAck && static_cast<uint64_t>(e.a) != kOpenDoneAck) {
+    if (e.type == RecordType::kAck &&
+        static_cast<uint64_t>(e.a) != kOpenDoneAck) {
       out.acks++;
     }
   }
@@ -244,9 +247,9 @@ Result<EngineResult> RunEngine(const DriverOptions& o,
         m + (KnownVolatileMapping(m) ? " (rebuilt on open: ignored)"
                                      : " (UNSUPPORTED: stores invisible)"));
   }
-  out.seconds = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
+  out.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
   return out;
 }
 

@@ -30,9 +30,9 @@ struct DriverOptions {
   WorkloadOptions workload;
   uint32_t points = 50;
   ModelOptions model;
-  std::string work_dir;    // scratch; one subdirectory per engine
-  std::string shim_path;   // libkvb_powerloss_shim.so
-  std::string child_exe;   // an executable that accepts --child (main.cc)
+  std::string work_dir;   // scratch; one subdirectory per engine
+  std::string shim_path;  // libkvb_powerloss_shim.so
+  std::string child_exe;  // an executable that accepts --child (main.cc)
   int child_timeout_s = 120;
 };
 
@@ -43,9 +43,9 @@ struct EngineResult {
   uint64_t points = 0;
   uint64_t violating_points = 0;
   std::map<std::string, uint64_t> violations;  // class -> count (keys)
-  std::vector<std::string> examples;           // "point P (record R, A acked): ..."
-  std::vector<std::string> anomalies;          // from the model
-  std::vector<std::string> shared_mappings;    // writable MAP_SHARED files
+  std::vector<std::string> examples;   // "point P (record R, A acked): ..."
+  std::vector<std::string> anomalies;  // from the model
+  std::vector<std::string> shared_mappings;       // writable MAP_SHARED files
   std::map<std::string, uint64_t> record_counts;  // by record type
   std::string kept_point_dir;  // the first violating point's directory
   double seconds = 0;

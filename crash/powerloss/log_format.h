@@ -24,21 +24,21 @@ inline constexpr uint32_t kLogMagic = 0x314c504b;  // "KPL1", in every header
 
 // Field use per type (unused fields are 0):
 enum class RecordType : uint16_t {
-  kBegin = 1,        // path1 = root (absolute), a = pid
-  kOpen = 2,         // fd, path1, a = open flags (O_CREAT, O_TRUNC, O_DSYNC...)
-  kClose = 3,        // fd
-  kDup = 4,          // fd = new fd, fd2 = old fd (dup, dup2, dup3, F_DUPFD)
-  kWrite = 5,        // fd, a = file offset, b = 1 if this write was O_DSYNC-
-                     // like (RWF_DSYNC/RWF_SYNC), data = the bytes written
-  kTruncate = 6,     // fd (or -1 and path1 for truncate()), a = new length
-  kFallocate = 7,    // fd, a = mode, b = offset, c = length
-  kRename = 8,       // path1 -> path2, a = renameat2 flags
-  kUnlink = 9,       // path1 (a file)
-  kMkdir = 10,       // path1
-  kRmdir = 11,       // path1
-  kLink = 12,        // path1 (existing) -> path2 (new name)
-  kFsync = 13,       // fd, a = sequence number when the call started,
-                     // b = 1 for fdatasync
+  kBegin = 1,      // path1 = root (absolute), a = pid
+  kOpen = 2,       // fd, path1, a = open flags (O_CREAT, O_TRUNC, O_DSYNC...)
+  kClose = 3,      // fd
+  kDup = 4,        // fd = new fd, fd2 = old fd (dup, dup2, dup3, F_DUPFD)
+  kWrite = 5,      // fd, a = file offset, b = 1 if this write was O_DSYNC-
+                   // like (RWF_DSYNC/RWF_SYNC), data = the bytes written
+  kTruncate = 6,   // fd (or -1 and path1 for truncate()), a = new length
+  kFallocate = 7,  // fd, a = mode, b = offset, c = length
+  kRename = 8,     // path1 -> path2, a = renameat2 flags
+  kUnlink = 9,     // path1 (a file)
+  kMkdir = 10,     // path1
+  kRmdir = 11,     // path1
+  kLink = 12,      // path1 (existing) -> path2 (new name)
+  kFsync = 13,     // fd, a = sequence number when the call started,
+                   // b = 1 for fdatasync
   kSyncFileRange = 14,  // fd, a = offset, b = length, c = flags (no
                         // durability: recorded for information)
   kMsync = 15,          // a = address, b = length, c = flags

@@ -8,25 +8,44 @@ namespace kvb::powerloss {
 
 const char* RecordTypeName(RecordType t) {
   switch (t) {
-    case RecordType::kBegin: return "begin";
-    case RecordType::kOpen: return "open";
-    case RecordType::kClose: return "close";
-    case RecordType::kDup: return "dup";
-    case RecordType::kWrite: return "write";
-    case RecordType::kTruncate: return "truncate";
-    case RecordType::kFallocate: return "fallocate";
-    case RecordType::kRename: return "rename";
-    case RecordType::kUnlink: return "unlink";
-    case RecordType::kMkdir: return "mkdir";
-    case RecordType::kRmdir: return "rmdir";
-    case RecordType::kLink: return "link";
-    case RecordType::kFsync: return "fsync";
-    case RecordType::kSyncFileRange: return "sync_file_range";
-    case RecordType::kMsync: return "msync";
-    case RecordType::kMmapShared: return "mmap_shared_writable";
-    case RecordType::kSync: return "sync";
-    case RecordType::kAck: return "ack";
-    case RecordType::kUnsupported: return "unsupported";
+    case RecordType::kBegin:
+      return "begin";
+    case RecordType::kOpen:
+      return "open";
+    case RecordType::kClose:
+      return "close";
+    case RecordType::kDup:
+      return "dup";
+    case RecordType::kWrite:
+      return "write";
+    case RecordType::kTruncate:
+      return "truncate";
+    case RecordType::kFallocate:
+      return "fallocate";
+    case RecordType::kRename:
+      return "rename";
+    case RecordType::kUnlink:
+      return "unlink";
+    case RecordType::kMkdir:
+      return "mkdir";
+    case RecordType::kRmdir:
+      return "rmdir";
+    case RecordType::kLink:
+      return "link";
+    case RecordType::kFsync:
+      return "fsync";
+    case RecordType::kSyncFileRange:
+      return "sync_file_range";
+    case RecordType::kMsync:
+      return "msync";
+    case RecordType::kMmapShared:
+      return "mmap_shared_writable";
+    case RecordType::kSync:
+      return "sync";
+    case RecordType::kAck:
+      return "ack";
+    case RecordType::kUnsupported:
+      return "unsupported";
   }
   return "unknown";
 }

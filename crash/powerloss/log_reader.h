@@ -25,7 +25,7 @@ struct Entry {
 };
 
 struct Log {
-  std::string root;  // from kBegin
+  std::string root;            // from kBegin
   std::vector<Entry> entries;  // entries[0] is kBegin
   bool torn_tail = false;      // the file ended inside a record (dropped)
 };

@@ -68,8 +68,8 @@ bool ApplyFlag(const std::string& f, const char* v, Args* a, std::string* err) {
     d.work_dir = v;
   } else if (f == "--shim") {
     d.shim_path = v;
-  } else if (f == "--data-model" && (!std::strcmp(v, "pessimistic") ||
-                                     !std::strcmp(v, "prefix"))) {
+  } else if (f == "--data-model" &&
+             (!std::strcmp(v, "pessimistic") || !std::strcmp(v, "prefix"))) {
     d.model.data = !std::strcmp(v, "prefix") ? DataModel::kPrefix
                                              : DataModel::kPessimistic;
   } else if (f == "--dir-model" &&
@@ -138,31 +138,35 @@ void PrintResult(const EngineResult& r) {
 int DumpLog(const std::string& path) {
   kvb::Result<Log> log = ReadLog(path);
   if (!log.ok()) {
-    std::fprintf(stderr, "kvb-powerloss: %s\n", log.status().ToString().c_str());
+    std::fprintf(stderr, "kvb-powerloss: %s\n",
+                 log.status().ToString().c_str());
     return 2;
   }
   for (size_t i = 0; i < log->entries.size(); ++i) {
     const Entry& e = log->entries[i];
-    std::printf("%6zu %-16s fd=%-3d fd2=%-3d a=%lld b=%lld c=%lld %s%s%s",
-                i, RecordTypeName(e.type), e.fd, e.fd2,
+    std::printf("%6zu %-16s fd=%-3d fd2=%-3d a=%lld b=%lld c=%lld %s%s%s", i,
+                RecordTypeName(e.type), e.fd, e.fd2,
                 static_cast<long long>(e.a), static_cast<long long>(e.b),
                 static_cast<long long>(e.c), e.path1.c_str(),
                 e.path2.empty() ? "" : " -> ", e.path2.c_str());
     if (!e.data.empty()) std::printf(" [%zu bytes]", e.data.size());
     std::printf("%s\n", log->torn_tail && i + 1 == log->entries.size()
-                             ? " (log tail torn after this)" : "");
+                            ? " (log tail torn after this)"
+                            : "");
   }
   return 0;
 }
 
 int RunAll(Args& a) {
   DriverOptions& d = a.driver;
-  if (d.shim_path.empty()) d.shim_path = SelfDir() + "/libkvb_powerloss_shim.so";
+  if (d.shim_path.empty())
+    d.shim_path = SelfDir() + "/libkvb_powerloss_shim.so";
   d.child_exe = fs::read_symlink("/proc/self/exe").string();
   bool temp_work = d.work_dir.empty();
   if (temp_work) {
     d.work_dir = (fs::temp_directory_path() /
-                  ("kvb-powerloss-" + std::to_string(getpid()))).string();
+                  ("kvb-powerloss-" + std::to_string(getpid())))
+                     .string();
   }
   if (!fs::exists(d.shim_path)) {
     std::fprintf(stderr, "kvb-powerloss: shim not found: %s (use --shim)\n",
@@ -175,10 +179,12 @@ int RunAll(Args& a) {
   for (const std::string& raw : a.engines) {
     kvb::Result<std::string> spec = WithSyncDurability(raw);
     kvb::Result<EngineResult> r =
-        spec.ok() ? RunEngine(d, *spec) : kvb::Result<EngineResult>(spec.status());
+        spec.ok() ? RunEngine(d, *spec)
+                  : kvb::Result<EngineResult>(spec.status());
     if (!r.ok()) {
       errors.push_back(raw + ": " + r.status().ToString());
-      std::printf("%-40s ERROR %s\n", raw.c_str(), r.status().ToString().c_str());
+      std::printf("%-40s ERROR %s\n", raw.c_str(),
+                  r.status().ToString().c_str());
       continue;
     }
     PrintResult(*r);
@@ -204,7 +210,8 @@ int main(int argc, char** argv) {
   if (argc == 3 && !std::strcmp(argv[1], "--dump-log")) {
     return DumpLog(argv[2]);
   }
-  if (argc > 1 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
+  if (argc > 1 &&
+      (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
     std::fputs(kUsage, stdout);
     return 0;
   }

@@ -270,8 +270,11 @@ void Model::CommitAll(uint64_t start_seq) {
 
 void Model::Apply(const Entry& e, uint64_t seq) {
   switch (e.type) {
-    case RecordType::kOpen: return ApplyOpen(e, seq);
-    case RecordType::kClose: fds_.erase(e.fd); return;
+    case RecordType::kOpen:
+      return ApplyOpen(e, seq);
+    case RecordType::kClose:
+      fds_.erase(e.fd);
+      return;
     case RecordType::kDup: {
       auto it = fds_.find(e.fd2);
       if (it == fds_.end()) return Note("dup of unknown descriptor");
@@ -280,12 +283,14 @@ void Model::Apply(const Entry& e, uint64_t seq) {
     }
     case RecordType::kWrite:
     case RecordType::kTruncate:
-    case RecordType::kFallocate: return ApplyFileChange(e, seq);
+    case RecordType::kFallocate:
+      return ApplyFileChange(e, seq);
     case RecordType::kRename:
     case RecordType::kUnlink:
     case RecordType::kMkdir:
     case RecordType::kRmdir:
-    case RecordType::kLink: return ApplyNamespace(e, seq);
+    case RecordType::kLink:
+      return ApplyNamespace(e, seq);
     case RecordType::kFsync: {
       auto it = fds_.find(e.fd);
       if (it == fds_.end()) return Note("fsync on unknown descriptor");
@@ -295,15 +300,20 @@ void Model::Apply(const Entry& e, uint64_t seq) {
       }
       return;
     }
-    case RecordType::kSync: return CommitAll(static_cast<uint64_t>(e.a));
-    case RecordType::kMmapShared: shared_mappings_.push_back(e.path1); return;
-    case RecordType::kUnsupported: return Note("unsupported: " + e.path1);
+    case RecordType::kSync:
+      return CommitAll(static_cast<uint64_t>(e.a));
+    case RecordType::kMmapShared:
+      shared_mappings_.push_back(e.path1);
+      return;
+    case RecordType::kUnsupported:
+      return Note("unsupported: " + e.path1);
     case RecordType::kBegin:
       if (seq != 0) Note("a second process logged (fork/exec under the shim)");
       return;
     case RecordType::kSyncFileRange:
     case RecordType::kMsync:
-    case RecordType::kAck: return;
+    case RecordType::kAck:
+      return;
   }
 }
 

@@ -88,8 +88,7 @@ class Model {
   uint64_t NewInode(bool dir);
   // Resolves a root-relative path through the current (volatile) entries:
   // sets *parent and *name; returns the inode or 0 if absent.
-  uint64_t Lookup(const std::string& path, uint64_t* parent,
-                  std::string* name);
+  uint64_t Lookup(const std::string& path, uint64_t* parent, std::string* name);
   void AddEntryChange(uint64_t dir, uint64_t seq, const std::string& name,
                       uint64_t ino);
   void ApplyOpen(const Entry& e, uint64_t seq);

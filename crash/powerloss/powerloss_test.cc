@@ -123,8 +123,7 @@ TEST_CASE("model: rename without a directory fsync keeps the old entries",
           "[powerloss][model]") {
   std::vector<Entry> log = {Rec(RecordType::kBegin, -1, "/r"),
                             Rec(RecordType::kOpen, 3, "t", O_CREAT | O_WRONLY),
-                            Write(3, 0, "v"),
-                            Rec(RecordType::kSync, -1, "", 3),
+                            Write(3, 0, "v"), Rec(RecordType::kSync, -1, "", 3),
                             Rec(RecordType::kRename, -1, "t")};
   log.back().path2 = "k";
   CHECK(Cut(log) == std::map<std::string, std::string>{{"t", "v"}});
@@ -138,7 +137,8 @@ TEST_CASE("model: the prefix data model keeps a prefix of unsynced writes",
   std::vector<Entry> log = {Rec(RecordType::kBegin, -1, "/r"),
                             Rec(RecordType::kOpen, 3, "f", O_CREAT | O_WRONLY),
                             Rec(RecordType::kSync, -1, "", 2)};
-  for (int i = 0; i < 8; ++i) log.push_back(Write(3, i, std::string(1, 'a' + i)));
+  for (int i = 0; i < 8; ++i)
+    log.push_back(Write(3, i, std::string(1, 'a' + i)));
   ModelOptions prefix;
   prefix.data = DataModel::kPrefix;
   std::string full = "abcdefgh";

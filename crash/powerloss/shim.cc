@@ -97,7 +97,7 @@ pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 char g_root[PATH_MAX];
 size_t g_root_len = 0;
 int g_log_fd = -1;
-uint64_t g_seq = 0;  // records written (guarded by g_mu)
+uint64_t g_seq = 0;                       // records written (guarded by g_mu)
 std::atomic<uint8_t> g_tracked[kMaxFds];  // 1 = fd refers to a watched file
 char* g_fd_path[kMaxFds];                 // absolute path (guarded by g_mu)
 uint8_t g_fd_append[kMaxFds];             // O_APPEND (guarded by g_mu)
@@ -201,9 +201,20 @@ void LogLocked(const Rec& r) {
   ++g_seq;
 }
 
+// fork: the child must not inherit a held lock, and must not log into the
+// parent's log (its descriptors are another table). An exec'd program under
+// the shim logs again, with its own begin record.
+void AtForkPrepare() { pthread_mutex_lock(&g_mu); }
+void AtForkParent() { pthread_mutex_unlock(&g_mu); }
+void AtForkChild() {
+  g_log_fd = -1;
+  pthread_mutex_unlock(&g_mu);
+}
+
 void Init() {
   t_depth++;
   LookupAll();
+  pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild);
   const char* root = getenv("KVB_POWERLOSS_DIR");
   const char* log = getenv("KVB_POWERLOSS_LOG");
   if (root != nullptr && log != nullptr && root[0] == '/' &&
@@ -213,7 +224,8 @@ void Init() {
     while (g_root_len > 1 && g_root[g_root_len - 1] == '/') {
       g_root[--g_root_len] = '\0';
     }
-    g_log_fd = g_real.open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    g_log_fd =
+        g_real.open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (g_log_fd >= 0) {
       pthread_mutex_lock(&g_mu);
       Rec r{RecordType::kBegin};
@@ -229,7 +241,8 @@ void Init() {
 inline void EnsureInit() { pthread_once(&g_once, Init); }
 inline bool Active() { return g_log_fd >= 0 && t_depth == 0; }
 inline bool Tracked(int fd) {
-  return fd >= 0 && fd < kMaxFds && g_tracked[fd].load(std::memory_order_acquire);
+  return fd >= 0 && fd < kMaxFds &&
+         g_tracked[fd].load(std::memory_order_acquire);
 }
 
 // Scoped: marks the thread as inside the shim and holds the lock.
@@ -361,29 +374,46 @@ int OpenCommon(int dirfd, const char* path, int flags, mode_t mode) {
     return has_mode ? g_real.openat(dirfd, path, flags, mode)
                     : g_real.openat(dirfd, path, flags);
   }
-  Guard g;
-  int fd = has_mode ? g_real.openat(dirfd, path, flags, mode)
-                    : g_real.openat(dirfd, path, flags);
-  if (fd < 0) return fd;
-  int saved = errno;
+  t_depth++;
+  pthread_mutex_lock(&g_mu);
   char abs[PATH_MAX];
   const char* rel = nullptr;
-  if (Resolve(dirfd, path, abs, &rel)) {
-    if ((flags & O_TMPFILE) == O_TMPFILE) {
-      Rec r{RecordType::kUnsupported};
-      r.path1 = "O_TMPFILE under the root";
-      LogLocked(r);
-    } else {
-      TrackLocked(fd, abs, flags);
-      Rec r{RecordType::kOpen};
+  bool in_root = Resolve(dirfd, path, abs, &rel);
+  if (!in_root) {
+    // Not ours: do not hold the lock across an open that may block (a FIFO).
+    pthread_mutex_unlock(&g_mu);
+    int fd = has_mode ? g_real.openat(dirfd, path, flags, mode)
+                      : g_real.openat(dirfd, path, flags);
+    int saved = errno;
+    if (Tracked(fd)) {  // a number reused behind the shim's back (fclose)
+      pthread_mutex_lock(&g_mu);
+      UntrackLocked(fd);
+      Rec r{RecordType::kClose};
       r.fd = fd;
-      r.a = flags;
-      r.path1 = rel;
       LogLocked(r);
+      pthread_mutex_unlock(&g_mu);
     }
-  } else if (Tracked(fd)) {
-    UntrackLocked(fd);  // a stale entry (should not happen: close untracks)
+    t_depth--;
+    errno = saved;
+    return fd;
   }
+  int fd = has_mode ? g_real.openat(dirfd, path, flags, mode)
+                    : g_real.openat(dirfd, path, flags);
+  int saved = errno;
+  if (fd >= 0 && (flags & O_TMPFILE) == O_TMPFILE) {
+    Rec r{RecordType::kUnsupported};
+    r.path1 = "O_TMPFILE under the root";
+    LogLocked(r);
+  } else if (fd >= 0) {
+    TrackLocked(fd, abs, flags);
+    Rec r{RecordType::kOpen};
+    r.fd = fd;
+    r.a = flags;
+    r.path1 = rel;
+    LogLocked(r);
+  }
+  pthread_mutex_unlock(&g_mu);
+  t_depth--;
   errno = saved;
   return fd;
 }
@@ -1009,7 +1039,8 @@ FILE* fopen(const char* path, const char* mode) {
     char what[PATH_MAX + 80];
     snprintf(what, sizeof(what),
              "stdio fopen(\"%s\", \"%s\"): its create and writes are not "
-             "recorded", rel, mode);
+             "recorded",
+             rel, mode);
     Rec rec{RecordType::kUnsupported};
     rec.path1 = what;
     LogLocked(rec);

@@ -29,8 +29,10 @@ bool AppendAndUnlink(const std::string& dir) {
   if (!Check(fd >= 0, "open a")) return false;
   bool ok = Put(fd, "hello") && Put(fd, " world");
   int fd2 = ::dup(fd);
-  struct iovec v[2] = {{const_cast<char*>("x"), 1}, {const_cast<char*>("yz"), 2}};
-  ok = ok && Check(fd2 >= 0, "dup") && Check(::writev(fd2, v, 2) == 3, "writev");
+  struct iovec v[2] = {{const_cast<char*>("x"), 1},
+                       {const_cast<char*>("yz"), 2}};
+  ok =
+      ok && Check(fd2 >= 0, "dup") && Check(::writev(fd2, v, 2) == 3, "writev");
   std::string keep = dir + "/a-link";
   ok = ok && Check(::link(a.c_str(), keep.c_str()) == 0, "link");
   ok = ok && Check(::unlink(a.c_str()) == 0, "unlink a") && Put(fd2, "!");
@@ -74,9 +76,10 @@ bool AtCallsAndErrors(const std::string& dir) {
   int bad = ::open((dir + "/missing").c_str(), O_RDONLY);
   ok = ok && Check(bad < 0 && errno == ENOENT, "failed open keeps ENOENT");
   errno = 0;
-  ok = ok && Check(::rename((dir + "/nope").c_str(), (dir + "/x").c_str()) < 0 &&
-                       errno == ENOENT,
-                   "failed rename keeps ENOENT");
+  ok =
+      ok && Check(::rename((dir + "/nope").c_str(), (dir + "/x").c_str()) < 0 &&
+                      errno == ENOENT,
+                  "failed rename keeps ENOENT");
   return ok;
 }
 

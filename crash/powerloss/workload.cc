@@ -142,14 +142,15 @@ CheckOutcome CheckState(Adapter& adapter, const std::vector<Op>& ops,
   if (adapter.capabilities().ordered) {
     std::set<std::string> known;
     for (uint32_t k = 0; k < options.keys; ++k) known.insert(KeyName(k));
-    Status s = adapter.Scan("", SIZE_MAX, [&](std::string_view key,
-                                              std::string_view) {
-      if (!known.count(std::string(key))) {
-        Count(&out, "invented", "scan found key never written: " +
-                                    std::string(key.substr(0, 40)));
-      }
-      return true;
-    });
+    Status s =
+        adapter.Scan("", SIZE_MAX, [&](std::string_view key, std::string_view) {
+          if (!known.count(std::string(key))) {
+            Count(&out, "invented",
+                  "scan found key never written: " +
+                      std::string(key.substr(0, 40)));
+          }
+          return true;
+        });
     if (!s.ok()) Count(&out, "read_failed", "scan: " + s.ToString());
   }
   return out;
