@@ -178,6 +178,8 @@ TEST_CASE("shim: a full replay of a scripted run rebuilds the directory",
   CHECK(real["a-link"] == "hello worldxyz!");
   CHECK(real["sub/b2"] == "tailAB67END");
   CHECK(real["sub/c"].size() == 100);
+  CHECK(real["shared"].size() == real["t0"].size() + real["t1"].size() +
+                                     real["t2"].size() + real["t3"].size());
   fs::remove_all(base);
 }
 

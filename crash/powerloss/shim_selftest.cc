@@ -5,9 +5,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace kvb::powerloss {
 
@@ -83,12 +87,38 @@ bool AtCallsAndErrors(const std::string& dir) {
   return ok;
 }
 
+// Four threads append to their own files and one shared file at once: the
+// shim's lock must keep each logged offset with its write.
+bool Threads(const std::string& dir) {
+  int shared = ::open((dir + "/shared").c_str(),
+                      O_CREAT | O_WRONLY | O_APPEND, 0644);
+  if (!Check(shared >= 0, "open shared")) return false;
+  std::atomic<bool> ok{true};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::string own = dir + "/t" + std::to_string(t);
+      int fd = ::open(own.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+      if (fd < 0) ok = false;
+      for (int i = 0; i < 200 && fd >= 0; ++i) {
+        std::string rec = std::to_string(t) + ":" + std::to_string(i) + ";";
+        if (!Put(fd, rec.c_str()) || !Put(shared, rec.c_str())) ok = false;
+      }
+      if (fd >= 0) ::close(fd);
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  ::close(shared);
+  return Check(ok, "threaded appends");
+}
+
 }  // namespace
 
 int ShimSelfTest(const std::string& dir) {
   if (!AppendAndUnlink(dir)) return 1;
   if (!PositionalAndRename(dir)) return 1;
   if (!AtCallsAndErrors(dir)) return 1;
+  if (!Threads(dir)) return 1;
   ::sync();
   return 0;
 }
