@@ -22,6 +22,16 @@ Result<std::unique_ptr<Adapter>> OpenEngine(const std::string& spec,
   return adapter;
 }
 
+Status CheckEngineSpec(const std::string& spec) {
+  if (IsToySpec(spec)) return ParseToySpec(spec).status();
+  Result<std::unique_ptr<Adapter>> made = CreateAdapter(spec);
+  if (!made.ok()) return made.status();
+  if (!(*made)->capabilities().persistent) {
+    return Status::FailedPrecondition("not persistent: nothing to power-cut");
+  }
+  return Status::OK();
+}
+
 Result<std::string> WithSyncDurability(const std::string& spec) {
   if (IsToySpec(spec)) return spec;
   Result<AdapterSpec> parsed = ParseAdapterSpec(spec);

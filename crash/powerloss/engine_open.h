@@ -17,6 +17,11 @@ namespace kvb::powerloss {
 Result<std::unique_ptr<Adapter>> OpenEngine(const std::string& spec,
                                             const std::string& dir);
 
+// Checks `spec` without opening anything: the registry's errors
+// (InvalidArgument, NotSupported when not built), or FailedPrecondition for an
+// adapter that keeps nothing on disk (capabilities().persistent == false).
+Status CheckEngineSpec(const std::string& spec);
+
 // `spec` with durability=sync added unless it sets durability itself (toy
 // specs are returned unchanged). InvalidArgument on a malformed spec.
 Result<std::string> WithSyncDurability(const std::string& spec);

@@ -157,6 +157,32 @@ int DumpLog(const std::string& path) {
   return 0;
 }
 
+// Resolves every spec before anything runs (bad input loses nothing): a bad
+// one is a one-line error; a non-persistent adapter is skipped, visibly.
+bool CheckSpecs(const std::vector<std::string>& engines,
+                std::vector<std::string>* specs) {
+  for (const std::string& raw : engines) {
+    kvb::Result<std::string> spec = WithSyncDurability(raw);
+    kvb::Status s = spec.ok() ? CheckEngineSpec(*spec) : spec.status();
+    if (s.code() == kvb::StatusCode::kFailedPrecondition) {
+      std::printf("%-40s SKIPPED (%s)\n", raw.c_str(),
+                  std::string(s.message()).c_str());
+      continue;
+    }
+    if (!s.ok()) {
+      std::fprintf(stderr, "kvb-powerloss: %s: %s\n", raw.c_str(),
+                   std::string(s.message()).c_str());
+      return false;
+    }
+    specs->push_back(*spec);
+  }
+  if (specs->empty()) {
+    std::fprintf(stderr, "kvb-powerloss: no persistent engine to test\n");
+    return false;
+  }
+  return true;
+}
+
 int RunAll(Args& a) {
   DriverOptions& d = a.driver;
   if (d.shim_path.empty())
@@ -173,14 +199,13 @@ int RunAll(Args& a) {
                  d.shim_path.c_str());
     return 2;
   }
+  std::vector<std::string> specs;
+  if (!CheckSpecs(a.engines, &specs)) return 2;
   std::vector<EngineResult> results;
   std::vector<std::string> errors;
   bool violated = false;
-  for (const std::string& raw : a.engines) {
-    kvb::Result<std::string> spec = WithSyncDurability(raw);
-    kvb::Result<EngineResult> r =
-        spec.ok() ? RunEngine(d, *spec)
-                  : kvb::Result<EngineResult>(spec.status());
+  for (const std::string& raw : specs) {
+    kvb::Result<EngineResult> r = RunEngine(d, raw);
     if (!r.ok()) {
       errors.push_back(raw + ": " + r.status().ToString());
       std::printf("%-40s ERROR %s\n", raw.c_str(),

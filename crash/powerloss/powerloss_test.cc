@@ -13,6 +13,7 @@
 #include <string>
 
 #include "crash/powerloss/driver.h"
+#include "crash/powerloss/engine_open.h"
 #include "crash/powerloss/log_format.h"
 #include "crash/powerloss/log_reader.h"
 #include "crash/powerloss/model.h"
@@ -181,6 +182,19 @@ TEST_CASE("shim: a full replay of a scripted run rebuilds the directory",
   CHECK(real["shared"].size() == real["t0"].size() + real["t1"].size() +
                                      real["t2"].size() + real["t3"].size());
   fs::remove_all(base);
+}
+
+TEST_CASE("specs are checked before anything runs", "[powerloss][tool]") {
+  CHECK(CheckEngineSpec("nosuch").code() == StatusCode::kInvalidArgument);
+  CHECK(CheckEngineSpec("toy:mode=bogus").code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(CheckEngineSpec("memory").code() == StatusCode::kFailedPrecondition);
+  CHECK(CheckEngineSpec("toy:mode=correct").ok());
+  Result<std::string> spec = WithSyncDurability("linhash");
+  REQUIRE(spec.ok());
+  CHECK(*spec == "linhash:durability=sync");
+  CHECK(*WithSyncDurability("linhash:durability=none") ==
+        "linhash:durability=none");
 }
 
 DriverOptions ToyOptions(const std::string& name) {

@@ -90,8 +90,8 @@ bool AtCallsAndErrors(const std::string& dir) {
 // Four threads append to their own files and one shared file at once: the
 // shim's lock must keep each logged offset with its write.
 bool Threads(const std::string& dir) {
-  int shared = ::open((dir + "/shared").c_str(),
-                      O_CREAT | O_WRONLY | O_APPEND, 0644);
+  int shared =
+      ::open((dir + "/shared").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
   if (!Check(shared >= 0, "open shared")) return false;
   std::atomic<bool> ok{true};
   std::vector<std::thread> threads;
