@@ -67,9 +67,11 @@ std::map<std::string, std::string> Cut(const std::vector<Entry>& log,
                                        ModelOptions opt = {}) {
   Model m(opt);
   for (size_t i = 0; i < log.size(); ++i) m.Apply(log[i], i);
-  std::string out = TempDir("cut") + "/state";
-  REQUIRE(m.Materialize(out, 7).ok());
-  return Tree(out);
+  std::string base = TempDir("cut");
+  REQUIRE(m.Materialize(base + "/state", 7).ok());
+  auto tree = Tree(base + "/state");
+  fs::remove_all(base);
+  return tree;
 }
 
 TEST_CASE("model: unsynced data and unsynced names are lost",
@@ -147,9 +149,10 @@ TEST_CASE("model: the prefix data model keeps a prefix of unsynced writes",
   for (uint64_t seed = 0; seed < 40; ++seed) {
     Model m(prefix);
     for (size_t i = 0; i < log.size(); ++i) m.Apply(log[i], i);
-    std::string out = TempDir("prefix") + "/s";
-    REQUIRE(m.Materialize(out, seed).ok());
-    std::string got = Tree(out)["f"];
+    std::string base = TempDir("prefix");
+    REQUIRE(m.Materialize(base + "/s", seed).ok());
+    std::string got = Tree(base + "/s")["f"];
+    fs::remove_all(base);
     CHECK(full.compare(0, got.size(), got) == 0);  // a prefix, never a gap
     lengths.insert(got.size());
   }
