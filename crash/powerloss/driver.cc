@@ -174,6 +174,27 @@ Status RunUnderShim(const std::string& shim,
   return Status::OK();
 }
 
+std::vector<uint64_t> DirectorySyncPoints(const Log& log) {
+  std::set<std::string> dirs{""};  // the root, and every mkdir'ed path
+  std::map<int, std::string> fd_path;
+  std::vector<uint64_t> out;
+  for (uint64_t i = 0; i < log.entries.size(); ++i) {
+    const Entry& e = log.entries[i];
+    if (e.type == RecordType::kMkdir) dirs.insert(e.path1);
+    if (e.type == RecordType::kOpen) fd_path[e.fd] = e.path1;
+    if (e.type == RecordType::kDup && fd_path.count(e.fd2)) {
+      fd_path[e.fd] = fd_path[e.fd2];
+    }
+    if (e.type == RecordType::kClose) fd_path.erase(e.fd);
+    auto it = fd_path.find(e.fd);
+    if (e.type == RecordType::kFsync && it != fd_path.end() &&
+        dirs.count(it->second)) {
+      out.push_back(i);  // cut just before the fsync record: it did not finish
+    }
+  }
+  return out;
+}
+
 std::vector<uint64_t> ChooseCutPoints(const Log& log, uint32_t count,
                                       uint64_t seed) {
   uint64_t n = log.entries.size();
@@ -182,6 +203,13 @@ std::vector<uint64_t> ChooseCutPoints(const Log& log, uint32_t count,
     if (log.entries[i].type == RecordType::kAck) after_ack.push_back(i + 1);
   }
   std::set<uint64_t> points{n};
+  // Up to a third of the budget, spread evenly: the moments before directory
+  // fsyncs, when the most directory changes are pending.
+  std::vector<uint64_t> dir_syncs = DirectorySyncPoints(log);
+  uint64_t take = std::min<uint64_t>(dir_syncs.size(), count / 3);
+  for (uint64_t j = 0; j < take; ++j) {
+    points.insert(dir_syncs[j * dir_syncs.size() / take]);
+  }
   Rng rng(StreamSeed(seed, 0x63757473));  // "cuts"
   for (uint64_t tries = 0; points.size() < count && tries < 20ull * count;
        ++tries) {

@@ -5,9 +5,10 @@
 // initial snapshot, durable by definition), the workload (workload.h) runs in
 // a child process (this executable with --child, LD_PRELOAD=shim,
 // KVB_POWERLOSS_DIR=db, KVB_POWERLOSS_LOG=WORK/<n>/log), and the log is read.
-// Cut points are drawn with the seed: about half right after an ack record
-// (where an unsynced acknowledged op is most exposed), half uniform over the
-// log, plus the end of the log. The model (model.h) replays the log once; at
+// Cut points: the end of the log; up to a third of the budget just before
+// directory fsyncs (spread evenly; the most directory changes are pending
+// then); the rest drawn with the seed, half right after an ack record (where
+// an unsynced acknowledged op is most exposed), half uniform over the log. The model (model.h) replays the log once; at
 // each point it materialises WORK/<n>/point, the adapter is opened there and
 // CheckState (workload.h) judges every key. A point whose adapter does not
 // open is `open_failed` (`open_failed_during_create` when the cut is before
@@ -68,6 +69,10 @@ Status RunUnderShim(const std::string& shim,
                     const std::vector<std::string>& command,
                     const std::string& root, const std::string& log,
                     int timeout_s);
+
+// Indices of the fsync records of directory descriptors (the root, or a path
+// the log mkdir'ed).
+std::vector<uint64_t> DirectorySyncPoints(const Log& log);
 
 // Sorted distinct cut points in [1, records] (see above).
 std::vector<uint64_t> ChooseCutPoints(const Log& log, uint32_t count,
