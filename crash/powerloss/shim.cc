@@ -201,6 +201,29 @@ void LogLocked(const Rec& r) {
   ++g_seq;
 }
 
+// getenv, or /proc/self/environ when the first intercepted call comes before
+// libc has set up the environment (seen under ASan, whose runtime initialises
+// first and calls into the shim).
+const char* EnvVar(const char* name, char* buf, size_t size) {
+  const char* v = getenv(name);
+  if (v != nullptr) return v;
+  int fd = g_real.open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  static char env[1 << 16];
+  ssize_t n = read(fd, env, sizeof(env) - 1);
+  g_real.close(fd);
+  if (n <= 0) return nullptr;
+  env[n] = '\0';
+  size_t len = strlen(name);
+  for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(strlen(env + i)) + 1) {
+    if (strncmp(env + i, name, len) == 0 && env[i + len] == '=') {
+      snprintf(buf, size, "%s", env + i + len + 1);
+      return buf;
+    }
+  }
+  return nullptr;
+}
+
 // fork: the child must not inherit a held lock, and must not log into the
 // parent's log (its descriptors are another table). An exec'd program under
 // the shim logs again, with its own begin record.
@@ -215,8 +238,9 @@ void Init() {
   t_depth++;
   LookupAll();
   pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild);
-  const char* root = getenv("KVB_POWERLOSS_DIR");
-  const char* log = getenv("KVB_POWERLOSS_LOG");
+  static char root_buf[PATH_MAX], log_buf[PATH_MAX];
+  const char* root = EnvVar("KVB_POWERLOSS_DIR", root_buf, sizeof(root_buf));
+  const char* log = EnvVar("KVB_POWERLOSS_LOG", log_buf, sizeof(log_buf));
   if (root != nullptr && log != nullptr && root[0] == '/' &&
       strlen(root) < sizeof(g_root)) {
     strcpy(g_root, root);
@@ -226,6 +250,13 @@ void Init() {
     }
     g_log_fd =
         g_real.open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (g_log_fd < 0) {
+      char msg[PATH_MAX + 64];
+      int n = snprintf(msg, sizeof(msg),
+                       "kvb_powerloss_shim: cannot open log %s (errno %d)\n",
+                       log, errno);
+      if (n > 0) g_real.write(2, msg, static_cast<size_t>(n));
+    }
     if (g_log_fd >= 0) {
       pthread_mutex_lock(&g_mu);
       Rec r{RecordType::kBegin};
