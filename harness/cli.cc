@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "adapters/registry.h"
+#include "core/strings.h"
 #include "harness/context.h"
 #include "harness/crash.h"
 #include "harness/icount.h"
@@ -36,16 +37,6 @@ constexpr int kExitUsage = 2;
 int UsageError(const std::string& msg) {
   std::cerr << "kvbench: error: " << msg << "\n";
   return kExitUsage;
-}
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 std::string Timestamp() {
@@ -262,15 +253,11 @@ int CmdRun(const RunArgs& a, const std::vector<std::string>& argv) {
   }
   Overrides o;
   o.engines = SplitSpecList(a.engines);
-  o.workloads = SplitComma(a.workloads);
-  for (const std::string& t : SplitComma(a.threads)) {
-    char* end = nullptr;
-    unsigned long v = std::strtoul(t.c_str(), &end, 10);
-    if (*end != '\0' || v == 0 || v > 4096) {
-      return UsageError("--threads: expected positive integers, got '" + t +
-                        "'");
-    }
-    o.threads.push_back(static_cast<uint32_t>(v));
+  o.workloads = SplitList(a.workloads);
+  for (const std::string& t : SplitList(a.threads)) {
+    Result<uint64_t> v = ParseUint(t, "--threads", 1, 4096);
+    if (!v.ok()) return UsageError(std::string(v.status().message()));
+    o.threads.push_back(static_cast<uint32_t>(*v));
   }
   if (a.keys_set) o.params.emplace_back("keys", std::to_string(a.keys));
   if (a.ops_set) o.params.emplace_back("ops", std::to_string(a.ops));

@@ -1,10 +1,10 @@
 #include "workloads/workload.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <functional>
 
+#include "core/strings.h"
 #include "workloads/value_codec.h"
 
 namespace kvb {
@@ -14,27 +14,11 @@ constexpr std::array<std::string_view, kOpTypes> kOpNames = {
     "read", "update", "insert", "delete", "rmw", "scan"};
 
 Result<uint64_t> ParseU64(std::string_view name, std::string_view s) {
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
-    return Status::InvalidArgument(std::string(name) +
-                                   ": expected a non-negative integer, got '" +
-                                   std::string(s) + "'");
-  }
-  return v;
+  return ParseUint(s, name);
 }
 
 Result<double> ParseFraction(std::string_view name, std::string_view s) {
-  std::string copy(s);
-  char* end = nullptr;
-  double v = std::strtod(copy.c_str(), &end);
-  if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(v) ||
-      v < 0) {
-    return Status::InvalidArgument(std::string(name) +
-                                   ": expected a non-negative number, got '" +
-                                   std::string(s) + "'");
-  }
-  return v;
+  return ParseDouble(s, name);
 }
 
 std::string FormatDouble(double v) {
@@ -210,25 +194,21 @@ std::string OpMix::ToString() const {
 Result<OpMix> ParseOpMix(std::string_view text) {
   OpMix mix;
   double total = 0;
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view()
-                                           : text.substr(comma + 1);
-    size_t colon = item.find(':');
-    std::string_view op = item.substr(0, colon);
+  for (const std::string& item : SplitList(text)) {
+    std::string_view op, weight;
+    bool has_weight = SplitOnce(item, ':', &op, &weight);
+    if (!has_weight) op = item;
     int index = -1;
     for (int i = 0; i < kOpTypes; ++i) {
       if (op == kOpNames[i]) index = i;
     }
-    if (index < 0 || colon == std::string_view::npos) {
+    if (index < 0 || !has_weight) {
       return Status::InvalidArgument(
           "bad op mix item '" + std::string(item) +
           "' (expected OP:WEIGHT with OP one of read, update, "
           "insert, delete, rmw, scan)");
     }
-    KVB_ASSIGN_OR_RETURN(double w,
-                         ParseFraction("mix", item.substr(colon + 1)));
+    KVB_ASSIGN_OR_RETURN(double w, ParseFraction("mix", weight));
     mix.weight[index] = w;
     total += w;
   }
