@@ -114,6 +114,13 @@ struct WorkloadSpec {
 const std::vector<std::string>& PresetNames();
 // InvalidArgument naming the known presets for an unknown name.
 Result<WorkloadSpec> FindPreset(std::string_view name);
+// Parses a presets file in the format of workloads/presets.json (the one
+// compiled into this library, which PresetNames/FindPreset use): every preset
+// is the defaults, then its template's params, then its own params through
+// ApplyParam, then its roles and shape, and must pass Validate. Unknown fields,
+// templates and duplicate names are InvalidArgument naming the preset.
+[[nodiscard]] Result<std::vector<WorkloadSpec>> ParsePresets(
+    std::string_view json_text);
 
 // Sets one field by name from text. Names: keys, ops, threads, key_size,
 // value_size, scan_length, insert_order (sequential|shuffled), distribution,

@@ -657,6 +657,61 @@ TEST_CASE("presets resolve to the same parameters as before they were data") {
   CHECK(all == kPresetsGolden);
 }
 
+TEST_CASE("preset files are validated: fields, templates, names, ranges") {
+  auto parse = [](const std::string& presets) {
+    return ParsePresets(R"({"templates": {"t": {"params": {"keys": 7}}},
+                           "presets": [)" +
+                        presets + "]}");
+  };
+  const std::string ok =
+      R"({"name": "p", "description": "d", "source": "s", "like": "t",
+          "params": {"ops": 9}, "shape": "none", "final_verify": true})";
+  Result<std::vector<WorkloadSpec>> good = parse(ok);
+  REQUIRE(good.ok());
+  REQUIRE(good->size() == 1);
+  CHECK((*good)[0].keys == 7);
+  CHECK((*good)[0].ops == 9);
+  CHECK((*good)[0].shape == RunShape::kNone);
+  CHECK((*good)[0].final_verify);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {ok + "," + ok, "preset p: defined twice"},
+      {R"({"name": "q", "description": "d", "source": "s", "colour": 1})",
+       "preset q: unknown field 'colour'"},
+      {R"({"name": "q", "description": "d", "source": "s", "like": "u"})",
+       "preset q: no template named 'u'"},
+      {R"({"name": "q", "description": "d"})", "preset q: needs a non-empty source"},
+      {R"({"name": "q", "description": "d", "source": "s", "shape": "loop"})",
+       "preset q: shape: expected mix, read-all or none, got 'loop'"},
+      {R"({"name": "q", "description": "d", "source": "s",
+           "params": {"value_size": 10}})",
+       "preset q: q: value size must be at least"},
+      {R"({"name": "q", "description": "d", "source": "s",
+           "params": {"keys": -1}})",
+       "preset q: keys: expected a non-negative integer, got '-1'"},
+      {R"({"name": "q", "description": "d", "source": "s",
+           "roles": [{"name": "r"}]})",
+       "preset q: roles: each is"},
+  };
+  for (const auto& [text, expected] : bad) {
+    Result<std::vector<WorkloadSpec>> r = parse(text);
+    INFO(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(std::string(r.status().message()).starts_with(expected));
+  }
+  CHECK_FALSE(ParsePresets("{").ok());
+  CHECK_FALSE(ParsePresets(R"({"presets": []})").ok());
+}
+
+TEST_CASE("counts too large for the key space or 64-bit figures are refused") {
+  WorkloadSpec s = *FindPreset("ycsb-d");
+  CHECK(std::string(ApplyParam(&s, "keys", "4294967297").message()) ==
+        "keys: 4294967297 is out of range [0, 4294967296]");
+  CHECK_FALSE(ApplyParam(&s, "ops", "18446744073709551615").ok());
+  CHECK(ApplyParam(&s, "ops", "281474976710656").ok());
+  CHECK(std::string(ApplyParam(&s, "threads", "0").message()) ==
+        "threads: 0 is out of range [1, 4096]");
+}
+
 TEST_CASE("size distributions parse and pick within range") {
   Result<SizeDist> h = ParseSizeDist("hist:100:0.5,1000:0.5");
   REQUIRE(h.ok());
