@@ -221,7 +221,7 @@ Status ParseOverrides(const RunArgs& a, Overrides* o) {
   };
   const Count counts[] = {
       {a.keys, "--keys", "keys", 1, uint64_t{1} << 32},
-      {a.ops, "--ops", "ops", 0, UINT64_MAX},
+      {a.ops, "--ops", "ops", 0, uint64_t{1} << 48},
       {a.seed, "--seed", "seed", 0, UINT64_MAX},
   };
   for (const Count& c : counts) {
