@@ -77,6 +77,7 @@ struct TextOption {
   std::string RunArgs::*field;
   const char* help;
   std::vector<std::string> choices;
+  const char* type = "TEXT";  // shown in --help
 };
 
 // clang-format off
@@ -89,21 +90,21 @@ const std::vector<TextOption>& RunOptions() {
        "built persistent engine, @all = every built engine", {}},
       {"--workloads", &RunArgs::workloads,
        "comma list of workloads (filters the suite)", {}},
-      {"--keys", &RunArgs::keys, "keys loaded (overrides the workload)", {}},
-      {"--ops", &RunArgs::ops, "run-phase operations over all threads", {}},
+      {"--keys", &RunArgs::keys, "keys loaded (overrides the workload)", {}, "UINT"},
+      {"--ops", &RunArgs::ops, "run-phase operations over all threads", {}, "UINT"},
       {"--threads", &RunArgs::threads,
-       "thread counts, a comma list sweeps: 1,2,4", {}},
+       "thread counts, a comma list sweeps: 1,2,4", {}, "UINT,..."},
       {"--value-size", &RunArgs::value_size,
        "value bytes: N, A-B (uniform) or hist:S:W,...", {}},
       {"--key-size", &RunArgs::key_size, "key bytes: N or A-B", {}},
       {"--durability", &RunArgs::durability, "none | async | sync",
        {"none", "async", "sync"}},
       {"--repetitions", &RunArgs::repetitions,
-       "repetitions of every point (fresh data each; 1 to 1000)", {}},
+       "repetitions of every point (fresh data each; 1 to 1000)", {}, "UINT"},
       {"--shard", &RunArgs::shard,
        "run only shard i of n (0-based \"i/n\"); default: from "
        "KVB_SHARD, CI_NODE_INDEX/CI_NODE_TOTAL or SLURM array vars", {}},
-      {"--seed", &RunArgs::seed, "workload seed (default 42)", {}},
+      {"--seed", &RunArgs::seed, "workload seed (default 42)", {}, "UINT"},
       {"--out", &RunArgs::out, "output directory (default kvbench-out/<UTC time>)", {}},
       {"--data-dir", &RunArgs::data_dir,
        "where databases are created (default OUT/data)", {}},
@@ -112,13 +113,13 @@ const std::vector<TextOption>& RunOptions() {
        "measured phase", {"warm", "cold"}},
       {"--target-rate", &RunArgs::target_rate,
        "open loop at this many ops/s in total; latency counts from each op's "
-       "intended start", {}},
-      {"--warmup-ops", &RunArgs::warmup_ops, "warm-up operations (not recorded)", {}},
+       "intended start", {}, "FLOAT"},
+      {"--warmup-ops", &RunArgs::warmup_ops, "warm-up operations (not recorded)", {}, "UINT"},
       {"--warmup-seconds", &RunArgs::warmup_seconds,
-       "warm-up seconds (not recorded)", {}},
+       "warm-up seconds (not recorded)", {}, "FLOAT"},
       {"--latency-sample", &RunArgs::latency_sample,
        "time 1 op in N (power of two; default 1 = every op); for sub-100 ns engines "
-       "where two timestamps (~10 ns each here) would dominate", {}},
+       "where two timestamps (~10 ns each here) would dominate", {}, "UINT"},
       {"--verify", &RunArgs::verify,
        "on (default): check every value read; off: db_bench's mode for comparing "
        "with other harnesses: reads unchecked, no per-key harness memory touched "
@@ -751,6 +752,7 @@ CLI::App* DeclareRun(CLI::App* app, RunArgs* a) {
   CLI::Option* warmup_ops = nullptr;
   for (const TextOption& o : RunOptions()) {
     CLI::Option* opt = run->add_option(o.flag, a->*o.field, o.help);
+    opt->type_name(o.type);
     if (!o.choices.empty()) opt->check(CLI::IsMember(o.choices));
     if (std::string(o.flag) == "--warmup-ops") warmup_ops = opt;
     if (std::string(o.flag) == "--warmup-seconds") opt->excludes(warmup_ops);
