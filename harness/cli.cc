@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "adapters/registry.h"
+#include "core/strings.h"
 #include "harness/context.h"
 #include "crash/crash.h"
 #include "harness/icount.h"
@@ -33,20 +34,16 @@ namespace fs = std::filesystem;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
+// A status as a person reads it: its message, without the code's name.
+std::string Text(const Status& s) {
+  return s.message().empty() ? s.ToString() : std::string(s.message());
+}
+
 int UsageError(const std::string& msg) {
   std::cerr << "kvbench: error: " << msg << "\n";
   return kExitUsage;
 }
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
+int UsageError(const Status& s) { return UsageError(Text(s)); }
 
 std::string Timestamp() {
   std::time_t t = std::time(nullptr);
@@ -55,23 +52,239 @@ std::string Timestamp() {
   return buf;
 }
 
+// `run`'s options. Numbers are kept as text and parsed by core/strings.h, so a
+// sign, garbage or an out-of-range value is a one-line usage error (CLI11
+// would wrap "-5" into a uint64_t). Empty text: not given.
 struct RunArgs {
   std::string suite;
   std::string engines, workloads, threads;
-  uint64_t keys = 0, ops = 0, seed = 0, warmup_ops = 0;
-  bool keys_set = false, ops_set = false, seed_set = false;
+  std::string keys, ops, seed, warmup_ops, repetitions;
   std::string value_size, key_size, durability;
-  int repetitions = 0;
   std::string out, data_dir;
   bool keep_data = false, reuse = false, quiet = false;
   std::string cache_state = "warm";
   std::string verify = "on";
   std::vector<std::string> sets;
-  double target_rate = 0, warmup_seconds = 0;
-  uint32_t latency_sample = 1;
-  std::string
-      shard;  // "i/n"; empty: from the environment (harness/shard.h), else all
+  std::string target_rate, warmup_seconds, latency_sample;
+  std::string shard;  // "i/n"; empty: from the environment (harness/shard.h)
   std::string count_instructions = "off";  // auto | perf | callgrind | off
+};
+
+// One text option of `run`: flag, field, help, and the accepted words (empty:
+// any text, checked when parsed).
+struct TextOption {
+  const char* flag;
+  std::string RunArgs::*field;
+  const char* help;
+  std::vector<std::string> choices;
+  const char* type = "TEXT";  // shown in --help
+};
+
+// clang-format off
+const std::vector<TextOption>& RunOptions() {
+  static const std::vector<TextOption> kOptions = {
+      {"--suite", &RunArgs::suite,
+       "suite name (suites/NAME.json) or file; default quick", {}},
+      {"--engines", &RunArgs::engines,
+       "engines with options, e.g. rocksdb:cache_mb=256,lmdb; @persistent = every "
+       "built persistent engine, @all = every built engine", {}},
+      {"--workloads", &RunArgs::workloads,
+       "comma list of workloads (filters the suite)", {}},
+      {"--keys", &RunArgs::keys, "keys loaded (overrides the workload)", {}, "UINT"},
+      {"--ops", &RunArgs::ops, "run-phase operations over all threads", {}, "UINT"},
+      {"--threads", &RunArgs::threads,
+       "thread counts, a comma list sweeps: 1,2,4", {}, "UINT,..."},
+      {"--value-size", &RunArgs::value_size,
+       "value bytes: N, A-B (uniform) or hist:S:W,...", {}},
+      {"--key-size", &RunArgs::key_size, "key bytes: N or A-B", {}},
+      {"--durability", &RunArgs::durability, "none | async | sync",
+       {"none", "async", "sync"}},
+      {"--repetitions", &RunArgs::repetitions,
+       "repetitions of every point (fresh data each; 1 to 1000)", {}, "UINT"},
+      {"--shard", &RunArgs::shard,
+       "run only shard i of n (0-based \"i/n\"); default: from "
+       "KVB_SHARD, CI_NODE_INDEX/CI_NODE_TOTAL or SLURM array vars", {}},
+      {"--seed", &RunArgs::seed, "workload seed (default 42)", {}, "UINT"},
+      {"--out", &RunArgs::out, "output directory (default kvbench-out/<UTC time>)", {}},
+      {"--data-dir", &RunArgs::data_dir,
+       "where databases are created (default OUT/data)", {}},
+      {"--cache-state", &RunArgs::cache_state,
+       "warm, or cold: evict the database's files from the page cache before the "
+       "measured phase", {"warm", "cold"}},
+      {"--target-rate", &RunArgs::target_rate,
+       "open loop at this many ops/s in total; latency counts from each op's "
+       "intended start", {}, "FLOAT"},
+      {"--warmup-ops", &RunArgs::warmup_ops, "warm-up operations (not recorded)", {}, "UINT"},
+      {"--warmup-seconds", &RunArgs::warmup_seconds,
+       "warm-up seconds (not recorded)", {}, "FLOAT"},
+      {"--latency-sample", &RunArgs::latency_sample,
+       "time 1 op in N (power of two; default 1 = every op); for sub-100 ns engines "
+       "where two timestamps (~10 ns each here) would dominate", {}, "UINT"},
+      {"--verify", &RunArgs::verify,
+       "on (default): check every value read; off: db_bench's mode for comparing "
+       "with other harnesses: reads unchecked, no per-key harness memory touched "
+       "by reads", {"on", "off"}},
+      {"--count-instructions", &RunArgs::count_instructions,
+       "count the instructions of each measured phase (deterministic gates for "
+       "CPU-bound points): perf (hardware counter), callgrind (re-runs kvbench "
+       "under valgrind, ~50x slower: keep suites small), auto (perf, else "
+       "callgrind, else off), off (default); results get instructions and "
+       "instructions_per_op", {"auto", "perf", "callgrind", "off"}},
+  };
+  return kOptions;
+}
+// clang-format on
+
+// The limits of the settings, chosen so every derived integer fits: a warm-up
+// of 1e6 s is 1e15 ns, a rate of 0.001 ops/s on 4096 threads is a 4e15 ns
+// interval.
+constexpr uint64_t kMaxWarmupOps = uint64_t{1} << 62;
+constexpr double kMaxWarmupSeconds = 1e6;
+constexpr double kMinTargetRate = 1e-3, kMaxTargetRate = 1e12;
+constexpr uint64_t kMaxLatencySample = uint64_t{1} << 20;
+
+// Range checks of settings that may come from a results file (rerun) as well
+// as from flags; messages name the flag.
+Status CheckSettings(const RunSettings& s) {
+  auto bad = [](const std::string& m) { return Status::InvalidArgument(m); };
+  if (!(s.target_rate == 0 ||
+        (s.target_rate >= kMinTargetRate && s.target_rate <= kMaxTargetRate))) {
+    std::ostringstream m;
+    m << "--target-rate: " << s.target_rate << " is out of range (0 = closed "
+      << "loop, else " << kMinTargetRate << " to " << kMaxTargetRate
+      << " ops/s)";
+    return bad(m.str());
+  }
+  if (!(s.warmup_seconds >= 0 && s.warmup_seconds <= kMaxWarmupSeconds)) {
+    return bad("--warmup-seconds: out of range [0, 1e+06]");
+  }
+  if (s.warmup_ops > kMaxWarmupOps) return bad("--warmup-ops: out of range");
+  if (s.warmup_ops > 0 && s.warmup_seconds > 0) {
+    return bad("--warmup-ops and --warmup-seconds exclude each other");
+  }
+  const uint32_t n = s.latency_sample;
+  if (n == 0 || n > kMaxLatencySample || (n & (n - 1)) != 0) {
+    return bad("--latency-sample: must be a power of two, got " +
+               std::to_string(n));
+  }
+  return Status::OK();
+}
+
+// The numeric settings of `run` from their text, then CheckSettings.
+Status ParseSettings(const RunArgs& a, RunSettings* s) {
+  if (!a.warmup_ops.empty()) {
+    KVB_ASSIGN_OR_RETURN(s->warmup_ops, ParseUint(a.warmup_ops, "--warmup-ops",
+                                                  0, kMaxWarmupOps));
+  }
+  if (!a.warmup_seconds.empty()) {
+    KVB_ASSIGN_OR_RETURN(s->warmup_seconds,
+                         ParseDouble(a.warmup_seconds, "--warmup-seconds", 0,
+                                     kMaxWarmupSeconds));
+  }
+  if (!a.target_rate.empty()) {
+    KVB_ASSIGN_OR_RETURN(
+        s->target_rate,
+        ParseDouble(a.target_rate, "--target-rate", 0, kMaxTargetRate));
+    if (s->target_rate > 0 && s->target_rate < kMinTargetRate) {
+      return Status::InvalidArgument("--target-rate: " + a.target_rate +
+                                     " is below 0.001 ops/s (0 = "
+                                     "closed loop)");
+    }
+  }
+  if (!a.latency_sample.empty()) {
+    KVB_ASSIGN_OR_RETURN(
+        uint64_t n,
+        ParseUint(a.latency_sample, "--latency-sample", 1, kMaxLatencySample));
+    s->latency_sample = static_cast<uint32_t>(n);
+  }
+  s->keep_data = a.keep_data;
+  s->reuse = a.reuse;
+  s->cold_cache = a.cache_state == "cold";
+  s->verify = a.verify == "on";
+  s->progress = !a.quiet && StderrIsTerminal();
+  return CheckSettings(*s);
+}
+
+// The workload overrides of `run`: counts parsed and range-checked, sizes and
+// --set passed on as text (ApplyParam checks them per point).
+Status ParseOverrides(const RunArgs& a, Overrides* o) {
+  o->engines = SplitSpecList(a.engines);
+  o->workloads = SplitList(a.workloads);
+  for (const std::string& t : SplitList(a.threads)) {
+    KVB_ASSIGN_OR_RETURN(uint64_t v, ParseUint(t, "--threads", 1, 4096));
+    o->threads.push_back(static_cast<uint32_t>(v));
+  }
+  struct Count {
+    const std::string& text;
+    const char* flag;
+    const char* param;
+    uint64_t min, max;
+  };
+  const Count counts[] = {
+      {a.keys, "--keys", "keys", 1, uint64_t{1} << 32},
+      {a.ops, "--ops", "ops", 0, uint64_t{1} << 48},
+      {a.seed, "--seed", "seed", 0, UINT64_MAX},
+  };
+  for (const Count& c : counts) {
+    if (c.text.empty()) continue;
+    KVB_ASSIGN_OR_RETURN(uint64_t v, ParseUint(c.text, c.flag, c.min, c.max));
+    o->params.emplace_back(c.param, std::to_string(v));
+  }
+  if (!a.value_size.empty()) o->params.emplace_back("value_size", a.value_size);
+  if (!a.key_size.empty()) o->params.emplace_back("key_size", a.key_size);
+  if (!a.durability.empty()) o->params.emplace_back("durability", a.durability);
+  for (const std::string& kv : a.sets) {
+    std::string_view name, value;
+    if (!SplitOnce(kv, '=', &name, &value) || name.empty()) {
+      return Status::InvalidArgument("--set: expected NAME=VALUE, got '" + kv +
+                                     "'");
+    }
+    o->params.emplace_back(std::string(name), std::string(value));
+  }
+  if (!a.repetitions.empty()) {
+    KVB_ASSIGN_OR_RETURN(uint64_t r,
+                         ParseUint(a.repetitions, "--repetitions", 1, 1000));
+    o->repetitions = static_cast<int>(r);
+  }
+  return Status::OK();
+}
+
+// Directories a run creates, removed again when the run is rejected before
+// writing into them: a rejected run leaves no empty folder behind. Only what
+// did not exist before is removed, and only while empty.
+class OutputDirs {
+ public:
+  OutputDirs() = default;
+  OutputDirs(const OutputDirs&) = delete;
+  OutputDirs& operator=(const OutputDirs&) = delete;
+  ~OutputDirs() {
+    std::error_code ec;
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
+      if (!fs::is_directory(*it, ec) || !fs::is_empty(*it, ec)) continue;
+      fs::remove(*it, ec);
+    }
+  }
+
+  // Creates `dir` and its missing parents (refusing a file in the way).
+  Status Prepare(const std::string& dir) {
+    std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+      return Status::InvalidArgument("not a directory: " + dir);
+    }
+    std::vector<fs::path> missing;
+    for (fs::path p = fs::path(dir).lexically_normal(); !p.empty();
+         p = p.parent_path()) {
+      if (fs::exists(p, ec)) break;
+      missing.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+    created_.insert(created_.end(), missing.rbegin(), missing.rend());
+    return Status::OK();
+  }
+
+ private:
+  std::vector<fs::path> created_;  // outermost first
 };
 
 // Keeps the points of one shard of the suite: --shard i/n, else the CI or batch
@@ -158,30 +371,61 @@ void AddMeasurementContext(const RunSettings& s, json* c) {
   }
 }
 
-// Runs every point, writing results after each repetition so an interrupted run
-// leaves data.
-int Execute(const std::vector<PointSpec>& points, RunSettings settings,
-            bool explicit_data_dir, const std::string& results_path,
-            const std::vector<std::string>& argv, const std::string& suite_name,
-            bool quiet) {
-  Runner runner(settings);
-  for (const PointSpec& p : points) {
-    Status s = runner.Check(p);
-    if (!s.ok())
-      return UsageError(
-          std::string(s.message().empty() ? s.ToString() : s.message()));
-  }
+// The results' context: the machine, the build and how things were measured.
+json RunContext(const std::vector<PointSpec>& points, const RunSettings& s,
+                const std::vector<std::string>& argv) {
   ContextInputs in;
-  in.data_dir = settings.data_dir;
+  in.data_dir = s.data_dir;
   in.argv = argv;
-  in.cache_state = settings.cold_cache ? "cold" : "warm";
+  in.cache_state = s.cold_cache ? "cold" : "warm";
   in.seed = 0;
   for (const PointSpec& p : points) {
     Result<WorkloadSpec> w = ResolveWorkload(p);
     if (w.ok()) in.seed = w->seed;
   }
   json context = CaptureContext(in);
-  AddMeasurementContext(settings, &context);
+  AddMeasurementContext(s, &context);
+  return context;
+}
+
+// A repetition whose point could not be set up (open failed, bad directory):
+// recorded as one error so the results show it.
+RepResult FailedRep(const PointSpec& p, int r, const Status& why) {
+  RepResult bad;
+  bad.point = p;
+  bad.repetition = r;
+  bad.engine_spec = p.engine_spec;
+  bad.workload = p.workload;
+  Result<WorkloadSpec> w = ResolveWorkload(p);
+  bad.threads = w.ok() ? w->threads : 1;
+  bad.name = BenchmarkName(p.workload, p.engine_spec, w.ok() ? w->keys : 0,
+                           bad.threads);
+  bad.errors = 1;
+  bad.error_messages.push_back(why.ToString());
+  bad.primary_phase = "run";
+  std::cerr << "kvbench: error: " << p.workload << " on " << p.engine_spec
+            << ": " << Text(why) << "\n";
+  return bad;
+}
+
+void ReportFailures(const RepResult& rep) {
+  if (!rep.failed()) return;
+  std::cerr << "kvbench: " << rep.name << ": " << rep.errors << " errors, "
+            << rep.verify.mismatches() << " mismatches, " << rep.verify.missing
+            << " missing";
+  if (!rep.error_messages.empty())
+    std::cerr << " (first: " << rep.error_messages[0] << ")";
+  std::cerr << "\n";
+}
+
+// Runs every point (already checked), writing results after each repetition
+// so an interrupted run leaves data.
+int Execute(const std::vector<PointSpec>& points, RunSettings settings,
+            bool explicit_data_dir, const std::string& results_path,
+            const std::vector<std::string>& argv, const std::string& suite_name,
+            bool quiet) {
+  Runner runner(settings);
+  json context = RunContext(points, settings, argv);
   json config;
   config["suite"] = suite_name;
   config["settings"] = SettingsToJson(settings, explicit_data_dir);
@@ -197,176 +441,135 @@ int Execute(const std::vector<PointSpec>& points, RunSettings settings,
                   << " (rep " << r + 1 << "/" << p.repetitions << ")\n";
       }
       Result<RepResult> rep = runner.RunOnce(p, r);
-      if (!rep.ok()) {
-        // The point could not be set up (open failed, bad directory): record it
-        // and go on.
-        RepResult bad;
-        bad.point = p;
-        bad.repetition = r;
-        bad.engine_spec = p.engine_spec;
-        bad.workload = p.workload;
-        Result<WorkloadSpec> w = ResolveWorkload(p);
-        bad.threads = w.ok() ? w->threads : 1;
-        bad.name = BenchmarkName(p.workload, p.engine_spec,
-                                 w.ok() ? w->keys : 0, bad.threads);
-        bad.errors = 1;
-        bad.error_messages.push_back(rep.status().ToString());
-        bad.primary_phase = "run";
-        std::cerr << "kvbench: error: " << p.workload << " on " << p.engine_spec
-                  << ": " << rep.status().ToString() << "\n";
-        reps.push_back(std::move(bad));
-      } else {
-        if (rep->failed()) {
-          std::cerr << "kvbench: " << rep->name << ": " << rep->errors
-                    << " errors, " << rep->verify.mismatches()
-                    << " mismatches, " << rep->verify.missing << " missing";
-          if (!rep->error_messages.empty())
-            std::cerr << " (first: " << rep->error_messages[0] << ")";
-          std::cerr << "\n";
-        }
-        reps.push_back(std::move(*rep));
-      }
+      reps.push_back(rep.ok() ? std::move(*rep)
+                              : FailedRep(p, r, rep.status()));
+      ReportFailures(reps.back());
       failed = failed || reps.back().failed();
-      json partial = ResultsJson(context, config, reps);
-      Status ws = WriteJsonFile(results_path, partial);
-      if (!ws.ok()) return UsageError(ws.ToString());
+      Status ws =
+          WriteJsonFile(results_path, ResultsJson(context, config, reps));
+      if (!ws.ok()) return UsageError(ws);
     }
   }
   FinishContext(&context);
   Status ws = WriteJsonFile(results_path, ResultsJson(context, config, reps));
-  if (!ws.ok()) return UsageError(ws.ToString());
+  if (!ws.ok()) return UsageError(ws);
   PrintTable(std::cout, reps);
   std::cout << "results: " << results_path << "\n";
   return failed ? kExitFailed : 0;
 }
 
-Status PrepareOutput(const std::string& dir) {
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
-    return Status::InvalidArgument("not a directory: " + dir);
-  }
-  return PrepareDirectory(dir);
+// Resolves every point's workload and engine spec before anything is created.
+Status CheckPoints(const std::vector<PointSpec>& points) {
+  Runner checker{RunSettings{}};
+  for (const PointSpec& p : points) KVB_RETURN_IF_ERROR(checker.Check(p));
+  return Status::OK();
 }
 
-int CmdRun(const RunArgs& a, const std::vector<std::string>& argv) {
+// The points of `run`: the suite (or the flags alone), the overrides, the
+// shard; each checked.
+Status PlanRun(const RunArgs& a, std::vector<PointSpec>* points,
+               std::string* suite_name) {
   Suite suite;
-  std::string suite_name;
   if (!a.suite.empty() || (a.workloads.empty() && a.engines.empty())) {
-    std::string name = a.suite.empty() ? "quick" : a.suite;
-    Result<Suite> s = LoadSuite(name);
-    if (!s.ok()) return UsageError(std::string(s.status().message()));
-    suite = *s;
-    suite_name = suite.name;
+    KVB_ASSIGN_OR_RETURN(suite, LoadSuite(a.suite.empty() ? "quick" : a.suite));
+    *suite_name = suite.name;
   } else {
     suite.engines = {"@persistent", "memory"};
   }
   Overrides o;
-  o.engines = SplitSpecList(a.engines);
-  o.workloads = SplitComma(a.workloads);
-  for (const std::string& t : SplitComma(a.threads)) {
-    char* end = nullptr;
-    unsigned long v = std::strtoul(t.c_str(), &end, 10);
-    if (*end != '\0' || v == 0 || v > 4096) {
-      return UsageError("--threads: expected positive integers, got '" + t +
-                        "'");
-    }
-    o.threads.push_back(static_cast<uint32_t>(v));
-  }
-  if (a.keys_set) o.params.emplace_back("keys", std::to_string(a.keys));
-  if (a.ops_set) o.params.emplace_back("ops", std::to_string(a.ops));
-  if (a.seed_set) o.params.emplace_back("seed", std::to_string(a.seed));
-  if (!a.value_size.empty()) o.params.emplace_back("value_size", a.value_size);
-  if (!a.key_size.empty()) o.params.emplace_back("key_size", a.key_size);
-  if (!a.durability.empty()) o.params.emplace_back("durability", a.durability);
-  for (const std::string& kv : a.sets) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return UsageError("--set: expected NAME=VALUE, got '" + kv + "'");
-    }
-    o.params.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  o.repetitions = a.repetitions;
-  Result<std::vector<PointSpec>> points = ExpandPoints(suite, o);
-  if (!points.ok()) return UsageError(std::string(points.status().message()));
-  Status shard_status = SelectShard(a.shard, &*points);
-  if (!shard_status.ok()) return UsageError(shard_status.ToString());
+  KVB_RETURN_IF_ERROR(ParseOverrides(a, &o));
+  KVB_ASSIGN_OR_RETURN(*points, ExpandPoints(suite, o));
+  KVB_RETURN_IF_ERROR(SelectShard(a.shard, points));
+  return CheckPoints(*points);
+}
+
+int CmdRun(const RunArgs& a, const std::vector<std::string>& argv) {
+  std::vector<PointSpec> points;
+  std::string suite_name;
+  Status s = PlanRun(a, &points, &suite_name);
+  if (!s.ok()) return UsageError(s);
+  RunSettings settings;
+  s = ParseSettings(a, &settings);
+  if (!s.ok()) return UsageError(s);
 
   std::string out = a.out.empty() ? "kvbench-out/" + Timestamp() : a.out;
-  Status s = PrepareOutput(out);
-  if (!s.ok()) return UsageError("output directory: " + s.ToString());
-  RunSettings settings;
+  OutputDirs dirs;
+  s = dirs.Prepare(out);
+  if (!s.ok()) return UsageError("output directory: " + Text(s));
   std::vector<std::string> extra;  // the child must write where we would
   if (a.out.empty()) extra = {"--out", out};
   s = ResolveInstructionCounter(a.count_instructions, argv, extra,
                                 out + "/callgrind", a.quiet, &settings);
-  if (!s.ok()) return UsageError(std::string(s.message()));
+  if (!s.ok()) return UsageError(s);
   settings.data_dir = a.data_dir.empty() ? out + "/data" : a.data_dir;
-  s = PrepareOutput(settings.data_dir);
-  if (!s.ok()) return UsageError("data directory: " + s.ToString());
-  settings.keep_data = a.keep_data;
-  settings.reuse = a.reuse;
-  settings.cold_cache = a.cache_state == "cold";
-  settings.target_rate = a.target_rate;
-  settings.warmup_ops = a.warmup_ops;
-  settings.warmup_seconds = a.warmup_seconds;
-  settings.latency_sample = a.latency_sample;
-  settings.verify = a.verify == "on";
-  settings.progress = !a.quiet && StderrIsTerminal();
-  int rc = Execute(*points, settings, !a.data_dir.empty(),
-                   out + "/results.json", argv, suite_name, a.quiet);
-  // The default data directory is ours: remove it when empty.
-  if (a.data_dir.empty() && !a.keep_data && !a.reuse) {
-    std::error_code ec;
-    fs::remove(settings.data_dir, ec);
+  s = dirs.Prepare(settings.data_dir);
+  if (!s.ok()) return UsageError("data directory: " + Text(s));
+  return Execute(points, settings, !a.data_dir.empty(), out + "/results.json",
+                 argv, suite_name, a.quiet);
+}
+
+// A recorded number as the text a flag would have given (rerun checks what a
+// file says exactly as it checks flags).
+std::string NumberText(const json& st, const char* key) {
+  if (!st.contains(key)) return "";
+  const json& v = st[key];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// The settings recorded in a results file, as `run` would have parsed them.
+Status SettingsFromJson(const json& st, bool quiet, RunSettings* s) {
+  RunArgs a;
+  a.keep_data = st.value("keep_data", false);
+  a.reuse = st.value("reuse", false);
+  a.cache_state = st.value("cache_state", "warm");
+  a.verify = st.value("verify", true) ? "on" : "off";
+  a.quiet = quiet;
+  a.target_rate = NumberText(st, "target_rate");
+  a.warmup_seconds = NumberText(st, "warmup_seconds");
+  a.latency_sample = NumberText(st, "latency_sample");
+  a.warmup_ops = NumberText(st, "warmup_ops");
+  return ParseSettings(a, s);
+}
+
+Status PlanRerun(const std::string& file, std::vector<PointSpec>* points,
+                 json* config) {
+  KVB_ASSIGN_OR_RETURN(json j, ReadResultsFile(file));
+  if (!j.contains("config") || !j["config"].contains("points")) {
+    return Status::InvalidArgument(file + " records no configuration to rerun");
   }
-  return rc;
+  *config = j["config"];
+  for (const json& pj : (*config)["points"]) {
+    Result<PointSpec> p = PointFromJson(pj);
+    if (!p.ok()) return p.status().WithContext(file);
+    points->push_back(*p);
+  }
+  return CheckPoints(*points);
 }
 
 int CmdRerun(const std::string& file, bool quiet,
              const std::vector<std::string>& argv) {
-  Result<json> j = ReadResultsFile(file);
-  if (!j.ok()) return UsageError(std::string(j.status().message()));
-  if (!j->contains("config") || !(*j)["config"].contains("points")) {
-    return UsageError(file + " records no configuration to rerun");
-  }
-  const json& config = (*j)["config"];
   std::vector<PointSpec> points;
-  for (const json& pj : config["points"]) {
-    Result<PointSpec> p = PointFromJson(pj);
-    if (!p.ok())
-      return UsageError(file + ": " + std::string(p.status().message()));
-    points.push_back(*p);
-  }
+  json config;
+  Status s = PlanRerun(file, &points, &config);
+  if (!s.ok()) return UsageError(s);
   const json& st = config.value("settings", json::object());
+  RunSettings settings;
+  s = SettingsFromJson(st, quiet, &settings);
+  if (!s.ok()) return UsageError(file + ": " + Text(s));
   std::string dir = fs::path(file).parent_path().string();
   if (dir.empty()) dir = ".";
-  RunSettings settings;
   bool explicit_data = st.contains("data_dir") && st["data_dir"].is_string();
   settings.data_dir =
       explicit_data ? st["data_dir"].get<std::string>() : dir + "/data";
-  settings.keep_data = st.value("keep_data", false);
-  settings.reuse = st.value("reuse", false);
-  settings.cold_cache = st.value("cache_state", "warm") == "cold";
-  settings.target_rate = st.value("target_rate", 0.0);
-  settings.warmup_ops = st.value("warmup_ops", uint64_t{0});
-  settings.warmup_seconds = st.value("warmup_seconds", 0.0);
-  settings.latency_sample = st.value("latency_sample", 1u);
-  settings.verify = st.value("verify", true);
-  settings.progress = !quiet && StderrIsTerminal();
-  Status cs =
-      ResolveInstructionCounter(st.value("count_instructions", "off"), argv, {},
+  s = ResolveInstructionCounter(st.value("count_instructions", "off"), argv, {},
                                 dir + "/callgrind", quiet, &settings);
-  if (!cs.ok()) return UsageError(std::string(cs.message()));
-  Status s = PrepareOutput(settings.data_dir);
-  if (!s.ok()) return UsageError("data directory: " + s.ToString());
+  if (!s.ok()) return UsageError(s);
+  OutputDirs dirs;
+  s = dirs.Prepare(settings.data_dir);
+  if (!s.ok()) return UsageError("data directory: " + Text(s));
   std::string out = dir + "/results-rerun-" + Timestamp() + ".json";
-  int rc = Execute(points, settings, explicit_data, out, argv,
-                   config.value("suite", ""), quiet);
-  if (!explicit_data && !settings.keep_data && !settings.reuse) {
-    std::error_code ec;
-    fs::remove(settings.data_dir, ec);
-  }
-  return rc;
+  return Execute(points, settings, explicit_data, out, argv,
+                 config.value("suite", ""), quiet);
 }
 
 std::string CapsText(const Capabilities& c) {
@@ -407,18 +610,22 @@ int CmdList() {
   return 0;
 }
 
-int CmdInspect(const std::string& name, const std::string& path,
-               bool dump_keys) {
-  const AdapterInfo* info = FindAdapter(name);
-  if (info == nullptr) return UsageError("unknown engine '" + name + "'");
-  if (!info->built) return UsageError("engine '" + name + "' was not built");
+struct InspectArgs {
+  std::string name, path;
+  bool dump_keys = false;
+};
+
+int CmdInspect(const InspectArgs& a) {
+  const AdapterInfo* info = FindAdapter(a.name);
+  if (info == nullptr) return UsageError("unknown engine '" + a.name + "'");
+  if (!info->built) return UsageError("engine '" + a.name + "' was not built");
   if (!info->inspect) {
-    std::cerr << "kvbench: error: engine '" << name << "' has no inspector\n";
+    std::cerr << "kvbench: error: engine '" << a.name << "' has no inspector\n";
     return kExitFailed;
   }
-  Status s = info->inspect(path, dump_keys, std::cout);
+  Status s = info->inspect(a.path, a.dump_keys, std::cout);
   if (!s.ok()) {
-    std::cerr << "kvbench: error: " << s.ToString() << "\n";
+    std::cerr << "kvbench: error: " << Text(s) << "\n";
     return kExitFailed;
   }
   return 0;
@@ -435,7 +642,7 @@ struct CrashArgs {
   std::string child_model = "sync";
 };
 
-CLI::App* AddCrashCommands(CLI::App* app, CrashArgs* a, CLI::App** child) {
+CLI::App* DeclareCrash(CLI::App* app, CrashArgs* a) {
   CLI::App* c = app->add_subcommand(
       "crash",
       "kill -9 engines mid-write, reopen, check every key; writes "
@@ -475,23 +682,26 @@ CLI::App* AddCrashCommands(CLI::App* app, CrashArgs* a, CLI::App** child) {
                 "where trial databases are created "
                 "(default OUT/data)");
   c->add_flag("--quiet", a->quiet, "print only failed trials and the table");
-
-  CrashChildOptions& o = a->child;
-  *child = app->add_subcommand("crash-child", "internal: run by kvbench crash");
-  (*child)->group("");  // hidden from --help
-  (*child)->add_option("--engine", o.engine)->required();
-  (*child)->add_option("--dir", o.dir)->required();
-  (*child)->add_option("--report-fd", o.report_fd)->required();
-  (*child)->add_option("--seed", o.seed);
-  (*child)->add_option("--keys", o.keys);
-  (*child)->add_option("--threads", o.threads);
-  (*child)
-      ->add_option("--model", a->child_model)
-      ->check(CLI::IsMember({"sync", "none"}));
-  (*child)->add_option("--sync-every", o.sync_every);
-  (*child)->add_option("--version-base", o.version_base);
-  (*child)->add_option("--seq-base", o.seq_base);
   return c;
+}
+
+CLI::App* DeclareCrashChild(CLI::App* app, CrashArgs* a) {
+  CrashChildOptions& o = a->child;
+  CLI::App* child =
+      app->add_subcommand("crash-child", "internal: run by kvbench crash");
+  child->group("");  // hidden from --help
+  child->add_option("--engine", o.engine)->required();
+  child->add_option("--dir", o.dir)->required();
+  child->add_option("--report-fd", o.report_fd)->required();
+  child->add_option("--seed", o.seed);
+  child->add_option("--keys", o.keys);
+  child->add_option("--threads", o.threads);
+  child->add_option("--model", a->child_model)
+      ->check(CLI::IsMember({"sync", "none"}));
+  child->add_option("--sync-every", o.sync_every);
+  child->add_option("--version-base", o.version_base);
+  child->add_option("--seq-base", o.seq_base);
+  return child;
 }
 
 int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
@@ -513,152 +723,95 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   o.kill_min_ms = kill->min;
   o.kill_max_ms = kill->max;
   Status s = ResolveCrashOptions(&o);
-  if (!s.ok()) return UsageError(std::string(s.message()));
+  if (!s.ok()) return UsageError(s);
   std::string out = a.out.empty() ? "kvbench-out/crash-" + Timestamp() : a.out;
-  s = PrepareOutput(out);
-  if (!s.ok()) return UsageError("output directory: " + s.ToString());
+  OutputDirs dirs;
+  s = dirs.Prepare(out);
+  if (!s.ok()) return UsageError("output directory: " + Text(s));
   o.data_dir = a.data_dir.empty() ? out + "/data" : a.data_dir;
-  s = PrepareOutput(o.data_dir);
-  if (!s.ok()) return UsageError("data directory: " + s.ToString());
+  s = dirs.Prepare(o.data_dir);
+  if (!s.ok()) return UsageError("data directory: " + Text(s));
   o.context = CaptureContext({o.data_dir, argv, "warm", o.seed});
   Result<CrashReport> r = RunCrash(o, std::cerr);
-  std::error_code ec;
-  if (a.data_dir.empty()) fs::remove(o.data_dir, ec);  // ours, if empty
   if (!r.ok()) {
-    std::cerr << "kvbench: error: " << r.status().ToString() << "\n";
+    std::cerr << "kvbench: error: " << Text(r.status()) << "\n";
     return kExitFailed;
   }
   FinishContext(&r->context);
   s = WriteJsonFile(out + "/crash.json", CrashReportJson(*r));
-  if (!s.ok()) return UsageError(s.ToString());
+  if (!s.ok()) return UsageError(s);
   PrintCrashTable(std::cout, *r);
   std::cout << "results: " << out << "/crash.json\n";
   return r->failed() ? kExitFailed : 0;
 }
 
-}  // namespace
+// ---- Declarations: one small function per subcommand ----------------------
 
-int KvbenchMain(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  CLI::App app{
-      "kvbench: measure embedded key-value engines side by side, reproducibly"};
-  app.require_subcommand(1);
-  RunArgs ra;
-  CLI::App* run = app.add_subcommand(
+CLI::App* DeclareRun(CLI::App* app, RunArgs* a) {
+  CLI::App* run = app->add_subcommand(
       "run", "run a suite (default: quick) and write DIR/results.json");
-  run->add_option("--suite", ra.suite,
-                  "suite name (suites/NAME.json) or file; default quick");
-  run->add_option("--engines", ra.engines,
-                  "engines with options, e.g. rocksdb:cache_mb=256,lmdb; "
-                  "@persistent = every "
-                  "built persistent engine, @all = every built engine");
-  run->add_option("--workloads", ra.workloads,
-                  "comma list of workloads (filters the suite)");
-  run->add_option("--keys", ra.keys, "keys loaded (overrides the workload)")
-      ->each([&](const std::string&) { ra.keys_set = true; });
-  run->add_option("--ops", ra.ops, "run-phase operations over all threads")
-      ->each([&](const std::string&) { ra.ops_set = true; });
-  run->add_option("--threads", ra.threads,
-                  "thread counts, a comma list sweeps: 1,2,4");
-  run->add_option("--value-size", ra.value_size,
-                  "value bytes: N, A-B (uniform) or hist:S:W,...");
-  run->add_option("--key-size", ra.key_size, "key bytes: N or A-B");
-  run->add_option("--durability", ra.durability, "none | async | sync")
-      ->check(CLI::IsMember({"none", "async", "sync"}));
-  run->add_option("--repetitions", ra.repetitions,
-                  "repetitions of every point (fresh data each)")
-      ->check(CLI::Range(1, 1000));
-  run->add_option("--shard", ra.shard,
-                  "run only shard i of n (0-based \"i/n\"); default: from "
-                  "KVB_SHARD, CI_NODE_INDEX/CI_NODE_TOTAL or SLURM array vars");
-  run->add_option("--seed", ra.seed, "workload seed (default 42)")
-      ->each([&](const std::string&) { ra.seed_set = true; });
-  run->add_option("--out", ra.out,
-                  "output directory (default kvbench-out/<UTC time>)");
-  run->add_option("--data-dir", ra.data_dir,
-                  "where databases are created (default OUT/data)");
-  run->add_flag("--keep-data", ra.keep_data,
+  CLI::Option* warmup_ops = nullptr;
+  for (const TextOption& o : RunOptions()) {
+    CLI::Option* opt = run->add_option(o.flag, a->*o.field, o.help);
+    opt->type_name(o.type);
+    if (!o.choices.empty()) opt->check(CLI::IsMember(o.choices));
+    if (std::string(o.flag) == "--warmup-ops") warmup_ops = opt;
+    if (std::string(o.flag) == "--warmup-seconds") opt->excludes(warmup_ops);
+  }
+  run->add_option(
+      "--set", a->sets,
+      "any workload parameter NAME=VALUE (repeatable): distribution, "
+      "zipf_theta, mix, scan_length, insert_order, batch_size, "
+      "hot_data_fraction, ...");
+  run->add_flag("--keep-data", a->keep_data,
                 "keep each point's database directory");
   run->add_flag(
-      "--reuse", ra.reuse,
+      "--reuse", a->reuse,
       "reuse a database loaded by an earlier run with the same load parameters "
       "(implies keeping it)");
-  run->add_option("--cache-state", ra.cache_state,
-                  "warm, or cold: evict the database's files from the page "
-                  "cache before the "
-                  "measured phase")
-      ->check(CLI::IsMember({"warm", "cold"}));
-  run->add_option(
-         "--target-rate", ra.target_rate,
-         "open loop at this many ops/s in total; latency counts from each op's "
-         "intended start")
-      ->check(CLI::NonNegativeNumber);
-  auto* wo = run->add_option("--warmup-ops", ra.warmup_ops,
-                             "warm-up operations (not recorded)");
-  run->add_option("--warmup-seconds", ra.warmup_seconds,
-                  "warm-up seconds (not recorded)")
-      ->check(CLI::NonNegativeNumber)
-      ->excludes(wo);
-  run->add_option(
-      "--set", ra.sets,
-      "any workload parameter NAME=VALUE (repeatable): distribution, "
-      "zipf_theta, "
-      "mix, scan_length, insert_order, batch_size, hot_data_fraction, ...");
-  run->add_option("--latency-sample", ra.latency_sample,
-                  "time 1 op in N (power of two; default 1 = every op); for "
-                  "sub-100 ns engines "
-                  "where two timestamps (~10 ns each here) would dominate")
-      ->check([](const std::string& s) -> std::string {
-        unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
-        return v >= 1 && (v & (v - 1)) == 0 ? "" : "must be a power of two";
-      });
-  run->add_option("--verify", ra.verify,
-                  "on (default): check every value read; off: db_bench's mode "
-                  "for comparing with other harnesses: reads unchecked, no "
-                  "per-key harness memory touched by reads")
-      ->check(CLI::IsMember({"on", "off"}));
-  run->add_option(
-         "--count-instructions", ra.count_instructions,
-         "count the instructions of each measured phase (deterministic gates "
-         "for CPU-bound points): perf (hardware counter), callgrind (re-runs "
-         "kvbench under valgrind, ~50x slower: keep suites small), auto (perf, "
-         "else callgrind, else off), off (default); results get "
-         "instructions and instructions_per_op")
-      ->check(CLI::IsMember({"auto", "perf", "callgrind", "off"}));
-  run->add_flag("--quiet", ra.quiet,
+  run->add_flag("--quiet", a->quiet,
                 "no progress or per-point messages on stderr");
+  return run;
+}
 
-  std::string rerun_file;
-  bool rerun_quiet = false;
-  CLI::App* rerun = app.add_subcommand(
+struct RerunArgs {
+  std::string file;
+  bool quiet = false;
+};
+
+CLI::App* DeclareRerun(CLI::App* app, RerunArgs* a) {
+  CLI::App* rerun = app->add_subcommand(
       "rerun", "repeat the configuration recorded in a results file");
-  rerun->add_option("FILE", rerun_file, "results.json to repeat")->required();
-  rerun->add_flag("--quiet", rerun_quiet, "no progress or per-point messages");
+  rerun->add_option("FILE", a->file, "results.json to repeat")->required();
+  rerun->add_flag("--quiet", a->quiet, "no progress or per-point messages");
+  return rerun;
+}
 
-  CLI::App* list = app.add_subcommand(
-      "list", "list adapters, capabilities, options, workloads");
+CLI::App* DeclareList(CLI::App* app) {
+  return app->add_subcommand("list",
+                             "list adapters, capabilities, options, workloads");
+}
 
-  std::string inspect_name, inspect_path;
-  bool dump_keys = false;
-  CLI::App* inspect =
-      app.add_subcommand("inspect", "check a database offline with its engine");
-  inspect->add_option("NAME", inspect_name, "engine name")->required();
-  inspect->add_option("PATH", inspect_path, "database directory or file")
+CLI::App* DeclareInspect(CLI::App* app, InspectArgs* a) {
+  CLI::App* inspect = app->add_subcommand(
+      "inspect", "check a database offline with its engine");
+  inspect->add_option("NAME", a->name, "engine name")->required();
+  inspect->add_option("PATH", a->path, "database directory or file")
       ->required();
-  inspect->add_flag("--dump-keys", dump_keys, "print every key");
+  inspect->add_flag("--dump-keys", a->dump_keys, "print every key");
+  return inspect;
+}
 
-  CrashArgs crash_args;
-  CLI::App* crash_child = nullptr;
-  CLI::App* crash = AddCrashCommands(&app, &crash_args, &crash_child);
+// The report-side commands parse their own arguments (report/commands.h).
+struct PassThrough {
+  const char* name;
+  const char* help;
+  int (*fn)(const std::vector<std::string>&, std::ostream&, std::ostream&);
+  CLI::App* app = nullptr;
+};
 
-  // The report-side commands parse their own arguments (report/commands.h).
-  struct PassThrough {
-    const char* name;
-    const char* help;
-    int (*fn)(const std::vector<std::string>&, std::ostream&, std::ostream&);
-    CLI::App* app = nullptr;
-  };
-  PassThrough pass_through[] = {
+std::vector<PassThrough> DeclarePassThrough(CLI::App* app) {
+  std::vector<PassThrough> commands = {
       {"report", "write DIR/report.md and DIR/plots/ from results files",
        report::RunReportCommand},
       {"compare", "compare two results (--gate: exit non-zero on regression)",
@@ -668,42 +821,84 @@ int KvbenchMain(int argc, char** argv) {
       {"ab", "run two kvbench builds alternately and compare them",
        report::RunAbCommand},
   };
-  for (PassThrough& p : pass_through) {
-    p.app = app.add_subcommand(p.name, p.help);
+  for (PassThrough& p : commands) {
+    p.app = app->add_subcommand(p.name, p.help);
     p.app->prefix_command();
     p.app->set_help_flag();
   }
+  return commands;
+}
 
+// Every subcommand's arguments and its parsed-or-not flag.
+struct Commands {
+  RunArgs run_args;
+  RerunArgs rerun_args;
+  InspectArgs inspect_args;
+  CrashArgs crash_args;
+  CLI::App *run = nullptr, *rerun = nullptr, *list = nullptr,
+           *inspect = nullptr, *crash = nullptr, *crash_child = nullptr;
+  std::vector<PassThrough> pass_through;
+};
+
+void DeclareAll(CLI::App* app, Commands* c) {
+  app->require_subcommand(1);
+  c->run = DeclareRun(app, &c->run_args);
+  c->rerun = DeclareRerun(app, &c->rerun_args);
+  c->list = DeclareList(app);
+  c->inspect = DeclareInspect(app, &c->inspect_args);
+  c->crash = DeclareCrash(app, &c->crash_args);
+  c->crash_child = DeclareCrashChild(app, &c->crash_args);
+  c->pass_through = DeclarePassThrough(app);
+}
+
+// Parses argv; an exit code when parsing ends the program (help, bad usage).
+std::optional<int> Parse(CLI::App* app, int argc, char** argv) {
   try {
-    app.parse(argc, argv);
+    app->parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return app->exit(e);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return app->exit(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
     return UsageError(what + " (see kvbench --help)");
   }
+  return std::nullopt;
+}
+
+int Dispatch(Commands& c, const std::vector<std::string>& args) {
+  if (*c.run) return CmdRun(c.run_args, args);
+  if (*c.rerun) return CmdRerun(c.rerun_args.file, c.rerun_args.quiet, args);
+  if (*c.list) return CmdList();
+  if (*c.inspect) return CmdInspect(c.inspect_args);
+  if (*c.crash) return CmdCrash(c.crash_args, args);
+  if (*c.crash_child) {
+    c.crash_args.child.sync_model = c.crash_args.child_model == "sync";
+    return CrashChildMain(c.crash_args.child);
+  }
+  for (const PassThrough& p : c.pass_through) {
+    if (*p.app) return p.fn(p.app->remaining(), std::cout, std::cerr);
+  }
+  return kExitUsage;
+}
+
+}  // namespace
+
+int KvbenchMain(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  CLI::App app{
+      "kvbench: measure embedded key-value engines side by side, reproducibly"};
+  Commands commands;
+  DeclareAll(&app, &commands);
+  if (std::optional<int> rc = Parse(&app, argc, argv)) return *rc;
   try {
-    if (*run) return CmdRun(ra, args);
-    if (*rerun) return CmdRerun(rerun_file, rerun_quiet, args);
-    if (*list) return CmdList();
-    if (*inspect) return CmdInspect(inspect_name, inspect_path, dump_keys);
-    if (*crash) return CmdCrash(crash_args, args);
-    if (*crash_child) {
-      crash_args.child.sync_model = crash_args.child_model == "sync";
-      return CrashChildMain(crash_args.child);
-    }
-    for (const PassThrough& p : pass_through) {
-      if (*p.app) return p.fn(p.app->remaining(), std::cout, std::cerr);
-    }
+    return Dispatch(commands, args);
   } catch (const std::exception& e) {
     // Third-party code (JSON, filesystem) may throw; never crash with a trace.
     std::cerr << "kvbench: error: " << e.what() << "\n";
     return kExitFailed;
   }
-  return kExitUsage;
 }
 
 }  // namespace kvb

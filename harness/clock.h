@@ -44,8 +44,13 @@ inline uint64_t Ticks() {
 }
 
 inline double TicksToNs(double ticks) { return ticks * g_ns_per_tick; }
+// Saturates: negative or NaN gives 0, anything beyond 2^64 ticks UINT64_MAX
+// (a double outside the integer's range must never reach the cast).
 inline uint64_t NsToTicks(double ns) {
-  return static_cast<uint64_t>(ns / g_ns_per_tick);
+  double t = ns / g_ns_per_tick;
+  if (!(t > 0)) return 0;
+  if (t >= 18446744073709551616.0) return UINT64_MAX;
+  return static_cast<uint64_t>(t);
 }
 
 // Chooses the source and calibrates; idempotent.

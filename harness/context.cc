@@ -127,62 +127,69 @@ std::map<std::string, std::string> LibraryVersions() {
   return v;
 }
 
-json CaptureContext(const ContextInputs& in) {
-  clock::Init();
-  json c;
-  c["schema_version"] = kResultsSchemaVersion;
-  c["date"] = IsoDate();
+namespace {
+
+// What CaptureContext looks up once for several fields.
+struct Facts {
+  const ContextInputs& in;
+  probes::FsInfo fs;
+};
+
+// A getter's way of saying "leave this field out".
+const json kAbsent = json(json::value_t::discarded);
+
+std::string HostName() {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
-  c["host_name"] = host;
-  c["executable"] = "kvbench";
-  c["cpu_model"] = ProcField("/proc/cpuinfo", "model name");
-  c["num_cpus"] = std::thread::hardware_concurrency();
-  std::string mhz = ProcField("/proc/cpuinfo", "cpu MHz");
-  c["mhz_per_cpu"] = mhz.empty() ? 0 : static_cast<int>(std::atof(mhz.c_str()));
-  std::string mem = ProcField("/proc/meminfo", "MemTotal");
-  c["memory_bytes"] = mem.empty() ? 0 : std::stoull(mem) * 1024;
+  return host;
+}
+
+json Kernel() {
   utsname u{};
-  if (uname(&u) == 0) c["kernel"] = std::string(u.sysname) + " " + u.release;
-  probes::FsInfo fsi = probes::DescribeFileSystem(in.data_dir);
-  c["data_dir"] = in.data_dir;
-  c["file_system"] = fsi.fs_type;
-  c["device"] = fsi.device;
-  c["rotational"] =
-      fsi.rotational < 0 ? json(nullptr) : json(fsi.rotational == 1);
+  if (uname(&u) != 0) return kAbsent;
+  return std::string(u.sysname) + " " + u.release;
+}
+
+json Compiler() {
 #if defined(__clang__)
-  c["compiler"] = std::string("clang ") + __clang_version__;
+  return std::string("clang ") + __clang_version__;
 #elif defined(__GNUC__)
-  c["compiler"] = std::string("g++ ") + __VERSION__;
-#endif
-  c["compiler_flags"] = KVB_CXX_FLAGS;
-  c["build_type"] = KVB_BUILD_TYPE;
-#ifdef NDEBUG
-  c["ndebug"] = true;
-  c["library_build_type"] = "release";
+  return std::string("g++ ") + __VERSION__;
 #else
-  c["ndebug"] = false;
-  c["library_build_type"] = "debug";
+  return kAbsent;
 #endif
-  c["library_versions"] = LibraryVersions();
-  c["git_revision"] = GitRevision();
-  c["command_line"] = in.argv;
-  c["seed"] = in.seed;
-  c["cache_state"] = in.cache_state;
-  c["timer"] = clock::Describe();
-  c["load_avg"] = LoadAvg();  // Google Benchmark's field name
-  c["load_avg_start"] = LoadAvg();
-  c["caches"] = json::array();
+}
+
+#ifdef NDEBUG
+constexpr bool kNdebug = true;
+#else
+constexpr bool kNdebug = false;
+#endif
+
+uint64_t MemoryBytes() {
+  std::string mem = ProcField("/proc/meminfo", "MemTotal");
+  return mem.empty() ? 0 : std::stoull(mem) * 1024;
+}
+
+int MhzPerCpu() {
+  std::string mhz = ProcField("/proc/cpuinfo", "cpu MHz");
+  return mhz.empty() ? 0 : static_cast<int>(std::atof(mhz.c_str()));
+}
+
+bool CpuScalingEnabled() {
   std::string gov = Trim(RunCommand(
       "cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null"));
-  c["cpu_scaling_enabled"] = !gov.empty() && gov != "performance";
+  return !gov.empty() && gov != "performance";
+}
 
+// Why the numbers of this run may not be representative.
+json Warnings(const Facts& f) {
   json warnings = json::array();
-#ifndef NDEBUG
-  warnings.push_back(
-      "kvbench built without NDEBUG (assertions on): numbers not "
-      "representative");
-#endif
+  if (!kNdebug) {
+    warnings.push_back(
+        "kvbench built without NDEBUG (assertions on): numbers not "
+        "representative");
+  }
   auto versions = LibraryVersions();
   // Debian builds librocksdb and libleveldb without -DNDEBUG (see
   // /work/shared/specs/machine-limits.md): their assertions and sync points are
@@ -190,23 +197,75 @@ json CaptureContext(const ContextInputs& in) {
   if (versions.count("rocksdb")) {
     warnings.push_back(
         "reference library built with assertions: Debian's librocksdb is "
-        "compiled without "
-        "NDEBUG; its numbers are slower than a release build");
+        "compiled without NDEBUG; its numbers are slower than a release build");
   }
   if (versions.count("leveldb")) {
     warnings.push_back(
         "reference library built with assertions: Debian's libleveldb is "
-        "compiled without "
-        "NDEBUG");
+        "compiled without NDEBUG");
   }
-  if (fsi.rotational == 1)
+  if (f.fs.rotational == 1)
     warnings.push_back("data directory is on a rotational device");
   double l[1];
   if (getloadavg(l, 1) == 1 && l[0] > 0.5) {
     warnings.push_back("machine was not idle at start: load average " +
                        std::to_string(l[0]));
   }
-  c["warnings"] = warnings;
+  return warnings;
+}
+
+using Getter = json (*)(const Facts&);
+
+// Every context field and where it comes from (results/SCHEMA.md documents
+// them); a getter returning kAbsent leaves its field out.
+// clang-format off
+const std::vector<std::pair<const char*, Getter>>& ContextFields() {
+  static const std::vector<std::pair<const char*, Getter>> kFields = {
+      {"schema_version", [](const Facts&) -> json { return kResultsSchemaVersion; }},
+      {"date", [](const Facts&) -> json { return IsoDate(); }},
+      {"host_name", [](const Facts&) -> json { return HostName(); }},
+      {"executable", [](const Facts&) -> json { return "kvbench"; }},
+      {"cpu_model", [](const Facts&) -> json { return ProcField("/proc/cpuinfo", "model name"); }},
+      {"num_cpus", [](const Facts&) -> json { return std::thread::hardware_concurrency(); }},
+      {"mhz_per_cpu", [](const Facts&) -> json { return MhzPerCpu(); }},
+      {"memory_bytes", [](const Facts&) -> json { return MemoryBytes(); }},
+      {"kernel", [](const Facts&) -> json { return Kernel(); }},
+      {"data_dir", [](const Facts& f) -> json { return f.in.data_dir; }},
+      {"file_system", [](const Facts& f) -> json { return f.fs.fs_type; }},
+      {"device", [](const Facts& f) -> json { return f.fs.device; }},
+      {"rotational", [](const Facts& f) -> json {
+         return f.fs.rotational < 0 ? json(nullptr) : json(f.fs.rotational == 1); }},
+      {"compiler", [](const Facts&) -> json { return Compiler(); }},
+      {"compiler_flags", [](const Facts&) -> json { return KVB_CXX_FLAGS; }},
+      {"build_type", [](const Facts&) -> json { return KVB_BUILD_TYPE; }},
+      {"ndebug", [](const Facts&) -> json { return kNdebug; }},
+      {"library_build_type", [](const Facts&) -> json { return kNdebug ? "release" : "debug"; }},
+      {"library_versions", [](const Facts&) -> json { return LibraryVersions(); }},
+      {"git_revision", [](const Facts&) -> json { return GitRevision(); }},
+      {"command_line", [](const Facts& f) -> json { return f.in.argv; }},
+      {"seed", [](const Facts& f) -> json { return f.in.seed; }},
+      {"cache_state", [](const Facts& f) -> json { return f.in.cache_state; }},
+      {"timer", [](const Facts&) -> json { return clock::Describe(); }},
+      {"load_avg", [](const Facts&) -> json { return LoadAvg(); }},  // Google Benchmark's name
+      {"load_avg_start", [](const Facts&) -> json { return LoadAvg(); }},
+      {"caches", [](const Facts&) -> json { return json::array(); }},
+      {"cpu_scaling_enabled", [](const Facts&) -> json { return CpuScalingEnabled(); }},
+      {"warnings", Warnings},
+  };
+  return kFields;
+}
+// clang-format on
+
+}  // namespace
+
+json CaptureContext(const ContextInputs& in) {
+  clock::Init();
+  const Facts facts{in, probes::DescribeFileSystem(in.data_dir)};
+  json c = json::object();
+  for (const auto& [field, get] : ContextFields()) {
+    json v = get(facts);
+    if (!v.is_discarded()) c[field] = std::move(v);
+  }
   return c;
 }
 

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/strings.h"
+
 namespace kvb::icount {
 namespace {
 
@@ -86,10 +88,7 @@ bool RunningOnValgrind() { return RUNNING_ON_VALGRIND != 0; }
 
 bool ValgrindOnPath() {
   const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) continue;
+  for (const std::string& dir : SplitList(path ? path : "/usr/bin:/bin", ':')) {
     if (access((dir + "/valgrind").c_str(), X_OK) == 0) return true;
   }
   return false;
@@ -173,9 +172,7 @@ Result<uint64_t> ParseCallgrindTotals(std::string_view dump) {
   std::vector<std::string> f = Fields(use);
   if (column >= f.size()) return uint64_t{0};  // trailing zero costs omitted
   const std::string& v = f[column];
-  if (v.find_first_not_of("0123456789") != std::string::npos)
-    return Status::InvalidArgument("callgrind totals: bad number '" + v + "'");
-  return static_cast<uint64_t>(std::strtoull(v.c_str(), nullptr, 10));
+  return ParseUint(v, "callgrind totals");
 }
 
 std::string DumpPrefix() {

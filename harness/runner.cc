@@ -694,12 +694,14 @@ double MsSince(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
-// --reuse support: the tracker state beside the loaded database.
-constexpr char kStateFile[] = "kvbench-reuse.state";
+// --reuse support: the tracker state of a loaded database lives in a file
+// beside its directory (DIR.kvbench-reuse), never inside it: engines may
+// refuse a directory holding files they did not write (linhash does).
+std::string StateFile(const std::string& dir) { return dir + ".kvbench-reuse"; }
 
 bool LoadState(const std::string& dir, const std::string& sig,
                VersionTracker* tracker, uint64_t* next_insert) {
-  std::ifstream in(dir + "/" + kStateFile, std::ios::binary);
+  std::ifstream in(StateFile(dir), std::ios::binary);
   std::string header;
   if (!in || !std::getline(in, header) || header != sig) return false;
   uint64_t next = 0;
@@ -720,14 +722,14 @@ bool LoadState(const std::string& dir, const std::string& sig,
 
 Status SaveState(const std::string& dir, const std::string& sig,
                  const VersionTracker& tracker, uint64_t next_insert) {
-  std::ofstream out(dir + "/" + kStateFile, std::ios::binary | std::ios::trunc);
+  std::ofstream out(StateFile(dir), std::ios::binary | std::ios::trunc);
   out << sig << '\n';
   out.write(reinterpret_cast<const char*>(&next_insert), sizeof next_insert);
   for (uint64_t i = 0; i < tracker.capacity(); ++i) {
     uint32_t w[2] = {tracker.Committed(i), tracker.Issued(i)};
     out.write(reinterpret_cast<const char*>(w), sizeof w);
   }
-  if (!out) return Status::IOError("cannot write " + dir + "/" + kStateFile);
+  if (!out) return Status::IOError("cannot write " + StateFile(dir));
   return Status::OK();
 }
 
@@ -802,10 +804,17 @@ class PointRun {
     uint64_t restored_next = 0;
     if (reuse_) {
       loaded_ = LoadState(dir_, load_sig_, tracker_.get(), &restored_next);
-      if (loaded_)
+      if (loaded_) {
         rep_.notes.push_back("reused the loaded database in " + dir_);
+        // Consumed: a run that dies before Cleanup saves it again leaves no
+        // record, so the next run reloads instead of trusting a stale one.
+        KVB_RETURN_IF_ERROR(probes::RemoveTree(StateFile(dir_)));
+      }
     }
-    if (!loaded_) KVB_RETURN_IF_ERROR(probes::RemoveTree(dir_));
+    if (!loaded_) {
+      KVB_RETURN_IF_ERROR(probes::RemoveTree(dir_));
+      KVB_RETURN_IF_ERROR(probes::RemoveTree(StateFile(dir_)));
+    }
     KVB_RETURN_IF_ERROR(PrepareDirectory(dir_));
     Status st = db_->Open(dir_);
     if (!st.ok()) return st.WithContext("open " + point_.engine_spec);

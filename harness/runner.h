@@ -1,21 +1,18 @@
 // kvb::Runner — runs one engine × workload × parameter point × repetition and
 // measures it.
 //
-// Per repetition (see harness/README in results/SCHEMA.md for the recorded
-// fields):
+// Per repetition (see results/SCHEMA.md for the recorded fields):
 //   1. a fresh directory under the data dir (or, with reuse, a loaded one kept
-//   from before);
-//   2. open, load phase (all threads, each loading its share of ids once),
-//   sync;
+//      from before; the harness's record of it lies beside it, DIR.kvbench-reuse);
+//   2. open, load phase (all threads, each loading its share of ids once), sync;
 //   3. for workloads that ask: close, reopen (timed: reopen_ms);
 //   4. warm-up (same op mix, not recorded), then for cache_state=cold: close,
-//   evict every file
-//      of the database from the page cache, reopen;
+//      evict every file of the database from the page cache, reopen;
 //   5. the measured phase: closed loop, or open loop at target_rate (latency
-//   then counts from
-//      each op's intended start, correcting coordinated omission);
+//      then counts from each op's intended start, correcting coordinated
+//      omission);
 //   6. sync, close, bytes on disk (allocated blocks), logical bytes, space
-//   amplification;
+//      amplification;
 //   7. for workloads that ask: reopen and check every key (verify phase);
 //   8. remove the directory unless keep_data / reuse.
 // Every read is checked (value codec + version tracker) except on the null
@@ -90,14 +87,14 @@ struct PhaseResult {
 struct VerifyCounts {
   bool enabled = true;
   uint64_t verified = 0;  // reads checked and correct
-  uint64_t missing =
-      0;  // absent although a write of it had returned and none followed
+  // Absent although a write of it had returned and none followed.
+  uint64_t missing = 0;
   uint64_t stale = 0;      // an older version than the newest returned write
   uint64_t wrong_key = 0;  // a well-formed value of another key
   uint64_t corrupt = 0;    // torn, truncated or flipped value
   uint64_t unknown_version = 0;  // a version never written
-  uint64_t absent_ok =
-      0;  // absent, and legitimately so (deleted, never written, in flight)
+  // Absent, and legitimately so (deleted, never written, in flight).
+  uint64_t absent_ok = 0;
   uint64_t mismatches() const {
     return stale + wrong_key + corrupt + unknown_version;
   }
@@ -111,8 +108,7 @@ struct RepResult {
   std::string engine;  // registry name
   std::string engine_spec;
   std::string workload;
-  std::map<std::string, std::string>
-      params;  // every workload parameter, resolved
+  std::map<std::string, std::string> params;  // every parameter, resolved
   uint32_t threads = 1;
   std::vector<PhaseResult> phases;
   std::string primary_phase;  // which phase real_time/items_per_second describe
@@ -122,8 +118,8 @@ struct RepResult {
   uint64_t peak_rss_bytes = 0;      // VmHWM of this repetition (or ru_maxrss)
   int64_t instructions = -1;        // of the primary phase; -1 = not counted
   std::string instruction_counter;  // "perf" or "callgrind" when counted
-  double total_s =
-      0;  // the whole repetition: generation, phases, closes, cleanup
+  // The whole repetition: generation, phases, closes, cleanup.
+  double total_s = 0;
   double reopen_ms = -1;
   double verify_reopen_ms = -1;
   VerifyCounts verify;

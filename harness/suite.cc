@@ -37,6 +37,30 @@ Status ReadParams(const json& obj, const std::string& where,
   return Status::OK();
 }
 
+// The "workloads" array: names, or {"workload": NAME, "params": {...}}.
+Status ReadEntries(const json& list, const std::string& origin,
+                   std::vector<SuiteEntry>* out) {
+  for (const json& w : list) {
+    SuiteEntry e;
+    if (w.is_string()) {
+      e.workload = w.get<std::string>();
+    } else if (w.is_object() && w.contains("workload") &&
+               w["workload"].is_string()) {
+      e.workload = w["workload"].get<std::string>();
+      if (w.contains("params")) {
+        KVB_RETURN_IF_ERROR(
+            ReadParams(w["params"], origin + " " + e.workload, &e.params));
+      }
+    } else {
+      return Status::InvalidArgument(
+          "suite " + origin +
+          ": each workload is a name or {\"workload\": NAME, \"params\": {...}}");
+    }
+    out->push_back(std::move(e));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<Suite> ParseSuite(const std::string& text, const std::string& origin) {
@@ -80,23 +104,7 @@ Result<Suite> ParseSuite(const std::string& text, const std::string& origin) {
   if (!j.contains("workloads") || !j["workloads"].is_array()) {
     return bad("needs a workloads array");
   }
-  for (const json& w : j["workloads"]) {
-    SuiteEntry e;
-    if (w.is_string()) {
-      e.workload = w.get<std::string>();
-    } else if (w.is_object() && w.contains("workload") &&
-               w["workload"].is_string()) {
-      e.workload = w["workload"].get<std::string>();
-      if (w.contains("params")) {
-        KVB_RETURN_IF_ERROR(
-            ReadParams(w["params"], origin + " " + e.workload, &e.params));
-      }
-    } else {
-      return bad(
-          "each workload is a name or {\"workload\": NAME, \"params\": {...}}");
-    }
-    s.entries.push_back(std::move(e));
-  }
+  KVB_RETURN_IF_ERROR(ReadEntries(j["workloads"], origin, &s.entries));
   return s;
 }
 

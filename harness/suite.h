@@ -42,8 +42,8 @@ std::vector<std::string> ExpandEngines(const std::vector<std::string>& engines);
 
 struct Overrides {
   std::vector<std::string> engines;  // replaces the suite's when non-empty
-  std::vector<std::string>
-      workloads;  // filters the suite's entries (or makes entries)
+  // Filters the suite's entries (or makes entries).
+  std::vector<std::string> workloads;
   std::vector<uint32_t> threads;  // replaces the sweep when non-empty
   std::vector<std::pair<std::string, std::string>> params;  // appended last
   int repetitions = 0;                                      // 0 = suite's

@@ -1,22 +1,17 @@
 // Request distributions: which key id the next operation touches.
 //
-// Kinds (YCSB names and semantics, see /work/shared/specs/harness-anchors.md
-// §1.2):
+// Kinds (YCSB names and semantics, see /work/shared/specs/harness-anchors.md §1.2):
 //   uniform            every id in [0, n) equally likely;
-//   zipfian            Zipf(theta) over ids, id 0 hottest (Gray et al.'s
-//   generator, as YCSB's
-//                      ZipfianGenerator); theta in (0, 1);
-//   scrambled_zipfian  YCSB's default "zipfian": Zipf(theta) over a fixed
-//   10^10-item space,
-//                      hashed onto [0, n), so hot keys are scattered; theta
-//                      0.99 by default;
+//   zipfian            Zipf(theta) over ids, id 0 hottest (Gray et al.'s generator, as
+//                      YCSB's ZipfianGenerator); theta in (0, 1);
+//   scrambled_zipfian  YCSB's default "zipfian": Zipf(theta) over a fixed 10^10-item
+//                      space, hashed onto [0, n), so hot keys are scattered; theta 0.99
+//                      by default;
 //   latest             YCSB's SkewedLatest: newest ids hottest (n-1 - Zipf);
 //   hotspot            hot_op_fraction of ops go uniformly to the first
-//   hot_data_fraction of
-//                      ids, the rest uniformly to the others (YCSB 0.2/0.8
-//                      defaults);
-//   sequential         ids in order, wrapping, each thread starting at its own
-//   offset.
+//                      hot_data_fraction of ids, the rest uniformly to the others
+//                      (YCSB 0.2/0.8 defaults);
+//   sequential         ids in order, wrapping, each thread starting at its own offset.
 // n grows while a run inserts; draws are always < the current n. Zipfian kinds
 // are sized for the final n (YCSB's "keyspace = records + inserts" fudge) and
 // redraw values >= current n, so the popular set does not shift as inserts

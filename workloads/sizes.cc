@@ -1,40 +1,36 @@
 #include "workloads/sizes.h"
 
-#include <charconv>
 #include <cmath>
+
+#include "core/strings.h"
 
 namespace kvb {
 namespace {
 
 bool ParseU32(std::string_view s, uint32_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
+  Result<uint64_t> v = ParseUint(s, "size", 0, UINT32_MAX);
+  if (v.ok()) *out = static_cast<uint32_t>(*v);
+  return v.ok();
 }
 
-bool ParseDouble(std::string_view s, double* out) {
-  std::string copy(s);
-  char* end = nullptr;
-  *out = std::strtod(copy.c_str(), &end);
-  return !copy.empty() && end == copy.c_str() + copy.size() &&
-         std::isfinite(*out);
+// One "SIZE:WEIGHT" item of a histogram.
+bool ParseHistItem(std::string_view item, uint32_t* size, double* weight) {
+  std::string_view size_text, weight_text;
+  if (!SplitOnce(item, ':', &size_text, &weight_text)) return false;
+  Result<double> w = ParseDouble(weight_text, "weight");
+  if (!w.ok() || !ParseU32(size_text, size)) return false;
+  *weight = *w;
+  return true;
 }
 
 Result<SizeDist> ParseHistogram(std::string_view text, std::string_view whole) {
   SizeDist d;
   std::vector<double> weights;
   double total = 0;
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view()
-                                           : text.substr(comma + 1);
-    size_t colon = item.find(':');
-    uint32_t size;
-    double w;
-    if (colon == std::string_view::npos ||
-        !ParseU32(item.substr(0, colon), &size) ||
-        !ParseDouble(item.substr(colon + 1), &w) || w < 0) {
+  for (const std::string& item : SplitList(text)) {
+    uint32_t size = 0;
+    double w = 0;
+    if (!ParseHistItem(item, &size, &w)) {
       return Status::InvalidArgument(
           "bad size histogram '" + std::string(whole) +
           "' (expected hist:SIZE:WEIGHT,SIZE:WEIGHT,...)");
@@ -63,9 +59,9 @@ Result<SizeDist> ParseHistogram(std::string_view text, std::string_view whole) {
 
 Result<SizeDist> ParseSizeDist(std::string_view text) {
   if (text.substr(0, 5) == "hist:") return ParseHistogram(text.substr(5), text);
-  size_t dash = text.find('-');
-  uint32_t lo, hi;
-  if (dash == std::string_view::npos) {
+  std::string_view lo_text, hi_text;
+  uint32_t lo = 0, hi = 0;
+  if (!SplitOnce(text, '-', &lo_text, &hi_text)) {
     if (!ParseU32(text, &lo)) {
       return Status::InvalidArgument(
           "bad size '" + std::string(text) +
@@ -73,8 +69,7 @@ Result<SizeDist> ParseSizeDist(std::string_view text) {
     }
     return SizeDist::Fixed(lo);
   }
-  if (!ParseU32(text.substr(0, dash), &lo) ||
-      !ParseU32(text.substr(dash + 1), &hi) || lo > hi) {
+  if (!ParseU32(lo_text, &lo) || !ParseU32(hi_text, &hi) || lo > hi) {
     return Status::InvalidArgument("bad size range '" + std::string(text) +
                                    "' (expected A-B with A <= B)");
   }

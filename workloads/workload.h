@@ -29,8 +29,8 @@ enum class OpType : uint8_t {
   kScan
 };
 inline constexpr int kOpTypes = 6;
-std::string_view OpTypeName(
-    OpType op);  // "read", "update", "insert", "delete", "rmw", "scan"
+// "read", "update", "insert", "delete", "rmw", "scan".
+std::string_view OpTypeName(OpType op);
 
 // Proportions of each op type (need not sum to 1; they are normalised).
 struct OpMix {
@@ -64,10 +64,12 @@ std::string_view ValueKindName(ValueKind k);  // "bytes", "struct"
 
 // How the measured phase is shaped.
 enum class RunShape : uint8_t {
-  kMix,  // `ops` operations drawn from the mix and the request distribution
-  kReadAllShuffled,  // read every loaded key exactly once, in a seeded shuffled
-                     // order
-  kNone,  // no run phase: the load is the measured phase (bulk-insert)
+  // `ops` operations drawn from the mix and the request distribution.
+  kMix,
+  // Read every loaded key exactly once, in a seeded shuffled order.
+  kReadAllShuffled,
+  // No run phase: the load is the measured phase (bulk-insert).
+  kNone,
 };
 
 struct WorkloadSpec {
@@ -80,12 +82,12 @@ struct WorkloadSpec {
   SizeDist key_size = SizeDist::Fixed(16);
   SizeDist value_size = SizeDist::Fixed(100);  // kBytes only
   ValueKind value_kind = ValueKind::kBytes;
-  bool ordered_keys =
-      false;  // insert_order=sequential: ordered key bytes, ascending load
+  // insert_order=sequential: ordered key bytes, ascending load.
+  bool ordered_keys = false;
   DistSpec request;
   OpMix mix;
-  // Per-thread mixes: thread t uses roles[t % roles.size()] when threads >=
-  // roles.size().
+  // Per-thread mixes: thread t uses roles[t % roles.size()] when
+  // threads >= roles.size().
   std::vector<OpMix> roles;
   std::vector<std::string> role_names;
   SizeDist scan_length = SizeDist::Uniform(1, 100);
@@ -95,8 +97,8 @@ struct WorkloadSpec {
 
   RunShape shape = RunShape::kMix;
   bool load = true;  // run a load phase
-  bool reopen_after_load =
-      false;                // close + reopen after the load (timed: reopen_ms)
+  // Close + reopen after the load (timed: reopen_ms).
+  bool reopen_after_load = false;
   bool batch_load = false;  // load with WriteBatch of `batch_size` pairs
   uint32_t batch_size = 1000;
   bool final_verify = false;  // at the end: close, reopen, check every key
@@ -114,6 +116,13 @@ struct WorkloadSpec {
 const std::vector<std::string>& PresetNames();
 // InvalidArgument naming the known presets for an unknown name.
 Result<WorkloadSpec> FindPreset(std::string_view name);
+// Parses a presets file in the format of workloads/presets.json (the one
+// compiled into this library, which PresetNames/FindPreset use): every preset
+// is the defaults, then its template's params, then its own params through
+// ApplyParam, then its roles and shape, and must pass Validate. Unknown fields,
+// templates and duplicate names are InvalidArgument naming the preset.
+[[nodiscard]] Result<std::vector<WorkloadSpec>> ParsePresets(
+    std::string_view json_text);
 
 // Sets one field by name from text. Names: keys, ops, threads, key_size,
 // value_size, scan_length, insert_order (sequential|shuffled), distribution,

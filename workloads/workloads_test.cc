@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -338,6 +340,376 @@ TEST_CASE("presets exist, validate and take parameters") {
   WorkloadSpec back = *FindPreset("ycsb-d");
   for (auto& [k, v] : p) REQUIRE(ApplyParam(&back, k, v).ok());
   CHECK(DescribeParams(back) == p);
+}
+
+// Every field of a preset as text, one line each: the preset table must keep
+// resolving to exactly these (the golden text below was taken from the presets
+// as they were written in C++, before they became data).
+// clang-format off
+constexpr char kPresetsGolden[] = R"golden(read-heavy
+  batch_size=1000
+  distribution=uniform
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=16-64
+  keys=100000
+  mix=read:1
+  ops=100000
+  scan_length=1-100
+  seed=42
+  threads=1
+  value_size=128-512
+  zipf_theta=0.99
+  description=load N unique keys, close, reopen, read every key once in shuffled order
+  source=pogreb-bench (akrylysov/pogreb-bench): -n 100000 keys, -mink/-maxk 16/64, -minv/-maxv 128/512, put all, close, reopen, shuffle, get all, every value checked
+  value_kind=bytes
+  shape=1
+  load=1
+  reopen_after_load=1
+  batch_load=0
+  final_verify=0
+  ops_field=0
+  key_capacity=100000
+  roles=
+bulk-insert
+  batch_size=1000
+  distribution=uniform
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=16
+  keys=100000
+  mix=
+  ops=0
+  scan_length=1-100
+  seed=42
+  threads=1
+  value_size=100
+  zipf_theta=0.99
+  description=load N unique keys in random order (batched where native), sync, close, reopen, check every key
+  source=db_bench filluniquerandom shape (16 B keys, 100 B values) with unique keys; batches of 1000 like db_bench_sqlite3's *batch tests; reopen time as pogreb-bench
+  value_kind=bytes
+  shape=2
+  load=1
+  reopen_after_load=1
+  batch_load=1
+  final_verify=1
+  ops_field=0
+  key_capacity=100000
+  roles=
+concurrent-fuzz
+  batch_size=1000
+  distribution=uniform
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=16
+  keys=256
+  mix=read:0.4,update:0.4,delete:0.2
+  ops=30000
+  scan_length=1-100
+  seed=42
+  threads=3
+  value_size=1024
+  zipf_theta=0.99
+  description=setter, getter and deleter threads on a small hot key set; every read checked; final reopen checks every key
+  source=the concurrency tests of pogreb and diskv (setters/deleters/getters on shared keys), made into a checked workload
+  value_kind=bytes
+  shape=0
+  load=1
+  reopen_after_load=0
+  batch_load=0
+  final_verify=1
+  ops_field=30000
+  key_capacity=256
+  roles=setter=update:1 getter=read:1 deleter=delete:1
+typed-struct
+  batch_size=1000
+  distribution=uniform
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=5
+  keys=100000
+  mix=read:0.8,update:0.2
+  ops=1000000
+  scan_length=1-100
+  seed=42
+  threads=8
+  value_kind=struct
+  value_size=100
+  zipf_theta=0.99
+  description=100K keys, 1M ops, 80% read / 20% update of a small user struct, uniform keys, 8 threads
+  source=go-persist README benchmark, scenario 1 (Jipok/go-persist benchmark/): 100,000 keys (decimal, <= 5 bytes), 1,000,000 ops, 20% writes, uniform random keys, struct values with JSON for byte stores; 150 goroutines there, 8 threads here (2-vCPU machine)
+  value_kind=struct
+  shape=0
+  load=1
+  reopen_after_load=0
+  batch_load=0
+  final_verify=0
+  ops_field=1000000
+  key_capacity=100000
+  roles=
+ycsb-a
+  batch_size=1000
+  distribution=scrambled_zipfian
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=24
+  keys=100000
+  mix=read:0.5,update:0.5
+  ops=100000
+  scan_length=1-100
+  seed=42
+  threads=1
+  value_size=1000
+  zipf_theta=0.99
+  description=YCSB A, update heavy: 50% read, 50% update, zipfian
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloada): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  value_kind=bytes
+  shape=0
+  load=1
+  reopen_after_load=0
+  batch_load=0
+  final_verify=0
+  ops_field=100000
+  key_capacity=100000
+  roles=
+ycsb-b
+  batch_size=1000
+  distribution=scrambled_zipfian
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=24
+  keys=100000
+  mix=read:0.95,update:0.05
+  ops=100000
+  scan_length=1-100
+  seed=42
+  threads=1
+  value_size=1000
+  zipf_theta=0.99
+  description=YCSB B, read mostly: 95% read, 5% update, zipfian
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadb): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  value_kind=bytes
+  shape=0
+  load=1
+  reopen_after_load=0
+  batch_load=0
+  final_verify=0
+  ops_field=100000
+  key_capacity=100000
+  roles=
+ycsb-c
+  batch_size=1000
+  distribution=scrambled_zipfian
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=24
+  keys=100000
+  mix=read:1
+  ops=100000
+  scan_length=1-100
+  seed=42
+  threads=1
+  value_size=1000
+  zipf_theta=0.99
+  description=YCSB C, read only: 100% read, zipfian
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadc): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  value_kind=bytes
+  shape=0
+  load=1
+  reopen_after_load=0
+  batch_load=0
+  final_verify=0
+  ops_field=100000
+  key_capacity=100000
+  roles=
+ycsb-d
+  batch_size=1000
+  distribution=latest
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=24
+  keys=100000
+  mix=read:0.95,insert:0.05
+  ops=100000
+  scan_length=1-100
+  seed=42
+  threads=1
+  value_size=1000
+  zipf_theta=0.99
+  description=YCSB D, read latest: 95% read, 5% insert, latest
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadd): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  value_kind=bytes
+  shape=0
+  load=1
+  reopen_after_load=0
+  batch_load=0
+  final_verify=0
+  ops_field=100000
+  key_capacity=111024
+  roles=
+ycsb-e
+  batch_size=1000
+  distribution=scrambled_zipfian
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=24
+  keys=100000
+  mix=insert:0.05,scan:0.95
+  ops=100000
+  scan_length=1-100
+  seed=42
+  threads=1
+  value_size=1000
+  zipf_theta=0.99
+  description=YCSB E, short ranges: 95% scan (1-100), 5% insert, zipfian
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloade): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  value_kind=bytes
+  shape=0
+  load=1
+  reopen_after_load=0
+  batch_load=0
+  final_verify=0
+  ops_field=100000
+  key_capacity=111024
+  roles=
+ycsb-f
+  batch_size=1000
+  distribution=scrambled_zipfian
+  durability=none
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=24
+  keys=100000
+  mix=read:0.5,rmw:0.5
+  ops=100000
+  scan_length=1-100
+  seed=42
+  threads=1
+  value_size=1000
+  zipf_theta=0.99
+  description=YCSB F, read-modify-write: 50% read, 50% rmw, zipfian
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadf): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  value_kind=bytes
+  shape=0
+  load=1
+  reopen_after_load=0
+  batch_load=0
+  final_verify=0
+  ops_field=100000
+  key_capacity=100000
+  roles=
+)golden";
+// clang-format on
+
+std::string DumpPreset(const WorkloadSpec& s) {
+  std::string out = s.name + "\n";
+  auto line = [&](const std::string& k, const std::string& v) {
+    out += "  " + k + "=" + v + "\n";
+  };
+  for (const auto& [k, v] : DescribeParams(s)) line(k, v);
+  line("description", s.description);
+  line("source", s.source);
+  line("value_kind", std::string(ValueKindName(s.value_kind)));
+  line("shape", std::to_string(static_cast<int>(s.shape)));
+  line("load", std::to_string(s.load));
+  line("reopen_after_load", std::to_string(s.reopen_after_load));
+  line("batch_load", std::to_string(s.batch_load));
+  line("final_verify", std::to_string(s.final_verify));
+  line("ops_field", std::to_string(s.ops));
+  line("key_capacity", std::to_string(s.KeyCapacity()));
+  std::string roles;
+  for (size_t i = 0; i < s.roles.size(); ++i) {
+    roles += (i ? " " : "") + s.role_names.at(i) + "=" + s.roles[i].ToString();
+  }
+  line("roles", roles);
+  return out;
+}
+
+TEST_CASE("presets resolve to the same parameters as before they were data") {
+  std::string all;
+  for (const std::string& name : PresetNames()) {
+    Result<WorkloadSpec> s = FindPreset(name);
+    REQUIRE(s.ok());
+    all += DumpPreset(*s);
+  }
+  if (const char* dump = std::getenv("KVB_DUMP_PRESETS")) {
+    std::ofstream(dump) << all;
+  }
+  CHECK(all == kPresetsGolden);
+}
+
+TEST_CASE("preset files are validated: fields, templates, names, ranges") {
+  auto parse = [](const std::string& presets) {
+    return ParsePresets(R"({"templates": {"t": {"params": {"keys": 7}}},
+                           "presets": [)" +
+                        presets + "]}");
+  };
+  const std::string ok =
+      R"({"name": "p", "description": "d", "source": "s", "like": "t",
+          "params": {"ops": 9}, "shape": "none", "final_verify": true})";
+  Result<std::vector<WorkloadSpec>> good = parse(ok);
+  REQUIRE(good.ok());
+  REQUIRE(good->size() == 1);
+  CHECK((*good)[0].keys == 7);
+  CHECK((*good)[0].ops == 9);
+  CHECK((*good)[0].shape == RunShape::kNone);
+  CHECK((*good)[0].final_verify);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {ok + "," + ok, "preset p: defined twice"},
+      {R"({"name": "q", "description": "d", "source": "s", "colour": 1})",
+       "preset q: unknown field 'colour'"},
+      {R"({"name": "q", "description": "d", "source": "s", "like": "u"})",
+       "preset q: no template named 'u'"},
+      {R"({"name": "q", "description": "d"})", "preset q: needs a non-empty source"},
+      {R"({"name": "q", "description": "d", "source": "s", "shape": "loop"})",
+       "preset q: shape: expected mix, read-all or none, got 'loop'"},
+      {R"({"name": "q", "description": "d", "source": "s",
+           "params": {"value_size": 10}})",
+       "preset q: q: value size must be at least"},
+      {R"({"name": "q", "description": "d", "source": "s",
+           "params": {"keys": -1}})",
+       "preset q: keys: expected a non-negative integer, got '-1'"},
+      {R"({"name": "q", "description": "d", "source": "s",
+           "roles": [{"name": "r"}]})",
+       "preset q: roles: each is"},
+  };
+  for (const auto& [text, expected] : bad) {
+    Result<std::vector<WorkloadSpec>> r = parse(text);
+    INFO(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(std::string(r.status().message()).starts_with(expected));
+  }
+  CHECK_FALSE(ParsePresets("{").ok());
+  CHECK_FALSE(ParsePresets(R"({"presets": []})").ok());
+}
+
+TEST_CASE("counts too large for the key space or 64-bit figures are refused") {
+  WorkloadSpec s = *FindPreset("ycsb-d");
+  CHECK(std::string(ApplyParam(&s, "keys", "4294967297").message()) ==
+        "keys: 4294967297 is out of range [0, 4294967296]");
+  CHECK_FALSE(ApplyParam(&s, "ops", "18446744073709551615").ok());
+  CHECK(ApplyParam(&s, "ops", "281474976710656").ok());
+  CHECK(std::string(ApplyParam(&s, "threads", "0").message()) ==
+        "threads: 0 is out of range [1, 4096]");
 }
 
 TEST_CASE("size distributions parse and pick within range") {

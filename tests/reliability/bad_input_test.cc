@@ -7,15 +7,20 @@
 //
 // CLI rows (bad flag, unknown engine, unknown workload, --out that is a file or
 // under one) are in harness/harness_test.cc ("the CLI runs, writes results and
-// rejects bad input with exit code 2") and are not repeated here.
+// rejects bad input with exit code 2", "bad numbers are one-line usage errors
+// and leave no output folder"); the table at the end of this file runs bad
+// numbers and workload parameters through the CLI against folders that already
+// hold results and data, which must come out byte for byte unchanged.
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -26,6 +31,9 @@
 #include "core/env.h"
 #include "core/testing/test_util.h"
 #include "engines/fileperkey/fileperkey.h"
+#ifdef KVB_TEST_HARNESS
+#include "harness/cli.h"
+#endif
 
 namespace kvb {
 namespace {
@@ -452,6 +460,87 @@ TEST_CASE("bad input gets a clear error and leaves existing data alone",
                           << " known issues), " << skipped << " skipped");
   CHECK(checked > 40);
 }
+
+#ifdef KVB_TEST_HARNESS
+// Runs kvbench in-process with std::cerr captured.
+int Kvbench(std::vector<std::string> args, std::string* err) {
+  args.insert(args.begin(), "kvbench");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  std::ostringstream captured;
+  std::streambuf* old = std::cerr.rdbuf(captured.rdbuf());
+  int rc = KvbenchMain(static_cast<int>(argv.size()), argv.data());
+  std::cerr.rdbuf(old);
+  *err = captured.str();
+  return rc;
+}
+
+TEST_CASE("harness bad numbers are refused and leave earlier results alone",
+          "[reliability]") {
+  testing::TempDir dir;
+  const std::string out = dir.Sub("out"), data = dir.Sub("data");
+  fs::create_directories(data + "/old-point");
+  fs::create_directories(out);
+  std::ofstream(out + "/results.json") << "{\"earlier\": true}";
+  std::ofstream(data + "/old-point/db") << "earlier data";
+  // A results file whose recorded settings were edited by hand.
+  std::ofstream(out + "/tampered.json")
+      << R"({"context": {"schema_version": 1}, "benchmarks": [],
+             "config": {"points": [{"engine": "memory", "workload": "ycsb-c",
+             "params": [], "repetitions": 1}],
+             "settings": {"warmup_seconds": 1e300}}})";
+  const std::vector<std::vector<std::string>> rows = {
+      {"--ops", "-5"},
+      {"--warmup-ops", "-1"},
+      {"--keys", "-1"},
+      {"--keys", "99999999999999999999"},
+      {"--warmup-seconds", "1e300"},
+      {"--warmup-seconds", "inf"},
+      {"--target-rate", "1e-300"},
+      {"--target-rate", "nan"},
+      {"--latency-sample", "0"},
+      {"--threads", "0"},
+      {"--repetitions", "-1"},
+      {"--value-size", "hist:100:-1"},
+      {"--value-size", "99999999999"},
+      {"--set", "keys=-1"},
+      {"--set", "ops=18446744073709551616"},
+      {"--set", "zipf_theta=nan"},
+      {"--set", "mix=read:inf"},
+      {"--set", "batch_size=0"},
+      {"--set", "nonsense"},
+  };
+  const auto before = Snapshot(dir.path());
+  for (const std::vector<std::string>& row : rows) {
+    std::vector<std::string> args = {
+        "run",   "--engines", "memory",     "--workloads", "ycsb-c",
+        "--out", out,         "--data-dir", data,          "--quiet"};
+    args.insert(args.end(), row.begin(), row.end());
+    std::string err;
+    int rc = Kvbench(args, &err);
+    INFO(row[0] << " " << row[1] << " -> " << err);
+    CHECK(rc == 2);
+    CHECK(err.starts_with("kvbench: error: "));
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+    CHECK(err.find("invalid_argument") == std::string::npos);
+    CHECK(err.find("InvalidArgument") == std::string::npos);
+    CHECK(Diff(before, Snapshot(dir.path())).empty());
+  }
+  std::string err;
+  CHECK(Kvbench({"rerun", out + "/tampered.json", "--quiet"}, &err) == 2);
+  INFO(err);
+  CHECK(err.find("--warmup-seconds") != std::string::npos);
+  CHECK(Diff(before, Snapshot(dir.path())).empty());
+}
+
+#else
+TEST_CASE("harness bad numbers are refused and leave earlier results alone",
+          "[reliability]") {
+  WARN(
+      "SKIPPED: this build has no harness (KVB_BUILD_HARNESS=OFF, as in the "
+      "sanitizer presets); the CLI rows run in the release build");
+}
+#endif  // KVB_TEST_HARNESS
 
 }  // namespace
 }  // namespace kvb
