@@ -3,22 +3,20 @@
 //
 // Engines never call open(2), pwrite(2), fsync(2) or rename(2) directly; they
 // call an Env. Three implementations exist:
-//   Env::Default()           POSIX, the real file system (core/env_posix.cc);
-//   NewMemEnv()              an in-memory file system, fast and hermetic for
-//   tests; FaultInjectionEnv        (core/fault_env.h) wraps another Env; fails
-//   chosen calls,
-//                            tears writes, and simulates power loss by dropping
-//                            every byte and directory entry that was not made
-//                            durable.
+//   Env::Default()     POSIX, the real file system (core/env_posix.cc);
+//   NewMemEnv()        an in-memory file system, fast and hermetic for tests;
+//   FaultInjectionEnv  (core/fault_env.h) wraps another Env; fails chosen
+//                      calls, tears writes, and simulates power loss by
+//                      dropping every byte and directory entry that was not
+//                      made durable.
 //
 // Durability model (what every Env, and every engine's crash test, assumes):
 //   - File::Append/WriteAt data is durable only after File::Sync or
-//   File::DataSync returns OK.
+//     File::DataSync returns OK.
 //   - A new name (create, rename target) or a removed name in a directory is
-//   durable only
-//     after SyncDir(that directory) returns OK.
+//     durable only after SyncDir(that directory) returns OK.
 //   - RenameFile is atomic: after a crash the target holds either the old or
-//   the new file.
+//     the new file.
 //
 // Paths are plain strings ("/a/b/c"); "dir" arguments name directories. Env
 // methods and File methods are thread-safe unless a method says otherwise:
@@ -44,8 +42,7 @@ enum class OpenMode : uint8_t {
   kReadOnly,   // must exist; writes fail with FailedPrecondition
   kReadWrite,  // must exist
   kCreate,     // read-write; created (empty) if missing, kept if present
-  kCreateNew,  // read-write; fails with InvalidArgument("exists") if the file
-               // exists
+  kCreateNew,  // read-write; InvalidArgument("exists") if the file exists
   kTruncate,   // read-write; created if missing, emptied if present
 };
 
@@ -104,8 +101,8 @@ class FileLock {
 struct FileStat {
   bool is_dir = false;
   uint64_t size = 0;  // apparent size in bytes
-  uint64_t allocated_bytes =
-      0;  // st_blocks * 512 (equals size for the in-memory Env)
+  // st_blocks * 512 (equals size for the in-memory Env).
+  uint64_t allocated_bytes = 0;
 };
 
 class Env {

@@ -8,9 +8,8 @@
 namespace kvb::internal {
 
 // Canonical spelling of a path for use as a map key: repeated and trailing
-// slashes removed
-// ("/a//b/" -> "/a/b"). "." and ".." components are kept as written, not
-// resolved.
+// slashes removed ("/a//b/" -> "/a/b"). "." and ".." components are kept as
+// written, not resolved.
 std::string NormalizePath(std::string_view path);
 
 }  // namespace kvb::internal

@@ -1,6 +1,6 @@
 // Store and TypedMap behaviour: API semantics, reopen, Shrink, a model test,
 // corruption.
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 
 #include <catch2/catch.hpp>
 #include <map>
