@@ -171,6 +171,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
 
 Status Store::Init() {
   Result<FileStat> st = env_->Stat(base_);
+  if (st.ok() && st->is_symlink) {
+    return Status::InvalidArgument(
+        "fileperkey: the base directory is a symbolic link (not followed): " +
+        base_);
+  }
   if (st.ok() && !st->is_dir) {
     return Status::InvalidArgument("fileperkey: not a directory: " + base_);
   }
@@ -317,10 +322,12 @@ void Store::NoteUnsynced(const std::string& path, bool is_dir) {
 
 Status Store::ExplainOpenError(const Status& s, const std::string& path) {
   if (s.IsNotFound()) return Status::NotFound();
+  Result<FileStat> st = env_->Stat(path);
+  // A planted symlink keeps the Env's own refusal, which says so.
+  if (st.ok() && st->is_symlink) return s;
   // The POSIX Env reports a directory (or a file used as a directory) as
   // InvalidArgument.
   if (s.IsInvalidArgument()) return Collision(path);
-  Result<FileStat> st = env_->Stat(path);
   if (st.ok() && st->is_dir) return Collision(path);
   return s;
 }
@@ -598,6 +605,7 @@ void Store::PruneEmptyDirs(const std::string& path) {
 Status Store::EraseAll() {
   // No rename or unlink runs while the tree goes.
   std::unique_lock all(erase_all_mu_);
+  KVB_RETURN_IF_ERROR(RefuseSymlinks());
   KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
   for (const std::string& name : names) {
     if (IsReservedName(name)) continue;
@@ -621,6 +629,24 @@ Status Store::EraseAll() {
   if (options_.sync) return env_->SyncDir(base_);
   NoteUnsynced(base_, /*is_dir=*/true);
   return Status::OK();
+}
+
+Status Store::RefuseSymlinks() {
+  // Before anything is removed: a link found half-way would leave the store
+  // half-erased. (Env::RemoveAll refuses links too, as a second line.)
+  std::vector<std::string> comps;
+  Status found;
+  KVB_RETURN_IF_ERROR(internal::Walk(
+      env_, base_, &comps, temp_dir_,
+      [&](WalkEvent ev, const std::string& path,
+          const std::vector<std::string>&, const FileStat&) {
+        if (ev != WalkEvent::kSymlink) return true;
+        found = Status::InvalidArgument(
+            "fileperkey: EraseAll refused: " + path +
+            " is a symbolic link (not followed; nothing was erased)");
+        return false;
+      }));
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -755,6 +781,7 @@ Status Store::SyncEverything() {
       env_, base_, &comps, temp_dir_,
       [&](WalkEvent ev, const std::string& path,
           const std::vector<std::string>&, const FileStat&) {
+        if (ev == WalkEvent::kSymlink) return true;  // not ours to sync
         if (ev == WalkEvent::kDir) {
           failure = env_->SyncDir(path);
         } else {

@@ -198,6 +198,8 @@ class Store {
   Status RefuseForeignDirectory();
   Status CheckMeta();
   Status CleanTempDir();
+  // InvalidArgument naming the first symbolic link in the tree, if any.
+  Status RefuseSymlinks();
   Status BuildIndex();
   Status KeyPath(std::string_view key, std::string* path) const;
   std::mutex& StripeFor(std::string_view key) const;
