@@ -367,8 +367,9 @@ class TypedMap final : public internal::MapBase {
   // copy). fn must not call into this map. NotFound if absent.
   template <typename F>
   Status View(std::string_view key, F&& fn) const;
-  // Inserts or overwrites. InvalidArgument for an invalid key or an unencodable
-  // value.
+  // Inserts or overwrites. InvalidArgument for an invalid key or a value
+  // ValueCodec cannot encode (a NaN or ±Inf anywhere in it, a non-UTF-8
+  // string): nothing changes, in memory or in the log.
   Status Set(std::string_view key, T value,
              Durability d = Durability::kImmediate);
   // Removes the key; OK whether or not it existed (*existed tells, if given).
@@ -379,7 +380,8 @@ class TypedMap final : public internal::MapBase {
   // locked against other writers (readers continue); its decision is logged and
   // applied before the lock is released. Returns the value after the call
   // (nullopt if absent). fn must be short and must not call into this map. If
-  // fn throws, nothing changes and the exception propagates.
+  // fn throws, nothing changes and the exception propagates. A value fn sets
+  // that cannot be encoded (see Set) is InvalidArgument, nothing changed.
   template <typename F>
   Result<std::optional<T>> Update(std::string_view key, F&& fn,
                                   Durability d = Durability::kImmediate);
