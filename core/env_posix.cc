@@ -272,11 +272,12 @@ class PosixEnv : public Env {
     const int flags = OpenFlags(mode) | O_CLOEXEC | O_NOFOLLOW;
     int fd = RetryOnEintr([&] { return ::open(path.c_str(), flags, 0644); });
     if (fd < 0) {
-      if (errno == EEXIST)
+      const int err = errno;  // IsSymlink's lstat may change errno
+      if (err == EEXIST)
         return Status::InvalidArgument("open " + path + ": exists");
-      if (errno == ELOOP && IsSymlink(path))
+      if (err == ELOOP && IsSymlink(path))
         return internal::SymlinkRefused("open", path);
-      return PosixError("open", path, errno);
+      return PosixError("open", path, err);
     }
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -385,9 +386,10 @@ class PosixEnv : public Env {
                     0644);
     });
     if (fd < 0) {
-      if (errno == ELOOP && IsSymlink(path))
+      const int err = errno;  // IsSymlink's lstat may change errno
+      if (err == ELOOP && IsSymlink(path))
         return internal::SymlinkRefused("lock", path);
-      return PosixError("open lock", path, errno);
+      return PosixError("open lock", path, err);
     }
     if (RetryOnEintr([&] { return ::flock(fd, LOCK_EX | LOCK_NB); }) != 0) {
       int err = errno;

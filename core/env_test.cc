@@ -167,6 +167,9 @@ TEST_CASE("Env: directories, list, remove, stat", "[env]") {
     CHECK(Sorted(*names) == std::vector<std::string>{"a", "b", "sub"});
     CHECK(env->Stat(t->Path("d/sub"))->is_dir);
     CHECK(env->Stat(t->Path("d/b"))->size == 2);
+    // Neither Env reports a link where there is none (MemEnv has no links).
+    CHECK_FALSE(env->Stat(t->Path("d/sub"))->is_symlink);
+    CHECK_FALSE(env->Stat(t->Path("d/b"))->is_symlink);
     CHECK(env->Stat(t->Path("d/zz")).status().IsNotFound());
     CHECK(env->ListDir(t->Path("nope")).status().IsNotFound());
     CHECK(env->FileExists(t->Path("d/a")));
