@@ -13,6 +13,7 @@
 #include "core/env.h"
 #include "core/testing/test_util.h"
 #include "engines/fileperkey/fileperkey.h"
+#include "engines/fileperkey/inspect.h"
 #include "engines/linhash/linhash.h"
 #include "engines/typedmap/typedmap.h"
 
@@ -114,6 +115,23 @@ TEST_CASE("fileperkey: a symlinked key file or base is never read through",
   const std::string link = box.tmp.Sub("fpk-link");
   REQUIRE(::symlink(base.c_str(), link.c_str()) == 0);
   CheckSaysSymlink(fileperkey::Store::Open(link, FpkOptions()).status());
+  box.CheckUntouched();
+}
+
+TEST_CASE("fileperkey: inspect reports links and never walks through them",
+          "[symlink]") {
+  Sandbox box;
+  const std::string base = MakeFpkStore(box);
+  REQUIRE(::symlink(box.outside.c_str(), JoinPath(base, "zz").c_str()) == 0);
+  box.Plant(box.outside, JoinPath(base, ".fpk-tmp"));
+  auto report = fileperkey::Inspect(env(), base, true, nullptr);
+  REQUIRE_OK(report.status());
+  CHECK_FALSE(report->ok());
+  CHECK(report->keys == 3);  // the victim behind "zz" is not counted
+  CHECK(report->temp_files == 0);
+  REQUIRE(report->problems.size() == 2);
+  for (const std::string& p : report->problems)
+    CHECK(p.find("symbolic link") != std::string::npos);
   box.CheckUntouched();
 }
 
