@@ -58,7 +58,7 @@
 #include "adapters/adapter.h"
 #include "adapters/registry.h"
 #include "adapters/typed_record.h"
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb {
 

@@ -29,6 +29,11 @@ std::string NormalizePath(std::string_view path) {
   return out;
 }
 
+Status SymlinkRefused(std::string_view what, std::string_view path) {
+  return Status::InvalidArgument(std::string(what) + " " + std::string(path) +
+                                 ": is a symbolic link (not followed)");
+}
+
 }  // namespace internal
 
 std::string JoinPath(std::string_view dir, std::string_view name) {
@@ -64,6 +69,7 @@ Status Env::CreateDirs(const std::string& path) {
   Result<FileStat> st = Stat(path);
   if (st.ok()) {
     if (st->is_dir) return Status::OK();
+    if (st->is_symlink) return internal::SymlinkRefused("CreateDirs", path);
     return Status::InvalidArgument("CreateDirs " + path +
                                    ": exists and is not a directory");
   }
@@ -78,6 +84,9 @@ Status Env::CreateDirs(const std::string& path) {
 Status Env::RemoveAll(const std::string& path) {
   Result<FileStat> st = Stat(path);
   if (!st.ok()) return st.status().IsNotFound() ? Status::OK() : st.status();
+  // Stat does not follow links, so a link to a directory is seen here, before
+  // ListDir (which would follow it) could descend into its target.
+  if (st->is_symlink) return internal::SymlinkRefused("remove", path);
   if (!st->is_dir) {
     Status s = RemoveFile(path);
     return s.IsNotFound() ? Status::OK() : s;

@@ -3,27 +3,34 @@
 //
 // Engines never call open(2), pwrite(2), fsync(2) or rename(2) directly; they
 // call an Env. Three implementations exist:
-//   Env::Default()           POSIX, the real file system (core/env_posix.cc);
-//   NewMemEnv()              an in-memory file system, fast and hermetic for
-//   tests; FaultInjectionEnv        (core/fault_env.h) wraps another Env; fails
-//   chosen calls,
-//                            tears writes, and simulates power loss by dropping
-//                            every byte and directory entry that was not made
-//                            durable.
+//   Env::Default()     POSIX, the real file system (core/env_posix.cc);
+//   NewMemEnv()        an in-memory file system, fast and hermetic for tests;
+//   FaultInjectionEnv  (core/fault_env.h) wraps another Env; fails chosen
+//                      calls, tears writes, and simulates power loss by
+//                      dropping every byte and directory entry that was not
+//                      made durable.
 //
 // Durability model (what every Env, and every engine's crash test, assumes):
 //   - File::Append/WriteAt data is durable only after File::Sync or
-//   File::DataSync returns OK.
+//     File::DataSync returns OK.
 //   - A new name (create, rename target) or a removed name in a directory is
-//   durable only
-//     after SyncDir(that directory) returns OK.
+//     durable only after SyncDir(that directory) returns OK.
 //   - RenameFile is atomic: after a crash the target holds either the old or
-//   the new file.
+//     the new file.
 //
 // Paths are plain strings ("/a/b/c"); "dir" arguments name directories. Env
 // methods and File methods are thread-safe unless a method says otherwise:
 // ReadAt may be called from many threads at once on one File; Append, WriteAt
 // and Truncate on one File need external serialisation.
+//
+// Symbolic links are never followed through an Env's last path component
+// (intermediate components are the caller's business): OpenFile and LockFile
+// refuse a symlink, Stat describes the link itself (FileStat::is_symlink),
+// CreateDir refuses an existing symlink, and RemoveAll neither descends into
+// nor deletes through one. So an engine confined to its directory cannot be
+// made to read, write, empty or delete anything outside it by a planted link.
+// Each refusal is InvalidArgument naming the path and saying "symbolic link".
+// The in-memory Env has no symlinks.
 #ifndef KVB_CORE_ENV_H_
 #define KVB_CORE_ENV_H_
 
@@ -44,8 +51,7 @@ enum class OpenMode : uint8_t {
   kReadOnly,   // must exist; writes fail with FailedPrecondition
   kReadWrite,  // must exist
   kCreate,     // read-write; created (empty) if missing, kept if present
-  kCreateNew,  // read-write; fails with InvalidArgument("exists") if the file
-               // exists
+  kCreateNew,  // read-write; InvalidArgument("exists") if the file exists
   kTruncate,   // read-write; created if missing, emptied if present
 };
 
@@ -102,10 +108,11 @@ class FileLock {
 };
 
 struct FileStat {
-  bool is_dir = false;
-  uint64_t size = 0;  // apparent size in bytes
-  uint64_t allocated_bytes =
-      0;  // st_blocks * 512 (equals size for the in-memory Env)
+  bool is_dir = false;      // a real directory (never a symlink to one)
+  bool is_symlink = false;  // the entry itself is a symbolic link (lstat)
+  uint64_t size = 0;        // apparent size in bytes
+  // st_blocks * 512 (equals size for the in-memory Env).
+  uint64_t allocated_bytes = 0;
 };
 
 class Env {
@@ -115,6 +122,7 @@ class Env {
   // The POSIX Env. Never null; lives for the whole process; do not delete.
   static Env* Default();
 
+  // InvalidArgument if `path` is a symbolic link or not a regular file.
   virtual Result<std::unique_ptr<File>> OpenFile(const std::string& path,
                                                  OpenMode mode) = 0;
   // Atomically replaces `to` with `from` (rename(2)). Durable after SyncDir of
@@ -123,7 +131,7 @@ class Env {
   // Removes a file. NotFound if missing.
   virtual Status RemoveFile(const std::string& path) = 0;
   // Creates a directory; OK if it already exists as a directory;
-  // InvalidArgument if a file is there. Parents must exist (see CreateDirs).
+  // InvalidArgument if a file or a symbolic link is there. Parents must exist (see CreateDirs).
   // Safe against a concurrent RemoveDir of the same path (retried; Busy if it
   // keeps vanishing).
   virtual Status CreateDir(const std::string& path) = 0;
@@ -132,11 +140,13 @@ class Env {
   // Names of the entries of a directory, without "." and "..", in no particular
   // order.
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
-  // NotFound if missing.
+  // Describes the entry itself, never a symlink's target (lstat). NotFound if
+  // missing.
   virtual Result<FileStat> Stat(const std::string& path) = 0;
   // Makes the directory's entries (creates, renames, removes) durable.
   virtual Status SyncDir(const std::string& dir) = 0;
-  // Takes an exclusive lock on `path` (created if missing). Busy if another
+  // Takes an exclusive lock on `path` (created if missing; InvalidArgument if
+  // it is a symbolic link). Busy if another
   // process or another open handle in this process holds it. Released when the
   // FileLock is destroyed.
   virtual Result<std::unique_ptr<FileLock>> LockFile(
@@ -146,7 +156,9 @@ class Env {
   bool FileExists(const std::string& path);
   // mkdir -p.
   Status CreateDirs(const std::string& path);
-  // Removes a directory tree; OK if missing.
+  // Removes a directory tree; OK if missing. A symbolic link anywhere in the
+  // tree (or `path` itself) stops the removal with InvalidArgument naming it:
+  // nothing is removed through it, and entries already visited stay removed.
   Status RemoveAll(const std::string& path);
   Result<std::string> ReadFileToString(const std::string& path);
   // Writes `data` to path + ".tmp", syncs it, renames it over `path`, syncs the

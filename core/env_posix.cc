@@ -240,6 +240,13 @@ class PosixFileLock : public FileLock {
   const int fd_;
 };
 
+// ELOOP from an O_NOFOLLOW open means a symlink as the last component, or too
+// many links on the way; lstat tells the two apart for the error message.
+bool IsSymlink(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 int OpenFlags(OpenMode mode) {
   switch (mode) {
     case OpenMode::kReadOnly:
@@ -260,12 +267,17 @@ class PosixEnv : public Env {
  public:
   Result<std::unique_ptr<File>> OpenFile(const std::string& path,
                                          OpenMode mode) override {
-    const int flags = OpenFlags(mode) | O_CLOEXEC;
+    // O_NOFOLLOW: a symlink planted where an engine keeps its files must not
+    // redirect reads or writes outside the engine's directory.
+    const int flags = OpenFlags(mode) | O_CLOEXEC | O_NOFOLLOW;
     int fd = RetryOnEintr([&] { return ::open(path.c_str(), flags, 0644); });
     if (fd < 0) {
-      if (errno == EEXIST)
+      const int err = errno;  // IsSymlink's lstat may change errno
+      if (err == EEXIST)
         return Status::InvalidArgument("open " + path + ": exists");
-      return PosixError("open", path, errno);
+      if (err == ELOOP && IsSymlink(path))
+        return internal::SymlinkRefused("open", path);
+      return PosixError("open", path, err);
     }
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -305,12 +317,13 @@ class PosixEnv : public Env {
       const int err = errno;
       if (err != EEXIST) return PosixError("mkdir", path, err);
       struct stat st;
-      if (::stat(path.c_str(), &st) == 0) {
+      if (::lstat(path.c_str(), &st) == 0) {
         if (S_ISDIR(st.st_mode)) return Status::OK();
+        if (S_ISLNK(st.st_mode)) return internal::SymlinkRefused("mkdir", path);
         return Status::InvalidArgument("mkdir " + path +
                                        ": exists and is not a directory");
       }
-      if (errno != ENOENT) return PosixError("stat", path, errno);
+      if (errno != ENOENT) return PosixError("lstat", path, errno);
     }
     return Status::Busy("mkdir " + path +
                         ": the directory keeps being removed concurrently");
@@ -338,9 +351,11 @@ class PosixEnv : public Env {
 
   Result<FileStat> Stat(const std::string& path) override {
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
+    if (::lstat(path.c_str(), &st) != 0)
+      return PosixError("lstat", path, errno);
     FileStat out;
     out.is_dir = S_ISDIR(st.st_mode);
+    out.is_symlink = S_ISLNK(st.st_mode);
     out.size = static_cast<uint64_t>(st.st_size);
     out.allocated_bytes = static_cast<uint64_t>(st.st_blocks) * 512;
     return out;
@@ -367,9 +382,15 @@ class PosixEnv : public Env {
       return Status::Busy("lock " + path + ": already held by this process");
     }
     int fd = RetryOnEintr([&] {
-      return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                    0644);
     });
-    if (fd < 0) return PosixError("open lock", path, errno);
+    if (fd < 0) {
+      const int err = errno;  // IsSymlink's lstat may change errno
+      if (err == ELOOP && IsSymlink(path))
+        return internal::SymlinkRefused("lock", path);
+      return PosixError("open lock", path, err);
+    }
     if (RetryOnEintr([&] { return ::flock(fd, LOCK_EX | LOCK_NB); }) != 0) {
       int err = errno;
       ::close(fd);

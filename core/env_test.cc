@@ -3,6 +3,8 @@
 // say something about the disk.
 #include "core/env.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -165,6 +167,9 @@ TEST_CASE("Env: directories, list, remove, stat", "[env]") {
     CHECK(Sorted(*names) == std::vector<std::string>{"a", "b", "sub"});
     CHECK(env->Stat(t->Path("d/sub"))->is_dir);
     CHECK(env->Stat(t->Path("d/b"))->size == 2);
+    // Neither Env reports a link where there is none (MemEnv has no links).
+    CHECK_FALSE(env->Stat(t->Path("d/sub"))->is_symlink);
+    CHECK_FALSE(env->Stat(t->Path("d/b"))->is_symlink);
     CHECK(env->Stat(t->Path("d/zz")).status().IsNotFound());
     CHECK(env->ListDir(t->Path("nope")).status().IsNotFound());
     CHECK(env->FileExists(t->Path("d/a")));
@@ -206,6 +211,83 @@ TEST_CASE("Env (POSIX): CreateDir racing RemoveDir never reports a collision",
   remover.join();
   CHECK(invalid == 0);
   CHECK(failed == 0);
+}
+
+// A symlink planted where an engine keeps its files points at `outside`, a
+// directory with one file the Env must never read, write, empty or delete.
+struct PlantedLinks {
+  testing::TempDir tmp{"kvb-env-symlink"};
+  std::string outside = tmp.Sub("outside");
+  std::string victim = tmp.Sub("outside/victim");
+  std::string base = tmp.Sub("base");
+
+  PlantedLinks() {
+    Env* env = Env::Default();
+    REQUIRE_OK(env->CreateDir(outside));
+    REQUIRE_OK(env->CreateDir(base));
+    REQUIRE_OK(env->WriteFileAtomically(victim, "precious"));
+    REQUIRE(::symlink(victim.c_str(), Link("file").c_str()) == 0);
+    REQUIRE(::symlink(outside.c_str(), Link("dir").c_str()) == 0);
+    REQUIRE(::symlink("/nonexistent-kvb", Link("dangling").c_str()) == 0);
+  }
+  std::string Link(const std::string& name) const {
+    return JoinPath(base, "link-" + name);
+  }
+  void CheckOutsideUntouched() const {
+    Env* env = Env::Default();
+    auto text = env->ReadFileToString(victim);
+    REQUIRE_OK(text.status());
+    CHECK(*text == "precious");
+    auto names = env->ListDir(outside);
+    REQUIRE_OK(names.status());
+    CHECK(*names == std::vector<std::string>{"victim"});
+  }
+};
+
+bool SaysSymlink(const Status& s) {
+  return s.IsInvalidArgument() &&
+         s.ToString().find("symbolic link") != std::string::npos;
+}
+
+TEST_CASE("Env (POSIX): OpenFile and LockFile refuse a symlink", "[env]") {
+  PlantedLinks p;
+  Env* env = Env::Default();
+  for (OpenMode mode : {OpenMode::kReadOnly, OpenMode::kReadWrite,
+                        OpenMode::kCreate, OpenMode::kTruncate}) {
+    INFO("mode " << static_cast<int>(mode));
+    for (const char* link : {"file", "dangling"}) {
+      auto f = env->OpenFile(p.Link(link), mode);
+      INFO(link << ": " << f.status().ToString());
+      CHECK(SaysSymlink(f.status()));
+    }
+  }
+  CHECK_FALSE(env->OpenFile(p.Link("file"), OpenMode::kCreateNew).ok());
+  CHECK(SaysSymlink(env->LockFile(p.Link("file")).status()));
+  CHECK(SaysSymlink(env->LockFile(p.Link("dangling")).status()));
+  CHECK_FALSE(env->FileExists("/nonexistent-kvb"));
+  p.CheckOutsideUntouched();
+}
+
+TEST_CASE(
+    "Env (POSIX): Stat, CreateDir(s) and RemoveAll never follow a symlink",
+    "[env]") {
+  PlantedLinks p;
+  Env* env = Env::Default();
+  auto st = env->Stat(p.Link("dir"));
+  REQUIRE_OK(st.status());
+  CHECK(st->is_symlink);
+  CHECK_FALSE(st->is_dir);
+  auto real = env->Stat(p.outside);
+  REQUIRE_OK(real.status());
+  CHECK_FALSE(real->is_symlink);
+  CHECK(SaysSymlink(env->CreateDir(p.Link("dir"))));
+  CHECK(SaysSymlink(env->CreateDirs(p.Link("dir"))));
+  CHECK(SaysSymlink(env->RemoveAll(p.Link("dir"))));
+  // Inside a tree: the walk stops at the link, naming it.
+  Status s = env->RemoveAll(p.base);
+  CHECK(SaysSymlink(s));
+  CHECK(s.ToString().find(p.base + "/link-") != std::string::npos);
+  p.CheckOutsideUntouched();
 }
 
 TEST_CASE("Env: CreateDir over a file, paths under a file, directory as file",

@@ -16,7 +16,7 @@
 #include "engines/linhash/linhash.h"
 #endif
 #ifdef KVB_FUZZ_HAVE_TYPEDMAP
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 #endif
 #ifdef KVB_FUZZ_HAVE_FILEPERKEY
 #include "engines/fileperkey/fileperkey.h"

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/env.h"
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 #include "fuzz/fuzz_util.h"
 
 namespace kvb::typedmap {

@@ -171,6 +171,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
 
 Status Store::Init() {
   Result<FileStat> st = env_->Stat(base_);
+  if (st.ok() && st->is_symlink) {
+    return Status::InvalidArgument(
+        "fileperkey: the base directory is a symbolic link (not followed): " +
+        base_);
+  }
   if (st.ok() && !st->is_dir) {
     return Status::InvalidArgument("fileperkey: not a directory: " + base_);
   }
@@ -317,10 +322,12 @@ void Store::NoteUnsynced(const std::string& path, bool is_dir) {
 
 Status Store::ExplainOpenError(const Status& s, const std::string& path) {
   if (s.IsNotFound()) return Status::NotFound();
+  Result<FileStat> st = env_->Stat(path);
+  // A planted symlink keeps the Env's own refusal, which says so.
+  if (st.ok() && st->is_symlink) return s;
   // The POSIX Env reports a directory (or a file used as a directory) as
   // InvalidArgument.
   if (s.IsInvalidArgument()) return Collision(path);
-  Result<FileStat> st = env_->Stat(path);
   if (st.ok() && st->is_dir) return Collision(path);
   return s;
 }
@@ -373,6 +380,7 @@ Status Store::WriteStream(std::string_view key, ValueReader* src,
                           const WriteOptions& wo) {
   std::string target;
   KVB_RETURN_IF_ERROR(KeyPath(key, &target));
+  KVB_RETURN_IF_ERROR(CheckSyncHealth());
   const bool sync = wo.sync || options_.sync;
   std::string tmp;
   std::unique_ptr<File> file;
@@ -382,7 +390,7 @@ Status Store::WriteStream(std::string_view key, ValueReader* src,
   Status s = WriteBody(file.get(), src);
   // The data must be durable before the rename makes it reachable, or a crash
   // could leave the key's name pointing at an empty or torn file.
-  if (s.ok() && sync) s = file->DataSync();
+  if (s.ok() && sync) s = NoteSyncResult(file->DataSync());
   Status c = file->Close();
   if (s.ok()) s = c;
   if (s.ok()) {
@@ -427,7 +435,7 @@ Status Store::Publish(std::string_view key, const std::string& tmp,
     return Status::OK();
   }
   // The new name is durable only once its directory is synced.
-  KVB_RETURN_IF_ERROR(env_->SyncDir(DirName(target)));
+  KVB_RETURN_IF_ERROR(NoteSyncResult(env_->SyncDir(DirName(target))));
   if (has_unsynced_dirs_.load(std::memory_order_acquire))
     return SyncAncestors(target);
   return Status::OK();
@@ -448,7 +456,7 @@ Status Store::MakeParentDirs(const std::string& target, bool sync) {
     const std::string parent = DirName(*it);
     if (sync) {
       // Each new directory's entry lives in its parent.
-      KVB_RETURN_IF_ERROR(env_->SyncDir(parent));
+      KVB_RETURN_IF_ERROR(NoteSyncResult(env_->SyncDir(parent)));
     } else {
       NoteUnsynced(parent, /*is_dir=*/true);
       has_unsynced_dirs_.store(true, std::memory_order_release);
@@ -463,7 +471,7 @@ Status Store::SyncAncestors(const std::string& target) {
   // could vanish with it.
   for (std::string d = DirName(DirName(target)); d.size() >= base_.size();
        d = DirName(d)) {
-    KVB_RETURN_IF_ERROR(env_->SyncDir(d));
+    KVB_RETURN_IF_ERROR(NoteSyncResult(env_->SyncDir(d)));
     if (d.size() == base_.size()) break;
   }
   return Status::OK();
@@ -564,6 +572,7 @@ Status Store::Has(std::string_view key, bool* found) {
 Status Store::Erase(std::string_view key) {
   std::string path;
   KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  KVB_RETURN_IF_ERROR(CheckSyncHealth());
   Status s;
   {
     std::shared_lock all(erase_all_mu_);
@@ -578,7 +587,7 @@ Status Store::Erase(std::string_view key) {
   if (!s.ok()) return ExplainOpenError(s, path);
   const std::string dir = DirName(path);
   if (options_.sync) {
-    KVB_RETURN_IF_ERROR(env_->SyncDir(dir));
+    KVB_RETURN_IF_ERROR(NoteSyncResult(env_->SyncDir(dir)));
   } else {
     NoteUnsynced(dir, /*is_dir=*/true);
   }
@@ -597,7 +606,9 @@ void Store::PruneEmptyDirs(const std::string& path) {
 
 Status Store::EraseAll() {
   // No rename or unlink runs while the tree goes.
+  KVB_RETURN_IF_ERROR(CheckSyncHealth());
   std::unique_lock all(erase_all_mu_);
+  KVB_RETURN_IF_ERROR(RefuseSymlinks());
   KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
   for (const std::string& name : names) {
     if (IsReservedName(name)) continue;
@@ -618,9 +629,27 @@ Status Store::EraseAll() {
     unsynced_files_.clear();
     unsynced_dirs_.clear();
   }
-  if (options_.sync) return env_->SyncDir(base_);
+  if (options_.sync) return NoteSyncResult(env_->SyncDir(base_));
   NoteUnsynced(base_, /*is_dir=*/true);
   return Status::OK();
+}
+
+Status Store::RefuseSymlinks() {
+  // Before anything is removed: a link found half-way would leave the store
+  // half-erased. (Env::RemoveAll refuses links too, as a second line.)
+  std::vector<std::string> comps;
+  Status found;
+  KVB_RETURN_IF_ERROR(internal::Walk(
+      env_, base_, &comps, temp_dir_,
+      [&](WalkEvent ev, const std::string& path,
+          const std::vector<std::string>&, const FileStat&) {
+        if (ev != WalkEvent::kSymlink) return true;
+        found = Status::InvalidArgument(
+            "fileperkey: EraseAll refused: " + path +
+            " is a symbolic link (not followed; nothing was erased)");
+        return false;
+      }));
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -634,6 +663,7 @@ Status Store::Import(const std::string& src_path, std::string_view key,
     return Status::InvalidArgument(
         "fileperkey: cannot import a file from inside the store: " + src_path);
   }
+  KVB_RETURN_IF_ERROR(CheckSyncHealth());
   KVB_ASSIGN_OR_RETURN(FileStat st, env_->Stat(src_path));
   if (st.is_dir)
     return Status::InvalidArgument("fileperkey: cannot import a directory");
@@ -643,11 +673,11 @@ Status Store::Import(const std::string& src_path, std::string_view key,
       // The imported bytes must be durable before the rename publishes them.
       KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
                            env_->OpenFile(src_path, OpenMode::kReadOnly));
-      KVB_RETURN_IF_ERROR(f->Sync());
+      KVB_RETURN_IF_ERROR(NoteSyncResult(f->Sync()));
     }
     Status s = Publish(key, src_path, target, sync);
     if (s.ok()) {
-      if (sync) return env_->SyncDir(DirName(src_path));
+      if (sync) return NoteSyncResult(env_->SyncDir(DirName(src_path)));
       return s;
     }
     if (s.sys_errno() != EXDEV) return s;
@@ -704,6 +734,7 @@ Result<std::vector<std::string>> Store::IndexKeysFrom(std::string_view start,
 // Sync
 
 Status Store::Sync() {
+  KVB_RETURN_IF_ERROR(CheckSyncHealth());
   std::unordered_set<std::string> files;
   std::unordered_set<std::string> dirs;
   bool overflow;
@@ -727,7 +758,7 @@ Status Store::Sync() {
           env_->OpenFile(file_list[i], OpenMode::kReadOnly);
       // Replaced or erased since: that change is in `dirs` or `files` anyway.
       if (!f.ok()) return f.status().IsNotFound() ? Status::OK() : f.status();
-      return (*f)->DataSync();
+      return NoteSyncResult((*f)->DataSync());
     });
   }
   for (const std::string& path : file_list) dirs.insert(DirName(path));
@@ -735,12 +766,13 @@ Status Store::Sync() {
   if (s.ok()) {
     s = ForEachParallel(dir_list.size(), [&](size_t i) {
       Status d = env_->SyncDir(dir_list[i]);
-      return d.IsNotFound() ? Status::OK() : d;  // pruned since
+      return d.IsNotFound() ? Status::OK() : NoteSyncResult(d);  // pruned since
     });
   }
   if (!s.ok()) {
-    // Some names were not synced; the next Sync must cover everything, and a
-    // synced write meanwhile must still sync its ancestors.
+    // Some names were not synced (an open or a listing failed, or a sync: then
+    // the store is stuck until reopened); the next Sync must cover everything,
+    // and a synced write meanwhile must still sync its ancestors.
     std::lock_guard lock(unsynced_mu_);
     unsynced_overflow_ = true;
     has_unsynced_dirs_.store(true, std::memory_order_release);
@@ -755,18 +787,38 @@ Status Store::SyncEverything() {
       env_, base_, &comps, temp_dir_,
       [&](WalkEvent ev, const std::string& path,
           const std::vector<std::string>&, const FileStat&) {
+        if (ev == WalkEvent::kSymlink) return true;  // not ours to sync
         if (ev == WalkEvent::kDir) {
-          failure = env_->SyncDir(path);
+          failure = NoteSyncResult(env_->SyncDir(path));
         } else {
           Result<std::unique_ptr<File>> f =
               env_->OpenFile(path, OpenMode::kReadOnly);
-          failure = f.ok() ? (*f)->DataSync()
+          failure = f.ok() ? NoteSyncResult((*f)->DataSync())
                            : (f.status().IsNotFound() ? Status() : f.status());
         }
         return failure.ok();
       }));
   KVB_RETURN_IF_ERROR(failure);
-  return env_->SyncDir(base_);
+  return NoteSyncResult(env_->SyncDir(base_));
+}
+
+Status Store::NoteSyncResult(Status s) {
+  // NotFound: the directory was pruned before its sync; nothing was lost.
+  if (s.ok() || s.IsNotFound()) return s;
+  std::lock_guard lock(sync_error_mu_);
+  if (!sync_failed_.load(std::memory_order_relaxed)) {
+    sync_error_ = s;
+    sync_failed_.store(true, std::memory_order_release);
+  }
+  return s;
+}
+
+Status Store::CheckSyncHealth() const {
+  if (!sync_failed_.load(std::memory_order_acquire)) return Status::OK();
+  std::lock_guard lock(sync_error_mu_);
+  return sync_error_.WithContext(
+      "fileperkey: an earlier fsync failed, so unsynced writes may be lost; "
+      "reopen the store");
 }
 
 StoreStats Store::stats() const {

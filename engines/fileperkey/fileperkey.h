@@ -10,27 +10,31 @@
 //
 // Differences from diskv (all deliberate, see README.md):
 //   - Every write is atomic: the value goes to a fresh temp file in
-//   BASE/.fpk-tmp, which is
-//     renamed over the key's file. A reader that opened the old file keeps
-//     reading the old value whole; a crash leaves the old or the new value,
-//     never a mix.
+//     BASE/.fpk-tmp, which is renamed over the key's file. A reader that
+//     opened the old file keeps reading the old value whole; a crash leaves
+//     the old or the new value, never a mix.
 //   - Every entry point validates the key through the transform (no path can
-//   leave the base
-//     directory, name a reserved file, or turn into another key's directory).
+//     leave the base directory, name a reserved file, or turn into another
+//     key's directory).
 //   - Writers take a per-key striped lock only around the rename (never while
-//   reading the
-//     caller's stream or writing data); readers take no store lock at all.
+//     reading the caller's stream or writing data); readers take no store lock
+//     at all.
 //   - A lock file (BASE/.fpk-lock) keeps a second Store (in this or another
-//   process) out.
+//     process) out.
+//   - No operation follows a symbolic link below the base (FORMAT.md, 6).
 //
 // Durability (see Options::sync and WriteOptions::sync):
 //   sync on   Write returns after the temp file was fsynced, renamed, and the
-//   key's directory
-//             (and any directory it had to create, with its parent) fsynced:
-//             the value survives a power loss.
-//   sync off  the value is visible at once but may be lost in a power loss (the
-//   old value
-//             then remains); Store::Sync() makes every earlier write durable.
+//             key's directory (and any directory it had to create, with its
+//             parent) fsynced: the value survives a power loss.
+//   sync off  the value is visible at once but may be lost in a power loss
+//             (the old value then remains); Store::Sync() makes every earlier
+//             write durable.
+// A failed fsync (of a file or a directory, in any call) is sticky: the kernel
+// may already have dropped the unsynced pages, so a retry that "succeeds"
+// proves nothing. That call and every later Write, WriteStream, Erase,
+// EraseAll, Import and Sync return the first failure's Status (same code,
+// with context) until the store is reopened; reads keep working.
 //
 // Thread safety: every method of an open Store is thread-safe. Values returned
 // are owned copies (or streams owning their file); later writes never change
@@ -180,7 +184,8 @@ class Store {
                                                  size_t n) const;
 
   // Makes every write and erase acknowledged so far durable (a no-op when
-  // everything was written with sync).
+  // everything was written with sync). After any failed fsync it returns that
+  // error forever (see the file comment), never OK.
   Status Sync();
 
   // The file of `key` (absolute path); InvalidArgument for a bad key.
@@ -198,6 +203,8 @@ class Store {
   Status RefuseForeignDirectory();
   Status CheckMeta();
   Status CleanTempDir();
+  // InvalidArgument naming the first symbolic link in the tree, if any.
+  Status RefuseSymlinks();
   Status BuildIndex();
   Status KeyPath(std::string_view key, std::string* path) const;
   std::mutex& StripeFor(std::string_view key) const;
@@ -214,6 +221,10 @@ class Store {
   Status ReadFileValue(const std::string& path, std::string* value) const;
   void PruneEmptyDirs(const std::string& path);
   Status SyncEverything();
+  // Records the first failed fsync (`s` not OK) and returns `s`.
+  Status NoteSyncResult(Status s);
+  // OK, or the sticky error of an earlier failed fsync.
+  Status CheckSyncHealth() const;
 
   const std::string base_;
   const Options options_;
@@ -244,6 +255,11 @@ class Store {
   std::unordered_set<std::string> unsynced_dirs_;
   bool unsynced_overflow_ = false;
   std::atomic<bool> has_unsynced_dirs_{false};
+
+  // The first failed fsync; once set, never cleared (see the file comment).
+  std::atomic<bool> sync_failed_{false};
+  mutable std::mutex sync_error_mu_;
+  Status sync_error_;
 };
 
 }  // namespace kvb::fileperkey

@@ -1,4 +1,4 @@
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 
 #include <algorithm>
 

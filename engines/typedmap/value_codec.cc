@@ -294,6 +294,32 @@ bool DecodeBase64(std::string_view text, std::string* out) {
   return true;
 }
 
+namespace {
+
+// Depth-first search for a NaN/±Inf; `where` collects the JSON pointer.
+bool FindNonFinite(const nlohmann::json& j, std::string* where) {
+  if (j.is_number_float()) return !std::isfinite(j.get<double>());
+  if (!j.is_structured()) return false;
+  size_t index = 0;
+  for (auto it = j.begin(); it != j.end(); ++it, ++index) {
+    const size_t mark = where->size();
+    where->append("/").append(j.is_object() ? it.key() : std::to_string(index));
+    if (FindNonFinite(*it, where)) return true;
+    where->resize(mark);
+  }
+  return false;
+}
+
+}  // namespace
+
+Status CheckFinite(const nlohmann::json& j) {
+  std::string where;
+  if (!FindNonFinite(j, &where)) return Status::OK();
+  return Status::InvalidArgument(
+      "cannot encode value as JSON: non-finite number (NaN or Inf) at '" +
+      where + "'; JSON has no such numbers");
+}
+
 Status ValueCodec<std::string>::Encode(const std::string& value,
                                        std::string* out) {
   if (!IsValidUtf8(value)) {

@@ -5,23 +5,23 @@
 // log as compact JSON (never containing a raw LF, so one value is one line).
 // The conversion is the trait ValueCodec<T>:
 //   - the primary template uses nlohmann::json's to_json/from_json, so every
-//   type nlohmann can
-//     convert works: numbers, bool, std::vector, std::map, and any struct with
-//     NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE / _INTRUSIVE or hand-written
-//     to_json/from_json;
+//     type nlohmann can convert works: numbers, bool, std::vector, std::map,
+//     and any struct with NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE / _INTRUSIVE or
+//     hand-written to_json/from_json;
 //   - std::string has a hand-written fast path (replay of string maps never
-//   builds a
-//     nlohmann::json tree); the text it accepts and writes is plain JSON,
-//     identical in meaning;
-//   - Bytes (below) holds arbitrary bytes losslessly: valid UTF-8 is written as
-//   a JSON string,
-//     anything else as {"b64":"<base64>"}.
+//     builds a nlohmann::json tree); the text it accepts and writes is plain
+//     JSON, identical in meaning;
+//   - Bytes (below) holds arbitrary bytes losslessly: valid UTF-8 is written
+//     as a JSON string, anything else as {"b64":"<base64>"}.
 // Users may specialise ValueCodec<MyType> for their own types; Encode must
 // append JSON text without raw control characters, Decode must accept what
 // Encode wrote.
 //
 // Errors: Encode returns InvalidArgument for a value JSON cannot carry (a
-// std::string that is not valid UTF-8, a to_json that throws). Decode returns
+// std::string that is not valid UTF-8, a NaN or ±Inf anywhere in the value,
+// a to_json that throws). JSON has no non-finite numbers: nlohmann would write
+// `null`, which no longer decodes as the value's type, so a log holding one
+// could not be reopened (issue 14, defect 6). Decode returns
 // Corruption for text that is not JSON of the expected shape. No exception
 // escapes a codec. Thread safety: codecs are stateless; call them from any
 // thread.
@@ -50,6 +50,9 @@ void AppendJsonString(std::string_view utf8, std::string* out);
 // bytes, replacing *out. Returns false if `json` is not exactly one well-formed
 // JSON string.
 bool DecodeJsonString(std::string_view json, std::string* out);
+// InvalidArgument naming the first NaN or ±Inf number inside `j` (by its JSON
+// pointer, "" for the root), OK if there is none.
+Status CheckFinite(const nlohmann::json& j);
 // Standard base64 (RFC 4648, with padding).
 void AppendBase64(std::string_view bytes, std::string* out);
 bool DecodeBase64(std::string_view text, std::string* out);
@@ -66,6 +69,7 @@ struct ValueCodec {
   static Status Encode(const T& value, std::string* out) {
     try {
       nlohmann::json j = value;
+      KVB_RETURN_IF_ERROR(CheckFinite(j));
       out->append(j.dump());
       return Status::OK();
     } catch (const std::exception& e) {

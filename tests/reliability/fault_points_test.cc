@@ -30,7 +30,7 @@
 #include "core/testing/test_util.h"
 #include "engines/fileperkey/fileperkey.h"
 #include "engines/linhash/linhash.h"
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb {
 namespace {

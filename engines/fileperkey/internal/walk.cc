@@ -28,7 +28,9 @@ Status WalkDir(Env* env, const std::string& dir,
       return st.status();
     }
     comps->push_back(name);
-    if (st->is_dir) {
+    if (st->is_symlink) {
+      if (!fn(WalkEvent::kSymlink, path, *comps, *st)) *stop = true;
+    } else if (st->is_dir) {
       Status s = WalkDir(env, path, comps, skip_dir, fn, stop);
       if (s.ok() && !*stop && !fn(WalkEvent::kDir, path, *comps, *st))
         *stop = true;

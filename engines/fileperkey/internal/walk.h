@@ -13,11 +13,13 @@
 
 namespace kvb::fileperkey::internal {
 
-enum class WalkEvent { kFile, kDir };
+// kSymlink: a symbolic link, reported and never followed (not even one that
+// points at a directory), so no walk leaves the store's tree.
+enum class WalkEvent { kFile, kDir, kSymlink };
 
-// Called for every regular file, and for every directory after its contents,
-// with the path components relative to the walk's root (`comps`) and the
-// entry's stat. Return false to stop the walk (Walk then returns OK).
+// Called for every regular file, every symbolic link, and every directory
+// after its contents, with the path components relative to the walk's root
+// (`comps`) and the entry's own stat (lstat). Return false to stop the walk (Walk then returns OK).
 using WalkFn = std::function<bool(WalkEvent event, const std::string& path,
                                   const std::vector<std::string>& comps,
                                   const FileStat& st)>;

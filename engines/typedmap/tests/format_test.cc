@@ -10,7 +10,7 @@
 #include "core/env.h"
 #include "core/testing/test_util.h"
 #include "engines/typedmap/log_format.h"
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 #include "engines/typedmap/value_codec.h"
 
 namespace kvb::typedmap {

@@ -1,16 +1,17 @@
 // typedmap_bench — the engine's own measurements (not a test; see README.md
 // "Measured").
 //
-//   typedmap_bench load   DIR [N]         replay time of N (1,000,000) records,
-//   16-byte keys,
-//                                         128-byte string values
-//   typedmap_bench shrink DIR [N]         log size before and after Shrink (3
-//   versions per key) typedmap_bench fsync  DIR [SECONDS]   kFSync writes/s at
-//   1 and 8 threads (group commit) typedmap_bench read   DIR [N]         gets/s
-//   of the byte adapter's path vs a 64-shard
-//                                         unordered_map<string,string> with
-//                                         shared_mutex (the `memory` adapter's
-//                                         structure), 1 and 2 threads
+//   typedmap_bench load   DIR [N]        replay time of N (1,000,000) records,
+//                                        16-byte keys, 128-byte string values
+//   typedmap_bench shrink DIR [N]        log size before and after Shrink
+//                                        (3 versions per key)
+//   typedmap_bench fsync  DIR [SECONDS]  kFSync writes/s at 1 and 8 threads
+//                                        (group commit)
+//   typedmap_bench read   DIR [N]        gets/s of the byte adapter's path vs
+//                                        a 64-shard unordered_map<string,
+//                                        string> with shared_mutex (the
+//                                        `memory` adapter's structure), 1 and
+//                                        2 threads
 #include <sys/resource.h>
 #include <time.h>
 
@@ -30,7 +31,7 @@
 
 #include "core/env.h"
 #include "core/hash.h"
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb::typedmap {
 namespace {

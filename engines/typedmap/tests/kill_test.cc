@@ -13,7 +13,7 @@
 #include <string>
 
 #include "core/testing/test_util.h"
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb::typedmap {
 namespace {

@@ -1,16 +1,17 @@
 // Store and TypedMap behaviour: API semantics, reopen, Shrink, a model test,
 // corruption.
-#include "engines/typedmap/store.h"
-
 #include <catch2/catch.hpp>
+#include <limits>
 #include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/env.h"
 #include "core/testing/test_util.h"
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb::typedmap {
 namespace {
@@ -162,6 +163,83 @@ TEST_CASE("every path validates keys and leaves memory unchanged on error") {
   CHECK(db.store->Set("m:owned", 1).IsInvalidArgument());  // belongs to map "m"
   REQUIRE_OK(db.store->FSyncAll());
   CHECK(db.store->GetStats().records == 0);
+}
+
+struct Reading {
+  std::string sensor;
+  double celsius = 0;
+  std::vector<double> history;
+  bool operator==(const Reading&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Reading, sensor, celsius, history)
+
+// Issue 14 defect 6: NaN and ±Inf were written as `null`, after which the log
+// could not be reopened (not even with recover).
+TEST_CASE("non-finite doubles are refused; the log still reopens") {
+  const double kBad[] = {std::numeric_limits<double>::quiet_NaN(),
+                         std::numeric_limits<double>::infinity(),
+                         -std::numeric_limits<double>::infinity()};
+  auto env = NewMemEnv();
+  {
+    auto db = OpenMap<double>(env.get(), "/nan");
+    REQUIRE_OK(db.map->Set("ok", 1.5));
+    for (double bad : kBad) {
+      INFO(bad);
+      for (Durability d :
+           {Durability::kAsync, Durability::kImmediate, Durability::kFSync}) {
+        Status s = db.map->Set("k", bad, d);
+        CHECK(s.IsInvalidArgument());
+        CHECK(s.ToString().find("non-finite") != std::string::npos);
+      }
+      CHECK(db.map->SetInMemory("k", bad).IsInvalidArgument());
+      auto up =
+          db.map->Update("ok", [&](Updater<double>& u) { u.value = bad; });
+      CHECK(up.status().IsInvalidArgument());
+      TypedMap<double>::Batch batch;
+      batch.Set("b", 2.0);
+      batch.Set("k", bad);
+      CHECK(db.map->Write(std::move(batch)).IsInvalidArgument());
+      CHECK(db.store->Set("top", bad).IsInvalidArgument());
+    }
+    CHECK(db.map->Size() == 1);
+    double v = 0;
+    REQUIRE_OK(db.map->Get("ok", &v));
+    CHECK(v == 1.5);
+    REQUIRE_OK(db.store->Close());
+  }
+  auto db = OpenMap<double>(env.get(), "/nan");
+  CHECK(db.map->Size() == 1);
+  double v = 0;
+  REQUIRE_OK(db.map->Get("ok", &v));
+  CHECK(v == 1.5);
+}
+
+TEST_CASE(
+    "a struct with a non-finite field is refused; the log still reopens") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  auto env = NewMemEnv();
+  const Reading good{"s1", 21.5, {20.0, 21.0}};
+  {
+    auto db = OpenMap<Reading>(env.get(), "/struct");
+    REQUIRE_OK(db.map->Set("good", good));
+    Status field = db.map->Set("a", Reading{"s2", nan, {}});
+    CHECK(field.IsInvalidArgument());
+    CHECK(field.ToString().find("'/celsius'") != std::string::npos);
+    Status nested = db.map->Set("b", Reading{"s3", 1.0, {1.0, -inf}});
+    CHECK(nested.IsInvalidArgument());
+    CHECK(nested.ToString().find("'/history/1'") != std::string::npos);
+    auto up = db.map->Update(
+        "good", [&](Updater<Reading>& u) { u.value.history.push_back(inf); });
+    CHECK(up.status().IsInvalidArgument());
+    REQUIRE_OK(db.store->Shrink());  // memory holds only encodable values
+    REQUIRE_OK(db.store->Close());
+  }
+  auto db = OpenMap<Reading>(env.get(), "/struct");
+  CHECK(db.map->Size() == 1);
+  Reading r;
+  REQUIRE_OK(db.map->Get("good", &r));
+  CHECK(r == good);
 }
 
 TEST_CASE(

@@ -22,18 +22,16 @@
 //
 // Durability, chosen per call (Durability below):
 //   kAsync      memory now; the key is marked dirty and the background flusher
-//   (every
-//               sync_interval) appends the latest value of each dirty key in
-//               one write, then fsyncs. A crash loses what was not flushed;
-//               repeated writes to a key coalesce.
+//               (every sync_interval) appends the latest value of each dirty
+//               key in one write, then fsyncs. A crash loses what was not
+//               flushed; repeated writes to a key coalesce.
 //   kImmediate  the record is handed to the OS (write(2)) before the call
-//   returns: survives a
-//               process crash; the flusher's periodic fdatasync bounds what a
-//               power loss can take to about one sync_interval. The default.
+//               returns: survives a process crash; the flusher's periodic
+//               fdatasync bounds what a power loss can take to about one
+//               sync_interval. The default.
 //   kFSync      the record is durable (fdatasync) before the call returns.
-//   Concurrent callers
-//               share one fdatasync (group commit), which runs outside the
-//               append lock.
+//               Concurrent callers share one fdatasync (group commit), which
+//               runs outside the append lock.
 // In every level memory changes only after the record was appended successfully
 // (kAsync: after the value was encoded), so a failed call leaves memory and log
 // as they were. An fsync error is returned after the change is in memory and in
@@ -49,8 +47,8 @@
 // Thread safety: all methods of Store and TypedMap may be called from any
 // number of threads, except Open and Close, which must not run concurrently
 // with any other call.
-#ifndef KVB_ENGINES_TYPEDMAP_STORE_H_
-#define KVB_ENGINES_TYPEDMAP_STORE_H_
+#ifndef KVB_ENGINES_TYPEDMAP_TYPEDMAP_H_
+#define KVB_ENGINES_TYPEDMAP_TYPEDMAP_H_
 
 #include <atomic>
 #include <bitset>
@@ -73,6 +71,7 @@
 #include "core/hash.h"
 #include "core/result.h"
 #include "core/status.h"
+#include "engines/typedmap/internal/map_base.h"
 #include "engines/typedmap/log_format.h"
 #include "engines/typedmap/value_codec.h"
 
@@ -97,10 +96,9 @@ struct Options {
   // read it, until this is true: then Open rewrites it in the native,
   // checksummed format.
   bool upgrade_legacy_format = false;
-  // Auto-shrink (0 = off): every auto_shrink_interval, Shrink when records /
-  // live keys
-  // >= auto_shrink_ratio (which must be > 1), or when there are records but no
-  // live keys.
+  // Auto-shrink (0 = off): every auto_shrink_interval, Shrink when
+  // records / live keys >= auto_shrink_ratio (which must be > 1), or when
+  // there are records but no live keys.
   double auto_shrink_ratio = 0;
   std::chrono::milliseconds auto_shrink_interval{60000};
   // Take an exclusive lock file "<path>.lock" so two handles cannot open one
@@ -115,18 +113,18 @@ struct Options {
 Options SingleMapOptions();
 
 struct Stats {
-  uint64_t live_keys = 0;  // keys of all maps plus store-level keys
-  uint64_t records =
-      0;  // records in the log (loaded + appended; Shrink resets)
-  uint64_t log_bytes = 0;        // size of the log file
-  uint64_t dirty_keys = 0;       // kAsync changes not yet flushed
-  uint64_t loaded_records = 0;   // records replayed by Open
+  uint64_t live_keys = 0;       // keys of all maps plus store-level keys
+  uint64_t records = 0;         // in the log (loaded + appended; Shrink resets)
+  uint64_t log_bytes = 0;       // size of the log file
+  uint64_t dirty_keys = 0;      // kAsync changes not yet flushed
+  uint64_t loaded_records = 0;  // records replayed by Open
   uint64_t truncated_bytes = 0;  // bytes Open cut off (torn tail, or recover)
   uint64_t appends = 0;          // write calls to the log
-  uint64_t flushes = 0;  // background/explicit flushes that wrote records
-  uint64_t syncs = 0;    // fdatasync calls on the log
-  uint64_t sync_requests =
-      0;  // durability waits (kFSync calls, FSyncAll); / syncs = batching
+  uint64_t flushes = 0;          // background/explicit flushes with records
+  uint64_t syncs = 0;            // fdatasync calls on the log
+  // Durability waits (kFSync calls, FSyncAll); sync_requests / syncs is the
+  // group-commit batching factor.
+  uint64_t sync_requests = 0;
   uint64_t shrinks = 0;  // completed Shrinks
   LogFormat format = LogFormat::kNative;
 };
@@ -159,85 +157,6 @@ class Updater {
  private:
   Action action_ = Action::kSet;
 };
-
-namespace internal {
-
-// Where an append ended: the log generation (bumped by each Shrink) and the end
-// offset.
-struct LogPosition {
-  uint64_t generation = 0;
-  uint64_t end = 0;
-  bool valid = false;
-};
-
-// A key with its hash computed once, for heterogeneous lookup in the shard
-// maps.
-struct KeyProbe {
-  std::string_view key;
-  size_t hash;
-};
-inline KeyProbe MakeProbe(std::string_view key) {
-  return KeyProbe{key, static_cast<size_t>(Hash64(key))};
-}
-struct KeyHash {
-  using is_transparent = void;
-  size_t operator()(const KeyProbe& p) const { return p.hash; }
-  size_t operator()(std::string_view s) const {
-    return static_cast<size_t>(Hash64(s));
-  }
-};
-struct KeyEq {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const {
-    return a == b;
-  }
-  bool operator()(const KeyProbe& a, std::string_view b) const {
-    return a.key == b;
-  }
-  bool operator()(std::string_view a, const KeyProbe& b) const {
-    return a == b.key;
-  }
-};
-
-// Receives batches of snapshot records (Shrink); may consume *batch.
-using SnapshotSink = std::function<Status(std::string* batch)>;
-
-// The type-erased face of a TypedMap that the Store drives (replay, flush,
-// shrink).
-class MapBase {
- public:
-  explicit MapBase(std::string name)
-      : name_(std::move(name)), prefix_(name_ + ":") {}
-  virtual ~MapBase() = default;
-  const std::string& name() const { return name_; }
-  const std::string& prefix() const { return prefix_; }
-
-  // Replay; single-threaded, before the map is shared. LoadSet: Corruption if
-  // `json` does not decode as the map's type.
-  virtual Status LoadSet(std::string_view key, std::string_view json) = 0;
-  virtual void LoadDelete(std::string_view key) = 0;
-  virtual void Clear() = 0;
-  // Replay sizing: reserve room for about `keys` keys before loading; give
-  // back what a too-high guess left unused afterwards.
-  virtual void ReserveForLoad(size_t keys) = 0;
-  virtual void TrimAfterLoad() = 0;
-  virtual uint64_t LiveCount() const = 0;
-  virtual uint64_t DirtyCount() const = 0;
-  // Flush: collect the dirty records; forget them. REQUIRES: the Store's
-  // writer stripes are all held.
-  virtual void CollectDirty(std::string* out,
-                            uint64_t* records) const = 0;  // writers locked
-  virtual void ClearDirty() = 0;                           // writers locked
-  // Shrink: one S record per live key, in format f.
-  virtual Status WriteSnapshot(LogFormat f, const SnapshotSink& sink,
-                               uint64_t* records) const = 0;
-
- private:
-  const std::string name_;
-  const std::string prefix_;
-};
-
-}  // namespace internal
 
 class Store {
  public:
@@ -278,8 +197,8 @@ class Store {
   // (fdatasync).
   Status FSyncAll();
   // Rewrites the log as one S record per live key (in-memory-only values
-  // included) into
-  // "<path>.tmp", then renames it over the log and syncs the directory. Writers
+  // included) into "<path>.tmp", then renames it over the log and syncs the
+  // directory. Writers
   // keep going: records appended meanwhile are copied to the new log before it
   // takes over. Busy if a Shrink is running. On error the old log stays in use
   // and the temp file is removed.
@@ -295,9 +214,9 @@ class Store {
   Status background_error() const;
 
   // Store-level (untyped) keys: full keys without a map prefix, go-persist's
-  // Store.Set/Get/ Delete. The key must be non-empty, valid (ValidateKey) and
-  // not belong to a registered map
-  // ("users:x" when map "users" exists; any colon-less key when map "" exists).
+  // Store.Set/Get/Delete. The key must be non-empty, valid (ValidateKey) and
+  // not belong to a registered map ("users:x" when map "users" exists; any
+  // colon-less key when map "" exists).
   // kAsync acts as kImmediate here. Values are kept as JSON text and decoded on
   // each Get (NotFound if absent, Corruption if the text does not decode as V).
   template <typename V>
@@ -351,8 +270,8 @@ class Store {
   Status FlushDirty();
 
   Status RegisterMap(std::unique_ptr<internal::MapBase> map);
-  internal::MapBase* FindMap(
-      std::string_view name) const;  // REQUIRES maps_mu_ or state_mu_
+  // REQUIRES maps_mu_ or state_mu_.
+  internal::MapBase* FindMap(std::string_view name) const;
   Status OpenLog();
   Status Replay(File* file, uint64_t start, uint64_t size);
   Status ReserveForReplay(File* file, uint64_t start, uint64_t size);
@@ -362,8 +281,8 @@ class Store {
   Status ShrinkTo(LogFormat target);
   void BeginCapture();
   void EndCapture();
-  Status ValidateStoreKey(
-      std::string_view key) const;  // REQUIRES maps_mu_ shared
+  // REQUIRES maps_mu_ shared.
+  Status ValidateStoreKey(std::string_view key) const;
   Status SetRaw(std::string_view key, std::string_view json, Durability d);
   Status GetRaw(std::string_view key, std::string* json) const;
 
@@ -380,8 +299,8 @@ class Store {
   std::mutex state_mu_;  // Open, Close, map registration
   std::unique_ptr<Stripe[]> stripes_;
   std::unique_ptr<FileLock> lock_;
-  LogFormat format_ =
-      LogFormat::kNative;  // set by Open, before state_ becomes kOpen
+  // Set by Open, before state_ becomes kOpen.
+  LogFormat format_ = LogFormat::kNative;
 
   // Lock order: state_mu_ > shrink_mu_ > flush_mu_ > maps_mu_ > orphan_mu_ >
   // writer stripes (index order) > shard map mutexes > log_mu_ > sync_mu_ >
@@ -399,8 +318,8 @@ class Store {
   mutable std::mutex log_mu_;
   std::shared_ptr<File> file_;
   uint64_t log_size_ = 0;
-  bool broken_ =
-      false;  // a failed write could not be undone, or an fdatasync failed
+  // A failed write could not be undone, or an fdatasync failed.
+  bool broken_ = false;
   bool shrinking_ = false;  // appends are also copied to pending_
   bool batches_ = false;    // the native log's header is version 2
   std::string pending_;
@@ -412,8 +331,8 @@ class Store {
   bool sync_running_ = false;
   uint64_t sync_round_ = 0;
   uint64_t synced_end_ = 0;  // of generation_
-  uint64_t gen_base_ =
-      0;  // what an older generation's waiter must wait for after Shrink
+  // What an older generation's waiter must wait for after Shrink.
+  uint64_t gen_base_ = 0;
   bool dir_sync_needed_ = false;
   // A failed fdatasync of the current log: every later wait fails too (see
   // SyncTo).
@@ -448,8 +367,9 @@ class TypedMap final : public internal::MapBase {
   // copy). fn must not call into this map. NotFound if absent.
   template <typename F>
   Status View(std::string_view key, F&& fn) const;
-  // Inserts or overwrites. InvalidArgument for an invalid key or an unencodable
-  // value.
+  // Inserts or overwrites. InvalidArgument for an invalid key or a value
+  // ValueCodec cannot encode (a NaN or ±Inf anywhere in it, a non-UTF-8
+  // string): nothing changes, in memory or in the log.
   Status Set(std::string_view key, T value,
              Durability d = Durability::kImmediate);
   // Removes the key; OK whether or not it existed (*existed tells, if given).
@@ -460,7 +380,8 @@ class TypedMap final : public internal::MapBase {
   // locked against other writers (readers continue); its decision is logged and
   // applied before the lock is released. Returns the value after the call
   // (nullopt if absent). fn must be short and must not call into this map. If
-  // fn throws, nothing changes and the exception propagates.
+  // fn throws, nothing changes and the exception propagates. A value fn sets
+  // that cannot be encoded (see Set) is InvalidArgument, nothing changed.
   template <typename F>
   Result<std::optional<T>> Update(std::string_view key, F&& fn,
                                   Durability d = Durability::kImmediate);
@@ -617,8 +538,8 @@ class SingleMap {
   TypedMap<T>* operator->() { return map_; }
   Store& store() { return *store_; }
 
-  // Options default to SingleMapOptions() (auto-shrink every minute at
-  // ratio 1.8).
+  // Options default to SingleMapOptions() (auto-shrink every minute at ratio
+  // 1.8).
   static Result<std::unique_ptr<SingleMap>> Open(
       const std::string& path, Options options = SingleMapOptions()) {
     auto single = std::unique_ptr<SingleMap>(new SingleMap());
@@ -641,431 +562,9 @@ Result<std::unique_ptr<SingleMap<T>>> OpenSingleMap(
   return SingleMap<T>::Open(path, std::move(options));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Template implementation.
-
-template <typename T>
-Result<TypedMap<T>*> Store::Map(std::string_view name) {
-  KVB_RETURN_IF_ERROR(ValidateMapName(name));
-  auto* map = new TypedMap<T>(this, std::string(name));
-  KVB_RETURN_IF_ERROR(RegisterMap(std::unique_ptr<internal::MapBase>(map)));
-  return map;
-}
-
-template <typename V>
-Status Store::Set(std::string_view key, const V& value, Durability d) {
-  std::string json;
-  KVB_RETURN_IF_ERROR(ValueCodec<V>::Encode(value, &json));
-  return SetRaw(key, json, d);
-}
-
-template <typename V>
-Result<V> Store::Get(std::string_view key) const {
-  std::string json;
-  KVB_RETURN_IF_ERROR(GetRaw(key, &json));
-  V value{};
-  KVB_RETURN_IF_ERROR(ValueCodec<V>::Decode(json, &value));
-  return value;
-}
-
-template <typename T>
-Status TypedMap<T>::Get(std::string_view key, T* value) const {
-  return View(key, [value](const T& v) { *value = v; });
-}
-
-template <typename T>
-template <typename F>
-Status TypedMap<T>::View(std::string_view key, F&& fn) const {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  internal::KeyProbe p = internal::MakeProbe(key);
-  const Shard& shard = ShardFor(p);
-  std::shared_lock lock(shard.map_mu);
-  auto it = shard.data.find(p);
-  if (it == shard.data.end()) return Status::NotFound();
-  std::forward<F>(fn)(it->second);
-  return Status::OK();
-}
-
-template <typename T>
-Status TypedMap<T>::EncodeRecord(char op, std::string_view key, const T* value,
-                                 std::string* rec) const {
-  LogFormat f = store_->format();
-  size_t start = BeginRecord(f, op, prefix(), key, rec);
-  if (value != nullptr) KVB_RETURN_IF_ERROR(Codec::Encode(*value, rec));
-  FinishRecord(f, start, rec);
-  return Status::OK();
-}
-
-template <typename T>
-Status TypedMap<T>::Persist(Shard& shard, const internal::KeyProbe& p,
-                            std::string&& rec, Durability d,
-                            internal::LogPosition* pos) {
-  if (d == Durability::kAsync) {
-    MarkDirty(shard, p, std::move(rec));
-    return Status::OK();
-  }
-  KVB_RETURN_IF_ERROR(store_->Append(rec, 1, pos));
-  DropDirty(shard, p);
-  return Status::OK();
-}
-
-template <typename T>
-void TypedMap<T>::MarkDirty(Shard& shard, const internal::KeyProbe& p,
-                            std::string&& rec) {
-  // Coalescing: the dirty entry always holds the newest record of the key.
-  auto it = shard.dirty.find(p);
-  if (it != shard.dirty.end()) {
-    it->second = std::move(rec);
-  } else {
-    shard.dirty.emplace(std::string(p.key), std::move(rec));
-    dirty_count_.fetch_add(1, std::memory_order_relaxed);
-  }
-}
-
-template <typename T>
-void TypedMap<T>::DropDirty(Shard& shard, const internal::KeyProbe& p) {
-  // The log now holds the newest state; an older pending async record must not
-  // follow it.
-  auto it = shard.dirty.find(p);
-  if (it == shard.dirty.end()) return;
-  shard.dirty.erase(it);
-  dirty_count_.fetch_sub(1, std::memory_order_relaxed);
-}
-
-template <typename T>
-void TypedMap<T>::Assign(Shard& shard, const internal::KeyProbe& p, T&& value) {
-  std::unique_lock lock(shard.map_mu);
-  AssignLocked(shard, p, std::move(value));
-}
-
-template <typename T>
-void TypedMap<T>::AssignLocked(Shard& shard, const internal::KeyProbe& p,
-                               T&& value) {
-  auto it = shard.data.find(p);
-  if (it != shard.data.end()) {
-    it->second = std::move(value);
-  } else {
-    shard.data.emplace(std::string(p.key), std::move(value));
-    count_.fetch_add(1, std::memory_order_relaxed);
-  }
-}
-
-template <typename T>
-void TypedMap<T>::Erase(Shard& shard, const internal::KeyProbe& p) {
-  std::unique_lock lock(shard.map_mu);
-  EraseLocked(shard, p);
-}
-
-template <typename T>
-void TypedMap<T>::EraseLocked(Shard& shard, const internal::KeyProbe& p) {
-  auto it = shard.data.find(p);
-  if (it == shard.data.end()) return;
-  shard.data.erase(it);
-  count_.fetch_sub(1, std::memory_order_relaxed);
-}
-
-template <typename T>
-Status TypedMap<T>::Finish(Durability d,
-                           const internal::LogPosition& pos) const {
-  if (d != Durability::kFSync) return Status::OK();
-  return pos.valid ? store_->SyncTo(pos) : store_->SyncAll();
-}
-
-template <typename T>
-Status TypedMap<T>::Set(std::string_view key, T value, Durability d) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  KVB_RETURN_IF_ERROR(ValidateKey(key));
-  std::string rec;
-  KVB_RETURN_IF_ERROR(EncodeRecord('S', key, &value, &rec));
-  internal::KeyProbe p = internal::MakeProbe(key);
-  Shard& shard = ShardFor(p);
-  internal::LogPosition pos;
-  {
-    std::lock_guard writer(WriterMutex(p));
-    KVB_RETURN_IF_ERROR(Persist(shard, p, std::move(rec), d, &pos));
-    Assign(shard, p, std::move(value));
-  }
-  return Finish(d, pos);
-}
-
-template <typename T>
-Status TypedMap<T>::Delete(std::string_view key, Durability d, bool* existed) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  KVB_RETURN_IF_ERROR(ValidateKey(key));
-  internal::KeyProbe p = internal::MakeProbe(key);
-  Shard& shard = ShardFor(p);
-  internal::LogPosition pos;
-  {
-    std::lock_guard writer(WriterMutex(p));
-    // Only writers (holding the writer stripe) change `data`, so reading it
-    // here needs no map_mu.
-    bool exists = shard.data.find(p) != shard.data.end();
-    if (existed != nullptr) *existed = exists;
-    // A key that is neither in memory nor pending has no live record in the
-    // log.
-    if (exists || shard.dirty.find(p) != shard.dirty.end()) {
-      std::string rec;
-      KVB_RETURN_IF_ERROR(EncodeRecord('D', key, nullptr, &rec));
-      KVB_RETURN_IF_ERROR(Persist(shard, p, std::move(rec), d, &pos));
-    }
-    if (exists) Erase(shard, p);
-  }
-  return Finish(d, pos);
-}
-
-template <typename T>
-template <typename F>
-Result<std::optional<T>> TypedMap<T>::Update(std::string_view key, F&& fn,
-                                             Durability d) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  KVB_RETURN_IF_ERROR(ValidateKey(key));
-  internal::KeyProbe p = internal::MakeProbe(key);
-  Shard& shard = ShardFor(p);
-  internal::LogPosition pos;
-  std::optional<T> result;
-  {
-    // A scope guard: an exception from fn releases the lock with nothing
-    // changed.
-    std::lock_guard writer(WriterMutex(p));
-    auto it = shard.data.find(p);
-    bool exists = it != shard.data.end();
-    Updater<T> up(exists ? it->second : T{}, exists);
-    std::forward<F>(fn)(up);
-    switch (up.action()) {
-      case Updater<T>::Action::kCancel:
-        if (exists) result = it->second;
-        return result;
-      case Updater<T>::Action::kSet: {
-        std::string rec;
-        KVB_RETURN_IF_ERROR(EncodeRecord('S', key, &up.value, &rec));
-        KVB_RETURN_IF_ERROR(Persist(shard, p, std::move(rec), d, &pos));
-        result = up.value;
-        Assign(shard, p, std::move(up.value));
-        break;
-      }
-      case Updater<T>::Action::kDelete:
-        if (exists || shard.dirty.find(p) != shard.dirty.end()) {
-          std::string rec;
-          KVB_RETURN_IF_ERROR(EncodeRecord('D', key, nullptr, &rec));
-          KVB_RETURN_IF_ERROR(Persist(shard, p, std::move(rec), d, &pos));
-        }
-        if (exists) Erase(shard, p);
-        break;
-    }
-  }
-  KVB_RETURN_IF_ERROR(Finish(d, pos));
-  return result;
-}
-
-template <typename T>
-Status TypedMap<T>::Write(Batch batch, Durability d) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  if (batch.ops_.empty()) return Finish(d, internal::LogPosition{});
-  if (store_->format() != LogFormat::kNative) {
-    return Status::NotSupported(
-        "atomic batches need the native log format (go-persist logs have no "
-        "batch record; see Options::upgrade_legacy_format)");
-  }
-  // Everything that can fail without I/O happens before any lock is taken.
-  const size_t n = batch.ops_.size();
-  std::string body;
-  std::vector<size_t> ends(n);
-  std::vector<internal::KeyProbe> probes(n);
-  std::bitset<kShards> touched;
-  for (size_t i = 0; i < n; i++) {
-    const auto& op = batch.ops_[i];
-    KVB_RETURN_IF_ERROR(ValidateKey(op.key));
-    KVB_RETURN_IF_ERROR(EncodeRecord(op.value ? 'S' : 'D', op.key,
-                                     op.value ? &*op.value : nullptr, &body));
-    ends[i] = body.size();
-    probes[i] = internal::MakeProbe(op.key);
-    touched.set(ShardIndex(probes[i]));
-  }
-  std::bitset<Store::kWriterStripes> stripes;
-  for (size_t i = 0; i < kShards; i++) {
-    if (touched[i]) stripes.set(i % Store::kWriterStripes);
-  }
-  internal::LogPosition pos;
-  {
-    store_->LockStripes(stripes);
-    ScopedUnlock unlock{store_, &stripes};
-    if (d == Durability::kAsync) {
-      for (size_t i = 0; i < n; i++) {
-        size_t begin = i == 0 ? 0 : ends[i - 1];
-        MarkDirty(ShardFor(probes[i]), probes[i],
-                  body.substr(begin, ends[i] - begin));
-      }
-    } else {
-      KVB_RETURN_IF_ERROR(store_->AppendBatch(body, n, &pos));
-      for (size_t i = 0; i < n; i++) DropDirty(ShardFor(probes[i]), probes[i]);
-    }
-    ApplyBatch(batch, probes, touched);
-  }
-  return Finish(d, pos);
-}
-
-template <typename T>
-void TypedMap<T>::ApplyBatch(Batch& batch,
-                             const std::vector<internal::KeyProbe>& probes,
-                             const std::bitset<kShards>& touched) {
-  // Shard locks in index order: readers take one at a time, so no deadlock.
-  for (size_t i = 0; i < kShards; i++) {
-    if (touched[i]) shards_[i].map_mu.lock();
-  }
-  for (size_t i = 0; i < probes.size(); i++) {
-    auto& op = batch.ops_[i];
-    Shard& shard = ShardFor(probes[i]);
-    if (op.value) {
-      AssignLocked(shard, probes[i], std::move(*op.value));
-    } else {
-      EraseLocked(shard, probes[i]);
-    }
-  }
-  for (size_t i = kShards; i-- > 0;) {
-    if (touched[i]) shards_[i].map_mu.unlock();
-  }
-}
-
-template <typename T>
-Status TypedMap<T>::SetInMemory(std::string_view key, T value) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  KVB_RETURN_IF_ERROR(ValidateKey(key));
-  std::string probe_json;
-  KVB_RETURN_IF_ERROR(Codec::Encode(value, &probe_json));
-  internal::KeyProbe p = internal::MakeProbe(key);
-  Shard& shard = ShardFor(p);
-  std::lock_guard writer(WriterMutex(p));
-  Assign(shard, p, std::move(value));
-  return Status::OK();
-}
-
-template <typename T>
-template <typename F>
-Result<T> TypedMap<T>::UpdateInMemory(std::string_view key, F&& fn) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  KVB_RETURN_IF_ERROR(ValidateKey(key));
-  internal::KeyProbe p = internal::MakeProbe(key);
-  Shard& shard = ShardFor(p);
-  std::lock_guard writer(WriterMutex(p));
-  auto it = shard.data.find(p);
-  bool exists = it != shard.data.end();
-  Updater<T> up(exists ? it->second : T{}, exists);
-  std::forward<F>(fn)(up);
-  if (up.action() != Updater<T>::Action::kSet) {
-    return Status::InvalidArgument("UpdateInMemory allows only the Set action");
-  }
-  std::string probe_json;
-  KVB_RETURN_IF_ERROR(Codec::Encode(up.value, &probe_json));
-  T result = up.value;
-  Assign(shard, p, std::move(up.value));
-  return result;
-}
-
-template <typename T>
-template <typename F>
-Status TypedMap<T>::Range(F&& fn) const {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  std::vector<std::pair<std::string, T>> batch;
-  for (size_t i = 0; i < kShards; i++) {
-    {
-      std::shared_lock lock(shards_[i].map_mu);
-      batch.assign(shards_[i].data.begin(), shards_[i].data.end());
-    }
-    for (const auto& [k, v] : batch) {
-      if (!fn(std::string_view(k), v)) return Status::OK();
-    }
-  }
-  return Status::OK();
-}
-
-template <typename T>
-Status TypedMap<T>::LoadSet(std::string_view key, std::string_view json) {
-  // One hash-table walk per record (a find first would walk the bucket twice),
-  // and a new key's value is decoded in place, so key, node and value are
-  // allocated next to each other: later lookups touch fewer cache lines.
-  Table& data = ShardFor(internal::MakeProbe(key)).data;
-  auto [it, inserted] = data.try_emplace(std::string(key));
-  if (inserted) {
-    Status s = Codec::Decode(json, &it->second);
-    if (!s.ok()) {
-      data.erase(it);
-      return s;
-    }
-    count_.fetch_add(1, std::memory_order_relaxed);
-    return Status::OK();
-  }
-  // An existing value must survive a failed decode (recovery keeps it).
-  T value{};
-  KVB_RETURN_IF_ERROR(Codec::Decode(json, &value));
-  it->second = std::move(value);
-  return Status::OK();
-}
-
-template <typename T>
-void TypedMap<T>::LoadDelete(std::string_view key) {
-  internal::KeyProbe p = internal::MakeProbe(key);
-  Shard& shard = ShardFor(p);
-  auto it = shard.data.find(p);
-  if (it == shard.data.end()) return;
-  shard.data.erase(it);
-  count_.fetch_sub(1, std::memory_order_relaxed);
-}
-
-template <typename T>
-void TypedMap<T>::Clear() {
-  for (size_t i = 0; i < kShards; i++) {
-    std::lock_guard writer(store_->WriterStripe(i));
-    std::unique_lock lock(shards_[i].map_mu);
-    shards_[i].data.clear();
-    shards_[i].dirty.clear();
-  }
-  count_ = 0;
-  dirty_count_ = 0;
-}
-
-template <typename T>
-void TypedMap<T>::CollectDirty(std::string* out, uint64_t* records) const {
-  for (size_t i = 0; i < kShards; i++) {
-    for (const auto& [key, rec] : shards_[i].dirty) {
-      out->append(rec);
-      ++*records;
-    }
-  }
-}
-
-template <typename T>
-void TypedMap<T>::ClearDirty() {
-  for (size_t i = 0; i < kShards; i++) shards_[i].dirty.clear();
-  dirty_count_ = 0;
-}
-
-template <typename T>
-Status TypedMap<T>::WriteSnapshot(LogFormat f,
-                                  const internal::SnapshotSink& sink,
-                                  uint64_t* records) const {
-  constexpr size_t kBatch = 1 << 20;
-  std::string buf;
-  for (size_t i = 0; i < kShards; i++) {
-    {
-      // Encoding under the shared lock blocks only this shard's writers, and
-      // only briefly.
-      std::shared_lock lock(shards_[i].map_mu);
-      for (const auto& [key, value] : shards_[i].data) {
-        size_t start = BeginRecord(f, 'S', prefix(), key, &buf);
-        KVB_RETURN_IF_ERROR(Codec::Encode(value, &buf));
-        FinishRecord(f, start, &buf);
-        ++*records;
-      }
-    }
-    if (buf.size() >= kBatch) {
-      KVB_RETURN_IF_ERROR(sink(&buf));
-      buf.clear();
-    }
-  }
-  if (!buf.empty()) KVB_RETURN_IF_ERROR(sink(&buf));
-  return Status::OK();
-}
-
 }  // namespace kvb::typedmap
 
-#endif  // KVB_ENGINES_TYPEDMAP_STORE_H_
+// The template bodies: not part of the contract.
+#include "engines/typedmap/typedmap_inl.h"
+
+#endif  // KVB_ENGINES_TYPEDMAP_TYPEDMAP_H_

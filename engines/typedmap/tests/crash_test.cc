@@ -9,7 +9,7 @@
 #include "core/env.h"
 #include "core/fault_env.h"
 #include "core/testing/test_util.h"
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb::typedmap {
 namespace {
@@ -152,17 +152,41 @@ TEST_CASE(
   CHECK(again.map->Size() == 2);
 }
 
+// Ten kFSync writes after Open, with a crash armed after `crash_at` sync
+// points (none if negative). Returns the writes acknowledged; *points gets the
+// sync points the writes made.
+int RunFsyncWrites(Fixture* fx, Db* db, int64_t crash_at, uint64_t* points) {
+  const uint64_t before = fx->fault.sync_points();
+  if (crash_at >= 0) fx->fault.CrashAfterSyncs(static_cast<uint64_t>(crash_at));
+  int acked = 0;
+  for (int i = 0; i < 10; i++) {
+    if (!db->map->Set(Key(i), Value(i, 0), Durability::kFSync).ok()) break;
+    acked++;
+  }
+  *points = fx->fault.sync_points() - before;
+  return acked;
+}
+
+// The loops below count their sync points in a dry run instead of hard-coding
+// them (issue 14), and check that the last point was reached.
 TEST_CASE("crash at every sync point of a run of kFSync writes") {
-  for (uint64_t k = 0; k < 12; k++) {
+  uint64_t total = 0;
+  {
     Fixture fx;
     Db db = OpenDb(&fx.fault);
-    fx.fault.CrashAfterSyncs(k);
-    int acked = 0;
-    for (int i = 0; i < 10; i++) {
-      if (!db.map->Set(Key(i), Value(i, 0), Durability::kFSync).ok()) break;
-      acked++;
-    }
+    REQUIRE(RunFsyncWrites(&fx, &db, -1, &total) == 10);
+  }
+  REQUIRE(total >= 10);  // one fdatasync per kFSync write, at least
+  WARN("sync points of the kFSync writes: " << total);
+  for (uint64_t k = 0; k <= total; k++) {
+    INFO("crash after " << k << " of " << total << " sync points");
+    Fixture fx;
+    Db db = OpenDb(&fx.fault);
+    uint64_t points = 0;
+    const int acked =
+        RunFsyncWrites(&fx, &db, static_cast<int64_t>(k), &points);
     CHECK(acked == std::min<int>(static_cast<int>(k), 10));
+    if (k == total) CHECK(points == total);  // the last point was reached
     REQUIRE_OK(fx.fault.SimulatePowerLoss(
         FaultInjectionEnv::PowerLossMode::kTornTail, k));
     db.store.reset();
@@ -176,17 +200,40 @@ TEST_CASE("crash at every sync point of a run of kFSync writes") {
   }
 }
 
+// Three versions of 20 keys, made durable, then a Shrink with a crash armed
+// after `crash_at` sync points (none if negative); *points gets the Shrink's.
+Status RunShrink(Fixture* fx, Db* db, int64_t crash_at, uint64_t* points) {
+  for (int v = 0; v < 3; v++) {
+    for (int i = 0; i < 20; i++) REQUIRE_OK(db->map->Set(Key(i), Value(i, v)));
+  }
+  REQUIRE_OK(db->store->FSyncAll());
+  const uint64_t before = fx->fault.sync_points();
+  if (crash_at >= 0) fx->fault.CrashAfterSyncs(static_cast<uint64_t>(crash_at));
+  Status s = db->store->Shrink();
+  *points = fx->fault.sync_points() - before;
+  return s;
+}
+
 TEST_CASE("crash at every sync point of a Shrink keeps the data") {
-  for (uint64_t k = 0; k < 8; k++) {
+  uint64_t total = 0;
+  {
     Fixture fx;
     Db db = OpenDb(&fx.fault);
-    for (int v = 0; v < 3; v++) {
-      for (int i = 0; i < 20; i++) REQUIRE_OK(db.map->Set(Key(i), Value(i, v)));
-    }
-    REQUIRE_OK(db.store->FSyncAll());
-    fx.fault.CrashAfterSyncs(k);
-    Status s = db.store->Shrink();
-    INFO("k=" << k << " shrink: " << s.ToString());
+    REQUIRE_OK(RunShrink(&fx, &db, -1, &total));
+  }
+  REQUIRE(total >= 2);  // the new log's fsync and the directory's
+  WARN("sync points of the Shrink: " << total);
+  for (uint64_t k = 0; k <= total; k++) {
+    Fixture fx;
+    Db db = OpenDb(&fx.fault);
+    uint64_t points = 0;
+    Status s = RunShrink(&fx, &db, static_cast<int64_t>(k), &points);
+    INFO("crash after " << k << " of " << total
+                        << " sync points; shrink: " << s.ToString());
+    // Every point short of the last interrupts the Shrink; the last one is
+    // reached and the Shrink completes.
+    CHECK(s.ok() == (k == total));
+    if (k == total) CHECK(points == total);
     REQUIRE_OK(fx.fault.SimulatePowerLoss());
     db.store.reset();
     Db again = OpenDb(&fx.fault);

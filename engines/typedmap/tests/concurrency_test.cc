@@ -12,7 +12,7 @@
 #include "core/env.h"
 #include "core/fault_env.h"
 #include "core/testing/test_util.h"
-#include "engines/typedmap/store.h"
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb::typedmap {
 namespace {
