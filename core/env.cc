@@ -76,7 +76,10 @@ Status Env::CreateDirs(const std::string& path) {
   if (!st.status().IsNotFound()) return st.status();
   std::string parent = DirName(path);
   if (parent != path && parent != "." && parent != "/") {
-    KVB_RETURN_IF_ERROR(CreateDirs(parent));
+    // An ancestor of the directory asked for is the caller's own path (a
+    // symlinked /data is common), so it may be a link; only `path` may not.
+    Result<FileStat> up = Stat(parent);
+    if (!up.ok() || !up->is_symlink) KVB_RETURN_IF_ERROR(CreateDirs(parent));
   }
   return CreateDir(path);
 }

@@ -154,7 +154,8 @@ class Env {
 
   // Helpers built on the methods above (implemented once in env.cc).
   bool FileExists(const std::string& path);
-  // mkdir -p.
+  // mkdir -p. `path` itself must not be a symbolic link (InvalidArgument);
+  // its ancestors may be (they are the caller's own path, e.g. a linked /data).
   Status CreateDirs(const std::string& path);
   // Removes a directory tree; OK if missing. A symbolic link anywhere in the
   // tree (or `path` itself) stops the removal with InvalidArgument naming it:

@@ -283,6 +283,12 @@ TEST_CASE(
   CHECK(SaysSymlink(env->CreateDir(p.Link("dir"))));
   CHECK(SaysSymlink(env->CreateDirs(p.Link("dir"))));
   CHECK(SaysSymlink(env->RemoveAll(p.Link("dir"))));
+  // A linked ancestor is the caller's own path: a new directory below it is
+  // made (inside the link's target, which the caller chose).
+  REQUIRE_OK(env->CreateDirs(p.Link("dir") + "/db/sub"));
+  CHECK(env->Stat(p.outside + "/db/sub")->is_dir);
+  REQUIRE_OK(env->RemoveDir(p.outside + "/db/sub"));
+  REQUIRE_OK(env->RemoveDir(p.outside + "/db"));
   // Inside a tree: the walk stops at the link, naming it.
   Status s = env->RemoveAll(p.base);
   CHECK(SaysSymlink(s));

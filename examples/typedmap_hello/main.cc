@@ -4,13 +4,7 @@
 #include <cstdio>
 #include <string>
 
-// The contract header is being renamed from store.h to typedmap.h (issue 13, one engine
-// shape); this example builds against either install.
-#if __has_include("engines/typedmap/typedmap.h")
 #include "engines/typedmap/typedmap.h"
-#else
-#include "engines/typedmap/store.h"
-#endif
 
 namespace {
 
