@@ -1,15 +1,60 @@
-// Registration hooks of the built-in adapters. Each adapter's .cc defines its
-// Add function, which appends one AdapterInfo; registry.cc calls every hook
-// whose adapter was built (CMake defines KVB_HAVE_<NAME>) and lists the others
-// with built = false. Internal to adapters/: the harness uses registry.h.
+// Registration of the built-in adapters (internal to adapters/: the harness
+// uses registry.h).
+//
+// Each adapter's .cc defines its class and an Add hook, which calls Register()
+// once; registry.cc calls every hook whose adapter was built (CMake defines
+// KVB_HAVE_<NAME>) and lists the others with built = false.
+//
+// An adapter is registered with two functions of its own:
+//   Result<Config> parse(const OptionMap&)   option values -> its Config, or
+//                                             a one-line InvalidArgument;
+//   Result<std::unique_ptr<Adapter>> open(const Config&, const std::string&)
+//                                             opens it on a directory.
+// Register() derives the registry's `check` (parse only) and `open` (parse,
+// then open) from them, so a bad value fails CheckAdapterSpec and OpenAdapter
+// with the same message.
 #ifndef KVB_ADAPTERS_BUILTIN_H_
 #define KVB_ADAPTERS_BUILTIN_H_
 
+#include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/registry.h"
 
 namespace kvb::adapters_internal {
+
+// What an Add hook declares about its adapter besides the two functions.
+struct Registration {
+  std::string name;
+  std::string description;  // one line
+  Capabilities capabilities;
+  std::vector<OptionSpec> options;         // excluding the common `durability`
+  decltype(AdapterInfo::inspect) inspect;  // optional
+};
+
+template <typename Config>
+void Register(std::vector<AdapterInfo>* out, Registration r,
+              Result<Config> (*parse)(const OptionMap&),
+              Result<std::unique_ptr<Adapter>> (*open)(const Config&,
+                                                       const std::string&)) {
+  AdapterInfo info;
+  info.name = std::move(r.name);
+  info.description = std::move(r.description);
+  info.built = true;
+  info.capabilities = r.capabilities;
+  info.options = std::move(r.options);
+  info.inspect = std::move(r.inspect);
+  info.check = [parse](const OptionMap& o) { return parse(o).status(); };
+  info.open = [parse, open](
+                  const OptionMap& o,
+                  const std::string& dir) -> Result<std::unique_ptr<Adapter>> {
+    KVB_ASSIGN_OR_RETURN(Config config, parse(o));
+    return open(config, dir);
+  };
+  out->push_back(std::move(info));
+}
 
 void AddNullAdapter(std::vector<AdapterInfo>* out);
 void AddMemoryAdapter(std::vector<AdapterInfo>* out);

@@ -137,4 +137,26 @@ Result<Durability> GetDurabilityOption(const OptionMap& options,
   return ParseDurability(it->second);
 }
 
+Status ReadOption(const OptionMap& options, std::string_view name, bool* out) {
+  KVB_ASSIGN_OR_RETURN(*out, GetBoolOption(options, name, *out));
+  return Status::OK();
+}
+
+Status ReadOption(const OptionMap& options, std::string_view name,
+                  double* out) {
+  KVB_ASSIGN_OR_RETURN(*out, GetDoubleOption(options, name, *out));
+  return Status::OK();
+}
+
+Status ReadOption(const OptionMap& options, std::string_view name,
+                  std::string* out) {
+  *out = GetStringOption(options, name, *out);
+  return Status::OK();
+}
+
+Status ReadDurability(const OptionMap& options, Durability* out) {
+  KVB_ASSIGN_OR_RETURN(*out, GetDurabilityOption(options, *out));
+  return Status::OK();
+}
+
 }  // namespace kvb

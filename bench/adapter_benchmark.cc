@@ -72,13 +72,12 @@ class LoadedDb {
 
  private:
   Status Load(const std::string& spec) {
-    KVB_ASSIGN_OR_RETURN(adapter_, CreateAdapter(spec));
     std::string tmpl =
         (std::filesystem::temp_directory_path() / "kvb-bench-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr)
       return Status::FromErrno(errno, "mkdtemp");
     dir_ = tmpl;
-    KVB_RETURN_IF_ERROR(adapter_->Open(dir_ + "/db"));
+    KVB_ASSIGN_OR_RETURN(adapter_, OpenAdapter(spec, dir_ + "/db"));
     std::vector<std::string> keys, values;
     std::vector<KeyValue> batch;
     for (int i = 0; i < kKeys; i++) {

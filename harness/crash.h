@@ -167,9 +167,10 @@ struct CrashOptions {
   std::string child_exe;          // default: /proc/self/exe (kvbench)
   std::vector<std::string> argv;  // for the results context
   bool quiet = false;
-  // Test seam: makes the adapter that reopens and checks a trial's database
-  // (default: CreateAdapter). The child always uses the registry.
-  std::function<Result<std::unique_ptr<Adapter>>(const std::string& spec)>
+  // Test seam: opens the adapter that checks a trial's database in `dir`
+  // (default: OpenAdapter). The child always uses the registry.
+  std::function<Result<std::unique_ptr<Adapter>>(const std::string& spec,
+                                                 const std::string& dir)>
       open_for_check;
 };
 
