@@ -3,7 +3,7 @@
 // "typedmap".
 //
 // One Store with a map named "" of typedmap::Bytes (and a map "records" of
-// UserRecord for struct values, below), in the file
+// TypedRecord for struct values, below), in the file
 // "<dir>/typedmap.log" (lock file "<dir>/typedmap.log.lock"). Reads are lookups
 // in the engine's 64-shard hash map under a shared lock: no I/O and no
 // decoding.
@@ -40,7 +40,7 @@
 //   recover (false)           open a log with mid-file corruption by keeping
 //   what precedes it.
 //
-// Struct values (TypedRecordAccess, adapters/typed_record.h): UserRecords are
+// Struct values (TypedRecordAccess, adapters/typed_record.h): TypedRecords are
 // stored natively in a second map, "records"; see PutRecord.
 //
 // Capabilities: persistent, unordered, thread-safe, WriteBatch is native and
@@ -168,7 +168,7 @@ class TypedmapAdapter final : public Adapter, public TypedRecordAccess {
     std::unique_ptr<TypedmapAdapter> a(
         new TypedmapAdapter(dir, LevelFor(c.durability), o));
     KVB_ASSIGN_OR_RETURN(a->map_, a->store_.Map<Bytes>(""));
-    KVB_ASSIGN_OR_RETURN(a->records_, a->store_.Map<UserRecord>("records"));
+    KVB_ASSIGN_OR_RETURN(a->records_, a->store_.Map<TypedRecord>("records"));
     KVB_RETURN_IF_ERROR(a->store_.Open(LogPath(dir)));
     a->open_ = true;
     return std::unique_ptr<Adapter>(std::move(a));
@@ -191,11 +191,11 @@ class TypedmapAdapter final : public Adapter, public TypedRecordAccess {
   std::map<std::string, double> Stats() override;
   TypedRecordAccess* typed_records() override { return this; }
 
-  // TypedRecordAccess: UserRecords kept natively in the map "records" (log
+  // TypedRecordAccess: TypedRecords kept natively in the map "records" (log
   // keys "records:<key>", values JSON objects); reads copy the struct, with no
   // decoding. Same durability level and key encoding as Put/Get.
-  Status PutRecord(std::string_view key, const UserRecord& r) override;
-  Status GetRecord(std::string_view key, UserRecord* r) override;
+  Status PutRecord(std::string_view key, const TypedRecord& r) override;
+  Status GetRecord(std::string_view key, TypedRecord* r) override;
   Status DeleteRecord(std::string_view key) override;
 
  private:
@@ -207,7 +207,7 @@ class TypedmapAdapter final : public Adapter, public TypedRecordAccess {
   typedmap::Store store_;
   bool open_ = false;  // the store is open (until Close)
   typedmap::TypedMap<Bytes>* map_ = nullptr;
-  typedmap::TypedMap<UserRecord>* records_ = nullptr;
+  typedmap::TypedMap<TypedRecord>* records_ = nullptr;
 };
 
 Status TypedmapAdapter::Put(std::string_view key, std::string_view value) {
@@ -244,12 +244,12 @@ Status TypedmapAdapter::Has(std::string_view key, bool* found) {
   return s.IsNotFound() ? Status::OK() : s;
 }
 
-Status TypedmapAdapter::PutRecord(std::string_view key, const UserRecord& r) {
+Status TypedmapAdapter::PutRecord(std::string_view key, const TypedRecord& r) {
   std::string scratch;
   return records_->Set(EncodeKey(key, &scratch), r, level_);
 }
 
-Status TypedmapAdapter::GetRecord(std::string_view key, UserRecord* r) {
+Status TypedmapAdapter::GetRecord(std::string_view key, TypedRecord* r) {
   std::string scratch;
   return records_->Get(EncodeKey(key, &scratch), r);
 }

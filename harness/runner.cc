@@ -538,7 +538,7 @@ class Worker {
   std::vector<std::string> messages_;
   std::string value_, read_;
   std::string key_;  // the current key, when the key set spells keys on demand
-  UserRecord rec_, got_, scratch_;  // value_kind=struct: written, read, check
+  TypedRecord rec_, got_, scratch_;  // value_kind=struct: written, read, check
   bool got_decoded_ = true;
   ScanCallback scan_cb_;
   alignas(64) std::atomic<uint64_t> done_{0};
@@ -1011,7 +1011,7 @@ class PointRun {
   // The logical size of a stored value: the bytes, or the record's JSON.
   uint64_t ValueBytes(uint64_t id, uint32_t version) const {
     if (!records_) return codec_->Length(keys_.hash(id), version);
-    UserRecord r;
+    TypedRecord r;
     std::string json;
     records_->Make(id, version, &r);
     return EncodeRecordJson(r, &json).ok() ? json.size() : 0;
