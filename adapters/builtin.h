@@ -16,6 +16,9 @@
 #ifndef KVB_ADAPTERS_BUILTIN_H_
 #define KVB_ADAPTERS_BUILTIN_H_
 
+#include <cstdint>
+#include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -54,6 +57,32 @@ void Register(std::vector<AdapterInfo>* out, Registration r,
     return open(config, dir);
   };
   out->push_back(std::move(info));
+}
+
+// Base of the built-in adapters: name() and capabilities() are the values
+// given at construction (the ones registered).
+class BuiltinAdapter : public Adapter {
+ public:
+  std::string_view name() const final { return name_; }
+  Capabilities capabilities() const final { return caps_; }
+
+ protected:
+  BuiltinAdapter(std::string_view name, const Capabilities& caps,
+                 std::string dir)
+      : Adapter(std::move(dir)), name_(name), caps_(caps) {}
+
+ private:
+  const std::string_view name_;  // a string literal
+  const Capabilities caps_;
+};
+
+// An engine's counters as Stats() figures.
+inline std::map<std::string, double> CountStats(
+    std::initializer_list<std::pair<const char*, uint64_t>> counters) {
+  std::map<std::string, double> out;
+  for (const auto& [name, value] : counters)
+    out.emplace(name, static_cast<double>(value));
+  return out;
 }
 
 void AddNullAdapter(std::vector<AdapterInfo>* out);

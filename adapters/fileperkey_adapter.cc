@@ -89,7 +89,7 @@ constexpr Capabilities Caps(bool ordered) {
       .ordered = ordered, .locks_directory = true, .max_key_size = kMaxKeySize};
 }
 
-class FileperkeyAdapter final : public Adapter {
+class FileperkeyAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const FileperkeyConfig& c,
                                                const std::string& dir) {
@@ -101,8 +101,6 @@ class FileperkeyAdapter final : public Adapter {
   }
   ~FileperkeyAdapter() override { Close().IgnoreError(); }
 
-  std::string_view name() const override { return "fileperkey"; }
-  Capabilities capabilities() const override { return Caps(index_); }
   Status Close() override {
     if (!store_) return Status::OK();
     periodic_.Stop();
@@ -135,7 +133,9 @@ class FileperkeyAdapter final : public Adapter {
  private:
   FileperkeyAdapter(const FileperkeyConfig& c, const std::string& dir,
                     std::unique_ptr<Store> store)
-      : Adapter(dir), index_(c.options.index), store_(std::move(store)) {
+      : BuiltinAdapter("fileperkey", Caps(c.options.index), dir),
+        index_(c.options.index),
+        store_(std::move(store)) {
     periodic_.StartIfAsync(c.durability, 1000, [this] { return Sync(); });
   }
 
@@ -180,15 +180,14 @@ Status FileperkeyAdapter::Scan(std::string_view start, size_t limit,
 
 std::map<std::string, double> FileperkeyAdapter::Stats() {
   const fileperkey::StoreStats st = store_->stats();
-  auto d = [](uint64_t v) { return static_cast<double>(v); };
-  return {{"cache_hits", d(st.cache.hits)},
-          {"cache_misses", d(st.cache.misses)},
-          {"cache_entries", d(st.cache.entries)},
-          {"cache_bytes", d(st.cache.charge)},
-          {"cache_evictions", d(st.cache.evictions)},
-          {"index_keys", d(st.index_keys)},
-          {"writes", d(st.writes)},
-          {"rename_retries", d(st.rename_retries)}};
+  return adapters_internal::CountStats({{"cache_hits", st.cache.hits},
+                                        {"cache_misses", st.cache.misses},
+                                        {"cache_entries", st.cache.entries},
+                                        {"cache_bytes", st.cache.charge},
+                                        {"cache_evictions", st.cache.evictions},
+                                        {"index_keys", st.index_keys},
+                                        {"writes", st.writes},
+                                        {"rename_retries", st.rename_retries}});
 }
 
 Status InspectFileperkey(const std::string& path, bool dump_keys,

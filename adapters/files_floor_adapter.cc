@@ -155,7 +155,7 @@ Result<Durability> ParseFloor(const OptionMap& o) {
   return GetDurabilityOption(o);
 }
 
-class FilesFloorAdapter final : public Adapter {
+class FilesFloorAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const Durability& d,
                                                const std::string& dir) {
@@ -165,8 +165,6 @@ class FilesFloorAdapter final : public Adapter {
   }
   ~FilesFloorAdapter() override { Close().IgnoreError(); }
 
-  std::string_view name() const override { return "files-floor"; }
-  Capabilities capabilities() const override { return kFilesFloorCaps; }
   Status Close() override {
     if (closed_) return Status::OK();
     closed_ = true;
@@ -181,7 +179,7 @@ class FilesFloorAdapter final : public Adapter {
 
  private:
   FilesFloorAdapter(Durability d, const std::string& dir, std::string tmp)
-      : Adapter(dir),
+      : BuiltinAdapter("files-floor", kFilesFloorCaps, dir),
         durability_(d),
         tmp_dir_(std::move(tmp)),
         nonce_(RandomNonce()) {

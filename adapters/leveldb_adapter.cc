@@ -50,9 +50,7 @@ leveldb::Slice ToSlice(std::string_view s) {
 Status FromLevel(const leveldb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
   std::string msg = std::string(what) + ": " + s.ToString();
-  if (s.IsNotFound()) return Status::NotFound(msg);
-  if (s.IsCorruption()) return Status::Corruption(msg);
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  if (auto shared = adapters_internal::SharedLsmCode(s, msg)) return *shared;
   if (s.IsNotSupportedError()) return Status::NotSupported(msg);
   // LevelDB reports a held LOCK as an IOError: "lock <dir>/LOCK: already held
   // by process" (same process) or "lock <dir>/LOCK: Resource temporarily
@@ -89,7 +87,7 @@ constexpr Capabilities kLevelDbCaps{.ordered = true,
                                     .atomic_batch = true,
                                     .locks_directory = true};
 
-class LevelDbAdapter final : public Adapter {
+class LevelDbAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const LevelDbConfig& c,
                                                const std::string& dir) {
@@ -119,9 +117,6 @@ class LevelDbAdapter final : public Adapter {
     return std::unique_ptr<Adapter>(std::move(a));
   }
   ~LevelDbAdapter() override { Close().IgnoreError(); }
-
-  std::string_view name() const override { return "leveldb"; }
-  Capabilities capabilities() const override { return kLevelDbCaps; }
 
   Status Close() override {
     if (!db_) return Status::OK();
@@ -185,7 +180,8 @@ class LevelDbAdapter final : public Adapter {
   }
 
  private:
-  explicit LevelDbAdapter(const std::string& dir) : Adapter(dir) {}
+  explicit LevelDbAdapter(const std::string& dir)
+      : BuiltinAdapter("leveldb", kLevelDbCaps, dir) {}
 
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;

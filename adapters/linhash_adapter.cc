@@ -96,7 +96,7 @@ constexpr Capabilities kLinhashCaps{.batch = true,
                                     .max_key_size = linhash::kMaxKeySize,
                                     .max_value_size = linhash::kMaxValueSize};
 
-class LinhashAdapter final : public Adapter {
+class LinhashAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const linhash::Options& o,
                                                const std::string& dir) {
@@ -107,8 +107,6 @@ class LinhashAdapter final : public Adapter {
   }
   ~LinhashAdapter() override { Close().IgnoreError(); }
 
-  std::string_view name() const override { return "linhash"; }
-  Capabilities capabilities() const override { return kLinhashCaps; }
   Status Close() override {
     if (!db_) return Status::OK();
     Status s = db_->Close();
@@ -135,7 +133,7 @@ class LinhashAdapter final : public Adapter {
 
  private:
   LinhashAdapter(const std::string& dir, std::unique_ptr<linhash::DB> db)
-      : Adapter(dir), db_(std::move(db)) {}
+      : BuiltinAdapter("linhash", kLinhashCaps, dir), db_(std::move(db)) {}
 
   std::unique_ptr<linhash::DB> db_;  // null after Close
 };
@@ -143,26 +141,26 @@ class LinhashAdapter final : public Adapter {
 std::map<std::string, double> LinhashAdapter::Stats() {
   const linhash::Stats s = db_->GetStats();
   const linhash::Metrics m = db_->GetMetrics();
-  auto d = [](uint64_t v) { return static_cast<double>(v); };
-  return {{"keys", d(s.keys)},
-          {"index_level", d(s.level)},
-          {"primary_buckets", d(s.primary_buckets)},
-          {"overflow_buckets", d(s.overflow_buckets)},
-          {"index_bytes", d(s.index_bytes)},
-          {"segments", d(s.segments)},
-          {"log_bytes", d(s.log_bytes)},
-          {"dead_bytes", d(s.dead_bytes)},
-          {"puts", d(m.puts)},
-          {"gets", d(m.gets)},
-          {"deletes", d(m.deletes)},
-          {"hash_collisions", d(m.hash_collisions)},
-          {"compactions", d(m.compactions)},
-          {"recoveries", d(m.recoveries)},
-          {"replayed_records", d(m.replayed_records)},
-          {"full_rebuilds", d(m.full_rebuilds)},
-          {"index_chunks_loaded", d(m.index_chunks_loaded)},
-          {"checkpoints", d(m.checkpoints)},
-          {"syncs", d(m.syncs)}};
+  return adapters_internal::CountStats(
+      {{"keys", s.keys},
+       {"index_level", s.level},
+       {"primary_buckets", s.primary_buckets},
+       {"overflow_buckets", s.overflow_buckets},
+       {"index_bytes", s.index_bytes},
+       {"segments", s.segments},
+       {"log_bytes", s.log_bytes},
+       {"dead_bytes", s.dead_bytes},
+       {"puts", m.puts},
+       {"gets", m.gets},
+       {"deletes", m.deletes},
+       {"hash_collisions", m.hash_collisions},
+       {"compactions", m.compactions},
+       {"recoveries", m.recoveries},
+       {"replayed_records", m.replayed_records},
+       {"full_rebuilds", m.full_rebuilds},
+       {"index_chunks_loaded", m.index_chunks_loaded},
+       {"checkpoints", m.checkpoints},
+       {"syncs", m.syncs}});
 }
 
 }  // namespace

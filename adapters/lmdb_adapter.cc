@@ -196,7 +196,7 @@ class PathClaim {
   std::string path_;
 };
 
-class LmdbAdapter final : public Adapter {
+class LmdbAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const LmdbConfig& c,
                                                const std::string& dir) {
@@ -210,8 +210,6 @@ class LmdbAdapter final : public Adapter {
   }
   ~LmdbAdapter() override { Close().IgnoreError(); }
 
-  std::string_view name() const override { return "lmdb"; }
-  Capabilities capabilities() const override { return kLmdbCaps; }
   Status Close() override;
   Status Put(std::string_view key, std::string_view value) override;
   Status Get(std::string_view key, std::string* value) override;
@@ -233,7 +231,7 @@ class LmdbAdapter final : public Adapter {
 
   LmdbAdapter(const LmdbConfig& c, const std::string& dir, PathClaim claim,
               MDB_env* env, MDB_dbi dbi)
-      : Adapter(dir),
+      : BuiltinAdapter("lmdb", kLmdbCaps, dir),
         config_(c),
         claim_(std::move(claim)),
         env_(env),

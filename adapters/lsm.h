@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,17 @@ struct LsmOptions {
     return ReadDurability(o, &durability);
   }
 };
+
+// The status codes RocksDB and LevelDB share, keeping `msg`; nullopt for the
+// rest, which each adapter maps itself.
+template <typename EngineStatus>
+std::optional<Status> SharedLsmCode(const EngineStatus& s,
+                                    const std::string& msg) {
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return std::nullopt;
+}
 
 // Calls `cb` for up to `limit` entries from `start` of an engine iterator
 // (Seek/Valid/Next/key/value, slices with data() and size()).

@@ -42,7 +42,7 @@ struct MemoryConfig {
 
 constexpr Capabilities kMemoryCaps{.persistent = false};
 
-class MemoryAdapter final : public Adapter {
+class MemoryAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const MemoryConfig& c,
                                                const std::string& dir) {
@@ -50,8 +50,6 @@ class MemoryAdapter final : public Adapter {
     return std::unique_ptr<Adapter>(new MemoryAdapter(c.shards, dir));
   }
 
-  std::string_view name() const override { return "memory"; }
-  Capabilities capabilities() const override { return kMemoryCaps; }
   Status Close() override {
     for (size_t i = 0; i < num_shards_; i++) {
       std::unique_lock lock(shards_[i].mu);
@@ -120,7 +118,9 @@ class MemoryAdapter final : public Adapter {
   };
 
   MemoryAdapter(size_t shards, const std::string& dir)
-      : Adapter(dir), num_shards_(shards), shards_(new Shard[shards]) {}
+      : BuiltinAdapter("memory", kMemoryCaps, dir),
+        num_shards_(shards),
+        shards_(new Shard[shards]) {}
 
   Shard& ShardFor(std::string_view key) {
     // A different seed from the maps' own hash, so a shard's keys still

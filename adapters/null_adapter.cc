@@ -49,7 +49,7 @@ struct NullConfig {
 constexpr Capabilities kNullCaps{
     .persistent = false, .ordered = true, .batch = true};
 
-class NullAdapter final : public Adapter {
+class NullAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const NullConfig& c,
                                                const std::string& dir) {
@@ -57,8 +57,6 @@ class NullAdapter final : public Adapter {
     return std::unique_ptr<Adapter>(new NullAdapter(c, dir));
   }
 
-  std::string_view name() const override { return "null"; }
-  Capabilities capabilities() const override { return kNullCaps; }
   Status Close() override { return Status::OK(); }
   Status Put(std::string_view, std::string_view) override { return Done(); }
   Status Get(std::string_view, std::string*) override {
@@ -78,7 +76,7 @@ class NullAdapter final : public Adapter {
 
  private:
   NullAdapter(const NullConfig& c, const std::string& dir)
-      : Adapter(dir), config_(c) {}
+      : BuiltinAdapter("null", kNullCaps, dir), config_(c) {}
 
   void Delay() const {
     // The empty asm keeps the compiler from deleting or folding the loop, so

@@ -63,9 +63,7 @@ rocksdb::Slice ToSlice(std::string_view s) {
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
   std::string msg = std::string(what) + ": " + s.ToString();
-  if (s.IsNotFound()) return Status::NotFound(msg);
-  if (s.IsCorruption()) return Status::Corruption(msg);
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  if (auto shared = adapters_internal::SharedLsmCode(s, msg)) return *shared;
   if (s.IsNotSupported()) return Status::NotSupported(msg);
   if (s.IsNoSpace()) return Status::NoSpace(msg);
   if (s.IsBusy() || s.IsTryAgain()) return Status::Busy(msg);
@@ -161,7 +159,7 @@ constexpr Capabilities kRocksDbCaps{.ordered = true,
                                     .atomic_batch = true,
                                     .locks_directory = true};
 
-class RocksDbAdapter final : public Adapter {
+class RocksDbAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const RocksDbConfig& c,
                                                const std::string& dir) {
@@ -172,9 +170,6 @@ class RocksDbAdapter final : public Adapter {
     return std::unique_ptr<Adapter>(new RocksDbAdapter(c, dir, raw));
   }
   ~RocksDbAdapter() override { Close().IgnoreError(); }
-
-  std::string_view name() const override { return "rocksdb"; }
-  Capabilities capabilities() const override { return kRocksDbCaps; }
 
   Status Close() override {
     if (!db_) return Status::OK();
@@ -231,7 +226,9 @@ class RocksDbAdapter final : public Adapter {
  private:
   RocksDbAdapter(const RocksDbConfig& c, const std::string& dir,
                  rocksdb::DB* db)
-      : Adapter(dir), db_(db), perf_level_(c.perf_level) {
+      : BuiltinAdapter("rocksdb", kRocksDbCaps, dir),
+        db_(db),
+        perf_level_(c.perf_level) {
     write_options_.sync = c.durability == Durability::kSync;
     syncer_.StartIfAsync(c.durability, c.async_ms, [this] { return Sync(); });
   }

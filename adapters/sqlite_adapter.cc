@@ -205,7 +205,7 @@ Result<std::unique_ptr<Conn>> Connect(const SqliteConfig& config,
   return conn;
 }
 
-class SqliteAdapter final : public Adapter {
+class SqliteAdapter final : public adapters_internal::BuiltinAdapter {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const SqliteConfig& c,
                                                const std::string& dir) {
@@ -219,13 +219,27 @@ class SqliteAdapter final : public Adapter {
   }
   ~SqliteAdapter() override { Close().IgnoreError(); }
 
-  std::string_view name() const override { return "sqlite"; }
-  Capabilities capabilities() const override { return kSqliteCaps; }
   Status Close() override;
   Status Put(std::string_view key, std::string_view value) override;
-  Status Get(std::string_view key, std::string* value) override;
+  Status Get(std::string_view key, std::string* value) override {
+    KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
+    StmtReset reset{c->get};
+    int rc = BindBlob(c->get, 1, key);
+    if (rc == SQLITE_OK) rc = sqlite3_step(c->get);
+    if (rc == SQLITE_DONE) return Status::NotFound();
+    if (rc != SQLITE_ROW) return FromSqlite(rc, c->db, "get");
+    value->assign(ColumnBlob(c->get, 0));  // owned copy, before the reset
+    return Status::OK();
+  }
   Status Delete(std::string_view key) override;
-  Status Has(std::string_view key, bool* found) override;
+  Status Has(std::string_view key, bool* found) override {
+    KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
+    StmtReset reset{c->has};
+    int rc = BindBlob(c->has, 1, key);
+    if (rc == SQLITE_OK) rc = sqlite3_step(c->has);
+    *found = rc == SQLITE_ROW;
+    return FromSqlite(rc, c->db, "has");
+  }
   Status WriteBatch(std::span<const KeyValue> pairs) override;
   Status Scan(std::string_view start, size_t limit,
               const ScanCallback& cb) override;
@@ -236,7 +250,7 @@ class SqliteAdapter final : public Adapter {
 
  private:
   SqliteAdapter(const SqliteConfig& c, const std::string& dir, std::string path)
-      : Adapter(dir), path_(std::move(path)) {
+      : BuiltinAdapter("sqlite", kSqliteCaps, dir), path_(std::move(path)) {
     conns_.Reset([c, p = path_] { return Connect(c, p); });
   }
 
@@ -268,26 +282,6 @@ Status SqliteAdapter::Put(std::string_view key, std::string_view value) {
   if (rc == SQLITE_OK) rc = BindBlob(c->put, 2, value);
   if (rc == SQLITE_OK) rc = sqlite3_step(c->put);
   return FromSqlite(rc, c->db, "put");
-}
-
-Status SqliteAdapter::Get(std::string_view key, std::string* value) {
-  KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
-  StmtReset reset{c->get};
-  int rc = BindBlob(c->get, 1, key);
-  if (rc == SQLITE_OK) rc = sqlite3_step(c->get);
-  if (rc == SQLITE_DONE) return Status::NotFound();
-  if (rc != SQLITE_ROW) return FromSqlite(rc, c->db, "get");
-  value->assign(ColumnBlob(c->get, 0));  // owned copy, before the reset
-  return Status::OK();
-}
-
-Status SqliteAdapter::Has(std::string_view key, bool* found) {
-  KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
-  StmtReset reset{c->has};
-  int rc = BindBlob(c->has, 1, key);
-  if (rc == SQLITE_OK) rc = sqlite3_step(c->has);
-  *found = rc == SQLITE_ROW;
-  return FromSqlite(rc, c->db, "has");
 }
 
 Status SqliteAdapter::Delete(std::string_view key) {

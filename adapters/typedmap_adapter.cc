@@ -154,7 +154,8 @@ std::string_view EncodeKey(std::string_view key, std::string* scratch) {
   return *scratch;
 }
 
-class TypedmapAdapter final : public Adapter, public TypedRecordAccess {
+class TypedmapAdapter final : public adapters_internal::BuiltinAdapter,
+                              public TypedRecordAccess {
  public:
   static Result<std::unique_ptr<Adapter>> Open(const TypedmapConfig& c,
                                                const std::string& dir) {
@@ -175,8 +176,6 @@ class TypedmapAdapter final : public Adapter, public TypedRecordAccess {
   }
   ~TypedmapAdapter() override { Close().IgnoreError(); }
 
-  std::string_view name() const override { return "typedmap"; }
-  Capabilities capabilities() const override { return kTypedmapCaps; }
   Status Close() override {
     if (!open_) return Status::OK();
     open_ = false;
@@ -201,7 +200,9 @@ class TypedmapAdapter final : public Adapter, public TypedRecordAccess {
  private:
   TypedmapAdapter(const std::string& dir, typedmap::Durability level,
                   const typedmap::Options& o)
-      : Adapter(dir), level_(level), store_(o) {}
+      : BuiltinAdapter("typedmap", kTypedmapCaps, dir),
+        level_(level),
+        store_(o) {}
 
   const typedmap::Durability level_;
   typedmap::Store store_;
@@ -263,18 +264,17 @@ Status TypedmapAdapter::Sync() { return store_.FSyncAll(); }
 
 std::map<std::string, double> TypedmapAdapter::Stats() {
   typedmap::Stats st = store_.GetStats();
-  auto d = [](uint64_t v) { return static_cast<double>(v); };
-  return {{"live_keys", d(st.live_keys)},
-          {"records", d(st.records)},
-          {"log_bytes", d(st.log_bytes)},
-          {"dirty_keys", d(st.dirty_keys)},
-          {"loaded_records", d(st.loaded_records)},
-          {"truncated_bytes", d(st.truncated_bytes)},
-          {"appends", d(st.appends)},
-          {"flushes", d(st.flushes)},
-          {"syncs", d(st.syncs)},
-          {"sync_requests", d(st.sync_requests)},
-          {"shrinks", d(st.shrinks)}};
+  return adapters_internal::CountStats({{"live_keys", st.live_keys},
+                                        {"records", st.records},
+                                        {"log_bytes", st.log_bytes},
+                                        {"dirty_keys", st.dirty_keys},
+                                        {"loaded_records", st.loaded_records},
+                                        {"truncated_bytes", st.truncated_bytes},
+                                        {"appends", st.appends},
+                                        {"flushes", st.flushes},
+                                        {"syncs", st.syncs},
+                                        {"sync_requests", st.sync_requests},
+                                        {"shrinks", st.shrinks}});
 }
 
 Status InspectTypedmapLog(const std::string& path, bool dump_keys,
