@@ -15,10 +15,16 @@
 //
 // Map size: the map starts at map_mb and doubles whenever a write hits
 // MDB_MAP_FULL, up to max_map_mb; a write that still does not fit returns
-// NoSpace and the database stays intact. Resizing needs no transaction live
-// in this process, so every operation holds a shared lock and the resize
-// takes it exclusively. A map grown by another process (MDB_MAP_RESIZED) is
-// adopted on the next write.
+// NoSpace and the database stays intact. LMDB allows a resize only while no
+// transaction is live in this process. Writers are excluded by the writer
+// mutex (the resize runs in the writer, between transactions); readers take no
+// shared lock: each read transaction has its own "active" flag (its own cache
+// line), set around every read; the resizer raises a process-wide "resizing"
+// flag and waits until no reader is active, and a reader that sees the flag
+// steps back and waits for the resize to end (seq_cst on both sides, so one of
+// the two always sees the other). Sync and Stats, rare, wait out a resize on
+// its mutex. A map grown by another process (MDB_MAP_RESIZED) is adopted on the
+// next write the same way.
 //
 // Durability:
 //   none   MDB_NOSYNC: commits are not flushed; Sync() = mdb_env_sync(force).
@@ -51,7 +57,7 @@
 #include <filesystem>
 #include <mutex>
 #include <set>
-#include <shared_mutex>
+#include <thread>
 
 #include "adapters/builtin.h"
 #include "adapters/options.h"
@@ -222,8 +228,11 @@ class LmdbAdapter final : public adapters_internal::BuiltinAdapter {
   std::map<std::string, double> Stats() override;
 
  private:
-  struct ReadTxn {
-    MDB_txn* txn = nullptr;
+  // One thread's read transaction; `active` while it is between renew and
+  // reset (or being begun). Aligned so threads' flags never share a line.
+  struct alignas(64) ReadTxn {
+    MDB_txn* txn = nullptr;  // begun on first use, then reset/renewed
+    std::atomic<bool> active{false};
     ~ReadTxn() {
       if (txn != nullptr) mdb_txn_abort(txn);
     }
@@ -237,12 +246,10 @@ class LmdbAdapter final : public adapters_internal::BuiltinAdapter {
         env_(env),
         dbi_(dbi),
         max_key_(static_cast<size_t>(mdb_env_get_maxkeysize(env))) {
-    readers_.Reset([this]() -> Result<std::unique_ptr<ReadTxn>> {
-      auto r = std::make_unique<ReadTxn>();
-      KVB_RETURN_IF_ERROR(FromMdb(
-          mdb_txn_begin(env_, nullptr, MDB_RDONLY, &r->txn), "begin read"));
-      mdb_txn_reset(r->txn);  // parked until the first renew
-      return r;
+    // No LMDB call here: the transaction is begun inside the reader
+    // protocol, at its first read.
+    readers_.Reset([]() -> Result<std::unique_ptr<ReadTxn>> {
+      return std::make_unique<ReadTxn>();
     });
     syncer_.StartIfAsync(c.durability, c.async_ms, [this] { return Sync(); });
   }
@@ -253,6 +260,12 @@ class LmdbAdapter final : public adapters_internal::BuiltinAdapter {
   template <typename Fn>
   Status WriteTxn(const char* what, Fn&& fn);
   Status GrowMap(size_t failed_size);
+  // Runs `fn` (an mdb_env_set_mapsize) while no read transaction of this
+  // process is active. REQUIRES: write_mu_ held (so no write txn is live).
+  template <typename Fn>
+  Status Quiesced(Fn&& fn);
+  // Marks `r` active, first waiting out any resize in progress.
+  void EnterRead(ReadTxn* r);
   // Runs `fn` with this thread's renewed read transaction, resetting it
   // afterwards.
   template <typename Fn>
@@ -271,8 +284,10 @@ class LmdbAdapter final : public adapters_internal::BuiltinAdapter {
   MDB_env* env_;  // null after Close
   const MDB_dbi dbi_;
   const size_t max_key_;
-  // Shared: any txn in flight; exclusive: mdb_env_set_mapsize.
-  std::shared_mutex resize_mu_;
+  // Held for a whole resize; readers that met `resizing_` and Sync/Stats wait
+  // on it.
+  std::mutex resize_mu_;
+  std::atomic<bool> resizing_{false};
   std::mutex write_mu_;  // one writer at a time
   std::atomic<uint64_t> map_grows_{0};
   PerThread<ReadTxn> readers_;
@@ -290,19 +305,41 @@ Status LmdbAdapter::Close() {
   return s;
 }
 
+template <typename Fn>
+Status LmdbAdapter::Quiesced(Fn&& fn) {
+  std::lock_guard lock(resize_mu_);
+  resizing_.store(true, std::memory_order_seq_cst);
+  // Readers that attach meanwhile see `resizing_` (they attach under the
+  // pool's lock, which ForEach holds) and step back.
+  readers_.ForEach([](ReadTxn& r) {
+    while (r.active.load(std::memory_order_seq_cst)) std::this_thread::yield();
+  });
+  Status s = fn();
+  resizing_.store(false, std::memory_order_seq_cst);
+  return s;
+}
+
+void LmdbAdapter::EnterRead(ReadTxn* r) {
+  for (;;) {
+    r->active.store(true, std::memory_order_seq_cst);
+    if (!resizing_.load(std::memory_order_seq_cst)) return;
+    r->active.store(false, std::memory_order_seq_cst);
+    std::lock_guard wait(resize_mu_);  // until the resize is done
+  }
+}
+
 Status LmdbAdapter::GrowMap(size_t failed_size) {
-  std::unique_lock lock(resize_mu_);
   MDB_envinfo info;
   mdb_env_info(env_, &info);
-  // Another writer may have grown it while we waited for the lock.
-  if (info.me_mapsize > failed_size) return Status::OK();
+  if (info.me_mapsize > failed_size) return Status::OK();  // already grown
   size_t max = config_.max_map_mb << 20;
   if (info.me_mapsize >= max) {
     return Status::NoSpace("lmdb: map full at max_map_mb=" +
                            std::to_string(config_.max_map_mb));
   }
   size_t next = std::min(max, info.me_mapsize * 2);
-  KVB_RETURN_IF_ERROR(FromMdb(mdb_env_set_mapsize(env_, next), "grow map"));
+  KVB_RETURN_IF_ERROR(Quiesced(
+      [&] { return FromMdb(mdb_env_set_mapsize(env_, next), "grow map"); }));
   map_grows_.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
 }
@@ -313,18 +350,15 @@ Status LmdbAdapter::WriteTxn(const char* what, Fn&& fn) {
   for (;;) {
     size_t map_size;
     int rc;
-    {
-      std::shared_lock shared(resize_mu_);
-      MDB_envinfo info;
-      mdb_env_info(env_, &info);
-      map_size = info.me_mapsize;
-      MDB_txn* txn = nullptr;
-      rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-      if (rc == 0) {
-        rc = fn(txn);
-        // Commit frees the txn even when it fails; abort on an operation error.
-        rc = rc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
-      }
+    MDB_envinfo info;
+    mdb_env_info(env_, &info);
+    map_size = info.me_mapsize;
+    MDB_txn* txn = nullptr;
+    rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+    if (rc == 0) {
+      rc = fn(txn);
+      // Commit frees the txn even when it fails; abort on an operation error.
+      rc = rc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
     }
     if (rc == MDB_MAP_FULL) {
       KVB_RETURN_IF_ERROR(GrowMap(map_size));
@@ -333,9 +367,9 @@ Status LmdbAdapter::WriteTxn(const char* what, Fn&& fn) {
     if (rc == MDB_MAP_RESIZED) {
       // Another process grew the file: adopt its size (0 = use the size on
       // disk).
-      std::unique_lock lock(resize_mu_);
-      KVB_RETURN_IF_ERROR(
-          FromMdb(mdb_env_set_mapsize(env_, 0), "adopt map size"));
+      KVB_RETURN_IF_ERROR(Quiesced([&] {
+        return FromMdb(mdb_env_set_mapsize(env_, 0), "adopt map size");
+      }));
       continue;
     }
     return FromMdb(rc, what);
@@ -344,11 +378,21 @@ Status LmdbAdapter::WriteTxn(const char* what, Fn&& fn) {
 
 template <typename Fn>
 Status LmdbAdapter::WithReadTxn(Fn&& fn) {
-  std::shared_lock shared(resize_mu_);
   KVB_ASSIGN_OR_RETURN(ReadTxn * r, readers_.Local());
-  KVB_RETURN_IF_ERROR(FromMdb(mdb_txn_renew(r->txn), "renew read txn"));
-  Status s = fn(r->txn);
-  mdb_txn_reset(r->txn);  // releases the snapshot so writers can reuse pages
+  EnterRead(r);
+  Status s;
+  if (r->txn == nullptr) {
+    MDB_txn* txn = nullptr;
+    s = FromMdb(mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn), "begin read");
+    if (s.ok()) r->txn = txn;
+  } else {
+    s = FromMdb(mdb_txn_renew(r->txn), "renew read txn");
+  }
+  if (s.ok()) {
+    s = fn(r->txn);
+    mdb_txn_reset(r->txn);  // releases the snapshot so writers reuse pages
+  }
+  r->active.store(false, std::memory_order_seq_cst);
   return s;
 }
 
@@ -438,13 +482,13 @@ Status LmdbAdapter::Scan(std::string_view start, size_t limit,
 }
 
 Status LmdbAdapter::Sync() {
-  std::shared_lock shared(resize_mu_);
+  std::lock_guard no_resize(resize_mu_);
   return FromMdb(mdb_env_sync(env_, 1), "sync");
 }
 
 std::map<std::string, double> LmdbAdapter::Stats() {
   std::map<std::string, double> out;
-  std::shared_lock shared(resize_mu_);
+  std::lock_guard no_resize(resize_mu_);
   MDB_stat st;
   if (mdb_env_stat(env_, &st) == 0) {
     out["entries"] = static_cast<double>(st.ms_entries);
