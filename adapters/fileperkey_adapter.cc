@@ -10,21 +10,23 @@
 // keys are InvalidArgument. The empty key is InvalidArgument.
 //
 // Options (plus the common durability):
-//   transform   hash:2:1  flat | blocks:W:D | hash:W:D  — directory layout
-//   (engine README) cache_mb    0         read cache in MiB (sharded
-//   byte-bounded LRU); 0 = off sync        false     same as durability=sync
+//   transform   hash:2:1  flat | blocks:W:D | hash:W:D — directory layout
+//                         (engine README)
+//   cache_mb    0         read cache in MiB (sharded byte-bounded LRU); 0 = off
+//   sync        false     same as durability=sync
 //   compression none      none | gzip | zlib | zstd (standard frames, one per
-//   file) level       0         compression level; 0 = codec default index off
-//   keep an ordered key index in memory (enables Scan, ordered = true)
+//                         file)
+//   level       0         compression level; 0 = codec default
+//   index       off       keep an ordered key index in memory (enables Scan,
+//                         ordered = true)
 //
 // Durability:
 //   none   writes are atomic (temp file + rename) but not fsynced; Sync() and
-//   Close() fsync
-//          every file written since the last Sync and the directories holding
-//          their names.
+//          Close() fsync every file written since the last Sync and the
+//          directories holding their names.
 //   async  as none, plus a background Sync() every second.
 //   sync   each Put/Delete fsyncs the value file and its directory before
-//   returning.
+//          returning.
 //
 // Capabilities: persistent, thread_safe, ordered only with index=on (Scan pages
 // through the index and reads each value; keys erased in between are skipped),

@@ -3,15 +3,14 @@
 //
 // Durability mapping (the common `durability` option):
 //   none  -> background_sync_interval_ms = 0: no automatic fsync; Sync() and
-//   Close() make
-//            everything durable (Close also writes the index checkpoint).
+//            Close() make everything durable (Close also writes the index
+//            checkpoint).
 //   async -> background_sync_interval_ms = sync_interval_ms (default 1000): a
-//   background thread
-//            flushes and fdatasyncs the log; a crash loses at most about that
-//            window.
+//            background thread flushes and fdatasyncs the log; a crash loses
+//            at most about that window.
 //   sync  -> background_sync_interval_ms = -1: every Put/Delete/WriteBatch is
-//   durable before it
-//            returns; concurrent writers share fdatasyncs (group commit).
+//            durable before it returns; concurrent writers share fdatasyncs
+//            (group commit).
 // WriteBatch is native and atomic across a crash (one batch record, one append,
 // one sync).
 //
@@ -23,8 +22,9 @@
 //
 // Capabilities: persistent, unordered (no Scan), thread_safe, batch +
 // atomic_batch, locks its directory (a second open is Busy), keys <= 65,535
-// bytes, values <= 512 MiB. Thread safety: every operation before Close may run from any number of threads; they all share one linhash::DB
-// (readers take a shared index lock only).
+// bytes, values <= 512 MiB. Thread safety: every operation before Close may
+// run from any number of threads; they all share one linhash::DB (readers take
+// a shared index lock only).
 #include <climits>
 #include <memory>
 #include <ostream>

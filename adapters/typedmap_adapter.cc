@@ -10,35 +10,31 @@
 //
 // Bytes to log text (the log stays line-oriented and readable):
 //   keys   — percent-encoded: every byte below 0x20, 0x7F, every byte >= 0x80
-//   and '%' itself
-//            become "%XX" (upper-case hex); other bytes are kept. So keys with
-//            LF, NUL or the separator ':' all work; printable ASCII keys are
-//            written unchanged. A key of n bytes takes at most 3n bytes in the
-//            log; there is no length limit.
-//   values — typedmap::Bytes: valid UTF-8 is written as a JSON string, anything
-//   else as
-//            {"b64":"<base64>"}; both read back exactly. No length limit.
+//            and '%' itself become "%XX" (upper-case hex); other bytes are
+//            kept. So keys with LF, NUL or the separator ':' all work;
+//            printable ASCII keys are written unchanged. A key of n bytes
+//            takes at most 3n bytes in the log; there is no length limit.
+//   values — typedmap::Bytes: valid UTF-8 is written as a JSON string,
+//            anything else as {"b64":"<base64>"}; both read back exactly. No
+//            length limit.
 //
 // Durability mapping:
 //   none  — Durability::kImmediate: each write is handed to the OS (write(2))
-//   before Put
-//           returns; the engine's flusher fdatasyncs every sync_interval_ms;
-//           Sync() = FSyncAll.
+//           before Put returns; the engine's flusher fdatasyncs every
+//           sync_interval_ms; Sync() = FSyncAll.
 //   async — Durability::kAsync: memory only; the flusher appends the latest
-//   value of each
-//           changed key every sync_interval_ms in one write, then fdatasyncs.
+//           value of each changed key every sync_interval_ms in one write,
+//           then fdatasyncs.
 //   sync  — Durability::kFSync: durable before Put/Delete returns; concurrent
-//   writers share
-//           one fdatasync (group commit).
+//           writers share one fdatasync (group commit).
 //
 // Options:
 //   sync_interval_ms (1000)   flusher period.
-//   auto_shrink_ratio (0)     0 = off; else Shrink when records / live keys >=
-//   ratio (> 1),
-//                             checked every auto_shrink_ms.
+//   auto_shrink_ratio (0)     0 = off; else Shrink when records / live keys
+//                             >= ratio (> 1), checked every auto_shrink_ms.
 //   auto_shrink_ms (60000)
 //   recover (false)           open a log with mid-file corruption by keeping
-//   what precedes it.
+//                             what precedes it.
 //
 // Struct values (TypedRecordAccess, adapters/typed_record.h): TypedRecords are
 // stored natively in a second map, "records"; see PutRecord.

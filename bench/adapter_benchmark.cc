@@ -6,8 +6,9 @@
 // temporary directory and loaded once with kKeys keys of 16 bytes and values of
 // 100 bytes, then these run on it:
 //   adapter/<spec>/get   random Get of a loaded key (the value is checked for
-//   length) adapter/<spec>/put   random overwrite of a loaded key with a new
-//   100-byte value
+//                        length)
+//   adapter/<spec>/put   random overwrite of a loaded key with a new 100-byte
+//                        value
 // at 1 and 2 threads. The null adapter's Get is NotFound by design and measures
 // the call cost. Output: Google Benchmark's console table, or JSON with
 // --benchmark_format=json.
