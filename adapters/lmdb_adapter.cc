@@ -348,13 +348,11 @@ template <typename Fn>
 Status LmdbAdapter::WriteTxn(const char* what, Fn&& fn) {
   std::lock_guard writer(write_mu_);
   for (;;) {
-    size_t map_size;
-    int rc;
     MDB_envinfo info;
     mdb_env_info(env_, &info);
-    map_size = info.me_mapsize;
+    const size_t map_size = info.me_mapsize;
     MDB_txn* txn = nullptr;
-    rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     if (rc == 0) {
       rc = fn(txn);
       // Commit frees the txn even when it fails; abort on an operation error.

@@ -581,13 +581,13 @@ bool RunRound(const CrashOptions& o, const EngineSetup& e,
     t->child_error = "cannot create adapter: " + cs.ToString();
     return false;
   }
-  auto open = o.open_for_check
+  auto open_db = o.open_for_check
                   ? o.open_for_check
                   : [](const std::string& s, const std::string& d) {
                       return OpenAdapter(s, d);
                     };
   Clock::time_point start = Clock::now();
-  Result<std::unique_ptr<Adapter>> db = open(e.spec, dir);
+  Result<std::unique_ptr<Adapter>> db = open_db(e.spec, dir);
   double ms =
       std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   if (!db.ok()) {
