@@ -12,7 +12,8 @@
 //                                             opens it on a directory.
 // Register() derives the registry's `check` (parse only) and `open` (parse,
 // then open) from them, so a bad value fails CheckAdapterSpec and OpenAdapter
-// with the same message.
+// with the same message. A Config whose options change the capabilities has a
+// `Capabilities capabilities() const`, which CapabilitiesOf() reports.
 #ifndef KVB_ADAPTERS_BUILTIN_H_
 #define KVB_ADAPTERS_BUILTIN_H_
 
@@ -49,7 +50,15 @@ void Register(std::vector<AdapterInfo>* out, Registration r,
   info.capabilities = r.capabilities;
   info.options = std::move(r.options);
   info.inspect = std::move(r.inspect);
-  info.check = [parse](const OptionMap& o) { return parse(o).status(); };
+  info.check = [parse, caps = r.capabilities](
+                   const OptionMap& o) -> Result<Capabilities> {
+    KVB_ASSIGN_OR_RETURN(Config config, parse(o));
+    if constexpr (requires { config.capabilities(); }) {
+      return config.capabilities();  // they depend on the options
+    } else {
+      return caps;
+    }
+  };
   info.open = [parse, open](
                   const OptionMap& o,
                   const std::string& dir) -> Result<std::unique_ptr<Adapter>> {

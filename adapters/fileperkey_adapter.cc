@@ -54,9 +54,17 @@ using fileperkey::Transform;
 
 constexpr size_t kMaxKeySize = 1024;
 
+constexpr Capabilities Caps(bool ordered) {
+  return {
+      .ordered = ordered, .locks_directory = true, .max_key_size = kMaxKeySize};
+}
+
 struct FileperkeyConfig {
   fileperkey::Options options;
   Durability durability = Durability::kNone;
+
+  // index=on makes the adapter ordered.
+  Capabilities capabilities() const { return Caps(options.index); }
 
   static Result<FileperkeyConfig> Parse(const OptionMap& o) {
     FileperkeyConfig c;
@@ -85,11 +93,6 @@ struct FileperkeyConfig {
     return c;
   }
 };
-
-constexpr Capabilities Caps(bool ordered) {
-  return {
-      .ordered = ordered, .locks_directory = true, .max_key_size = kMaxKeySize};
-}
 
 class FileperkeyAdapter final : public adapters_internal::BuiltinAdapter {
  public:
@@ -135,7 +138,7 @@ class FileperkeyAdapter final : public adapters_internal::BuiltinAdapter {
  private:
   FileperkeyAdapter(const FileperkeyConfig& c, const std::string& dir,
                     std::unique_ptr<Store> store)
-      : BuiltinAdapter("fileperkey", Caps(c.options.index), dir),
+      : BuiltinAdapter("fileperkey", c.capabilities(), dir),
         index_(c.options.index),
         store_(std::move(store)) {
     periodic_.StartIfAsync(c.durability, 1000, [this] { return Sync(); });

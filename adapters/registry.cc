@@ -267,11 +267,18 @@ Result<std::pair<const AdapterInfo*, OptionMap>> Resolve(
 
 }  // namespace
 
-Status CheckAdapterSpec(std::string_view spec) {
+Result<Capabilities> CapabilitiesOf(std::string_view spec) {
   KVB_ASSIGN_OR_RETURN(auto resolved, Resolve(spec));
   auto& [info, options] = resolved;
-  Status s = info->check ? info->check(options) : Status::OK();
-  return s.ok() ? s : s.WithContext("adapter '" + info->name + "'");
+  if (!info->check) return info->capabilities;
+  Result<Capabilities> caps = info->check(options);
+  if (!caps.ok())
+    return caps.status().WithContext("adapter '" + info->name + "'");
+  return caps;
+}
+
+Status CheckAdapterSpec(std::string_view spec) {
+  return CapabilitiesOf(spec).status();
 }
 
 Result<std::unique_ptr<Adapter>> OpenAdapter(std::string_view spec,

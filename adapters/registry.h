@@ -43,9 +43,10 @@ struct AdapterInfo {
   Capabilities capabilities;
   std::vector<OptionSpec> options;  // excluding the common `durability`
   // Both take options already checked against `options` (defaults filled in).
-  // `check` validates their values without opening anything; `open` opens the
-  // adapter on a directory (see OpenAdapter). Null when !built.
-  std::function<Status(const OptionMap&)> check;
+  // `check` validates their values without opening anything and returns the
+  // capabilities an adapter opened with them has; `open` opens the adapter on
+  // a directory (see OpenAdapter). Null when !built.
+  std::function<Result<Capabilities>(const OptionMap&)> check;
   std::function<Result<std::unique_ptr<Adapter>>(const OptionMap&,
                                                  const std::string& dir)>
       open;
@@ -81,6 +82,10 @@ const AdapterInfo* FindAdapter(std::string_view name);
 // (listing the known ones), an unknown option (listing the accepted ones), or a
 // bad value; NotSupported for an adapter that was not built.
 [[nodiscard]] Status CheckAdapterSpec(std::string_view spec);
+// CheckAdapterSpec, and the capabilities an adapter opened from `spec` will
+// report: they may depend on its options (fileperkey's index=on makes it
+// ordered), so `AdapterInfo::capabilities` is only the default options' set.
+[[nodiscard]] Result<Capabilities> CapabilitiesOf(std::string_view spec);
 // Opens the adapter of `spec` on directory `dir` (created if missing) and
 // returns it open, or an error and no adapter: first those of
 // CheckAdapterSpec, then the open errors of adapter.h (InvalidArgument for a

@@ -754,8 +754,7 @@ class PointRun {
       aspec.options["durability"] = spec_.durability;
     }
     adapter_spec_ = aspec.ToString();
-    KVB_RETURN_IF_ERROR(CheckAdapterSpec(adapter_spec_));
-    caps_ = FindAdapter(aspec.name)->capabilities;
+    KVB_ASSIGN_OR_RETURN(caps_, CapabilitiesOf(adapter_spec_));
     rep_.engine = aspec.name;
     rep_.workload = spec_.name;
     rep_.params = DescribeParams(spec_);

@@ -26,6 +26,10 @@ TEST_CASE("index=on makes Scan ordered over binary keys", "[adapter]") {
         std::string("fileperkey:index=on,transform=") + transform;
     auto a = Make(spec, tmp.Sub(transform));
     CHECK(a->capabilities().ordered);
+    // Known before opening too (the harness decides on scans from it).
+    Result<Capabilities> caps = CapabilitiesOf(spec);
+    REQUIRE_OK(caps.status());
+    CHECK(caps->ordered);
     const std::vector<std::string> keys = {
         std::string("\0", 1), std::string("a\0b", 3), "a", "ab", "b",
         "\xff\xfe",           std::string(700, 'z')};
@@ -56,6 +60,7 @@ TEST_CASE("index=on makes Scan ordered over binary keys", "[adapter]") {
     REQUIRE_OK(a->Close());
   }
   auto unordered = Make("fileperkey", tmp.Sub("u"));
+  CHECK_FALSE(CapabilitiesOf("fileperkey")->ordered);
   CHECK(
       unordered
           ->Scan("", 1, [](std::string_view, std::string_view) { return true; })

@@ -115,6 +115,11 @@ TEST_CASE("Declared capabilities match the adapters'", "[registry]") {
     CHECK(c.ordered == info.capabilities.ordered);
     CHECK(c.batch == info.capabilities.batch);
     CHECK(c.locks_directory == info.capabilities.locks_directory);
+    Result<Capabilities> before = CapabilitiesOf(info.name);
+    REQUIRE_OK(before.status());
+    CHECK(before->ordered == c.ordered);
+    CHECK(before->persistent == c.persistent);
+    CHECK(before->max_key_size == c.max_key_size);
   }
 }
 
