@@ -29,27 +29,28 @@
 
 namespace kvb::adapters_internal {
 
-// What an Add hook declares about its adapter besides the two functions.
+// What an Add hook declares about its adapter besides its functions (the
+// optional `inspect` is Register's last argument).
 struct Registration {
   std::string name;
   std::string description;  // one line
   Capabilities capabilities;
-  std::vector<OptionSpec> options;         // excluding the common `durability`
-  decltype(AdapterInfo::inspect) inspect;  // optional
+  std::vector<OptionSpec> options;  // excluding the common `durability`
 };
 
 template <typename Config>
 void Register(std::vector<AdapterInfo>* out, Registration r,
               Result<Config> (*parse)(const OptionMap&),
               Result<std::unique_ptr<Adapter>> (*open)(const Config&,
-                                                       const std::string&)) {
+                                                       const std::string&),
+              decltype(AdapterInfo::inspect) inspect = nullptr) {
   AdapterInfo info;
   info.name = std::move(r.name);
   info.description = std::move(r.description);
   info.built = true;
   info.capabilities = r.capabilities;
   info.options = std::move(r.options);
-  info.inspect = std::move(r.inspect);
+  info.inspect = std::move(inspect);
   info.check = [parse, caps = r.capabilities](
                    const OptionMap& o) -> Result<Capabilities> {
     KVB_ASSIGN_OR_RETURN(Config config, parse(o));

@@ -260,9 +260,8 @@ void AddFileperkeyAdapter(std::vector<AdapterInfo>* out) {
            {"level", "0", "compression level; 0 = codec default"},
            {"index", "off",
             "ordered in-memory key index (rebuilt at open); enables Scan"},
-       },
-       InspectFileperkey},
-      &FileperkeyConfig::Parse, &FileperkeyAdapter::Open);
+       }},
+      &FileperkeyConfig::Parse, &FileperkeyAdapter::Open, InspectFileperkey);
 }
 
 }  // namespace adapters_internal

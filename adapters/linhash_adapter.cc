@@ -200,11 +200,11 @@ void AddLinhashAdapter(std::vector<AdapterInfo>* out) {
            {"read_only", "false", "open without writing or locking"},
            {"repair", "false",
             "cut damaged older segments instead of failing to open"},
-       },
-       [](const std::string& dir, bool dump_keys, std::ostream& out) {
-         return linhash::Inspect(dir, dump_keys, out);
        }},
-      &ParseLinhash, &LinhashAdapter::Open);
+      &ParseLinhash, &LinhashAdapter::Open,
+      [](const std::string& dir, bool dump_keys, std::ostream& out) {
+        return linhash::Inspect(dir, dump_keys, out);
+      });
 }
 
 }  // namespace adapters_internal

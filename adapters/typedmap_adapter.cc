@@ -358,9 +358,8 @@ void AddTypedmapAdapter(std::vector<AdapterInfo>* out) {
             "how often auto-shrink checks the ratio"},
            {"recover", "false",
             "open a log with mid-file corruption, keeping what precedes it"},
-       },
-       InspectTypedmapLog},
-      &TypedmapConfig::Parse, &TypedmapAdapter::Open);
+       }},
+      &TypedmapConfig::Parse, &TypedmapAdapter::Open, InspectTypedmapLog);
 }
 
 }  // namespace adapters_internal
