@@ -3,16 +3,20 @@
 //
 // An adapter wraps one engine (ours or a reference database) behind byte keys
 // and byte values. The harness, the conformance suite and the crash tester see
-// only this interface; an adapter is made by the registry (adapters/registry.h)
-// from a spec string such as "rocksdb:cache_mb=256,bloom_bits=10".
+// only this interface; an adapter is opened by the registry (adapters/
+// registry.h) from a spec string such as "rocksdb:cache_mb=256,bloom_bits=10"
+// and a directory.
 //
-// Lifecycle: construct (registry) -> Open(dir) -> any number of operations ->
-// Close(). Open and Close are never called concurrently with anything. A closed
-// adapter may be opened again on the same directory (the reopen the read-heavy
-// workload and persistence tests use). Destroying an open adapter closes it.
+// Lifecycle: an Adapter object is always open: OpenAdapter() returns one that
+// is, or an error and none. Any number of operations follow, then Close(),
+// which is the last call: it makes everything durable, releases the database
+// and reports what went wrong. After Close only Close() again (a no-op that
+// returns OK), BytesOnDisk(), name() and capabilities() may be called, then the
+// destructor. Destroying an adapter without Close() closes it and drops the
+// error. Reopening a directory is Close, destroy, and OpenAdapter again.
 //
-// Threads: when capabilities().thread_safe is true, every operation between
-// Open and Close may be called from many threads at once; the adapter maps that
+// Threads: when capabilities().thread_safe is true, every operation before
+// Close may be called from many threads at once; the adapter maps that
 // onto its engine (one read transaction per thread for LMDB, one connection per
 // thread for SQLite, one shared handle for RocksDB/LevelDB) and documents how
 // in its header.
@@ -51,14 +55,14 @@ std::string_view DurabilityName(Durability d);
 Result<Durability> ParseDurability(std::string_view s);
 
 struct Capabilities {
-  bool persistent = true;   // data survives Close/Open
+  bool persistent = true;   // data survives Close and a new OpenAdapter
   bool ordered = false;     // Scan() returns keys in byte order
   bool thread_safe = true;  // concurrent calls allowed (see above)
   bool batch = false;       // WriteBatch is native (one txn / one log write)
-  bool atomic_batch =
-      false;  // a WriteBatch survives a crash entirely or not at all
-  bool locks_directory =
-      false;  // a second Open of the same directory fails with Busy
+  // A WriteBatch survives a crash entirely or not at all.
+  bool atomic_batch = false;
+  // A second OpenAdapter of the same directory fails with Busy.
+  bool locks_directory = false;
   size_t max_key_size = 0;    // 0 = no documented limit
   size_t max_value_size = 0;  // 0 = no documented limit
 };
@@ -82,12 +86,13 @@ class Adapter {
   virtual std::string_view name() const = 0;
   virtual Capabilities capabilities() const = 0;
 
-  // Opens (creating if needed) the database in directory `dir`. The directory
-  // is created if missing. Errors: InvalidArgument if `dir` is a file; IOError
-  // if not writable; Busy if the engine locks and another handle holds it;
-  // Corruption if `dir` holds something that is not this engine's database.
-  virtual Status Open(const std::string& dir) = 0;
-  // Makes everything durable and releases the database. OK if not open.
+  // The open errors every adapter reports from OpenAdapter(spec, dir): the
+  // directory is created if missing; InvalidArgument if `dir` is a file;
+  // IOError if not writable; Busy if the engine locks and another handle holds
+  // it; Corruption if `dir` holds something that is not this engine's database.
+
+  // Makes everything durable and releases the database; the last call (see
+  // above). Closing twice is OK.
   virtual Status Close() = 0;
 
   // Inserts or overwrites. InvalidArgument for a key or value over the engine's
@@ -112,7 +117,7 @@ class Adapter {
   // empty.
   virtual std::map<std::string, double> Stats() { return {}; }
   // Allocated bytes (st_blocks * 512) of every file and subdirectory under
-  // the directory given to Open. Meaningful after Close too. Default: walks the
+  // the adapter's directory. Meaningful after Close too. Default: walks the
   // directory.
   virtual Result<uint64_t> BytesOnDisk() const;
   // Native storage of struct values (adapters/typed_record.h), for engines
@@ -121,14 +126,17 @@ class Adapter {
   virtual TypedRecordAccess* typed_records() { return nullptr; }
 
  protected:
-  // The directory of the last Open, for BytesOnDisk().
+  Adapter() = default;
+  explicit Adapter(std::string dir) : dir_(std::move(dir)) {}
+  // The directory the adapter was opened on, for BytesOnDisk().
   std::string dir_;
 };
 
 // Sum of st_blocks * 512 of all regular files and subdirectories under `dir`
 // (recursively; symlinks are not followed).
 Result<uint64_t> AllocatedBytesUnder(const std::string& dir);
-// Creates `dir` (mkdir -p) and checks it is a writable directory. Clear
+// Creates `dir` (mkdir -p) and checks it is a writable directory (every
+// adapter's first step of opening). Clear
 // one-line errors: "not a directory: X", "cannot create directory X: Permission
 // denied".
 Status PrepareDirectory(const std::string& dir);

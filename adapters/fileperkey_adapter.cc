@@ -1,123 +1,164 @@
-#include "adapters/fileperkey_adapter.h"
-
+// kvb::FileperkeyAdapter — the fileperkey engine (diskv design,
+// engines/fileperkey) as the adapter "fileperkey": one plain file per key.
+//
+// Key mapping: adapter keys are arbitrary bytes (NUL included). They go through
+// the engine's `escaped` encoding: [A-Za-z0-9_-.] stay as they are (except a
+// leading '.'), every other byte becomes %XX, and names longer than 255 bytes
+// are split into '+'-marked directory components. A key of up to max_key_size =
+// 1024 bytes always fits a Linux path (at most 3 x 1024 escaped bytes +
+// markers) when the adapter's directory is at most 900 bytes long; longer
+// keys are InvalidArgument. The empty key is InvalidArgument.
+//
+// Options (plus the common durability):
+//   transform   hash:2:1  flat | blocks:W:D | hash:W:D — directory layout
+//                         (engine README)
+//   cache_mb    0         read cache in MiB (sharded byte-bounded LRU); 0 = off
+//   sync        false     same as durability=sync
+//   compression none      none | gzip | zlib | zstd (standard frames, one per
+//                         file)
+//   level       0         compression level; 0 = codec default
+//   index       off       keep an ordered key index in memory (enables Scan,
+//                         ordered = true)
+//
+// Durability:
+//   none   writes are atomic (temp file + rename) but not fsynced; Sync() and
+//          Close() fsync every file written since the last Sync and the
+//          directories holding their names.
+//   async  as none, plus a background Sync() every second.
+//   sync   each Put/Delete fsyncs the value file and its directory before
+//          returning.
+//
+// Capabilities: persistent, thread_safe, ordered only with index=on (Scan pages
+// through the index and reads each value; keys erased in between are skipped),
+// no native batch, locks_directory (BASE/.fpk-lock), max_key_size 1024.
+// BytesOnDisk (default walk) counts allocated blocks, so the per-file block
+// cost of the design shows. Thread safety: the engine's Store is thread-safe;
+// the adapter adds no lock of its own.
 #include <chrono>
+#include <memory>
 #include <ostream>
 
 #include "adapters/builtin.h"
 #include "adapters/options.h"
+#include "adapters/periodic_sync.h"
+#include "engines/fileperkey/fileperkey.h"
 #include "engines/fileperkey/inspect.h"
 
 namespace kvb {
+namespace {
 
 using fileperkey::Codec;
 using fileperkey::KeyEncoding;
 using fileperkey::Store;
 using fileperkey::Transform;
 
-Result<FileperkeyConfig> FileperkeyConfig::FromOptions(const OptionMap& o) {
-  FileperkeyConfig c;
-  c.transform = GetStringOption(o, "transform", c.transform);
-  // Checked here so a bad spec fails at creation, not at Open.
-  KVB_RETURN_IF_ERROR(
-      Transform::Parse(c.transform, KeyEncoding::kEscaped).status());
-  KVB_ASSIGN_OR_RETURN(int64_t cache_mb,
-                       GetIntOption(o, "cache_mb", 0, 0, 1 << 20));
-  c.cache_bytes = static_cast<uint64_t>(cache_mb) << 20;
-  KVB_ASSIGN_OR_RETURN(c.compression, fileperkey::ParseCodec(GetStringOption(
-                                          o, "compression", "none")));
-  KVB_ASSIGN_OR_RETURN(int64_t level, GetIntOption(o, "level", 0, 0, 22));
-  c.level = static_cast<int>(level);
-  KVB_ASSIGN_OR_RETURN(c.index, GetBoolOption(o, "index", false));
-  KVB_ASSIGN_OR_RETURN(bool sync, GetBoolOption(o, "sync", false));
-  KVB_ASSIGN_OR_RETURN(c.durability, GetDurabilityOption(o));
-  if (sync) c.durability = Durability::kSync;
-  return c;
+constexpr size_t kMaxKeySize = 1024;
+
+constexpr Capabilities Caps(bool ordered) {
+  return {
+      .ordered = ordered, .locks_directory = true, .max_key_size = kMaxKeySize};
 }
 
-FileperkeyAdapter::FileperkeyAdapter(FileperkeyConfig config)
-    : config_(std::move(config)) {
-  options_.transform =
-      *Transform::Parse(config_.transform, KeyEncoding::kEscaped);
-  options_.cache_bytes = config_.cache_bytes;
-  options_.compression = config_.compression;
-  options_.compression_level = config_.level;
-  options_.index = config_.index;
-  options_.sync = config_.durability == Durability::kSync;
-  // A directory of another engine is refused rather than adopted as a tree of
-  // keys.
-  options_.adopt_existing = false;
-}
+struct FileperkeyConfig {
+  fileperkey::Options options;
+  Durability durability = Durability::kNone;
 
-FileperkeyAdapter::~FileperkeyAdapter() { Close().IgnoreError(); }
+  // index=on makes the adapter ordered.
+  Capabilities capabilities() const { return Caps(options.index); }
 
-Capabilities FileperkeyAdapter::Caps(bool ordered) {
-  Capabilities c;
-  c.persistent = true;
-  c.ordered = ordered;
-  c.thread_safe = true;
-  c.batch = false;
-  c.atomic_batch = false;
-  c.locks_directory = true;
-  c.max_key_size = kMaxKeySize;
-  return c;
-}
-
-Status FileperkeyAdapter::Open(const std::string& dir) {
-  if (store_) return Status::FailedPrecondition("fileperkey: already open");
-  KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
-  KVB_ASSIGN_OR_RETURN(store_, Store::Open(dir, options_));
-  dir_ = dir;
-  if (config_.durability == Durability::kAsync) {
-    periodic_.Start(std::chrono::milliseconds(1000),
-                    [this] { return store_->Sync(); });
+  static Result<FileperkeyConfig> Parse(const OptionMap& o) {
+    FileperkeyConfig c;
+    // Checked here so a bad spec fails CheckAdapterSpec, not only opening.
+    KVB_ASSIGN_OR_RETURN(
+        c.options.transform,
+        Transform::Parse(GetStringOption(o, "transform", "hash:2:1"),
+                         KeyEncoding::kEscaped));
+    KVB_RETURN_IF_ERROR(
+        ReadOption(o, "cache_mb", &c.options.cache_bytes, 0, 1 << 20));
+    c.options.cache_bytes <<= 20;
+    KVB_ASSIGN_OR_RETURN(
+        c.options.compression,
+        fileperkey::ParseCodec(GetStringOption(o, "compression", "none")));
+    KVB_RETURN_IF_ERROR(
+        ReadOption(o, "level", &c.options.compression_level, 0, 22));
+    KVB_RETURN_IF_ERROR(ReadOption(o, "index", &c.options.index));
+    bool sync = false;
+    KVB_RETURN_IF_ERROR(ReadOption(o, "sync", &sync));
+    KVB_RETURN_IF_ERROR(ReadDurability(o, &c.durability));
+    if (sync) c.durability = Durability::kSync;
+    c.options.sync = c.durability == Durability::kSync;
+    // A directory of another engine is refused rather than adopted as a tree
+    // of keys.
+    c.options.adopt_existing = false;
+    return c;
   }
-  return Status::OK();
-}
+};
 
-Status FileperkeyAdapter::Close() {
-  if (!store_) return Status::OK();
-  periodic_.Stop();
-  Status s = store_->Sync();
-  store_.reset();
-  return s;
-}
+class FileperkeyAdapter final : public adapters_internal::BuiltinAdapter {
+ public:
+  static Result<std::unique_ptr<Adapter>> Open(const FileperkeyConfig& c,
+                                               const std::string& dir) {
+    KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+    KVB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                         Store::Open(dir, c.options));
+    return std::unique_ptr<Adapter>(
+        new FileperkeyAdapter(c, dir, std::move(store)));
+  }
+  ~FileperkeyAdapter() override { Close().IgnoreError(); }
 
-Status FileperkeyAdapter::CheckOpen(std::string_view key) const {
-  if (!store_) return Status::FailedPrecondition("fileperkey: not open");
-  if (key.size() > kMaxKeySize) {
+  Status Close() override {
+    if (!store_) return Status::OK();
+    periodic_.Stop();
+    Status s = store_->Sync();
+    store_.reset();
+    return s;
+  }
+  Status Put(std::string_view key, std::string_view value) override {
+    KVB_RETURN_IF_ERROR(CheckKey(key));
+    return store_->Write(key, value);
+  }
+  Status Get(std::string_view key, std::string* value) override {
+    KVB_RETURN_IF_ERROR(CheckKey(key));
+    return store_->Read(key, value);
+  }
+  Status Delete(std::string_view key) override {
+    KVB_RETURN_IF_ERROR(CheckKey(key));
+    Status s = store_->Erase(key);
+    return s.IsNotFound() ? Status::OK() : s;
+  }
+  Status Has(std::string_view key, bool* found) override {
+    KVB_RETURN_IF_ERROR(CheckKey(key));
+    return store_->Has(key, found);
+  }
+  Status Scan(std::string_view start, size_t limit,
+              const ScanCallback& cb) override;
+  Status Sync() override { return store_->Sync(); }
+  std::map<std::string, double> Stats() override;
+
+ private:
+  FileperkeyAdapter(const FileperkeyConfig& c, const std::string& dir,
+                    std::unique_ptr<Store> store)
+      : BuiltinAdapter("fileperkey", c.capabilities(), dir),
+        index_(c.options.index),
+        store_(std::move(store)) {
+    periodic_.StartIfAsync(c.durability, 1000, [this] { return Sync(); });
+  }
+
+  static Status CheckKey(std::string_view key) {
+    if (key.size() <= kMaxKeySize) return Status::OK();
     return Status::InvalidArgument("fileperkey: key of " +
                                    std::to_string(key.size()) +
                                    " bytes exceeds max_key_size 1024");
   }
-  return Status::OK();
-}
 
-Status FileperkeyAdapter::Put(std::string_view key, std::string_view value) {
-  KVB_RETURN_IF_ERROR(CheckOpen(key));
-  return store_->Write(key, value);
-}
-
-Status FileperkeyAdapter::Get(std::string_view key, std::string* value) {
-  KVB_RETURN_IF_ERROR(CheckOpen(key));
-  return store_->Read(key, value);
-}
-
-Status FileperkeyAdapter::Delete(std::string_view key) {
-  KVB_RETURN_IF_ERROR(CheckOpen(key));
-  Status s = store_->Erase(key);
-  return s.IsNotFound() ? Status::OK() : s;
-}
-
-Status FileperkeyAdapter::Has(std::string_view key, bool* found) {
-  KVB_RETURN_IF_ERROR(CheckOpen(key));
-  return store_->Has(key, found);
-}
+  const bool index_;
+  std::unique_ptr<Store> store_;  // null after Close
+  PeriodicSync periodic_;
+};
 
 Status FileperkeyAdapter::Scan(std::string_view start, size_t limit,
                                const ScanCallback& cb) {
-  if (!store_) return Status::FailedPrecondition("fileperkey: not open");
-  if (!config_.index)
-    return Status::NotSupported("fileperkey: Scan needs index=on");
+  if (!index_) return Status::NotSupported("fileperkey: Scan needs index=on");
   constexpr size_t kPage = 256;
   std::string value;
   std::string last;
@@ -142,23 +183,16 @@ Status FileperkeyAdapter::Scan(std::string_view start, size_t limit,
   return Status::OK();
 }
 
-Status FileperkeyAdapter::Sync() {
-  if (!store_) return Status::FailedPrecondition("fileperkey: not open");
-  return store_->Sync();
-}
-
 std::map<std::string, double> FileperkeyAdapter::Stats() {
-  if (!store_) return {};
   const fileperkey::StoreStats st = store_->stats();
-  auto d = [](uint64_t v) { return static_cast<double>(v); };
-  return {{"cache_hits", d(st.cache.hits)},
-          {"cache_misses", d(st.cache.misses)},
-          {"cache_entries", d(st.cache.entries)},
-          {"cache_bytes", d(st.cache.charge)},
-          {"cache_evictions", d(st.cache.evictions)},
-          {"index_keys", d(st.index_keys)},
-          {"writes", d(st.writes)},
-          {"rename_retries", d(st.rename_retries)}};
+  return adapters_internal::CountStats({{"cache_hits", st.cache.hits},
+                                        {"cache_misses", st.cache.misses},
+                                        {"cache_entries", st.cache.entries},
+                                        {"cache_bytes", st.cache.charge},
+                                        {"cache_evictions", st.cache.evictions},
+                                        {"index_keys", st.index_keys},
+                                        {"writes", st.writes},
+                                        {"rename_retries", st.rename_retries}});
 }
 
 Status InspectFileperkey(const std::string& path, bool dump_keys,
@@ -203,35 +237,31 @@ Status InspectFileperkey(const std::string& path, bool dump_keys,
   return Status::OK();
 }
 
+}  // namespace
+
 namespace adapters_internal {
 
 void AddFileperkeyAdapter(std::vector<AdapterInfo>* out) {
-  AdapterInfo info;
-  info.name = "fileperkey";
-  info.description =
-      "diskv design: one plain file per key, optional LRU cache, index, "
-      "compression";
-  info.built = true;
-  info.capabilities = FileperkeyAdapter::Caps(false);
-  info.options = {
-      {"transform", "hash:2:1",
-       "directory layout: flat | blocks:W:D | hash:W:D"},
-      {"cache_mb", "0",
-       "read cache in MiB (byte-bounded sharded LRU); 0 = off"},
-      {"sync", "false",
-       "fsync every write (file + directory); same as durability=sync"},
-      {"compression", "none", "none | gzip | zlib | zstd (standard frames)"},
-      {"level", "0", "compression level; 0 = codec default"},
-      {"index", "off",
-       "ordered in-memory key index (rebuilt at open); enables Scan"},
-  };
-  info.factory = [](const OptionMap& o) -> Result<std::unique_ptr<Adapter>> {
-    KVB_ASSIGN_OR_RETURN(FileperkeyConfig config,
-                         FileperkeyConfig::FromOptions(o));
-    return std::unique_ptr<Adapter>(new FileperkeyAdapter(std::move(config)));
-  };
-  info.inspect = InspectFileperkey;
-  out->push_back(std::move(info));
+  Register<FileperkeyConfig>(
+      out,
+      {"fileperkey",
+       "diskv design: one plain file per key, optional LRU cache, index, "
+       "compression",
+       Caps(false),
+       {
+           {"transform", "hash:2:1",
+            "directory layout: flat | blocks:W:D | hash:W:D"},
+           {"cache_mb", "0",
+            "read cache in MiB (byte-bounded sharded LRU); 0 = off"},
+           {"sync", "false",
+            "fsync every write (file + directory); same as durability=sync"},
+           {"compression", "none",
+            "none | gzip | zlib | zstd (standard frames)"},
+           {"level", "0", "compression level; 0 = codec default"},
+           {"index", "off",
+            "ordered in-memory key index (rebuilt at open); enables Scan"},
+       }},
+      &FileperkeyConfig::Parse, &FileperkeyAdapter::Open, InspectFileperkey);
 }
 
 }  // namespace adapters_internal

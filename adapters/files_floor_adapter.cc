@@ -1,3 +1,50 @@
+// kvb::FilesFloorAdapter — "files-floor": the system-call floor of a
+// one-file-per-key store.
+//
+// This is a baseline, not an engine. It does the least work a store that keeps
+// each value in its own file can do, straight on POSIX system calls (no
+// kvb::Env, no cache, no index, no checksum, no lock), so that kvbench can put
+// the fileperkey engine (engines/fileperkey) beside the cost of the system
+// calls themselves (issue 6: "cache off >= 0.8x the floor"). Anything
+// fileperkey spends above this is ours.
+//
+// Files: the same kind as `fileperkey:transform=flat`: one directory, one file
+// per key named by fileperkey's `escaped` encoding ([A-Za-z0-9_-.] unchanged
+// except a leading '.', every other byte %XX with upper-case hex), holding the
+// value byte for byte. Temp files live in DIR/.floor-tmp/ (no escaped name
+// starts with '.', so they never clash with a key).
+//
+// Operations (paths are full paths, as a path-based store must use):
+//   Put     open(DIR/.floor-tmp/<nonce>-<n>, O_CREAT|O_TRUNC|O_WRONLY) + write
+//           loop (+ fdatasync with durability=sync, as fileperkey) + close +
+//           rename to DIR/<name> (+ fsync of DIR with durability=sync).
+//   Get     open + fstat + read loop of st_size bytes + close. Files are only
+//           ever replaced by rename, never rewritten, so the size is stable.
+//   Has     stat. Delete: unlink (+ fsync of DIR with durability=sync);
+//           a missing key is OK.
+//   Sync    fdatasync of every file renamed into place since the last Sync
+//           (names kept in a list, 8 threads at most, the same bounded
+//           parallelism as fileperkey's Sync), then fsync of DIR. A no-op when
+//           nothing changed.
+//
+// Keys: 1..85 bytes (max_key_size = 85, so that a fully escaped name fits in
+// NAME_MAX = 255 bytes without fileperkey's long-name splitting); the empty key
+// and longer keys are InvalidArgument. Values: no limit.
+//
+// Durability: none = writes are atomic (rename) but not synced until Sync() or
+// Close(); async = as none plus a background Sync() every second; sync = every
+// acknowledged Put/Delete is durable.
+//
+// Opening creates DIR and DIR/.floor-tmp. A non-empty DIR without .floor-tmp is
+// refused (Corruption): it is not a files-floor store, and every file in it
+// would be taken for a key. No directory lock: two handles on one directory
+// both work (temp names carry a per-handle random nonce); stray temp files of
+// a crashed write are never cleaned (a baseline has no recovery).
+//
+// Capabilities: persistent, thread_safe (every call is independent system
+// calls; the only shared state is the temp counter, an atomic, and the list of
+// unsynced names, under a mutex), unordered (Scan = NotSupported), no native
+// batch (WriteBatch = a loop of Put), no lock, max_key_size 85.
 #include "adapters/files_floor_adapter.h"
 
 #include <dirent.h>
@@ -6,13 +53,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "adapters/builtin.h"
 #include "adapters/options.h"
+#include "adapters/periodic_sync.h"
 
 namespace kvb {
 namespace {
@@ -76,81 +127,88 @@ std::string RandomNonce() {
   return s;
 }
 
-}  // namespace
+constexpr int kSyncThreads = 8;
 
-std::string FilesFloorName(std::string_view key) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string name;
-  name.reserve(key.size() * 3);
-  for (size_t i = 0; i < key.size(); i++) {
-    const auto c = static_cast<unsigned char>(key[i]);
-    // A leading '.' is escaped so no key names ".", "..", or a hidden file.
-    if (KeptRaw(c) && !(i == 0 && c == '.')) {
-      name.push_back(static_cast<char>(c));
-    } else {
-      name.push_back('%');
-      name.push_back(kHex[c >> 4]);
-      name.push_back(kHex[c & 0xf]);
-    }
-  }
-  return name;
-}
+constexpr Capabilities kFilesFloorCaps{.max_key_size = kFilesFloorMaxKeySize};
 
-FilesFloorAdapter::~FilesFloorAdapter() { Close().IgnoreError(); }
-
-Capabilities FilesFloorAdapter::Caps() {
-  Capabilities c;
-  c.persistent = true;
-  c.ordered = false;
-  c.thread_safe = true;
-  c.batch = false;
-  c.atomic_batch = false;
-  c.locks_directory = false;
-  c.max_key_size = kMaxKeySize;
-  return c;
-}
-
-Status FilesFloorAdapter::Open(const std::string& dir) {
-  if (open_) return Status::FailedPrecondition("files-floor: already open");
-  KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+// Makes DIR/.floor-tmp, refusing a non-empty DIR that has none.
+Result<std::string> PrepareTempDir(const std::string& dir) {
   const std::string tmp = dir + "/" + std::string(kTempDirName);
   struct stat st;
-  if (::stat(tmp.c_str(), &st) != 0) {
-    if (errno != ENOENT) return Errno(errno, "stat", tmp);
-    KVB_ASSIGN_OR_RETURN(bool foreign, HasEntries(dir));
-    if (foreign) {
-      return Status::Corruption(
-          "files-floor: " + dir + " is not empty and has no " +
-          std::string(kTempDirName) + ": not a files-floor store");
-    }
-    if (::mkdir(tmp.c_str(), 0777) != 0 && errno != EEXIST)
-      return Errno(errno, "mkdir", tmp);
-  } else if (!S_ISDIR(st.st_mode)) {
+  if (::stat(tmp.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return tmp;
     return Status::Corruption("files-floor: " + tmp + " is not a directory");
   }
-  dir_ = dir;
-  tmp_dir_ = tmp;
-  nonce_ = RandomNonce();
-  open_ = true;
-  if (durability_ == Durability::kAsync) {
-    periodic_.Start(std::chrono::milliseconds(1000), [this] { return Sync(); });
+  if (errno != ENOENT) return Errno(errno, "stat", tmp);
+  KVB_ASSIGN_OR_RETURN(bool foreign, HasEntries(dir));
+  if (foreign) {
+    return Status::Corruption(
+        "files-floor: " + dir + " is not empty and has no " +
+        std::string(kTempDirName) + ": not a files-floor store");
   }
-  return Status::OK();
+  if (::mkdir(tmp.c_str(), 0777) != 0 && errno != EEXIST)
+    return Errno(errno, "mkdir", tmp);
+  return tmp;
 }
 
-Status FilesFloorAdapter::Close() {
-  if (!open_) return Status::OK();
-  periodic_.Stop();
-  Status s = Sync();
-  open_ = false;
-  return s;
+Result<Durability> ParseFloor(const OptionMap& o) {
+  return GetDurabilityOption(o);
 }
+
+class FilesFloorAdapter final : public adapters_internal::BuiltinAdapter {
+ public:
+  static Result<std::unique_ptr<Adapter>> Open(const Durability& d,
+                                               const std::string& dir) {
+    KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+    KVB_ASSIGN_OR_RETURN(std::string tmp, PrepareTempDir(dir));
+    return std::unique_ptr<Adapter>(new FilesFloorAdapter(d, dir, tmp));
+  }
+  ~FilesFloorAdapter() override { Close().IgnoreError(); }
+
+  Status Close() override {
+    if (closed_) return Status::OK();
+    closed_ = true;
+    periodic_.Stop();
+    return Sync();
+  }
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Get(std::string_view key, std::string* value) override;
+  Status Delete(std::string_view key) override;
+  Status Has(std::string_view key, bool* found) override;
+  Status Sync() override;
+
+ private:
+  FilesFloorAdapter(Durability d, const std::string& dir, std::string tmp)
+      : BuiltinAdapter("files-floor", kFilesFloorCaps, dir),
+        durability_(d),
+        tmp_dir_(std::move(tmp)),
+        nonce_(RandomNonce()) {
+    periodic_.StartIfAsync(d, 1000, [this] { return Sync(); });
+  }
+
+  Status KeyPath(std::string_view key, std::string* path) const;
+  Status WriteTemp(const std::string& tmp, std::string_view value, bool sync);
+  Status SyncDir(const std::string& dir) const;
+  Status SyncFiles(const std::vector<std::string>& paths) const;
+
+  const Durability durability_;
+  const std::string tmp_dir_;
+  const std::string nonce_;
+  bool closed_ = false;
+  std::atomic<uint64_t> temp_counter_{0};
+
+  // Files renamed into place (and whether anything was unlinked) since the
+  // last Sync; only kept when durability != sync.
+  std::mutex unsynced_mu_;
+  std::vector<std::string> unsynced_;
+  bool dir_dirty_ = false;
+  PeriodicSync periodic_;  // last: stopped before the members it uses go
+};
 
 Status FilesFloorAdapter::KeyPath(std::string_view key,
                                   std::string* path) const {
-  if (!open_) return Status::FailedPrecondition("files-floor: not open");
   if (key.empty()) return Status::InvalidArgument("files-floor: empty key");
-  if (key.size() > kMaxKeySize) {
+  if (key.size() > kFilesFloorMaxKeySize) {
     return Status::InvalidArgument("files-floor: key of " +
                                    std::to_string(key.size()) +
                                    " bytes exceeds max_key_size 85");
@@ -293,7 +351,6 @@ Status FilesFloorAdapter::SyncFiles(
 }
 
 Status FilesFloorAdapter::Sync() {
-  if (!open_) return Status::FailedPrecondition("files-floor: not open");
   std::vector<std::string> paths;
   bool dirty;
   {
@@ -317,22 +374,37 @@ Status FilesFloorAdapter::Sync() {
   return s;
 }
 
+}  // namespace
+
+std::string FilesFloorName(std::string_view key) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string name;
+  name.reserve(key.size() * 3);
+  for (size_t i = 0; i < key.size(); i++) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    // A leading '.' is escaped so no key names ".", "..", or a hidden file.
+    if (KeptRaw(c) && !(i == 0 && c == '.')) {
+      name.push_back(static_cast<char>(c));
+    } else {
+      name.push_back('%');
+      name.push_back(kHex[c >> 4]);
+      name.push_back(kHex[c & 0xf]);
+    }
+  }
+  return name;
+}
+
 namespace adapters_internal {
 
 void AddFilesFloorAdapter(std::vector<AdapterInfo>* out) {
-  AdapterInfo info;
-  info.name = "files-floor";
-  info.description =
-      "baseline: one file per key on bare POSIX calls (the system-call floor "
-      "for fileperkey)";
-  info.built = true;
-  info.capabilities = FilesFloorAdapter::Caps();
-  info.options = {};
-  info.factory = [](const OptionMap& o) -> Result<std::unique_ptr<Adapter>> {
-    KVB_ASSIGN_OR_RETURN(Durability d, GetDurabilityOption(o));
-    return std::unique_ptr<Adapter>(new FilesFloorAdapter(d));
-  };
-  out->push_back(std::move(info));
+  Register<Durability>(
+      out,
+      {"files-floor",
+       "baseline: one file per key on bare POSIX calls (the system-call floor "
+       "for fileperkey)",
+       kFilesFloorCaps,
+       {}},
+      &ParseFloor, &FilesFloorAdapter::Open);
 }
 
 }  // namespace adapters_internal

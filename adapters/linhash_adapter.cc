@@ -1,28 +1,44 @@
-#include "adapters/linhash_adapter.h"
-
+// kvb::LinhashAdapter — the linhash engine (engines/linhash, Pogreb's design)
+// behind the Adapter interface. Registered as "linhash".
+//
+// Durability mapping (the common `durability` option):
+//   none  -> background_sync_interval_ms = 0: no automatic fsync; Sync() and
+//            Close() make everything durable (Close also writes the index
+//            checkpoint).
+//   async -> background_sync_interval_ms = sync_interval_ms (default 1000): a
+//            background thread flushes and fdatasyncs the log; a crash loses
+//            at most about that window.
+//   sync  -> background_sync_interval_ms = -1: every Put/Delete/WriteBatch is
+//            durable before it returns; concurrent writers share fdatasyncs
+//            (group commit).
+// WriteBatch is native and atomic across a crash (one batch record, one append,
+// one sync).
+//
+// Options (see AddLinhashAdapter for defaults): sync_interval_ms,
+// max_segment_mb, read_backend=mmap|pread, compaction_interval_ms,
+// compaction_min_segment_mb, compaction_min_fragmentation,
+// checkpoint_interval_ms, write_buffer_kb, load_factor, index_preload_mb,
+// verify_checksums, read_only, repair.
+//
+// Capabilities: persistent, unordered (no Scan), thread_safe, batch +
+// atomic_batch, locks its directory (a second open is Busy), keys <= 65,535
+// bytes, values <= 512 MiB. Thread safety: every operation before Close may
+// run from any number of threads; they all share one linhash::DB (readers take
+// a shared index lock only).
+#include <climits>
+#include <memory>
 #include <ostream>
 
 #include "adapters/builtin.h"
 #include "adapters/options.h"
+#include "engines/linhash/linhash.h"
 
 namespace kvb {
+namespace {
 
-LinhashAdapter::~LinhashAdapter() { Close().IgnoreError(); }
-
-Capabilities LinhashAdapter::Caps() {
-  Capabilities c;
-  c.persistent = true;
-  c.ordered = false;
-  c.thread_safe = true;
-  c.batch = true;
-  c.atomic_batch = true;
-  c.locks_directory = true;
-  c.max_key_size = linhash::kMaxKeySize;
-  c.max_value_size = linhash::kMaxValueSize;
-  return c;
-}
-
-Result<linhash::Options> LinhashAdapter::OptionsFrom(const OptionMap& o) {
+// Engine options from adapter options (defaults already filled in by the
+// registry).
+Result<linhash::Options> ParseLinhash(const OptionMap& o) {
   linhash::Options opts;
   KVB_ASSIGN_OR_RETURN(Durability d, GetDurabilityOption(o));
   KVB_ASSIGN_OR_RETURN(int64_t interval, GetIntOption(o, "sync_interval_ms",
@@ -50,152 +66,146 @@ Result<linhash::Options> LinhashAdapter::OptionsFrom(const OptionMap& o) {
     return Status::InvalidArgument(
         "option read_backend: expected mmap or pread, got '" + backend + "'");
   }
-  KVB_ASSIGN_OR_RETURN(opts.background_compaction_interval_ms,
-                       GetIntOption(o, "compaction_interval_ms", 0, 0));
+  KVB_RETURN_IF_ERROR(ReadOption(o, "compaction_interval_ms",
+                                 &opts.background_compaction_interval_ms, 0,
+                                 INT64_MAX));
   KVB_ASSIGN_OR_RETURN(int64_t min_mb,
                        GetIntOption(o, "compaction_min_segment_mb", 32, 0));
   opts.compaction_min_segment_size = static_cast<uint64_t>(min_mb) << 20;
-  KVB_ASSIGN_OR_RETURN(opts.compaction_min_fragmentation,
-                       GetDoubleOption(o, "compaction_min_fragmentation", 0.5));
-  KVB_ASSIGN_OR_RETURN(opts.checkpoint_interval_ms,
-                       GetIntOption(o, "checkpoint_interval_ms", 60000, 0));
+  KVB_RETURN_IF_ERROR(ReadOption(o, "compaction_min_fragmentation",
+                                 &opts.compaction_min_fragmentation));
+  KVB_RETURN_IF_ERROR(ReadOption(o, "checkpoint_interval_ms",
+                                 &opts.checkpoint_interval_ms, 0, INT64_MAX));
   KVB_ASSIGN_OR_RETURN(int64_t buf_kb,
-                       GetIntOption(o, "write_buffer_kb", 256, 0, 65536));
+                       GetIntOption(o, "write_buffer_kb", 0, 0, 65536));
   opts.write_buffer_size = static_cast<size_t>(buf_kb) << 10;
-  KVB_ASSIGN_OR_RETURN(opts.load_factor,
-                       GetDoubleOption(o, "load_factor", 0.8));
+  KVB_RETURN_IF_ERROR(ReadOption(o, "load_factor", &opts.load_factor));
   KVB_ASSIGN_OR_RETURN(int64_t preload_mb,
                        GetIntOption(o, "index_preload_mb", 8, 0, 1 << 20));
   opts.index_preload_bytes = static_cast<uint64_t>(preload_mb) << 20;
-  KVB_ASSIGN_OR_RETURN(opts.verify_checksums,
-                       GetBoolOption(o, "verify_checksums", true));
-  KVB_ASSIGN_OR_RETURN(opts.read_only, GetBoolOption(o, "read_only", false));
-  KVB_ASSIGN_OR_RETURN(opts.repair, GetBoolOption(o, "repair", false));
+  KVB_RETURN_IF_ERROR(
+      ReadOption(o, "verify_checksums", &opts.verify_checksums));
+  KVB_RETURN_IF_ERROR(ReadOption(o, "read_only", &opts.read_only));
+  KVB_RETURN_IF_ERROR(ReadOption(o, "repair", &opts.repair));
   return opts;
 }
 
-Status LinhashAdapter::NotOpen() const {
-  return Status::FailedPrecondition("linhash adapter is not open");
-}
+constexpr Capabilities kLinhashCaps{.batch = true,
+                                    .atomic_batch = true,
+                                    .locks_directory = true,
+                                    .max_key_size = linhash::kMaxKeySize,
+                                    .max_value_size = linhash::kMaxValueSize};
 
-Status LinhashAdapter::Open(const std::string& dir) {
-  if (db_) return Status::FailedPrecondition("linhash adapter is already open");
-  if (!options_.read_only) KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
-  dir_ = dir;
-  KVB_ASSIGN_OR_RETURN(db_, linhash::DB::Open(dir, options_));
-  return Status::OK();
-}
+class LinhashAdapter final : public adapters_internal::BuiltinAdapter {
+ public:
+  static Result<std::unique_ptr<Adapter>> Open(const linhash::Options& o,
+                                               const std::string& dir) {
+    if (!o.read_only) KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+    KVB_ASSIGN_OR_RETURN(std::unique_ptr<linhash::DB> db,
+                         linhash::DB::Open(dir, o));
+    return std::unique_ptr<Adapter>(new LinhashAdapter(dir, std::move(db)));
+  }
+  ~LinhashAdapter() override { Close().IgnoreError(); }
 
-Status LinhashAdapter::Close() {
-  if (!db_) return Status::OK();
-  Status s = db_->Close();
-  db_.reset();
-  return s;
-}
+  Status Close() override {
+    if (!db_) return Status::OK();
+    Status s = db_->Close();
+    db_.reset();
+    return s;
+  }
+  Status Put(std::string_view key, std::string_view value) override {
+    return db_->Put(key, value);
+  }
+  Status Get(std::string_view key, std::string* value) override {
+    return db_->Get(key, value);
+  }
+  Status Delete(std::string_view key) override { return db_->Delete(key); }
+  Status Has(std::string_view key, bool* found) override {
+    return db_->Has(key, found);
+  }
+  Status WriteBatch(std::span<const KeyValue> pairs) override {
+    linhash::WriteBatch batch;
+    for (const KeyValue& kv : pairs) batch.Put(kv.key, kv.value);
+    return db_->Write(batch);
+  }
+  Status Sync() override { return db_->Sync(); }
+  std::map<std::string, double> Stats() override;
 
-Status LinhashAdapter::Put(std::string_view key, std::string_view value) {
-  if (!db_) return NotOpen();
-  return db_->Put(key, value);
-}
+ private:
+  LinhashAdapter(const std::string& dir, std::unique_ptr<linhash::DB> db)
+      : BuiltinAdapter("linhash", kLinhashCaps, dir), db_(std::move(db)) {}
 
-Status LinhashAdapter::Get(std::string_view key, std::string* value) {
-  if (!db_) return NotOpen();
-  return db_->Get(key, value);
-}
-
-Status LinhashAdapter::Delete(std::string_view key) {
-  if (!db_) return NotOpen();
-  return db_->Delete(key);
-}
-
-Status LinhashAdapter::Has(std::string_view key, bool* found) {
-  if (!db_) return NotOpen();
-  return db_->Has(key, found);
-}
-
-Status LinhashAdapter::WriteBatch(std::span<const KeyValue> pairs) {
-  if (!db_) return NotOpen();
-  linhash::WriteBatch batch;
-  for (const KeyValue& kv : pairs) batch.Put(kv.key, kv.value);
-  return db_->Write(batch);
-}
-
-Status LinhashAdapter::Sync() {
-  if (!db_) return NotOpen();
-  return db_->Sync();
-}
+  std::unique_ptr<linhash::DB> db_;  // null after Close
+};
 
 std::map<std::string, double> LinhashAdapter::Stats() {
-  if (!db_) return {};
   const linhash::Stats s = db_->GetStats();
   const linhash::Metrics m = db_->GetMetrics();
-  auto d = [](uint64_t v) { return static_cast<double>(v); };
-  return {{"keys", d(s.keys)},
-          {"index_level", d(s.level)},
-          {"primary_buckets", d(s.primary_buckets)},
-          {"overflow_buckets", d(s.overflow_buckets)},
-          {"index_bytes", d(s.index_bytes)},
-          {"segments", d(s.segments)},
-          {"log_bytes", d(s.log_bytes)},
-          {"dead_bytes", d(s.dead_bytes)},
-          {"puts", d(m.puts)},
-          {"gets", d(m.gets)},
-          {"deletes", d(m.deletes)},
-          {"hash_collisions", d(m.hash_collisions)},
-          {"compactions", d(m.compactions)},
-          {"recoveries", d(m.recoveries)},
-          {"replayed_records", d(m.replayed_records)},
-          {"full_rebuilds", d(m.full_rebuilds)},
-          {"index_chunks_loaded", d(m.index_chunks_loaded)},
-          {"checkpoints", d(m.checkpoints)},
-          {"syncs", d(m.syncs)}};
+  return adapters_internal::CountStats(
+      {{"keys", s.keys},
+       {"index_level", s.level},
+       {"primary_buckets", s.primary_buckets},
+       {"overflow_buckets", s.overflow_buckets},
+       {"index_bytes", s.index_bytes},
+       {"segments", s.segments},
+       {"log_bytes", s.log_bytes},
+       {"dead_bytes", s.dead_bytes},
+       {"puts", m.puts},
+       {"gets", m.gets},
+       {"deletes", m.deletes},
+       {"hash_collisions", m.hash_collisions},
+       {"compactions", m.compactions},
+       {"recoveries", m.recoveries},
+       {"replayed_records", m.replayed_records},
+       {"full_rebuilds", m.full_rebuilds},
+       {"index_chunks_loaded", m.index_chunks_loaded},
+       {"checkpoints", m.checkpoints},
+       {"syncs", m.syncs}});
 }
 
-Status InspectLinhash(const std::string& path, bool dump_keys,
-                      std::ostream& out) {
-  return linhash::Inspect(path, dump_keys, out);
-}
+}  // namespace
 
 namespace adapters_internal {
 
 void AddLinhashAdapter(std::vector<AdapterInfo>* out) {
-  AdapterInfo info;
-  info.name = "linhash";
-  info.description =
-      "Pogreb design: segment log + checkpointed linear-hashing index";
-  info.built = true;
-  info.capabilities = LinhashAdapter::Caps();
-  info.options = {
-      {"sync_interval_ms", "1000",
-       "durability=async: background fdatasync period"},
-      {"max_segment_mb", "256", "rotate log segments at this size (1..4095)"},
-      {"read_backend", "mmap", "mmap (bounded read-only mappings) or pread"},
-      {"compaction_interval_ms", "0",
-       "background compaction period; 0 = never"},
-      {"compaction_min_segment_mb", "32",
-       "compact only segments at least this large"},
-      {"compaction_min_fragmentation", "0.5",
-       "compact segments with this dead fraction"},
-      {"checkpoint_interval_ms", "60000",
-       "periodic index checkpoint; 0 = only at close"},
-      {"write_buffer_kb", "256",
-       "user-space log append buffer; 0 = one pwrite per record"},
-      {"load_factor", "0.8",
-       "index slots filled before a bucket split (0.3..1]"},
-      {"index_preload_mb", "8",
-       "Open verifies an index up to this size whole; a larger one loads "
-       "2 MiB chunks lazily"},
-      {"verify_checksums", "true", "check each record's CRC on every read"},
-      {"read_only", "false", "open without writing or locking"},
-      {"repair", "false",
-       "cut damaged older segments instead of failing to open"},
-  };
-  info.factory = [](const OptionMap& o) -> Result<std::unique_ptr<Adapter>> {
-    KVB_ASSIGN_OR_RETURN(linhash::Options opts, LinhashAdapter::OptionsFrom(o));
-    return std::unique_ptr<Adapter>(new LinhashAdapter(opts));
-  };
-  info.inspect = InspectLinhash;
-  out->push_back(std::move(info));
+  Register<linhash::Options>(
+      out,
+      {"linhash",
+       "Pogreb design: segment log + checkpointed linear-hashing index",
+       kLinhashCaps,
+       {
+           {"sync_interval_ms", "1000",
+            "durability=async: background fdatasync period"},
+           {"max_segment_mb", "256",
+            "rotate log segments at this size (1..4095)"},
+           {"read_backend", "mmap",
+            "mmap (bounded read-only mappings) or pread"},
+           {"compaction_interval_ms", "0",
+            "background compaction period; 0 = never"},
+           {"compaction_min_segment_mb", "32",
+            "compact only segments at least this large"},
+           {"compaction_min_fragmentation", "0.5",
+            "compact segments with this dead fraction"},
+           {"checkpoint_interval_ms", "60000",
+            "periodic index checkpoint; 0 = only at close"},
+           {"write_buffer_kb", "0",
+            "user-space log append buffer; 0 = every acknowledged write is "
+            "in the kernel's hands (>0 loses it on a process crash)"},
+           {"load_factor", "0.8",
+            "index slots filled before a bucket split (0.3..1]"},
+           {"index_preload_mb", "8",
+            "Open verifies an index up to this size whole; a larger one loads "
+            "2 MiB chunks lazily"},
+           {"verify_checksums", "true",
+            "check each record's CRC on every read"},
+           {"read_only", "false", "open without writing or locking"},
+           {"repair", "false",
+            "cut damaged older segments instead of failing to open"},
+       }},
+      &ParseLinhash, &LinhashAdapter::Open,
+      [](const std::string& dir, bool dump_keys, std::ostream& out) {
+        return linhash::Inspect(dir, dump_keys, out);
+      });
 }
 
 }  // namespace adapters_internal

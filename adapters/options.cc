@@ -16,6 +16,15 @@ Status Expected(std::string_view name, std::string_view what,
                                  std::string(text) + "'");
 }
 
+// Parses all of `digits` as a decimal number; false on anything else.
+template <typename T>
+bool ParseDigits(std::string_view digits, T* v) {
+  auto [ptr, ec] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), *v);
+  return !digits.empty() && ec == std::errc() &&
+         ptr == digits.data() + digits.size();
+}
+
 }  // namespace
 
 Result<int64_t> ParseIntOption(std::string_view name, std::string_view text,
@@ -23,12 +32,7 @@ Result<int64_t> ParseIntOption(std::string_view name, std::string_view text,
   std::string_view digits = text;
   if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
   int64_t v = 0;
-  auto [ptr, ec] =
-      std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (digits.empty() || ec != std::errc() ||
-      ptr != digits.data() + digits.size()) {
-    return Expected(name, "an integer", text);
-  }
+  if (!ParseDigits(digits, &v)) return Expected(name, "an integer", text);
   if (v < min || v > max) {
     return Status::InvalidArgument("option " + std::string(name) + ": " +
                                    std::string(text) + " is out of range [" +
@@ -61,12 +65,8 @@ Result<uint64_t> ParseSizeOption(std::string_view name, std::string_view text) {
     if (shift != 0) digits.remove_suffix(1);
   }
   uint64_t v = 0;
-  auto [ptr, ec] =
-      std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (digits.empty() || ec != std::errc() ||
-      ptr != digits.data() + digits.size()) {
+  if (!ParseDigits(digits, &v))
     return Expected(name, "a size such as 4096, 64k or 1g", text);
-  }
   if (shift != 0 && v > (std::numeric_limits<uint64_t>::max() >> shift)) {
     return Status::InvalidArgument("option " + std::string(name) + ": " +
                                    std::string(text) + " is too large");
@@ -135,6 +135,28 @@ Result<Durability> GetDurabilityOption(const OptionMap& options,
   auto it = options.find("durability");
   if (it == options.end()) return fallback;
   return ParseDurability(it->second);
+}
+
+Status ReadOption(const OptionMap& options, std::string_view name, bool* out) {
+  KVB_ASSIGN_OR_RETURN(*out, GetBoolOption(options, name, *out));
+  return Status::OK();
+}
+
+Status ReadOption(const OptionMap& options, std::string_view name,
+                  double* out) {
+  KVB_ASSIGN_OR_RETURN(*out, GetDoubleOption(options, name, *out));
+  return Status::OK();
+}
+
+Status ReadOption(const OptionMap& options, std::string_view name,
+                  std::string* out) {
+  *out = GetStringOption(options, name, *out);
+  return Status::OK();
+}
+
+Status ReadDurability(const OptionMap& options, Durability* out) {
+  KVB_ASSIGN_OR_RETURN(*out, GetDurabilityOption(options, *out));
+  return Status::OK();
 }
 
 }  // namespace kvb

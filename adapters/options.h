@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "adapters/adapter.h"
 #include "adapters/registry.h"
@@ -50,6 +51,28 @@ std::string GetStringOption(const OptionMap& options, std::string_view name,
 // The common `durability` option (default none).
 Result<Durability> GetDurabilityOption(const OptionMap& options,
                                        Durability fallback = Durability::kNone);
+
+// Typed reads into a config field, for an adapter's Parse function: each
+// stores the value of `name` in *out, leaves *out alone when the option is
+// absent (its initializer is then the default), and returns the parser's
+// one-line InvalidArgument otherwise.
+Status ReadOption(const OptionMap& options, std::string_view name, bool* out);
+Status ReadOption(const OptionMap& options, std::string_view name, double* out);
+Status ReadOption(const OptionMap& options, std::string_view name,
+                  std::string* out);
+// `durability` (the name is fixed).
+Status ReadDurability(const OptionMap& options, Durability* out);
+// Integers of any width, checked against [min, max] (which must fit T).
+template <typename T>
+requires std::is_integral_v<T> Status ReadOption(const OptionMap& options,
+                                                 std::string_view name, T* out,
+                                                 int64_t min, int64_t max) {
+  auto it = options.find(std::string(name));
+  if (it == options.end()) return Status::OK();
+  KVB_ASSIGN_OR_RETURN(int64_t v, ParseIntOption(name, it->second, min, max));
+  *out = static_cast<T>(v);
+  return Status::OK();
+}
 
 }  // namespace kvb
 

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <thread>
 
+#include "adapters/adapter.h"
 #include "core/status.h"
 
 namespace kvb {
@@ -46,6 +47,14 @@ class PeriodicSync {
         lock.lock();
       }
     });
+  }
+
+  // Starts only for durability=async: the one mode that syncs in the
+  // background.
+  void StartIfAsync(Durability d, uint64_t interval_ms,
+                    std::function<Status()> sync) {
+    if (d == Durability::kAsync)
+      Start(std::chrono::milliseconds(interval_ms), std::move(sync));
   }
 
   // Joins the thread; returns once no sync call is running. Safe to call twice.

@@ -1,5 +1,5 @@
 // The adapter registry: spec parsing, the table of built-in adapters, and
-// creation with option checking. Adapters register through the hooks of
+// opening with option checking. Adapters register through the hooks of
 // builtin.h; this file decides (from the KVB_HAVE_<NAME> definitions CMake
 // sets) which hooks exist in this build.
 #include "adapters/registry.h"
@@ -244,32 +244,56 @@ const AdapterInfo* FindAdapter(std::string_view name) {
   return nullptr;
 }
 
-Result<std::unique_ptr<Adapter>> CreateAdapter(std::string_view spec) {
-  Result<AdapterSpec> parsed = ParseAdapterSpec(spec);
-  if (!parsed.ok()) return parsed.status();
-  const AdapterInfo* info = FindAdapter(parsed->name);
+namespace {
+
+// The built adapter named by `spec`, with its options checked and defaulted.
+Result<std::pair<const AdapterInfo*, OptionMap>> Resolve(
+    std::string_view spec) {
+  KVB_ASSIGN_OR_RETURN(AdapterSpec parsed, ParseAdapterSpec(spec));
+  const AdapterInfo* info = FindAdapter(parsed.name);
   if (info == nullptr) {
-    return Status::InvalidArgument("unknown adapter '" + parsed->name +
+    return Status::InvalidArgument("unknown adapter '" + parsed.name +
                                    "'; known: " + KnownNames());
   }
-  if (!info->built || !info->factory) {
+  if (!info->built || !info->open) {
     const Optional* o = FindOptional(info->name);
     return Status::NotSupported(
         "adapter '" + info->name + "' was not built" +
         (o != nullptr ? std::string(" (") + o->missing + ")" : ""));
   }
-  Result<OptionMap> options = CheckOptions(*info, parsed->options);
-  if (!options.ok()) return options.status();
-  // Factories are ours, but they may call into third-party code that throws
+  KVB_ASSIGN_OR_RETURN(OptionMap options, CheckOptions(*info, parsed.options));
+  return std::make_pair(info, std::move(options));
+}
+
+}  // namespace
+
+Result<Capabilities> CapabilitiesOf(std::string_view spec) {
+  KVB_ASSIGN_OR_RETURN(auto resolved, Resolve(spec));
+  auto& [info, options] = resolved;
+  if (!info->check) return info->capabilities;
+  Result<Capabilities> caps = info->check(options);
+  if (!caps.ok())
+    return caps.status().WithContext("adapter '" + info->name + "'");
+  return caps;
+}
+
+Status CheckAdapterSpec(std::string_view spec) {
+  return CapabilitiesOf(spec).status();
+}
+
+Result<std::unique_ptr<Adapter>> OpenAdapter(std::string_view spec,
+                                             const std::string& dir) {
+  KVB_ASSIGN_OR_RETURN(auto resolved, Resolve(spec));
+  auto& [info, options] = resolved;
+  // Adapters are ours, but they call into third-party code that may throw
   // (bad_alloc); nothing may escape the registry.
   try {
-    Result<std::unique_ptr<Adapter>> made = info->factory(*options);
+    Result<std::unique_ptr<Adapter>> made = info->open(options, dir);
     if (!made.ok())
       return made.status().WithContext("adapter '" + info->name + "'");
     return made;
   } catch (const std::exception& e) {
-    return Status::IOError("creating adapter '" + info->name +
-                           "': " + e.what());
+    return Status::IOError("opening adapter '" + info->name + "': " + e.what());
   }
 }
 

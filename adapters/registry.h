@@ -1,9 +1,14 @@
-// kvb::Registry — makes adapters from spec strings and lists what exists.
+// kvb::Registry — opens adapters from spec strings and lists what exists.
 //
 // A spec is "name" or "name:key=value,key=value". Each adapter declares the
 // options it takes, with defaults and one-line help; an unknown name or option
 // is an InvalidArgument whose message lists what is accepted. Every adapter
 // accepts `durability=none|async|sync`.
+//
+// The registry is the only way to get an Adapter, and what it returns is open:
+//   Result<std::unique_ptr<Adapter>> db = OpenAdapter("lmdb:map_mb=64", dir);
+// CheckAdapterSpec() validates a spec (name, option names and values) without
+// touching any directory, for front ends that check their input first.
 //
 // Adapters whose library was absent at build time are still listed, with built
 // = false, so `kvbench list` tells the user what they could have.
@@ -37,9 +42,14 @@ struct AdapterInfo {
   bool built = false;       // false: its library was not found at build time
   Capabilities capabilities;
   std::vector<OptionSpec> options;  // excluding the common `durability`
-  // Makes an adapter from options already checked against `options` (defaults
-  // filled in).
-  std::function<Result<std::unique_ptr<Adapter>>(const OptionMap&)> factory;
+  // Both take options already checked against `options` (defaults filled in).
+  // `check` validates their values without opening anything and returns the
+  // capabilities an adapter opened with them has; `open` opens the adapter on
+  // a directory (see OpenAdapter). Null when !built.
+  std::function<Result<Capabilities>(const OptionMap&)> check;
+  std::function<Result<std::unique_ptr<Adapter>>(const OptionMap&,
+                                                 const std::string& dir)>
+      open;
   // Optional: checks a database (or file) at `path` offline, writes a readable
   // report to `out` (counts, bytes, checksum verification; every key when
   // dump_keys) and returns Corruption if anything failed its checks. Used by
@@ -68,10 +78,21 @@ std::vector<std::string> SplitSpecList(std::string_view list);
 const std::vector<AdapterInfo>& AllAdapters();
 // The info for `name`, or null.
 const AdapterInfo* FindAdapter(std::string_view name);
-// Creates an adapter from a spec string. InvalidArgument for an unknown name
+// Checks a spec without opening anything. InvalidArgument for an unknown name
 // (listing the known ones), an unknown option (listing the accepted ones), or a
 // bad value; NotSupported for an adapter that was not built.
-Result<std::unique_ptr<Adapter>> CreateAdapter(std::string_view spec);
+[[nodiscard]] Status CheckAdapterSpec(std::string_view spec);
+// CheckAdapterSpec, and the capabilities an adapter opened from `spec` will
+// report: they may depend on its options (fileperkey's index=on makes it
+// ordered), so `AdapterInfo::capabilities` is only the default options' set.
+[[nodiscard]] Result<Capabilities> CapabilitiesOf(std::string_view spec);
+// Opens the adapter of `spec` on directory `dir` (created if missing) and
+// returns it open, or an error and no adapter: first those of
+// CheckAdapterSpec, then the open errors of adapter.h (InvalidArgument for a
+// file, IOError, Busy, Corruption), prefixed with "adapter 'NAME'". To reopen,
+// Close() and destroy the adapter, then call OpenAdapter again.
+[[nodiscard]] Result<std::unique_ptr<Adapter>> OpenAdapter(
+    std::string_view spec, const std::string& dir);
 
 }  // namespace kvb
 

@@ -1,5 +1,42 @@
-#include "adapters/rocksdb_adapter.h"
-
+// kvb::RocksDbAdapter — RocksDB (Debian librocksdb-dev 7.8) behind the adapter
+// interface.
+//
+// One rocksdb::DB shared by all threads (RocksDB synchronizes internally).
+// The database lives directly in the adapter's directory.
+//
+// Durability (the write-ahead log is always on):
+//   none   WriteOptions.sync=false: each write reaches the OS page cache
+//          through the WAL, so it survives a process crash but not a power
+//          loss. Sync() = SyncWAL().
+//   async  as none, plus a background thread calling SyncWAL() every
+//          async_ms: at most ~async_ms of acknowledged writes lost on power
+//          failure.
+//   sync   WriteOptions.sync=true: every Put/Delete/WriteBatch fsyncs the WAL
+//          before it returns (RocksDB groups concurrent writers into one
+//          fsync).
+// Close() calls SyncWAL() then DB::Close(): everything acknowledged is
+// durable.
+//
+// Options (compression is off for every kvbench adapter, so values cost the
+// same bytes everywhere):
+//   cache_mb = 64              block cache (LRU) in MiB; 0 = no block cache.
+//   bloom_bits = 10            bloom filter bits per key; 0 = no filter.
+//   write_buffer_mb = 64       memtable size in MiB.
+//   max_background_jobs = 2    flush + compaction threads (2-core machine).
+//   compression = none         none|snappy|lz4|zstd|zlib (if compiled in).
+//   async_ms = 1000            sync interval for durability=async.
+//   perf_level = disable       RocksDB's per-thread perf_context counting:
+//                              disable|count|time. db_bench's default is
+//                              disable; RocksDB's own default (count) costs
+//                              ~10% of an uncached Get.
+//
+// Capabilities: persistent; ordered (bytewise comparator); native atomic
+// WriteBatch; locks its directory (RocksDB's LOCK file: a second open, in
+// this process or another, gets Busy). No key/value limits of its own.
+// Errors: RocksDB statuses map to ours (a held lock -> Busy, NoSpace ->
+// NoSpace, Corruption -> Corruption, the rest -> IOError), keeping RocksDB's
+// message.
+// Thread safety: every operation before Close, from any thread.
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
@@ -12,7 +49,9 @@
 #include <algorithm>
 
 #include "adapters/builtin.h"
+#include "adapters/lsm.h"
 #include "adapters/options.h"
+#include "adapters/periodic_sync.h"
 
 namespace kvb {
 namespace {
@@ -24,9 +63,7 @@ rocksdb::Slice ToSlice(std::string_view s) {
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
   std::string msg = std::string(what) + ": " + s.ToString();
-  if (s.IsNotFound()) return Status::NotFound(msg);
-  if (s.IsCorruption()) return Status::Corruption(msg);
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  if (auto shared = adapters_internal::SharedLsmCode(s, msg)) return *shared;
   if (s.IsNotSupported()) return Status::NotSupported(msg);
   if (s.IsNoSpace()) return Status::NoSpace(msg);
   if (s.IsBusy() || s.IsTryAgain()) return Status::Busy(msg);
@@ -81,165 +118,129 @@ Result<rocksdb::PerfLevel> ParsePerfLevel(const std::string& name) {
       "option perf_level: expected disable, count or time, got '" + name + "'");
 }
 
-}  // namespace
+using adapters_internal::LsmOptions;
 
-struct RocksDbAdapter::Impl {
-  std::unique_ptr<rocksdb::DB> db;
-  rocksdb::WriteOptions write_options;
-  rocksdb::ReadOptions read_options;
+struct RocksDbConfig : LsmOptions {
+  int max_background_jobs = 2;
+  rocksdb::CompressionType compression = rocksdb::kNoCompression;
   rocksdb::PerfLevel perf_level = rocksdb::PerfLevel::kDisable;
+
+  static Result<RocksDbConfig> Parse(const OptionMap& o) {
+    RocksDbConfig c;
+    KVB_RETURN_IF_ERROR(c.Read(o));
+    KVB_RETURN_IF_ERROR(
+        ReadOption(o, "max_background_jobs", &c.max_background_jobs, 1, 256));
+    KVB_ASSIGN_OR_RETURN(c.compression, ParseCompression(GetStringOption(
+                                            o, "compression", "none")));
+    KVB_ASSIGN_OR_RETURN(c.perf_level, ParsePerfLevel(GetStringOption(
+                                           o, "perf_level", "disable")));
+    return c;
+  }
+
+  rocksdb::Options ToOptions() const {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.write_buffer_size = write_buffer_mb << 20;
+    options.max_background_jobs = max_background_jobs;
+    options.compression = compression;
+    options.bottommost_compression = compression;
+    rocksdb::BlockBasedTableOptions table;
+    if (cache_mb > 0) table.block_cache = rocksdb::NewLRUCache(cache_mb << 20);
+    table.no_block_cache = cache_mb == 0;
+    if (bloom_bits > 0)
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(bloom_bits));
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    return options;
+  }
 };
 
-Result<RocksDbConfig> RocksDbConfig::FromOptions(const OptionMap& o) {
-  RocksDbConfig c;
-  KVB_ASSIGN_OR_RETURN(int64_t cache,
-                       GetIntOption(o, "cache_mb", 64, 0, 1 << 20));
-  KVB_ASSIGN_OR_RETURN(int64_t bloom, GetIntOption(o, "bloom_bits", 10, 0, 64));
-  KVB_ASSIGN_OR_RETURN(int64_t wb,
-                       GetIntOption(o, "write_buffer_mb", 64, 1, 1 << 16));
-  KVB_ASSIGN_OR_RETURN(int64_t jobs,
-                       GetIntOption(o, "max_background_jobs", 2, 1, 256));
-  KVB_ASSIGN_OR_RETURN(int64_t async_ms,
-                       GetIntOption(o, "async_ms", 1000, 1, 3'600'000));
-  KVB_ASSIGN_OR_RETURN(c.durability, GetDurabilityOption(o));
-  c.cache_mb = static_cast<uint64_t>(cache);
-  c.bloom_bits = static_cast<int>(bloom);
-  c.write_buffer_mb = static_cast<uint64_t>(wb);
-  c.max_background_jobs = static_cast<int>(jobs);
-  c.async_ms = static_cast<uint64_t>(async_ms);
-  c.compression = GetStringOption(o, "compression", "none");
-  Result<rocksdb::CompressionType> check = ParseCompression(c.compression);
-  if (!check.ok()) return check.status();
-  c.perf_level = GetStringOption(o, "perf_level", "disable");
-  Result<rocksdb::PerfLevel> level = ParsePerfLevel(c.perf_level);
-  if (!level.ok()) return level.status();
-  return c;
-}
+constexpr Capabilities kRocksDbCaps{.ordered = true,
+                                    .batch = true,
+                                    .atomic_batch = true,
+                                    .locks_directory = true};
 
-RocksDbAdapter::RocksDbAdapter(RocksDbConfig config)
-    : config_(std::move(config)) {}
-
-RocksDbAdapter::~RocksDbAdapter() { Close().IgnoreError(); }
-
-Capabilities RocksDbAdapter::Caps() {
-  Capabilities c;
-  c.persistent = true;
-  c.ordered = true;
-  c.thread_safe = true;
-  c.batch = true;
-  c.atomic_batch = true;
-  c.locks_directory = true;
-  return c;
-}
-
-Status RocksDbAdapter::Open(const std::string& dir) {
-  if (impl_) return Status::FailedPrecondition("rocksdb: already open");
-  KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.write_buffer_size = config_.write_buffer_mb << 20;
-  options.max_background_jobs = config_.max_background_jobs;
-  options.compression =
-      *ParseCompression(config_.compression);  // checked at creation
-  options.bottommost_compression = options.compression;
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = config_.cache_mb > 0
-                          ? rocksdb::NewLRUCache(config_.cache_mb << 20)
-                          : nullptr;
-  table.no_block_cache = config_.cache_mb == 0;
-  if (config_.bloom_bits > 0) {
-    table.filter_policy.reset(
-        rocksdb::NewBloomFilterPolicy(config_.bloom_bits));
+class RocksDbAdapter final : public adapters_internal::BuiltinAdapter {
+ public:
+  static Result<std::unique_ptr<Adapter>> Open(const RocksDbConfig& c,
+                                               const std::string& dir) {
+    KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(c.ToOptions(), dir, &raw);
+    if (!s.ok()) return FromRocks(s, "rocksdb open " + dir);
+    return std::unique_ptr<Adapter>(new RocksDbAdapter(c, dir, raw));
   }
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  ~RocksDbAdapter() override { Close().IgnoreError(); }
 
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
-  if (!s.ok()) return FromRocks(s, "rocksdb open " + dir);
-  auto impl = std::make_unique<Impl>();
-  impl->db.reset(raw);
-  impl->write_options.sync = config_.durability == Durability::kSync;
-  impl->perf_level = *ParsePerfLevel(config_.perf_level);  // checked already
-  impl_ = std::move(impl);
-  dir_ = dir;
-  if (config_.durability == Durability::kAsync) {
-    rocksdb::DB* db = impl_->db.get();
-    syncer_.Start(std::chrono::milliseconds(config_.async_ms),
-                  [db] { return FromRocks(db->SyncWAL(), "rocksdb SyncWAL"); });
+  Status Close() override {
+    if (!db_) return Status::OK();
+    syncer_.Stop();
+    Status result = Sync();
+    Status closed = FromRocks(db_->Close(), "rocksdb close");
+    db_.reset();
+    return result.ok() ? closed : result;
   }
-  return Status::OK();
-}
 
-Status RocksDbAdapter::Close() {
-  if (!impl_) return Status::OK();
-  syncer_.Stop();
-  Status result = FromRocks(impl_->db->SyncWAL(), "rocksdb SyncWAL");
-  Status closed = FromRocks(impl_->db->Close(), "rocksdb close");
-  impl_.reset();
-  return result.ok() ? closed : result;
-}
-
-Status RocksDbAdapter::Put(std::string_view key, std::string_view value) {
-  if (!impl_) return Status::FailedPrecondition("rocksdb: not open");
-  ApplyPerfLevel(impl_->perf_level);
-  return FromRocks(
-      impl_->db->Put(impl_->write_options, ToSlice(key), ToSlice(value)),
-      "rocksdb put");
-}
-
-Status RocksDbAdapter::Get(std::string_view key, std::string* value) {
-  if (!impl_) return Status::FailedPrecondition("rocksdb: not open");
-  ApplyPerfLevel(impl_->perf_level);
-  rocksdb::Status s = impl_->db->Get(impl_->read_options, ToSlice(key), value);
-  if (s.IsNotFound())
-    return Status::NotFound();  // the hot miss path: no message
-  return FromRocks(s, "rocksdb get");
-}
-
-Status RocksDbAdapter::Delete(std::string_view key) {
-  if (!impl_) return Status::FailedPrecondition("rocksdb: not open");
-  ApplyPerfLevel(impl_->perf_level);
-  return FromRocks(impl_->db->Delete(impl_->write_options, ToSlice(key)),
-                   "rocksdb delete");
-}
-
-Status RocksDbAdapter::WriteBatch(std::span<const KeyValue> pairs) {
-  if (!impl_) return Status::FailedPrecondition("rocksdb: not open");
-  ApplyPerfLevel(impl_->perf_level);
-  rocksdb::WriteBatch batch;
-  for (const KeyValue& kv : pairs) {
-    KVB_RETURN_IF_ERROR(FromRocks(batch.Put(ToSlice(kv.key), ToSlice(kv.value)),
-                                  "rocksdb batch"));
+  Status Put(std::string_view key, std::string_view value) override {
+    ApplyPerfLevel(perf_level_);
+    return FromRocks(db_->Put(write_options_, ToSlice(key), ToSlice(value)),
+                     "rocksdb put");
   }
-  return FromRocks(impl_->db->Write(impl_->write_options, &batch),
-                   "rocksdb write batch");
-}
 
-Status RocksDbAdapter::Scan(std::string_view start, size_t limit,
-                            const ScanCallback& cb) {
-  if (!impl_) return Status::FailedPrecondition("rocksdb: not open");
-  ApplyPerfLevel(impl_->perf_level);
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(impl_->read_options));
-  size_t n = 0;
-  for (it->Seek(ToSlice(start)); it->Valid() && n < limit; it->Next(), n++) {
-    rocksdb::Slice k = it->key();
-    rocksdb::Slice v = it->value();
-    if (!cb(std::string_view(k.data(), k.size()),
-            std::string_view(v.data(), v.size())))
-      break;
+  Status Get(std::string_view key, std::string* value) override {
+    ApplyPerfLevel(perf_level_);
+    rocksdb::Status s = db_->Get(read_options_, ToSlice(key), value);
+    if (s.IsNotFound()) return Status::NotFound();  // the hot miss: no message
+    return FromRocks(s, "rocksdb get");
   }
-  return FromRocks(it->status(), "rocksdb scan");
-}
 
-Status RocksDbAdapter::Sync() {
-  if (!impl_) return Status::FailedPrecondition("rocksdb: not open");
-  return FromRocks(impl_->db->SyncWAL(), "rocksdb SyncWAL");
-}
+  Status Delete(std::string_view key) override {
+    ApplyPerfLevel(perf_level_);
+    return FromRocks(db_->Delete(write_options_, ToSlice(key)),
+                     "rocksdb delete");
+  }
+
+  Status WriteBatch(std::span<const KeyValue> pairs) override {
+    ApplyPerfLevel(perf_level_);
+    rocksdb::WriteBatch batch;
+    for (const KeyValue& kv : pairs) {
+      KVB_RETURN_IF_ERROR(FromRocks(
+          batch.Put(ToSlice(kv.key), ToSlice(kv.value)), "rocksdb batch"));
+    }
+    return FromRocks(db_->Write(write_options_, &batch), "rocksdb write batch");
+  }
+
+  Status Scan(std::string_view start, size_t limit,
+              const ScanCallback& cb) override {
+    ApplyPerfLevel(perf_level_);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options_));
+    adapters_internal::ScanFrom(it.get(), ToSlice(start), limit, cb);
+    return FromRocks(it->status(), "rocksdb scan");
+  }
+
+  Status Sync() override {
+    return FromRocks(db_->SyncWAL(), "rocksdb SyncWAL");
+  }
+
+  std::map<std::string, double> Stats() override;
+
+ private:
+  RocksDbAdapter(const RocksDbConfig& c, const std::string& dir,
+                 rocksdb::DB* db)
+      : BuiltinAdapter("rocksdb", kRocksDbCaps, dir),
+        db_(db),
+        perf_level_(c.perf_level) {
+    write_options_.sync = c.durability == Durability::kSync;
+    syncer_.StartIfAsync(c.durability, c.async_ms, [this] { return Sync(); });
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;  // null after Close
+  rocksdb::WriteOptions write_options_;
+  rocksdb::ReadOptions read_options_;
+  const rocksdb::PerfLevel perf_level_;
+  PeriodicSync syncer_;
+};
 
 std::map<std::string, double> RocksDbAdapter::Stats() {
-  std::map<std::string, double> out;
-  if (!impl_) return out;
   static const char* const kProps[] = {
       "rocksdb.estimate-num-keys",
       "rocksdb.total-sst-files-size",
@@ -250,50 +251,46 @@ std::map<std::string, double> RocksDbAdapter::Stats() {
       "rocksdb.num-live-versions",
       "rocksdb.estimate-pending-compaction-bytes",
   };
+  std::map<std::string, double> out;
   for (const char* prop : kProps) {
     uint64_t v = 0;
-    if (impl_->db->GetIntProperty(prop, &v)) {
+    if (db_->GetIntProperty(prop, &v)) {
       out[std::string(prop).substr(sizeof("rocksdb.") - 1)] =
           static_cast<double>(v);
     }
   }
-  for (int level = 0; level < 7; level++) {
-    std::string v;
-    if (impl_->db->GetProperty(
-            "rocksdb.num-files-at-level" + std::to_string(level), &v)) {
-      out["files-at-level" + std::to_string(level)] =
-          std::strtod(v.c_str(), nullptr);
-    }
-  }
+  adapters_internal::AddLevelFileCounts(
+      [this](const std::string& level, std::string* v) {
+        return db_->GetProperty("rocksdb.num-files-at-level" + level, v);
+      },
+      &out);
   out["async-syncs"] = static_cast<double>(syncer_.syncs());
   return out;
 }
 
+}  // namespace
+
 namespace adapters_internal {
 
 void AddRocksDbAdapter(std::vector<AdapterInfo>* out) {
-  AdapterInfo info;
-  info.name = "rocksdb";
-  info.description = "RocksDB LSM tree (reference; Debian librocksdb)";
-  info.built = true;
-  info.capabilities = RocksDbAdapter::Caps();
-  info.options = {
-      {"cache_mb", "64", "block cache size in MiB (0 = no block cache)"},
-      {"bloom_bits", "10", "bloom filter bits per key (0 = none)"},
-      {"write_buffer_mb", "64", "memtable size in MiB"},
-      {"max_background_jobs", "2", "flush and compaction threads"},
-      {"compression", "none",
-       "none|snappy|lz4|zstd|zlib (off by default for all adapters)"},
-      {"async_ms", "1000", "WAL sync interval for durability=async"},
-      {"perf_level", "disable",
-       "perf_context counting per thread: disable|count|time (db_bench: "
-       "disable)"},
-  };
-  info.factory = [](const OptionMap& o) -> Result<std::unique_ptr<Adapter>> {
-    KVB_ASSIGN_OR_RETURN(RocksDbConfig config, RocksDbConfig::FromOptions(o));
-    return std::unique_ptr<Adapter>(new RocksDbAdapter(std::move(config)));
-  };
-  out->push_back(std::move(info));
+  Register<RocksDbConfig>(
+      out,
+      {"rocksdb",
+       "RocksDB LSM tree (reference; Debian librocksdb)",
+       kRocksDbCaps,
+       {
+           {"cache_mb", "64", "block cache size in MiB (0 = no block cache)"},
+           {"bloom_bits", "10", "bloom filter bits per key (0 = none)"},
+           {"write_buffer_mb", "64", "memtable size in MiB"},
+           {"max_background_jobs", "2", "flush and compaction threads"},
+           {"compression", "none",
+            "none|snappy|lz4|zstd|zlib (off by default for all adapters)"},
+           {"async_ms", "1000", "WAL sync interval for durability=async"},
+           {"perf_level", "disable",
+            "perf_context counting per thread: disable|count|time (db_bench: "
+            "disable)"},
+       }},
+      &RocksDbConfig::Parse, &RocksDbAdapter::Open);
 }
 
 }  // namespace adapters_internal

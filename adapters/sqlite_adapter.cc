@@ -1,14 +1,53 @@
-#include "adapters/sqlite_adapter.h"
-
+// kvb::SqliteAdapter — SQLite 3 (Debian libsqlite3-dev 3.40) behind the
+// adapter interface.
+//
+// Schema: one file <dir>/kv.sqlite in WAL journal mode, holding
+//   CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID
+// (a clustered B-tree on the key, the closest SQLite gets to a KV store).
+//
+// Threads: one connection per thread (kvb::PerThread; SQLITE_OPEN_NOMUTEX,
+// since a connection never crosses threads), each with its own prepared
+// statements. WAL lets readers run alongside the writer. Writes from this
+// process are serialized by an adapter mutex rather than by SQLite's
+// busy-retry loop, whose sleeps would dominate a multi-writer benchmark;
+// busy_timeout still covers other processes. All connections are closed at
+// Close; a thread that exits hands its connection back for reuse. The Scan
+// callback must not call back into the adapter.
+//
+// Durability (PRAGMA synchronous, in WAL mode):
+//   none   OFF: SQLite never fsyncs. Sync() fsyncs the WAL, the database file
+//          and the directory while holding the write mutex, which captures
+//          exactly the committed state.
+//   async  NORMAL: commits are not fsynced, checkpoints are (SQLite's advice
+//          for WAL); a power loss can lose the commits since the last
+//          checkpoint (~1000 pages by default).
+//   sync   FULL: every commit fsyncs the WAL.
+// Close() does Sync(), switches every connection to synchronous=FULL so the
+// final checkpoint is fsynced, then closes them all.
+//
+// Options:
+//   cache_mb = 64              page cache per connection in MiB.
+//   mmap_mb = 0                memory-mapped I/O in MiB; 0 = read() calls.
+//   busy_timeout_ms = 5000     wait for another process's lock.
+//   page_size = 4096           page size of a new database.
+//
+// Capabilities: persistent; ordered (BLOBs compare with memcmp: byte order);
+// native atomic WriteBatch (one transaction); no directory lock: SQLite is
+// multi-process by design, so a second open (in this process or another)
+// succeeds and shares the file through SQLite's own locks. Limits: values
+// under SQLITE_MAX_LENGTH (1e9 bytes); larger ones fail with InvalidArgument
+// ("string or blob too big"). A file that is not a database is Corruption.
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <mutex>
 
 #include "adapters/builtin.h"
 #include "adapters/options.h"
+#include "adapters/per_thread.h"
 
 namespace kvb {
 namespace {
@@ -76,9 +115,37 @@ struct StmtReset {
   }
 };
 
-}  // namespace
+struct SqliteConfig {
+  uint64_t cache_mb = 64;
+  uint64_t mmap_mb = 0;
+  int busy_timeout_ms = 5000;
+  int page_size = 4096;
+  Durability durability = Durability::kNone;
 
-struct SqliteAdapter::Conn {
+  static Result<SqliteConfig> Parse(const OptionMap& o) {
+    SqliteConfig c;
+    KVB_RETURN_IF_ERROR(ReadOption(o, "cache_mb", &c.cache_mb, 0, 1 << 20));
+    KVB_RETURN_IF_ERROR(ReadOption(o, "mmap_mb", &c.mmap_mb, 0, 1 << 30));
+    KVB_RETURN_IF_ERROR(
+        ReadOption(o, "busy_timeout_ms", &c.busy_timeout_ms, 0, INT_MAX));
+    KVB_RETURN_IF_ERROR(ReadOption(o, "page_size", &c.page_size, 512, 65536));
+    KVB_RETURN_IF_ERROR(ReadDurability(o, &c.durability));
+    if ((c.page_size & (c.page_size - 1)) != 0) {
+      return Status::InvalidArgument(
+          "option page_size: expected a power of two, got " +
+          std::to_string(c.page_size));
+    }
+    return c;
+  }
+};
+
+constexpr Capabilities kSqliteCaps{
+    .ordered = true,
+    .batch = true,
+    .atomic_batch = true,
+    .max_value_size = 1'000'000'000 - 1};  // SQLITE_MAX_LENGTH, less the key
+
+struct Conn {
   sqlite3* db = nullptr;
   sqlite3_stmt* put = nullptr;
   sqlite3_stmt* get = nullptr;
@@ -101,63 +168,25 @@ struct SqliteAdapter::Conn {
   }
 };
 
-Result<SqliteConfig> SqliteConfig::FromOptions(const OptionMap& o) {
-  SqliteConfig c;
-  KVB_ASSIGN_OR_RETURN(int64_t cache,
-                       GetIntOption(o, "cache_mb", 64, 0, 1 << 20));
-  KVB_ASSIGN_OR_RETURN(int64_t mmap, GetIntOption(o, "mmap_mb", 0, 0, 1 << 30));
-  KVB_ASSIGN_OR_RETURN(int64_t busy,
-                       GetIntOption(o, "busy_timeout_ms", 5000, 0, INT_MAX));
-  KVB_ASSIGN_OR_RETURN(int64_t page,
-                       GetIntOption(o, "page_size", 4096, 512, 65536));
-  KVB_ASSIGN_OR_RETURN(c.durability, GetDurabilityOption(o));
-  if ((page & (page - 1)) != 0) {
-    return Status::InvalidArgument(
-        "option page_size: expected a power of two, got " +
-        std::to_string(page));
-  }
-  c.cache_mb = static_cast<uint64_t>(cache);
-  c.mmap_mb = static_cast<uint64_t>(mmap);
-  c.busy_timeout_ms = static_cast<int>(busy);
-  c.page_size = static_cast<int>(page);
-  return c;
-}
-
-SqliteAdapter::SqliteAdapter(SqliteConfig config)
-    : config_(std::move(config)) {}
-
-SqliteAdapter::~SqliteAdapter() { Close().IgnoreError(); }
-
-Capabilities SqliteAdapter::Caps() {
-  Capabilities c;
-  c.persistent = true;
-  c.ordered = true;
-  c.thread_safe = true;
-  c.batch = true;
-  c.atomic_batch = true;
-  c.locks_directory = false;
-  c.max_value_size =
-      1'000'000'000 - 1;  // SQLITE_MAX_LENGTH, less room for the key
-  return c;
-}
-
-Result<std::unique_ptr<SqliteAdapter::Conn>> SqliteAdapter::Connect() const {
+// A new connection to `path`, configured and with its statements prepared.
+Result<std::unique_ptr<Conn>> Connect(const SqliteConfig& config,
+                                      const std::string& path) {
   auto conn = std::make_unique<Conn>();
   int rc = sqlite3_open_v2(
-      path_.c_str(), &conn->db,
+      path.c_str(), &conn->db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
       nullptr);
-  if (rc != SQLITE_OK) return FromSqlite(rc, conn->db, "open " + path_);
+  if (rc != SQLITE_OK) return FromSqlite(rc, conn->db, "open " + path);
   sqlite3_extended_result_codes(conn->db, 1);
-  sqlite3_busy_timeout(conn->db, config_.busy_timeout_ms);
-  const char* sync = config_.durability == Durability::kSync    ? "FULL"
-                     : config_.durability == Durability::kAsync ? "NORMAL"
-                                                                : "OFF";
+  sqlite3_busy_timeout(conn->db, config.busy_timeout_ms);
+  const char* sync = config.durability == Durability::kSync    ? "FULL"
+                     : config.durability == Durability::kAsync ? "NORMAL"
+                                                               : "OFF";
   std::string pragmas =
-      "PRAGMA page_size=" + std::to_string(config_.page_size) +
+      "PRAGMA page_size=" + std::to_string(config.page_size) +
       "; PRAGMA journal_mode=WAL; PRAGMA synchronous=" + sync +
-      "; PRAGMA cache_size=-" + std::to_string(config_.cache_mb * 1024) +
-      "; PRAGMA mmap_size=" + std::to_string(config_.mmap_mb << 20) + ";";
+      "; PRAGMA cache_size=-" + std::to_string(config.cache_mb * 1024) +
+      "; PRAGMA mmap_size=" + std::to_string(config.mmap_mb << 20) + ";";
   KVB_RETURN_IF_ERROR(conn->Exec(pragmas.c_str()));
   // Idempotent; a file that is not a database fails here (or above) with
   // SQLITE_NOTADB.
@@ -176,31 +205,64 @@ Result<std::unique_ptr<SqliteAdapter::Conn>> SqliteAdapter::Connect() const {
   return conn;
 }
 
-Result<SqliteAdapter::Conn*> SqliteAdapter::Local() {
-  if (path_.empty()) return Status::FailedPrecondition("sqlite: not open");
-  return conns_.Local();
-}
-
-Status SqliteAdapter::Open(const std::string& dir) {
-  if (!path_.empty()) return Status::FailedPrecondition("sqlite: already open");
-  KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
-  path_ = dir + "/" + kFileName;
-  // The first connection creates the schema before any other thread can
-  // connect; keeping it in the pool (the opening thread's) also checks the file
-  // right here.
-  Result<std::unique_ptr<Conn>> first = Connect();
-  if (!first.ok()) {
-    path_.clear();
-    return first.status();
+class SqliteAdapter final : public adapters_internal::BuiltinAdapter {
+ public:
+  static Result<std::unique_ptr<Adapter>> Open(const SqliteConfig& c,
+                                               const std::string& dir) {
+    KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+    std::string path = dir + "/" + kFileName;
+    // The first connection creates the schema before any other thread can
+    // connect, and checks the file right here; it is closed again:
+    // per-thread connections are made on first use.
+    KVB_RETURN_IF_ERROR(Connect(c, path).status());
+    return std::unique_ptr<Adapter>(new SqliteAdapter(c, dir, path));
   }
-  first->reset();  // close it: per-thread connections are made on first use
-  conns_.Reset([this] { return Connect(); });
-  dir_ = dir;
-  return Status::OK();
-}
+  ~SqliteAdapter() override { Close().IgnoreError(); }
+
+  Status Close() override;
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Get(std::string_view key, std::string* value) override {
+    KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
+    StmtReset reset{c->get};
+    int rc = BindBlob(c->get, 1, key);
+    if (rc == SQLITE_OK) rc = sqlite3_step(c->get);
+    if (rc == SQLITE_DONE) return Status::NotFound();
+    if (rc != SQLITE_ROW) return FromSqlite(rc, c->db, "get");
+    value->assign(ColumnBlob(c->get, 0));  // owned copy, before the reset
+    return Status::OK();
+  }
+  Status Delete(std::string_view key) override;
+  Status Has(std::string_view key, bool* found) override {
+    KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
+    StmtReset reset{c->has};
+    int rc = BindBlob(c->has, 1, key);
+    if (rc == SQLITE_OK) rc = sqlite3_step(c->has);
+    *found = rc == SQLITE_ROW;
+    return FromSqlite(rc, c->db, "has");
+  }
+  Status WriteBatch(std::span<const KeyValue> pairs) override;
+  Status Scan(std::string_view start, size_t limit,
+              const ScanCallback& cb) override;
+  Status Sync() override;
+  std::map<std::string, double> Stats() override {
+    return {{"connections", static_cast<double>(conns_.size())}};
+  }
+
+ private:
+  SqliteAdapter(const SqliteConfig& c, const std::string& dir, std::string path)
+      : BuiltinAdapter("sqlite", kSqliteCaps, dir), path_(std::move(path)) {
+    conns_.Reset([c, p = path_] { return Connect(c, p); });
+  }
+
+  const std::string path_;  // <dir>/kv.sqlite
+  bool closed_ = false;
+  std::mutex write_mu_;
+  PerThread<Conn> conns_;
+};
 
 Status SqliteAdapter::Close() {
-  if (path_.empty()) return Status::OK();
+  if (closed_) return Status::OK();
+  closed_ = true;
   Status s = Sync();
   // The last connection to close checkpoints the WAL into the database and
   // deletes the WAL; with synchronous=FULL that checkpoint fsyncs the database
@@ -209,12 +271,11 @@ Status SqliteAdapter::Close() {
       [](Conn& c) { c.Exec("PRAGMA synchronous=FULL").IgnoreError(); });
   conns_.Clear();
   if (s.ok()) s = FsyncPath(dir_, false);  // the WAL's removal
-  path_.clear();
   return s;
 }
 
 Status SqliteAdapter::Put(std::string_view key, std::string_view value) {
-  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
   std::lock_guard writer(write_mu_);
   StmtReset reset{c->put};
   int rc = BindBlob(c->put, 1, key);
@@ -223,28 +284,8 @@ Status SqliteAdapter::Put(std::string_view key, std::string_view value) {
   return FromSqlite(rc, c->db, "put");
 }
 
-Status SqliteAdapter::Get(std::string_view key, std::string* value) {
-  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
-  StmtReset reset{c->get};
-  int rc = BindBlob(c->get, 1, key);
-  if (rc == SQLITE_OK) rc = sqlite3_step(c->get);
-  if (rc == SQLITE_DONE) return Status::NotFound();
-  if (rc != SQLITE_ROW) return FromSqlite(rc, c->db, "get");
-  value->assign(ColumnBlob(c->get, 0));  // owned copy, before the reset
-  return Status::OK();
-}
-
-Status SqliteAdapter::Has(std::string_view key, bool* found) {
-  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
-  StmtReset reset{c->has};
-  int rc = BindBlob(c->has, 1, key);
-  if (rc == SQLITE_OK) rc = sqlite3_step(c->has);
-  *found = rc == SQLITE_ROW;
-  return FromSqlite(rc, c->db, "has");
-}
-
 Status SqliteAdapter::Delete(std::string_view key) {
-  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
   std::lock_guard writer(write_mu_);
   StmtReset reset{c->del};
   int rc = BindBlob(c->del, 1, key);
@@ -253,7 +294,7 @@ Status SqliteAdapter::Delete(std::string_view key) {
 }
 
 Status SqliteAdapter::WriteBatch(std::span<const KeyValue> pairs) {
-  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
   std::lock_guard writer(write_mu_);
   KVB_RETURN_IF_ERROR(c->Exec("BEGIN IMMEDIATE"));
   for (const KeyValue& kv : pairs) {
@@ -274,7 +315,7 @@ Status SqliteAdapter::WriteBatch(std::span<const KeyValue> pairs) {
 
 Status SqliteAdapter::Scan(std::string_view start, size_t limit,
                            const ScanCallback& cb) {
-  KVB_ASSIGN_OR_RETURN(Conn * c, Local());
+  KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
   StmtReset reset{c->scan};
   int rc = BindBlob(c->scan, 1, start);
   sqlite3_int64 n = limit > static_cast<size_t>(LLONG_MAX)
@@ -291,7 +332,6 @@ Status SqliteAdapter::Scan(std::string_view start, size_t limit,
 }
 
 Status SqliteAdapter::Sync() {
-  if (path_.empty()) return Status::FailedPrecondition("sqlite: not open");
   // Every commit has already written its WAL frames (and any checkpoint its
   // pages) to the OS, and in this process commits and checkpoints happen only
   // under write_mu_. So with the lock held, fsyncing both files captures
@@ -302,32 +342,23 @@ Status SqliteAdapter::Sync() {
   return FsyncPath(dir_, false);
 }
 
-std::map<std::string, double> SqliteAdapter::Stats() {
-  std::map<std::string, double> out;
-  out["connections"] = static_cast<double>(conns_.size());
-  return out;
-}
+}  // namespace
 
 namespace adapters_internal {
 
 void AddSqliteAdapter(std::vector<AdapterInfo>* out) {
-  AdapterInfo info;
-  info.name = "sqlite";
-  info.description =
-      "SQLite WITHOUT ROWID table in WAL mode (reference; Debian libsqlite3)";
-  info.built = true;
-  info.capabilities = SqliteAdapter::Caps();
-  info.options = {
-      {"cache_mb", "64", "page cache per connection in MiB"},
-      {"mmap_mb", "0", "memory-mapped I/O size in MiB (0 = off)"},
-      {"busy_timeout_ms", "5000", "wait for another process's lock"},
-      {"page_size", "4096", "page size of a new database"},
-  };
-  info.factory = [](const OptionMap& o) -> Result<std::unique_ptr<Adapter>> {
-    KVB_ASSIGN_OR_RETURN(SqliteConfig config, SqliteConfig::FromOptions(o));
-    return std::unique_ptr<Adapter>(new SqliteAdapter(std::move(config)));
-  };
-  out->push_back(std::move(info));
+  Register<SqliteConfig>(
+      out,
+      {"sqlite",
+       "SQLite WITHOUT ROWID table in WAL mode (reference; Debian libsqlite3)",
+       kSqliteCaps,
+       {
+           {"cache_mb", "64", "page cache per connection in MiB"},
+           {"mmap_mb", "0", "memory-mapped I/O size in MiB (0 = off)"},
+           {"busy_timeout_ms", "5000", "wait for another process's lock"},
+           {"page_size", "4096", "page size of a new database"},
+       }},
+      &SqliteConfig::Parse, &SqliteAdapter::Open);
 }
 
 }  // namespace adapters_internal

@@ -1,17 +1,18 @@
 #include "adapters/typed_record.h"
 
 #include <exception>
+#include <nlohmann/json.hpp>
 
 namespace kvb {
 
-void to_json(nlohmann::json& j, const UserRecord& r) {
+void to_json(nlohmann::json& j, const TypedRecord& r) {
   j = nlohmann::json{{"id", r.id},        {"version", r.version},
                      {"name", r.name},    {"email", r.email},
                      {"age", r.age},      {"score", r.score},
                      {"active", r.active}};
 }
 
-void from_json(const nlohmann::json& j, UserRecord& r) {
+void from_json(const nlohmann::json& j, TypedRecord& r) {
   j.at("id").get_to(r.id);
   j.at("version").get_to(r.version);
   j.at("name").get_to(r.name);
@@ -21,7 +22,7 @@ void from_json(const nlohmann::json& j, UserRecord& r) {
   j.at("active").get_to(r.active);
 }
 
-Status EncodeRecordJson(const UserRecord& r, std::string* out) {
+Status EncodeRecordJson(const TypedRecord& r, std::string* out) {
   try {
     *out = nlohmann::json(r).dump();
     return Status::OK();
@@ -32,7 +33,7 @@ Status EncodeRecordJson(const UserRecord& r, std::string* out) {
   }
 }
 
-Status DecodeRecordJson(std::string_view json, UserRecord* r) {
+Status DecodeRecordJson(std::string_view json, TypedRecord* r) {
   try {
     nlohmann::json::parse(json.begin(), json.end()).get_to(*r);
     return Status::OK();

@@ -1,12 +1,17 @@
-// Struct values for the typed-struct workload: UserRecord's JSON form and the
-// optional interface of adapters that store it natively.
+// kvb::TypedRecord — the struct value the adapter layer stores, its JSON form,
+// and the optional interface of adapters that store it natively.
 //
-// A byte-oriented adapter stores a UserRecord as the JSON text EncodeRecordJson
-// writes, and the harness pays EncodeRecordJson on every write and
-// DecodeRecordJson on every read, as an application on top of a byte store
-// would. An adapter whose engine keeps typed values (typedmap, the go-persist
-// design) implements TypedRecordAccess and returns it from
-// Adapter::typed_records(): the harness then hands it UserRecord objects and
+// The adapter layer defines this shape itself (a small user record, as in
+// go-persist's headline benchmark) and names no workload type: a caller with
+// records of its own fills a TypedRecord (the harness's typed-struct workload
+// generates them directly in this type, see workloads/user_record.h).
+//
+// A byte-oriented adapter stores a TypedRecord as the JSON text
+// EncodeRecordJson writes, and the harness pays EncodeRecordJson on every
+// write and DecodeRecordJson on every read, as an application on top of a byte
+// store would. An adapter whose engine keeps typed values (typedmap, the
+// go-persist design) implements TypedRecordAccess and returns it from
+// Adapter::typed_records(): the harness then hands it TypedRecord objects and
 // never encodes or decodes (the engine may still encode for its own log).
 //
 // JSON shape (compact, keys in byte order, what nlohmann writes):
@@ -19,24 +24,36 @@
 #ifndef KVB_ADAPTERS_TYPED_RECORD_H_
 #define KVB_ADAPTERS_TYPED_RECORD_H_
 
-#include <nlohmann/json.hpp>
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
-#include "workloads/user_record.h"
 
 namespace kvb {
 
+struct TypedRecord {
+  uint64_t id = 0;
+  uint32_t version = 0;
+  std::string name;
+  std::string email;
+  int32_t age = 0;
+  double score = 0;
+  bool active = false;
+
+  friend bool operator==(const TypedRecord&, const TypedRecord&) = default;
+};
+
 // nlohmann conversions (found by argument-dependent lookup, so typed engines
-// that store any nlohmann-convertible type store UserRecord).
-void to_json(nlohmann::json& j, const UserRecord& r);
-void from_json(const nlohmann::json& j, UserRecord& r);
+// that store any nlohmann-convertible type store TypedRecord).
+void to_json(nlohmann::json& j, const TypedRecord& r);
+void from_json(const nlohmann::json& j, TypedRecord& r);
 
 // Replaces *out with the compact JSON text of `r`.
-Status EncodeRecordJson(const UserRecord& r, std::string* out);
+Status EncodeRecordJson(const TypedRecord& r, std::string* out);
 // Parses `json` into *r (replacing it). Corruption on bad input.
-Status DecodeRecordJson(std::string_view json, UserRecord* r);
+Status DecodeRecordJson(std::string_view json, TypedRecord* r);
 
 // Native struct storage of an adapter. Keys are the adapter's byte keys;
 // records live in their own namespace (a key written with PutRecord is not
@@ -46,9 +63,9 @@ class TypedRecordAccess {
  public:
   virtual ~TypedRecordAccess() = default;
   // Inserts or overwrites the record of `key`.
-  virtual Status PutRecord(std::string_view key, const UserRecord& r) = 0;
+  virtual Status PutRecord(std::string_view key, const TypedRecord& r) = 0;
   // Copies the record of `key` into *r, or returns NotFound.
-  virtual Status GetRecord(std::string_view key, UserRecord* r) = 0;
+  virtual Status GetRecord(std::string_view key, TypedRecord* r) = 0;
   // Removes the record of `key`; OK whether or not it existed.
   virtual Status DeleteRecord(std::string_view key) = 0;
 };

@@ -1,13 +1,60 @@
-#include "adapters/typedmap_adapter.h"
-
+// kvb::TypedmapAdapter — the typedmap engine (engines/typedmap, the go-persist
+// design) behind the byte-key/byte-value adapter interface. Registered as
+// "typedmap".
+//
+// One Store with a map named "" of typedmap::Bytes (and a map "records" of
+// TypedRecord for struct values, below), in the file
+// "<dir>/typedmap.log" (lock file "<dir>/typedmap.log.lock"). Reads are lookups
+// in the engine's 64-shard hash map under a shared lock: no I/O and no
+// decoding.
+//
+// Bytes to log text (the log stays line-oriented and readable):
+//   keys   — percent-encoded: every byte below 0x20, 0x7F, every byte >= 0x80
+//            and '%' itself become "%XX" (upper-case hex); other bytes are
+//            kept. So keys with LF, NUL or the separator ':' all work;
+//            printable ASCII keys are written unchanged. A key of n bytes
+//            takes at most 3n bytes in the log; there is no length limit.
+//   values — typedmap::Bytes: valid UTF-8 is written as a JSON string,
+//            anything else as {"b64":"<base64>"}; both read back exactly. No
+//            length limit.
+//
+// Durability mapping:
+//   none  — Durability::kImmediate: each write is handed to the OS (write(2))
+//           before Put returns; the engine's flusher fdatasyncs every
+//           sync_interval_ms; Sync() = FSyncAll.
+//   async — Durability::kAsync: memory only; the flusher appends the latest
+//           value of each changed key every sync_interval_ms in one write,
+//           then fdatasyncs.
+//   sync  — Durability::kFSync: durable before Put/Delete returns; concurrent
+//           writers share one fdatasync (group commit).
+//
+// Options:
+//   sync_interval_ms (1000)   flusher period.
+//   auto_shrink_ratio (0)     0 = off; else Shrink when records / live keys
+//                             >= ratio (> 1), checked every auto_shrink_ms.
+//   auto_shrink_ms (60000)
+//   recover (false)           open a log with mid-file corruption by keeping
+//                             what precedes it.
+//
+// Struct values (TypedRecordAccess, adapters/typed_record.h): TypedRecords are
+// stored natively in a second map, "records"; see PutRecord.
+//
+// Capabilities: persistent, unordered, thread-safe, WriteBatch is native and
+// atomic (one framed batch record, one write; after a crash all of it or none
+// is replayed), locks its directory, no key or value size limit. Empty keys are
+// allowed. Thread safety: every operation before Close is safe from any number
+// of threads.
 #include <chrono>
+#include <memory>
 #include <ostream>
 #include <unordered_set>
 
 #include "adapters/builtin.h"
 #include "adapters/options.h"
+#include "adapters/typed_record.h"
 #include "core/env.h"
 #include "engines/typedmap/log_format.h"
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb {
 namespace {
@@ -30,56 +77,42 @@ typedmap::Durability LevelFor(Durability d) {
   return typedmap::Durability::kImmediate;
 }
 
-Status NotOpen() {
-  return Status::FailedPrecondition("typedmap adapter is not open");
-}
+struct TypedmapConfig {
+  Durability durability = Durability::kNone;
+  uint64_t sync_interval_ms = 1000;
+  double auto_shrink_ratio = 0;
+  uint64_t auto_shrink_ms = 60000;
+  bool recover = false;
 
-}  // namespace
-
-Result<TypedmapConfig> TypedmapConfig::FromOptions(const OptionMap& o) {
-  TypedmapConfig c;
-  KVB_ASSIGN_OR_RETURN(c.durability, GetDurabilityOption(o));
-  KVB_ASSIGN_OR_RETURN(int64_t interval,
-                       GetIntOption(o, "sync_interval_ms", 1000, 1));
-  c.sync_interval_ms = static_cast<uint64_t>(interval);
-  KVB_ASSIGN_OR_RETURN(c.auto_shrink_ratio,
-                       GetDoubleOption(o, "auto_shrink_ratio", 0));
-  if (c.auto_shrink_ratio != 0 && !(c.auto_shrink_ratio > 1.0)) {
-    return Status::InvalidArgument(
-        "option auto_shrink_ratio: must be 0 (off) or > 1");
+  static Result<TypedmapConfig> Parse(const OptionMap& o) {
+    TypedmapConfig c;
+    KVB_RETURN_IF_ERROR(ReadDurability(o, &c.durability));
+    KVB_RETURN_IF_ERROR(
+        ReadOption(o, "sync_interval_ms", &c.sync_interval_ms, 1, INT64_MAX));
+    KVB_RETURN_IF_ERROR(
+        ReadOption(o, "auto_shrink_ratio", &c.auto_shrink_ratio));
+    if (c.auto_shrink_ratio != 0 && !(c.auto_shrink_ratio > 1.0)) {
+      return Status::InvalidArgument(
+          "option auto_shrink_ratio: must be 0 (off) or > 1");
+    }
+    KVB_RETURN_IF_ERROR(
+        ReadOption(o, "auto_shrink_ms", &c.auto_shrink_ms, 1, INT64_MAX));
+    KVB_RETURN_IF_ERROR(ReadOption(o, "recover", &c.recover));
+    return c;
   }
-  KVB_ASSIGN_OR_RETURN(int64_t shrink_ms,
-                       GetIntOption(o, "auto_shrink_ms", 60000, 1));
-  c.auto_shrink_ms = static_cast<uint64_t>(shrink_ms);
-  KVB_ASSIGN_OR_RETURN(c.recover, GetBoolOption(o, "recover", false));
-  return c;
-}
+};
 
-TypedmapAdapter::TypedmapAdapter(TypedmapConfig config)
-    : config_(config), level_(LevelFor(config.durability)) {}
+constexpr Capabilities kTypedmapCaps{
+    .batch = true, .atomic_batch = true, .locks_directory = true};
 
-TypedmapAdapter::~TypedmapAdapter() { Close().IgnoreError(); }
-
-Capabilities TypedmapAdapter::Caps() {
-  Capabilities c;
-  c.persistent = true;
-  c.ordered = false;
-  c.thread_safe = true;
-  c.batch = true;
-  c.atomic_batch = true;
-  c.locks_directory = true;
-  c.max_key_size = 0;
-  c.max_value_size = 0;
-  return c;
-}
-
-std::string TypedmapAdapter::LogPath(const std::string& dir) {
+// The log file inside an adapter directory.
+std::string LogPath(const std::string& dir) {
   return JoinPath(dir, "typedmap.log");
 }
 
 // A directory that holds files but no typedmap.log is another program's (or
 // another engine's) data: refuse it before the store creates anything there.
-Status TypedmapAdapter::RefuseForeignDirectory(const std::string& dir) {
+Status RefuseForeignDirectory(const std::string& dir) {
   const std::string log = LogPath(dir);
   Result<FileStat> st = Env::Default()->Stat(log);
   if (st.ok()) return Status::OK();
@@ -96,8 +129,9 @@ Status TypedmapAdapter::RefuseForeignDirectory(const std::string& dir) {
   return Status::OK();
 }
 
-std::string_view TypedmapAdapter::EncodeKey(std::string_view key,
-                                            std::string* scratch) {
+// The percent-encoding of keys described above. Returns `key` itself when
+// nothing needs escaping, else a view of *scratch.
+std::string_view EncodeKey(std::string_view key, std::string* scratch) {
   size_t i = 0;
   while (i < key.size() && !NeedsEscape(static_cast<unsigned char>(key[i])))
     i++;
@@ -116,42 +150,69 @@ std::string_view TypedmapAdapter::EncodeKey(std::string_view key,
   return *scratch;
 }
 
-Status TypedmapAdapter::Open(const std::string& dir) {
-  if (store_)
-    return Status::FailedPrecondition("typedmap adapter is already open");
-  KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
-  KVB_RETURN_IF_ERROR(RefuseForeignDirectory(dir));
-  dir_ = dir;
-  typedmap::Options o;
-  o.sync_interval = std::chrono::milliseconds(config_.sync_interval_ms);
-  o.auto_shrink_ratio = config_.auto_shrink_ratio;
-  o.auto_shrink_interval = std::chrono::milliseconds(config_.auto_shrink_ms);
-  o.recover = config_.recover;
-  auto store = std::make_unique<typedmap::Store>(o);
-  KVB_ASSIGN_OR_RETURN(map_, store->Map<Bytes>(""));
-  KVB_ASSIGN_OR_RETURN(records_, store->Map<UserRecord>("records"));
-  KVB_RETURN_IF_ERROR(store->Open(LogPath(dir)));
-  store_ = std::move(store);
-  return Status::OK();
-}
+class TypedmapAdapter final : public adapters_internal::BuiltinAdapter,
+                              public TypedRecordAccess {
+ public:
+  static Result<std::unique_ptr<Adapter>> Open(const TypedmapConfig& c,
+                                               const std::string& dir) {
+    KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
+    KVB_RETURN_IF_ERROR(RefuseForeignDirectory(dir));
+    typedmap::Options o;
+    o.sync_interval = std::chrono::milliseconds(c.sync_interval_ms);
+    o.auto_shrink_ratio = c.auto_shrink_ratio;
+    o.auto_shrink_interval = std::chrono::milliseconds(c.auto_shrink_ms);
+    o.recover = c.recover;
+    std::unique_ptr<TypedmapAdapter> a(
+        new TypedmapAdapter(dir, LevelFor(c.durability), o));
+    KVB_ASSIGN_OR_RETURN(a->map_, a->store_.Map<Bytes>(""));
+    KVB_ASSIGN_OR_RETURN(a->records_, a->store_.Map<TypedRecord>("records"));
+    KVB_RETURN_IF_ERROR(a->store_.Open(LogPath(dir)));
+    a->open_ = true;
+    return std::unique_ptr<Adapter>(std::move(a));
+  }
+  ~TypedmapAdapter() override { Close().IgnoreError(); }
 
-Status TypedmapAdapter::Close() {
-  if (!store_) return Status::OK();
-  Status s = store_->Close();
-  store_.reset();
-  map_ = nullptr;
-  records_ = nullptr;
-  return s;
-}
+  Status Close() override {
+    if (!open_) return Status::OK();
+    open_ = false;
+    return store_.Close();
+  }
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Get(std::string_view key, std::string* value) override;
+  Status Delete(std::string_view key) override;
+  Status Has(std::string_view key, bool* found) override;
+  Status WriteBatch(std::span<const KeyValue> pairs) override;
+  Status Sync() override;
+  std::map<std::string, double> Stats() override;
+  TypedRecordAccess* typed_records() override { return this; }
+
+  // TypedRecordAccess: TypedRecords kept natively in the map "records" (log
+  // keys "records:<key>", values JSON objects); reads copy the struct, with no
+  // decoding. Same durability level and key encoding as Put/Get.
+  Status PutRecord(std::string_view key, const TypedRecord& r) override;
+  Status GetRecord(std::string_view key, TypedRecord* r) override;
+  Status DeleteRecord(std::string_view key) override;
+
+ private:
+  TypedmapAdapter(const std::string& dir, typedmap::Durability level,
+                  const typedmap::Options& o)
+      : BuiltinAdapter("typedmap", kTypedmapCaps, dir),
+        level_(level),
+        store_(o) {}
+
+  const typedmap::Durability level_;
+  typedmap::Store store_;
+  bool open_ = false;  // the store is open (until Close)
+  typedmap::TypedMap<Bytes>* map_ = nullptr;
+  typedmap::TypedMap<TypedRecord>* records_ = nullptr;
+};
 
 Status TypedmapAdapter::Put(std::string_view key, std::string_view value) {
-  if (map_ == nullptr) return NotOpen();
   std::string scratch;
   return map_->Set(EncodeKey(key, &scratch), Bytes{std::string(value)}, level_);
 }
 
 Status TypedmapAdapter::Get(std::string_view key, std::string* value) {
-  if (map_ == nullptr) return NotOpen();
   std::string scratch;
   return map_->View(EncodeKey(key, &scratch), [value](const Bytes& stored) {
     value->assign(stored.data);
@@ -159,13 +220,11 @@ Status TypedmapAdapter::Get(std::string_view key, std::string* value) {
 }
 
 Status TypedmapAdapter::Delete(std::string_view key) {
-  if (map_ == nullptr) return NotOpen();
   std::string scratch;
   return map_->Delete(EncodeKey(key, &scratch), level_);
 }
 
 Status TypedmapAdapter::WriteBatch(std::span<const KeyValue> pairs) {
-  if (map_ == nullptr) return NotOpen();
   typedmap::TypedMap<Bytes>::Batch batch;
   std::string scratch;
   for (const KeyValue& kv : pairs) {
@@ -176,51 +235,42 @@ Status TypedmapAdapter::WriteBatch(std::span<const KeyValue> pairs) {
 }
 
 Status TypedmapAdapter::Has(std::string_view key, bool* found) {
-  if (map_ == nullptr) return NotOpen();
   std::string scratch;
   Status s = map_->View(EncodeKey(key, &scratch), [](const Bytes&) {});
   *found = s.ok();
   return s.IsNotFound() ? Status::OK() : s;
 }
 
-Status TypedmapAdapter::PutRecord(std::string_view key, const UserRecord& r) {
-  if (records_ == nullptr) return NotOpen();
+Status TypedmapAdapter::PutRecord(std::string_view key, const TypedRecord& r) {
   std::string scratch;
   return records_->Set(EncodeKey(key, &scratch), r, level_);
 }
 
-Status TypedmapAdapter::GetRecord(std::string_view key, UserRecord* r) {
-  if (records_ == nullptr) return NotOpen();
+Status TypedmapAdapter::GetRecord(std::string_view key, TypedRecord* r) {
   std::string scratch;
   return records_->Get(EncodeKey(key, &scratch), r);
 }
 
 Status TypedmapAdapter::DeleteRecord(std::string_view key) {
-  if (records_ == nullptr) return NotOpen();
   std::string scratch;
   return records_->Delete(EncodeKey(key, &scratch), level_);
 }
 
-Status TypedmapAdapter::Sync() {
-  if (!store_) return NotOpen();
-  return store_->FSyncAll();
-}
+Status TypedmapAdapter::Sync() { return store_.FSyncAll(); }
 
 std::map<std::string, double> TypedmapAdapter::Stats() {
-  if (!store_) return {};
-  typedmap::Stats st = store_->GetStats();
-  auto d = [](uint64_t v) { return static_cast<double>(v); };
-  return {{"live_keys", d(st.live_keys)},
-          {"records", d(st.records)},
-          {"log_bytes", d(st.log_bytes)},
-          {"dirty_keys", d(st.dirty_keys)},
-          {"loaded_records", d(st.loaded_records)},
-          {"truncated_bytes", d(st.truncated_bytes)},
-          {"appends", d(st.appends)},
-          {"flushes", d(st.flushes)},
-          {"syncs", d(st.syncs)},
-          {"sync_requests", d(st.sync_requests)},
-          {"shrinks", d(st.shrinks)}};
+  typedmap::Stats st = store_.GetStats();
+  return adapters_internal::CountStats({{"live_keys", st.live_keys},
+                                        {"records", st.records},
+                                        {"log_bytes", st.log_bytes},
+                                        {"dirty_keys", st.dirty_keys},
+                                        {"loaded_records", st.loaded_records},
+                                        {"truncated_bytes", st.truncated_bytes},
+                                        {"appends", st.appends},
+                                        {"flushes", st.flushes},
+                                        {"syncs", st.syncs},
+                                        {"sync_requests", st.sync_requests},
+                                        {"shrinks", st.shrinks}});
 }
 
 Status InspectTypedmapLog(const std::string& path, bool dump_keys,
@@ -228,7 +278,7 @@ Status InspectTypedmapLog(const std::string& path, bool dump_keys,
   Env* env = Env::Default();
   std::string file_path = path;
   auto st = env->Stat(path);
-  if (st.ok() && st->is_dir) file_path = TypedmapAdapter::LogPath(path);
+  if (st.ok() && st->is_dir) file_path = LogPath(path);
   KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                        env->OpenFile(file_path, OpenMode::kReadOnly));
   KVB_ASSIGN_OR_RETURN(uint64_t size, file->Size());
@@ -289,29 +339,27 @@ Status InspectTypedmapLog(const std::string& path, bool dump_keys,
   return Status::OK();
 }
 
+}  // namespace
+
 namespace adapters_internal {
 
 void AddTypedmapAdapter(std::vector<AdapterInfo>* out) {
-  AdapterInfo info;
-  info.name = "typedmap";
-  info.description =
-      "go-persist design: typed in-memory maps persisted by one JSON-lines log";
-  info.built = true;
-  info.capabilities = TypedmapAdapter::Caps();
-  info.options = {
-      {"sync_interval_ms", "1000", "background flush + fdatasync period"},
-      {"auto_shrink_ratio", "0",
-       "shrink when records/live keys >= ratio (> 1); 0 = off"},
-      {"auto_shrink_ms", "60000", "how often auto-shrink checks the ratio"},
-      {"recover", "false",
-       "open a log with mid-file corruption, keeping what precedes it"},
-  };
-  info.factory = [](const OptionMap& o) -> Result<std::unique_ptr<Adapter>> {
-    KVB_ASSIGN_OR_RETURN(TypedmapConfig config, TypedmapConfig::FromOptions(o));
-    return std::unique_ptr<Adapter>(new TypedmapAdapter(config));
-  };
-  info.inspect = InspectTypedmapLog;
-  out->push_back(std::move(info));
+  Register<TypedmapConfig>(
+      out,
+      {"typedmap",
+       "go-persist design: typed in-memory maps persisted by one JSON-lines "
+       "log",
+       kTypedmapCaps,
+       {
+           {"sync_interval_ms", "1000", "background flush + fdatasync period"},
+           {"auto_shrink_ratio", "0",
+            "shrink when records/live keys >= ratio (> 1); 0 = off"},
+           {"auto_shrink_ms", "60000",
+            "how often auto-shrink checks the ratio"},
+           {"recover", "false",
+            "open a log with mid-file corruption, keeping what precedes it"},
+       }},
+      &TypedmapConfig::Parse, &TypedmapAdapter::Open, InspectTypedmapLog);
 }
 
 }  // namespace adapters_internal

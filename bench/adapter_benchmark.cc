@@ -6,8 +6,9 @@
 // temporary directory and loaded once with kKeys keys of 16 bytes and values of
 // 100 bytes, then these run on it:
 //   adapter/<spec>/get   random Get of a loaded key (the value is checked for
-//   length) adapter/<spec>/put   random overwrite of a loaded key with a new
-//   100-byte value
+//                        length)
+//   adapter/<spec>/put   random overwrite of a loaded key with a new 100-byte
+//                        value
 // at 1 and 2 threads. The null adapter's Get is NotFound by design and measures
 // the call cost. Output: Google Benchmark's console table, or JSON with
 // --benchmark_format=json.
@@ -72,13 +73,12 @@ class LoadedDb {
 
  private:
   Status Load(const std::string& spec) {
-    KVB_ASSIGN_OR_RETURN(adapter_, CreateAdapter(spec));
     std::string tmpl =
         (std::filesystem::temp_directory_path() / "kvb-bench-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr)
       return Status::FromErrno(errno, "mkdtemp");
     dir_ = tmpl;
-    KVB_RETURN_IF_ERROR(adapter_->Open(dir_ + "/db"));
+    KVB_ASSIGN_OR_RETURN(adapter_, OpenAdapter(spec, dir_ + "/db"));
     std::vector<std::string> keys, values;
     std::vector<KeyValue> batch;
     for (int i = 0; i < kKeys; i++) {

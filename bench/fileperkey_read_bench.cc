@@ -113,8 +113,8 @@ int main(int argc, char** argv) {
   // 2. cache on vs the memory adapter.
   auto run_adapter = [&](const std::string& spec,
                          const std::string& sub) -> double {
-    auto a = kvb::CreateAdapter(spec);
-    if (!a.ok() || !(*a)->Open(dir + "/" + sub).ok()) std::abort();
+    auto a = kvb::OpenAdapter(spec, dir + "/" + sub);
+    if (!a.ok()) std::abort();
     for (const auto& k : keys) {
       if (!(*a)->Put(k, value).ok()) std::abort();
     }
@@ -145,9 +145,8 @@ int main(int argc, char** argv) {
   // and sync.
   for (const char* spec :
        {"fileperkey:durability=none", "fileperkey:durability=sync"}) {
-    auto a = kvb::CreateAdapter(spec);
-    if (!a.ok() || !(*a)->Open(dir + "/w" + std::to_string(spec[22])).ok())
-      std::abort();
+    auto a = kvb::OpenAdapter(spec, dir + "/w" + std::to_string(spec[22]));
+    if (!a.ok()) std::abort();
     const size_t writes = spec[22] == 's' ? std::min<size_t>(n, 1000) : n;
     const double rate = OpsPerSec(writes, [&] {
       for (size_t i = 0; i < writes; i++) {

@@ -291,9 +291,9 @@ Status ResolveCrashOptions(CrashOptions* o) {
     spec = parsed->ToString();
     // The registry checks the name, the options and their values; an adapter
     // that was not built is skipped at run time with a note.
-    Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
-    if (!a.ok() && !a.status().IsNotSupported()) {
-      return a.status().WithContext("--engines");
+    Status checked = CheckAdapterSpec(spec);
+    if (!checked.ok() && !checked.IsNotSupported()) {
+      return checked.WithContext("--engines");
     }
   }
   return Status::OK();
@@ -611,26 +611,27 @@ ChildArgs ChildArgsFor(const CrashOptions& o, const EngineSetup& e,
 bool ReopenAndCheck(const CrashOptions& o, const EngineSetup& e,
                     const std::string& dir, const CrashOracle& oracle,
                     CrashTrial* t, std::vector<RecoveredKey>* states) {
-  auto make = o.open_for_check ? o.open_for_check : [](const std::string& s) {
-    return CreateAdapter(s);
-  };
-  Result<std::unique_ptr<Adapter>> db = make(e.spec);
-  if (!db.ok()) {
-    t->child_error = "cannot create adapter: " + db.status().ToString();
+  if (Status cs = CheckAdapterSpec(e.spec); !cs.ok()) {
+    t->child_error = "cannot create adapter: " + cs.ToString();
     return false;
   }
+  auto open_db = o.open_for_check
+                  ? o.open_for_check
+                  : [](const std::string& s, const std::string& d) {
+                      return OpenAdapter(s, d);
+                    };
   Clock::time_point start = Clock::now();
-  Status s = (*db)->Open(dir);
+  Result<std::unique_ptr<Adapter>> db = open_db(e.spec, dir);
   double ms =
       std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (!s.ok()) {
+  if (!db.ok()) {
     t->violations[int(Violation::kOpenFailed)] = 1;
-    AddExample(t, "open_failed: " + s.ToString());
+    AddExample(t, "open_failed: " + db.status().ToString());
     return false;
   }
   t->recovery_ms = std::max(t->recovery_ms, ms);
   CheckRecovered(o, e, oracle, db->get(), t->seed, t, states);
-  s = (*db)->Close();
+  Status s = (*db)->Close();
   if (!s.ok()) {
     t->violations[int(Violation::kOpenFailed)] = 1;
     AddExample(t, "open_failed: close after recovery: " + s.ToString());

@@ -170,9 +170,10 @@ struct CrashOptions {
   // (the CLI: harness/context.h) and recorded as is, with schema_version set.
   nlohmann::json context;
   bool quiet = false;
-  // Test seam: makes the adapter that reopens and checks a trial's database
-  // (default: CreateAdapter). The child always uses the registry.
-  std::function<Result<std::unique_ptr<Adapter>>(const std::string& spec)>
+  // Test seam: opens the adapter that checks a trial's database in `dir`
+  // (default: OpenAdapter). The child always uses the registry.
+  std::function<Result<std::unique_ptr<Adapter>>(const std::string& spec,
+                                                 const std::string& dir)>
       open_for_check;
 };
 

@@ -121,10 +121,8 @@ int CrashChildMain(const CrashChildOptions& o) {
   Result<KeySet> keys = KeySet::Build(o.keys, CrashKeySizes(), false, o.seed);
   if (!keys.ok()) Die(keys.status().ToString());
   ValueCodec codec(o.seed, CrashValueSizes());
-  Result<std::unique_ptr<Adapter>> adapter = CreateAdapter(o.engine);
-  if (!adapter.ok()) Die(adapter.status().ToString());
-  Status st = (*adapter)->Open(o.dir);
-  if (!st.ok()) Die("open " + o.dir + ": " + st.ToString());
+  Result<std::unique_ptr<Adapter>> adapter = OpenAdapter(o.engine, o.dir);
+  if (!adapter.ok()) Die("open " + o.dir + ": " + adapter.status().ToString());
 
   Shared s{&o, adapter->get(), &*keys, &codec, Reporter(o.report_fd), {}, {},
            {}};

@@ -193,7 +193,6 @@ class Wrapper : public Adapter {
   explicit Wrapper(std::unique_ptr<Adapter> inner) : inner_(std::move(inner)) {}
   std::string_view name() const override { return inner_->name(); }
   Capabilities capabilities() const override { return inner_->capabilities(); }
-  Status Open(const std::string& dir) override { return inner_->Open(dir); }
   Status Close() override { return inner_->Close(); }
   Status Put(std::string_view k, std::string_view v) override {
     return inner_->Put(k, v);
@@ -256,9 +255,12 @@ CrashOptions SmallRun(const std::string& data_dir) {
 }
 
 template <typename Broken>
-std::function<Result<std::unique_ptr<Adapter>>(const std::string&)> Make() {
-  return [](const std::string& spec) -> Result<std::unique_ptr<Adapter>> {
-    Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
+std::function<Result<std::unique_ptr<Adapter>>(const std::string&,
+                                               const std::string&)>
+Make() {
+  return [](const std::string& spec,
+            const std::string& dir) -> Result<std::unique_ptr<Adapter>> {
+    Result<std::unique_ptr<Adapter>> a = OpenAdapter(spec, dir);
     if (!a.ok()) return a.status();
     return std::unique_ptr<Adapter>(new Broken(std::move(*a)));
   };
@@ -320,9 +322,10 @@ TEST_CASE("several kills on one database (recovery after recovery)",
   // A broken engine is still caught in a later round.
   o.engines = {"lmdb"};
   o.open_for_check =
-      [](const std::string& spec) -> Result<std::unique_ptr<Adapter>> {
+      [](const std::string& spec,
+         const std::string& dir) -> Result<std::unique_ptr<Adapter>> {
     static int opens = 0;
-    Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
+    Result<std::unique_ptr<Adapter>> a = OpenAdapter(spec, dir);
     if (!a.ok() || ++opens % 3 != 0) return a;
     return std::unique_ptr<Adapter>(new LosingAdapter(std::move(*a)));
   };

@@ -538,7 +538,7 @@ class Worker {
   std::vector<std::string> messages_;
   std::string value_, read_;
   std::string key_;  // the current key, when the key set spells keys on demand
-  UserRecord rec_, got_, scratch_;  // value_kind=struct: written, read, check
+  TypedRecord rec_, got_, scratch_;  // value_kind=struct: written, read, check
   bool got_decoded_ = true;
   ScanCallback scan_cb_;
   alignas(64) std::atomic<uint64_t> done_{0};
@@ -755,8 +755,8 @@ class PointRun {
     if (!aspec.options.count("durability")) {
       aspec.options["durability"] = spec_.durability;
     }
-    KVB_ASSIGN_OR_RETURN(db_, CreateAdapter(aspec.ToString()));
-    caps_ = db_->capabilities();
+    adapter_spec_ = aspec.ToString();
+    KVB_ASSIGN_OR_RETURN(caps_, CapabilitiesOf(adapter_spec_));
     rep_.engine = aspec.name;
     rep_.workload = spec_.name;
     rep_.params = DescribeParams(spec_);
@@ -816,9 +816,18 @@ class PointRun {
       KVB_RETURN_IF_ERROR(probes::RemoveTree(StateFile(dir_)));
     }
     KVB_RETURN_IF_ERROR(PrepareDirectory(dir_));
-    Status st = db_->Open(dir_);
+    Status st = OpenDb();
     if (!st.ok()) return st.WithContext("open " + point_.engine_spec);
     open_ = true;
+    if (records_) {
+      // Known once open: whether the adapter stores struct values natively.
+      const bool native = shared_.typed != nullptr;
+      rep_.params["struct_path"] = native ? "native" : "json";
+      rep_.notes.push_back(
+          native ? "struct values stored natively (no JSON in the harness)"
+                 : "struct values stored as JSON, encoded/decoded in each "
+                   "timed op");
+    }
     shared_.next_insert.store(loaded_ ? restored_next : spec_.keys);
     return Status::OK();
   }
@@ -1002,13 +1011,6 @@ class PointRun {
   void SetupRecords() {
     records_ = std::make_unique<RecordCodec>(spec_.seed);
     shared_.records = records_.get();
-    shared_.typed = db_->typed_records();
-    const bool native = shared_.typed != nullptr;
-    rep_.params["struct_path"] = native ? "native" : "json";
-    rep_.notes.push_back(
-        native ? "struct values stored natively (no JSON in the harness)"
-               : "struct values stored as JSON, encoded/decoded in each "
-                 "timed op");
     if (spec_.batch_load) {
       rep_.notes.push_back("struct values: loaded one record at a time");
     }
@@ -1017,7 +1019,7 @@ class PointRun {
   // The logical size of a stored value: the bytes, or the record's JSON.
   uint64_t ValueBytes(uint64_t id, uint32_t version) const {
     if (!records_) return codec_->Length(keys_.hash(id), version);
-    UserRecord r;
+    TypedRecord r;
     std::string json;
     records_->Make(id, version, &r);
     return EncodeRecordJson(r, &json).ok() ? json.size() : 0;
@@ -1038,9 +1040,21 @@ class PointRun {
     rep_.error_messages.push_back(what + ": " + s.ToString());
   }
 
+  // Opens the adapter on dir_ (the previous one, if any, is closed) and points
+  // the workers' shared state at it. On failure db_ stays the closed one, on
+  // which Close and BytesOnDisk still work.
+  Status OpenDb() {
+    Result<std::unique_ptr<Adapter>> db = OpenAdapter(adapter_spec_, dir_);
+    if (!db.ok()) return db.status();
+    db_ = std::move(*db);
+    shared_.db = db_.get();
+    if (records_) shared_.typed = db_->typed_records();
+    return Status::OK();
+  }
+
   bool Reopen(const std::string& what, double* ms) {
     auto t0 = std::chrono::steady_clock::now();
-    Status os = db_->Open(dir_);
+    Status os = OpenDb();
     *ms = MsSince(t0);
     Check(os, what);
     return os.ok();
@@ -1095,7 +1109,8 @@ class PointRun {
   const PointSpec& point_;
   RepResult rep_;
   WorkloadSpec spec_;
-  std::unique_ptr<Adapter> db_;
+  std::string adapter_spec_;     // with the workload's durability
+  std::unique_ptr<Adapter> db_;  // open from Open(); closed ones stay here
   Capabilities caps_;
   uint64_t capacity_ = 0;
   KeySet keys_;
@@ -1165,9 +1180,8 @@ Status Runner::Check(const PointSpec& point) const {
     return Status::NotSupported("engine '" + as->name +
                                 "' was not built (library missing)");
   }
-  // Constructing (not opening) the adapter checks its options.
-  Result<std::unique_ptr<Adapter>> a = CreateAdapter(point.engine_spec);
-  return a.ok() ? Status::OK() : a.status();
+  // Checks its options without opening anything.
+  return CheckAdapterSpec(point.engine_spec);
 }
 
 Result<RepResult> Runner::RunOnce(const PointSpec& point, int repetition) {

@@ -4,8 +4,11 @@
 // field, like the self-verifying byte values of value_codec.h.
 //
 // The record is plain data: this library knows nothing of how an engine stores
-// it. adapters/typed_record.h gives it a JSON form (what a byte-oriented engine
-// stores) and the interface of adapters that keep it natively.
+// it. RecordCodec fills and checks any struct with UserRecord's fields (id,
+// version, name, email, age, score, active; operator==), so the harness runs
+// it on the record type the adapter layer stores (kvb::TypedRecord,
+// adapters/typed_record.h) without a copy, and this library needs no adapter
+// header.
 //
 // Derivation: `id` is the key id; `version` the write's version (1 at load);
 // `name` and `email` depend on (seed, id) only (a user keeps their name);
@@ -23,6 +26,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "workloads/value_codec.h"
 
@@ -45,13 +49,43 @@ class RecordCodec {
   explicit RecordCodec(uint64_t seed) : seed_(seed) {}
 
   // Fills *out with the record of (id, version); reuses its strings' capacity.
-  void Make(uint64_t id, uint32_t version, UserRecord* out) const;
+  // `Record` is UserRecord or any struct with the same fields.
+  template <typename Record>
+  void Make(uint64_t id, uint32_t version, Record* out) const {
+    const Derived d = Derive(id, version);
+    out->id = id;
+    out->version = version;
+    SpellName(d, &out->name);
+    SpellEmail(id, d, &out->email);
+    out->age = d.age;
+    out->score = d.score;
+    out->active = d.active;
+  }
   // Checks `r` as a read of key `id` (see the file comment). On kOk sets
   // *version. `scratch` is working space (reuse it to avoid allocation).
-  VerifyResult Verify(uint64_t id, const UserRecord& r, uint32_t* version,
-                      UserRecord* scratch) const;
+  template <typename Record>
+  VerifyResult Verify(uint64_t id, const Record& r, uint32_t* version,
+                      Record* scratch) const {
+    if (r.id != id) return VerifyResult::kWrongKey;
+    if (r.version == 0) return VerifyResult::kCorrupt;
+    Make(id, r.version, scratch);
+    if (!(r == *scratch)) return VerifyResult::kCorrupt;
+    *version = r.version;
+    return VerifyResult::kOk;
+  }
 
  private:
+  // Every field of (id, version) but the key-derived strings' bytes.
+  struct Derived {
+    std::string_view first, last;
+    int32_t age;
+    double score;
+    bool active;
+  };
+  Derived Derive(uint64_t id, uint32_t version) const;
+  static void SpellName(const Derived& d, std::string* out);
+  static void SpellEmail(uint64_t id, const Derived& d, std::string* out);
+
   uint64_t seed_;
 };
 

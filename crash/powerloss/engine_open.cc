@@ -7,26 +7,20 @@ namespace kvb::powerloss {
 
 Result<std::unique_ptr<Adapter>> OpenEngine(const std::string& spec,
                                             const std::string& dir) {
-  std::unique_ptr<Adapter> adapter;
-  if (IsToySpec(spec)) {
-    Result<ToyMode> mode = ParseToySpec(spec);
-    if (!mode.ok()) return mode.status();
-    adapter = std::make_unique<ToyAdapter>(*mode);
-  } else {
-    Result<std::unique_ptr<Adapter>> made = CreateAdapter(spec);
-    if (!made.ok()) return made.status();
-    adapter = std::move(*made);
-  }
-  Status s = adapter->Open(dir);
+  if (!IsToySpec(spec)) return OpenAdapter(spec, dir);
+  Result<ToyMode> mode = ParseToySpec(spec);
+  if (!mode.ok()) return mode.status();
+  auto toy = std::make_unique<ToyAdapter>(*mode);
+  Status s = toy->Open(dir);
   if (!s.ok()) return s;
-  return adapter;
+  return std::unique_ptr<Adapter>(std::move(toy));
 }
 
 Status CheckEngineSpec(const std::string& spec) {
   if (IsToySpec(spec)) return ParseToySpec(spec).status();
-  Result<std::unique_ptr<Adapter>> made = CreateAdapter(spec);
-  if (!made.ok()) return made.status();
-  if (!(*made)->capabilities().persistent) {
+  Result<Capabilities> caps = CapabilitiesOf(spec);
+  if (!caps.ok()) return caps.status();
+  if (!caps->persistent) {
     return Status::FailedPrecondition("not persistent: nothing to power-cut");
   }
   return Status::OK();

@@ -35,7 +35,9 @@ class ToyAdapter final : public Adapter {
   explicit ToyAdapter(ToyMode mode) : mode_(mode) {}
   std::string_view name() const override { return "toy"; }
   Capabilities capabilities() const override;
-  Status Open(const std::string& dir) override;
+  // Opens (creating) the toy store in `dir`; called once, right after
+  // construction (the registry's adapters come open; the toy is made here).
+  Status Open(const std::string& dir);
   Status Close() override { return Status::OK(); }
   Status Put(std::string_view key, std::string_view value) override;
   Status Get(std::string_view key, std::string* value) override;

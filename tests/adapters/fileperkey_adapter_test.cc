@@ -5,16 +5,16 @@
 #include <fstream>
 #include <sstream>
 
-#include "adapters/fileperkey_adapter.h"
 #include "adapters/registry.h"
 #include "core/testing/test_util.h"
 
 namespace kvb {
 namespace {
 
-std::unique_ptr<Adapter> Make(const std::string& spec) {
-  Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
-  INFO(spec << ": " << a.status().ToString());
+// Opens `spec` on `dir`; the test stops if that fails.
+std::unique_ptr<Adapter> Make(const std::string& spec, const std::string& dir) {
+  Result<std::unique_ptr<Adapter>> a = OpenAdapter(spec, dir);
+  INFO(spec << " on " << dir << ": " << a.status().ToString());
   REQUIRE(a.ok());
   return std::move(*a);
 }
@@ -22,9 +22,14 @@ std::unique_ptr<Adapter> Make(const std::string& spec) {
 TEST_CASE("index=on makes Scan ordered over binary keys", "[adapter]") {
   testing::TempDir tmp;
   for (const char* transform : {"flat", "blocks:2:2", "hash:2:1"}) {
-    auto a = Make(std::string("fileperkey:index=on,transform=") + transform);
+    const std::string spec =
+        std::string("fileperkey:index=on,transform=") + transform;
+    auto a = Make(spec, tmp.Sub(transform));
     CHECK(a->capabilities().ordered);
-    REQUIRE_OK(a->Open(tmp.Sub(transform)));
+    // Known before opening too (the harness decides on scans from it).
+    Result<Capabilities> caps = CapabilitiesOf(spec);
+    REQUIRE_OK(caps.status());
+    CHECK(caps->ordered);
     const std::vector<std::string> keys = {
         std::string("\0", 1), std::string("a\0b", 3), "a", "ab", "b",
         "\xff\xfe",           std::string(700, 'z')};
@@ -46,7 +51,7 @@ TEST_CASE("index=on makes Scan ordered over binary keys", "[adapter]") {
     CHECK(seen == std::vector<std::string>{"a", std::string("a\0b", 3)});
     // The index is rebuilt on reopen.
     REQUIRE_OK(a->Close());
-    REQUIRE_OK(a->Open(tmp.Sub(transform)));
+    a = Make(spec, tmp.Sub(transform));
     size_t n = 0;
     REQUIRE_OK(a->Scan("", 100, [&](std::string_view, std::string_view) {
       return ++n < 100;
@@ -54,8 +59,8 @@ TEST_CASE("index=on makes Scan ordered over binary keys", "[adapter]") {
     CHECK(n == keys.size());
     REQUIRE_OK(a->Close());
   }
-  auto unordered = Make("fileperkey");
-  REQUIRE_OK(unordered->Open(tmp.Sub("u")));
+  auto unordered = Make("fileperkey", tmp.Sub("u"));
+  CHECK_FALSE(CapabilitiesOf("fileperkey")->ordered);
   CHECK(
       unordered
           ->Scan("", 1, [](std::string_view, std::string_view) { return true; })
@@ -67,14 +72,14 @@ TEST_CASE("options are parsed and checked", "[adapter]") {
        {"fileperkey:cache_mb=4,compression=zstd,level=5", "fileperkey:sync=1",
         "fileperkey:durability=async", "fileperkey:transform=blocks:2:2"}) {
     INFO(good);
-    CHECK(CreateAdapter(good).ok());
+    CHECK(CheckAdapterSpec(good).ok());
   }
   for (const char* bad :
        {"fileperkey:transform=tree", "fileperkey:compression=lz4",
         "fileperkey:cache_mb=-1", "fileperkey:index=maybe",
         "fileperkey:durability=later", "fileperkey:nope=1"}) {
     INFO(bad);
-    CHECK(CreateAdapter(bad).status().IsInvalidArgument());
+    CHECK(CheckAdapterSpec(bad).IsInvalidArgument());
   }
 }
 
@@ -88,8 +93,7 @@ TEST_CASE("every durability mode and codec round-trips across reopen",
         "fileperkey:durability=sync,compression=zstd,cache_mb=1"}) {
     INFO(spec);
     const std::string dir = tmp.Sub(std::to_string(n++));
-    auto a = Make(spec);
-    REQUIRE_OK(a->Open(dir));
+    auto a = Make(spec, dir);
     for (int i = 0; i < 50; i++) {
       REQUIRE_OK(a->Put(std::to_string(i),
                         std::string(static_cast<size_t>(i) * 10, 'x')));
@@ -98,7 +102,7 @@ TEST_CASE("every durability mode and codec round-trips across reopen",
     REQUIRE_OK(a->Delete("never-there"));
     REQUIRE_OK(a->Sync());
     REQUIRE_OK(a->Close());
-    REQUIRE_OK(a->Open(dir));
+    a = Make(spec, dir);
     std::string v;
     for (int i = 0; i < 50; i++) {
       Status s = a->Get(std::to_string(i), &v);
@@ -119,15 +123,13 @@ TEST_CASE("every durability mode and codec round-trips across reopen",
 TEST_CASE("a directory of another engine is Corruption", "[adapter]") {
   testing::TempDir tmp;
   std::ofstream(tmp.Sub("CURRENT")) << "MANIFEST-000001\n";
-  auto a = Make("fileperkey");
-  CHECK(a->Open(tmp.path()).IsCorruption());
+  CHECK(OpenAdapter("fileperkey", tmp.path()).status().IsCorruption());
 }
 
 TEST_CASE("inspect reports counts and catches foreign files", "[adapter]") {
   testing::TempDir tmp;
   {
-    auto a = Make("fileperkey:transform=blocks:1:1");
-    REQUIRE_OK(a->Open(tmp.path()));
+    auto a = Make("fileperkey:transform=blocks:1:1", tmp.path());
     REQUIRE_OK(a->Put("alpha", "1"));
     REQUIRE_OK(a->Put(std::string("b\0", 2), "2"));
     REQUIRE_OK(a->Close());

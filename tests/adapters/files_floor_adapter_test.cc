@@ -20,9 +20,10 @@ namespace {
 
 using namespace std::string_literals;  // NOLINT
 
-std::unique_ptr<Adapter> Make(const std::string& spec) {
-  Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
-  INFO(spec << ": " << a.status().ToString());
+// Opens `spec` on `dir`; the test stops if that fails.
+std::unique_ptr<Adapter> Make(const std::string& spec, const std::string& dir) {
+  Result<std::unique_ptr<Adapter>> a = OpenAdapter(spec, dir);
+  INFO(spec << " on " << dir << ": " << a.status().ToString());
   REQUIRE(a.ok());
   return std::move(*a);
 }
@@ -47,7 +48,7 @@ std::map<std::string, int64_t> ListEntries(const std::string& dir) {
 TEST_CASE("file names are fileperkey's escaped encoding", "[floor]") {
   std::mt19937_64 rng(6);
   for (int i = 0; i < 2000; i++) {
-    std::string key(1 + rng() % FilesFloorAdapter::kMaxKeySize, '\0');
+    std::string key(1 + rng() % kFilesFloorMaxKeySize, '\0');
     for (char& c : key) c = static_cast<char>(rng());
     if (i % 2 == 0) {  // mostly printable, as kvbench keys are
       for (char& c : key) c = static_cast<char>(' ' + (rng() % 95));
@@ -62,10 +63,8 @@ TEST_CASE("file names are fileperkey's escaped encoding", "[floor]") {
 
 TEST_CASE("the same files as fileperkey:transform=flat", "[floor]") {
   testing::TempDir tmp;
-  auto floor = Make("files-floor");
-  auto fpk = Make("fileperkey:transform=flat");
-  REQUIRE_OK(floor->Open(tmp.Sub("floor")));
-  REQUIRE_OK(fpk->Open(tmp.Sub("fpk")));
+  auto floor = Make("files-floor", tmp.Sub("floor"));
+  auto fpk = Make("fileperkey:transform=flat", tmp.Sub("fpk"));
   std::mt19937_64 rng(7);
   for (int i = 0; i < 200; i++) {
     std::string key(16, '\0');
@@ -87,17 +86,16 @@ TEST_CASE("the same files as fileperkey:transform=flat", "[floor]") {
 
 TEST_CASE("files-floor key limits and bad input", "[floor]") {
   testing::TempDir tmp;
-  auto a = Make("files-floor");
+  // (An adapter is open from birth: there is no "not open" state to test.)
+  auto a = Make("files-floor", tmp.Sub("db"));
   std::string v;
-  CHECK(a->Put("k", "v").IsFailedPrecondition());  // not open
-  REQUIRE_OK(a->Open(tmp.Sub("db")));
   CHECK(a->Put("", "v").IsInvalidArgument());
   CHECK(a->Get("", &v).IsInvalidArgument());
-  const std::string longest(FilesFloorAdapter::kMaxKeySize, '\xff');
+  const std::string longest(kFilesFloorMaxKeySize, '\xff');
   REQUIRE_OK(a->Put(longest, "max"));
   REQUIRE_OK(a->Get(longest, &v));
   CHECK(v == "max");
-  const std::string too_long(FilesFloorAdapter::kMaxKeySize + 1, 'a');
+  const std::string too_long(kFilesFloorMaxKeySize + 1, 'a');
   CHECK(a->Put(too_long, "v").IsInvalidArgument());
   CHECK(a->Get(too_long, &v).IsInvalidArgument());
   CHECK(a->Delete(too_long).IsInvalidArgument());
@@ -114,8 +112,8 @@ TEST_CASE("files-floor key limits and bad input", "[floor]") {
   std::string foreign = tmp.Sub("foreign");
   REQUIRE(mkdir(foreign.c_str(), 0755) == 0);
   std::ofstream(foreign + "/README") << "mine";
-  CHECK(a->Open(foreign).IsCorruption());
-  CHECK_FALSE(a->Open(tmp.Sub("foreign-file")).ok());
+  CHECK(OpenAdapter("files-floor", foreign).status().IsCorruption());
+  CHECK_FALSE(OpenAdapter("files-floor", tmp.Sub("foreign-file")).ok());
 }
 
 TEST_CASE("files-floor durability modes round-trip across reopen", "[floor]") {
@@ -124,8 +122,7 @@ TEST_CASE("files-floor durability modes round-trip across reopen", "[floor]") {
     INFO(mode);
     const std::string dir = tmp.Sub(mode);
     {
-      auto a = Make(std::string("files-floor:durability=") + mode);
-      REQUIRE_OK(a->Open(dir));
+      auto a = Make(std::string("files-floor:durability=") + mode, dir);
       for (int i = 0; i < 100; i++)
         REQUIRE_OK(a->Put("k" + std::to_string(i), std::string(i, 'x')));
       REQUIRE_OK(a->Delete("k5"));
@@ -134,8 +131,7 @@ TEST_CASE("files-floor durability modes round-trip across reopen", "[floor]") {
       REQUIRE_OK(a->Sync());
       REQUIRE_OK(a->Close());
     }
-    auto b = Make("files-floor");
-    REQUIRE_OK(b->Open(dir));
+    auto b = Make("files-floor", dir);
     std::string v;
     CHECK(b->Get("k5", &v).IsNotFound());
     REQUIRE_OK(b->Get("k99", &v));

@@ -3,11 +3,12 @@
 // Each TEST_CASE runs once per built adapter (GENERATE over AllAdapters()), so
 // a new adapter is tested by registering it: no test code to add. What a case
 // expects depends only on the adapter's declared capabilities():
-//   persistent      -> data survives Close/Open, and BytesOnDisk() > 0
-//   afterwards; ordered         -> Scan returns byte order; otherwise Scan is
-//   NotSupported; locks_directory -> a second Open of the directory is Busy;
+//   persistent      -> data survives Close and a new OpenAdapter, and
+//                      BytesOnDisk() > 0 afterwards;
+//   ordered         -> Scan returns byte order; otherwise Scan is NotSupported;
+//   locks_directory -> a second OpenAdapter of the directory is Busy;
 //   max_key_size / max_value_size -> larger keys/values are InvalidArgument,
-//   not a crash.
+//                      not a crash.
 // The null adapter stores nothing: it runs every case for crashes, but its
 // values are not checked (it declares persistent=false and every Get is
 // NotFound).
@@ -57,9 +58,10 @@ std::vector<std::string> BuiltAdapters() {
   return names;
 }
 
-std::unique_ptr<Adapter> Make(const std::string& spec) {
-  Result<std::unique_ptr<Adapter>> a = CreateAdapter(spec);
-  INFO(spec << ": " << a.status().ToString());
+// Opens `spec` on `dir`; the test stops if that fails.
+std::unique_ptr<Adapter> Make(const std::string& spec, const std::string& dir) {
+  Result<std::unique_ptr<Adapter>> a = OpenAdapter(spec, dir);
+  INFO(spec << " on " << dir << ": " << a.status().ToString());
   REQUIRE(a.ok());
   return std::move(*a);
 }
@@ -113,8 +115,7 @@ std::string ValueFor(std::string_view key, int version, size_t pad = 20) {
 TEST_CASE("put, get, overwrite, delete, has", "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   REQUIRE_OK(a->Put("alpha", "1"));
   REQUIRE_OK(a->Put("beta", "2"));
   if (check) {
@@ -144,8 +145,7 @@ TEST_CASE("missing keys are NotFound and leave the buffer usable",
           "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   RequireMissing(*a, "nothing-here");
   REQUIRE_OK(a->Put("k1", "v1"));
   RequireMissing(*a, "k2");
@@ -157,8 +157,7 @@ TEST_CASE("missing keys are NotFound and leave the buffer usable",
 TEST_CASE("empty values and empty keys", "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   REQUIRE_OK(a->Put("empty", ""));
   if (check) {
     std::string got = "not empty";
@@ -180,8 +179,7 @@ TEST_CASE("empty values and empty keys", "[conformance]") {
 TEST_CASE("binary keys with zero bytes are distinct keys", "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   using namespace std::string_literals;
   const std::vector<std::string> keys = {"\0"s,     "\0\0"s, "a\0"s,
                                          "a\0b"s,   "a\0c"s, "a"s,
@@ -206,8 +204,7 @@ TEST_CASE("64 KiB keys and 16 MiB values, or a clear InvalidArgument",
           "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
 
   std::string big_key(kBigKey, 'k');
   for (size_t i = 0; i < big_key.size(); i += 7)
@@ -250,8 +247,7 @@ TEST_CASE("64 KiB keys and 16 MiB values, or a clear InvalidArgument",
 TEST_CASE("WriteBatch writes every pair", "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   std::vector<std::string> keys, values;
   for (int i = 0; i < 100; i++) {
     keys.push_back(Key("batch-", i));
@@ -281,8 +277,7 @@ TEST_CASE("Scan returns byte order where the adapter is ordered",
           "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   auto collect = [&](std::string_view start, size_t limit,
                      std::vector<std::pair<std::string, std::string>>* out) {
     out->clear();
@@ -357,8 +352,7 @@ TEST_CASE("data survives Close and Open where persistent", "[conformance]") {
   testing::TempDir dir;
   const std::string path = dir.Sub("db");
   {
-    auto a = Make(name);
-    REQUIRE_OK(a->Open(path));
+    auto a = Make(name, path);
     for (int i = 0; i < 100; i++) {
       std::string k = Key("p", i);
       REQUIRE_OK(a->Put(k, ValueFor(k, i)));
@@ -366,13 +360,13 @@ TEST_CASE("data survives Close and Open where persistent", "[conformance]") {
     REQUIRE_OK(a->Delete("p7"));
     REQUIRE_OK(a->Put("p8", "overwritten"));
     REQUIRE_OK(a->Close());
-    // The same object opens again.
-    REQUIRE_OK(a->Open(path));
+    // Reopened: closed, destroyed, opened again.
+    a.reset();
+    a = Make(name, path);
     if (caps.persistent && check) RequireValue(*a, "p9", ValueFor("p9", 9));
     REQUIRE_OK(a->Put("p100", "after reopen"));
   }  // destroyed while open: the destructor closes it
-  auto b = Make(name);
-  REQUIRE_OK(b->Open(path));
+  auto b = Make(name, path);
   if (caps.persistent && check) {
     for (int i = 0; i < 100; i++) {
       std::string k = Key("p", i);
@@ -395,8 +389,7 @@ TEST_CASE("every durability mode writes, syncs and reopens", "[conformance]") {
   CAPTURE(mode);
   testing::TempDir dir;
   {
-    auto a = Make(name + ":durability=" + mode);
-    REQUIRE_OK(a->Open(dir.Sub("db")));
+    auto a = Make(name + ":durability=" + mode, dir.Sub("db"));
     for (int i = 0; i < 20; i++) {
       std::string k = Key("d", i);
       REQUIRE_OK(a->Put(k, ValueFor(k, i)));
@@ -408,8 +401,7 @@ TEST_CASE("every durability mode writes, syncs and reopens", "[conformance]") {
     REQUIRE_OK(a->Close());
   }
   if (caps.persistent && check) {
-    auto b = Make(name);
-    REQUIRE_OK(b->Open(dir.Sub("db")));
+    auto b = Make(name, dir.Sub("db"));
     RequireValue(*b, "d19", ValueFor("d19", 19));
     RequireMissing(*b, "d3");
     REQUIRE_OK(b->Close());
@@ -420,8 +412,7 @@ TEST_CASE("BytesOnDisk counts the files after writes and Close",
           "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   std::string value(1000, 'b');
   for (int i = 0; i < 100; i++) REQUIRE_OK(a->Put(Key("b", i), value));
   REQUIRE_OK(a->Close());
@@ -437,8 +428,7 @@ TEST_CASE("8 threads read and write concurrently with verified values",
   FOR_EACH_ADAPTER();
   if (!caps.thread_safe) return;
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   // A shared key set every thread reads, so reads race with other threads'
   // writes.
   constexpr int kShared = 64;
@@ -508,24 +498,22 @@ TEST_CASE("8 threads read and write concurrently with verified values",
 TEST_CASE("a second Open of a locked directory is Busy", "[conformance]") {
   FOR_EACH_ADAPTER();
   testing::TempDir dir;
-  auto a = Make(name);
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  auto a = Make(name, dir.Sub("db"));
   REQUIRE_OK(a->Put("k", "v"));
-  auto b = Make(name);
-  Status s = b->Open(dir.Sub("db"));
-  INFO(s.ToString());
+  Result<std::unique_ptr<Adapter>> b = OpenAdapter(name, dir.Sub("db"));
+  INFO(b.status().ToString());
   if (caps.locks_directory) {
-    CHECK(s.IsBusy());
+    CHECK(b.status().IsBusy());
     // The first handle is unharmed, and the lock goes with it.
     if (check) RequireValue(*a, "k", "v");
     REQUIRE_OK(a->Close());
-    REQUIRE_OK(b->Open(dir.Sub("db")));
-    if (check && caps.persistent) RequireValue(*b, "k", "v");
-    REQUIRE_OK(b->Close());
+    auto again = Make(name, dir.Sub("db"));
+    if (check && caps.persistent) RequireValue(*again, "k", "v");
+    REQUIRE_OK(again->Close());
   } else {
     // Not locking is allowed; then both handles work.
-    CHECK(s.ok());
-    REQUIRE_OK(b->Close());
+    REQUIRE(b.ok());
+    REQUIRE_OK((*b)->Close());
     REQUIRE_OK(a->Close());
   }
 }
@@ -535,18 +523,17 @@ TEST_CASE("Open on a file or beneath a file fails cleanly", "[conformance]") {
   testing::TempDir dir;
   const std::string file = dir.Sub("plain-file");
   std::ofstream(file) << "not a database directory";
-  auto a = Make(name);
-  Status s = a->Open(file);
+  Status s = OpenAdapter(name, file).status();
   INFO(s.ToString());
   CHECK_FALSE(s.ok());
   CHECK_FALSE(s.message().empty());
   // As root every directory is writable, so "cannot create" is tested as a path
   // below a file.
-  s = a->Open(file + "/sub");
+  s = OpenAdapter(name, file + "/sub").status();
   INFO(s.ToString());
   CHECK_FALSE(s.ok());
-  // The failed object can still open a good directory.
-  REQUIRE_OK(a->Open(dir.Sub("db")));
+  // After the failures a good directory still opens.
+  auto a = Make(name, dir.Sub("db"));
   REQUIRE_OK(a->Put("k", "v"));
   REQUIRE_OK(a->Close());
 }
@@ -554,20 +541,24 @@ TEST_CASE("Open on a file or beneath a file fails cleanly", "[conformance]") {
 TEST_CASE("unknown options and bad durability are InvalidArgument",
           "[conformance]") {
   FOR_EACH_ADAPTER();
-  Result<std::unique_ptr<Adapter>> a =
-      CreateAdapter(name + ":no_such_option=1");
+  Status a = CheckAdapterSpec(name + ":no_such_option=1");
   REQUIRE_FALSE(a.ok());
-  CHECK(a.status().IsInvalidArgument());
-  CHECK(a.status().message().find("no_such_option") != std::string_view::npos);
-  a = CreateAdapter(name + ":durability=sometimes");
+  CHECK(a.IsInvalidArgument());
+  CHECK(a.message().find("no_such_option") != std::string_view::npos);
+  a = CheckAdapterSpec(name + ":durability=sometimes");
   REQUIRE_FALSE(a.ok());
-  CHECK(a.status().IsInvalidArgument());
+  CHECK(a.IsInvalidArgument());
+  // OpenAdapter checks the same way before touching the directory.
+  testing::TempDir dir;
+  CHECK(OpenAdapter(name + ":no_such_option=1", dir.Sub("db"))
+            .status()
+            .IsInvalidArgument());
 }
 
 TEST_CASE("an unknown adapter name is InvalidArgument", "[conformance]") {
-  Result<std::unique_ptr<Adapter>> a = CreateAdapter("no-such-adapter");
+  Status a = CheckAdapterSpec("no-such-adapter");
   REQUIRE_FALSE(a.ok());
-  CHECK(a.status().IsInvalidArgument());
+  CHECK(a.IsInvalidArgument());
 }
 
 }  // namespace

@@ -89,9 +89,8 @@ bool Built(const std::string& name) {
 
 // Creates a database of `spec` at `dir` with a few keys, closed.
 void MakeDb(const std::string& spec, const std::string& dir) {
-  auto a = CreateAdapter(spec);
+  auto a = OpenAdapter(spec, dir);
   REQUIRE_OK(a.status());
-  REQUIRE_OK((*a)->Open(dir));
   for (int i = 0; i < 5; ++i) {
     REQUIRE_OK(
         (*a)->Put("key" + std::to_string(i), "value" + std::to_string(i)));
@@ -102,10 +101,9 @@ void MakeDb(const std::string& spec, const std::string& dir) {
 // Opens `spec` on `dir` and, if that worked, writes one key: the first error
 // wins.
 Status OpenAndPut(const std::string& spec, const std::string& dir) {
-  auto a = CreateAdapter(spec);
+  auto a = OpenAdapter(spec, dir);
   if (!a.ok()) return a.status();
-  Status s = (*a)->Open(dir);
-  if (s.ok()) s = (*a)->Put("new", "value");
+  Status s = (*a)->Put("new", "value");
   Status c = (*a)->Close();
   return s.ok() ? c : s;
 }
@@ -114,9 +112,9 @@ Status OpenAndPut(const std::string& spec, const std::string& dir) {
 // success reads back; returns the Put's status.
 Status PutRoundTrip(const std::string& spec, const std::string& dir,
                     const std::string& key, std::string_view value) {
-  auto a = CreateAdapter(spec);
-  if (!a.ok()) return a.status();
-  REQUIRE_OK((*a)->Open(dir));
+  if (Status c = CheckAdapterSpec(spec); !c.ok()) return c;
+  auto a = OpenAdapter(spec, dir);
+  REQUIRE_OK(a.status());
   REQUIRE_OK((*a)->Put("other", "kept"));
   Status s = (*a)->Put(key, value);
   std::string got;
