@@ -1,5 +1,5 @@
-// FaultInjectionEnv: see core/fault_env.h for what it does; this file explains
-// how.
+// FaultInjectionEnv: see core/testing/fault_env.h for what it does; this file
+// explains how.
 //
 // The durability model
 // --------------------
@@ -31,7 +31,7 @@
 // durable inode's bytes (or nothing), gives each restored path a fresh inode,
 // bumps an epoch so that every File opened earlier fails from then on, and
 // releases locks held through this Env (the process that held them is "dead").
-#include "core/fault_env.h"
+#include "core/testing/fault_env.h"
 
 #include <algorithm>
 #include <atomic>

@@ -22,8 +22,8 @@
 //
 // Thread-safe. Files opened before SimulatePowerLoss() fail every call
 // afterwards.
-#ifndef KVB_CORE_FAULT_ENV_H_
-#define KVB_CORE_FAULT_ENV_H_
+#ifndef KVB_CORE_TESTING_FAULT_ENV_H_
+#define KVB_CORE_TESTING_FAULT_ENV_H_
 
 #include <cstdint>
 #include <memory>
@@ -108,4 +108,4 @@ class FaultInjectionEnv : public Env {
 
 }  // namespace kvb
 
-#endif  // KVB_CORE_FAULT_ENV_H_
+#endif  // KVB_CORE_TESTING_FAULT_ENV_H_

@@ -1,7 +1,7 @@
 // FaultInjectionEnv: each fault and each rule of the power-loss model, on a
 // MemEnv base (and one pass on the real disk, to show the model does not depend
 // on the base).
-#include "core/fault_env.h"
+#include "core/testing/fault_env.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
