@@ -111,6 +111,7 @@ struct Fault {
   uint64_t skip;  // matching calls still to let through (FailOnce)
   Status error;
   std::string filter;
+  std::vector<Op> then;  // FailSticky: ops that fail always once this fires
 };
 
 struct Tear {
@@ -189,7 +190,9 @@ struct FaultState {
         continue;
       }
       Status error = f.error;
+      std::vector<Op> then = std::move(f.then);
       faults.erase(faults.begin() + static_cast<ptrdiff_t>(i));
+      for (Op t : then) faults.push_back(Fault{t, true, 0, error, "", {}});
       ++injected;
       RearmLocked();
       return error;
@@ -479,7 +482,7 @@ void FaultInjectionEnv::FailOnce(Op op, uint64_t skip, Status error,
                                  std::string path_filter) {
   std::lock_guard guard(state_->mu);
   state_->faults.push_back(
-      Fault{op, false, skip, std::move(error), std::move(path_filter)});
+      Fault{op, false, skip, std::move(error), std::move(path_filter), {}});
   state_->RearmLocked();
 }
 
@@ -487,7 +490,15 @@ void FaultInjectionEnv::FailAlways(Op op, Status error,
                                    std::string path_filter) {
   std::lock_guard guard(state_->mu);
   state_->faults.push_back(
-      Fault{op, true, 0, std::move(error), std::move(path_filter)});
+      Fault{op, true, 0, std::move(error), std::move(path_filter), {}});
+  state_->RearmLocked();
+}
+
+void FaultInjectionEnv::FailSticky(Op op, uint64_t skip, Status error,
+                                   std::vector<Op> then) {
+  std::lock_guard guard(state_->mu);
+  state_->faults.push_back(
+      Fault{op, false, skip, std::move(error), "", std::move(then)});
   state_->RearmLocked();
 }
 
@@ -701,7 +712,7 @@ Status FaultInjectionEnv::CreateDir(const std::string& raw) {
 
 Status FaultInjectionEnv::RemoveDir(const std::string& raw) {
   const std::string path = NormalizePath(raw);
-  KVB_RETURN_IF_ERROR(state_->Check(Op::kRemove, path));
+  KVB_RETURN_IF_ERROR(state_->Check(Op::kRemoveDir, path));
   std::lock_guard guard(state_->mu);
   KVB_RETURN_IF_ERROR(state_->base->RemoveDir(path));
   if (state_->model.dirs_need_parent_sync) {

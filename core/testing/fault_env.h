@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/env.h"
 
@@ -54,7 +55,8 @@ class FaultInjectionEnv : public Env {
     kSync,
     kDataSync,
     kRename,
-    kRemove,
+    kRemove,     // RemoveFile
+    kRemoveDir,  // RemoveDir
     kCreateDir,
     kListDir,
     kSyncDir,
@@ -101,6 +103,10 @@ class FaultInjectionEnv : public Env {
                 std::string path_filter = "");
   // Every matching call fails with `error` until ClearFaults().
   void FailAlways(Op op, Status error, std::string path_filter = "");
+  // Like FailOnce (no path filter), but once it fires every later call of an
+  // op in `then` fails with `error` too, until ClearFaults(): a disk that stays
+  // full (ENOSPC) or dead (EIO) from that call on.
+  void FailSticky(Op op, uint64_t skip, Status error, std::vector<Op> then);
   // The next Append/WriteAt (matching the filter) writes only its first `keep`
   // bytes, then returns IOError.
   void TearNextWrite(size_t keep, std::string path_filter = "");

@@ -269,6 +269,10 @@ TEST_CASE("kAny and Env-level operations can fail", "[fault_env]") {
   CHECK(fx.env.LockFile("/db/LOCK").status().IsBusy());
   fx.env.FailOnce(Op::kRemove, 0, Status::IOError("rm"));
   CHECK(fx.env.RemoveFile("/db/a").IsIOError());
+  REQUIRE_OK(fx.env.CreateDir("/db/d"));
+  fx.env.FailOnce(Op::kRemoveDir, 0, Status::IOError("rmdir"));
+  REQUIRE_OK(fx.env.RemoveFile("/db/a"));  // kRemoveDir is RemoveDir only
+  CHECK(fx.env.RemoveDir("/db/d").IsIOError());
   fx.env.FailOnce(Op::kCreateDir, 0, Status::NoSpace("mkdir"));
   CHECK(fx.env.CreateDirs("/db/x/y").IsNoSpace());
   fx.env.FailOnce(Op::kListDir, 0, Status::IOError("ls"));
@@ -480,6 +484,27 @@ TEST_CASE("the power-loss model works over the POSIX Env too", "[fault_env]") {
   CHECK(*Env::Default()->ReadFileToString(JoinPath(dir, "log")) == "A");
   CHECK(*Env::Default()->ReadFileToString(JoinPath(dir, "CURRENT")) == "v1");
   CHECK_FALSE(Env::Default()->FileExists(JoinPath(dir, "OLD")));
+}
+
+TEST_CASE("FailSticky: once it fires, the listed calls keep failing",
+          "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/log");
+  fx.env.FailSticky(Op::kAppend, 1, Status::NoSpace("full"),
+                    {Op::kAppend, Op::kSync, Op::kOpen, Op::kCreateDir});
+  REQUIRE_OK(f->Append("A"));  // skipped once
+  CHECK(f->Append("B").IsNoSpace());
+  CHECK(f->Append("C").IsNoSpace());
+  CHECK(f->Sync().IsNoSpace());
+  CHECK(fx.env.OpenFile("/db/other", OpenMode::kCreate).status().IsNoSpace());
+  CHECK(fx.env.CreateDir("/db/sub").IsNoSpace());
+  char buf[4];
+  size_t got = 0;
+  REQUIRE_OK(f->ReadAt(0, 4, buf, &got));  // not listed: still works
+  CHECK(got == 1);
+  CHECK(fx.env.injected_failures() == 5);
+  fx.env.ClearFaults();
+  REQUIRE_OK(f->Append("D"));
 }
 
 // ---- The model's extra states (FaultInjectionEnv::Model) -------------------
