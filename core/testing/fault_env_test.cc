@@ -628,6 +628,23 @@ TEST_CASE("directories: a new one is durable only after SyncDir of its parent",
   CHECK_FALSE(fx.Exists("/db/kept/child"));  // /db/kept never synced
 }
 
+TEST_CASE("directories: the root's children need SyncDir(\"/\")",
+          "[fault_env][model]") {
+  Fixture fx;
+  Model m;
+  m.dirs_need_parent_sync = true;
+  fx.env.SetModel(m);
+  REQUIRE_OK(fx.env.CreateDir("/top"));
+  REQUIRE_OK(fx.env.CreateDir("/gone"));
+  REQUIRE_OK(fx.env.SyncDir("/"));
+  REQUIRE_OK(fx.env.RemoveDir("/gone"));
+  REQUIRE_OK(fx.env.CreateDir("/late"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Exists("/top"));
+  CHECK(fx.Exists("/gone"));  // the removal was never synced
+  CHECK_FALSE(fx.Exists("/late"));
+}
+
 TEST_CASE("directories: a RemoveDir is undone until the parent is synced",
           "[fault_env][model]") {
   Fixture fx;

@@ -46,6 +46,7 @@ class LinhashDriver : public Driver {
   }
   bool WriteAcknowledges() const override { return sync_interval_ == -1; }
   bool WriteDurable() const override { return sync_interval_ == -1; }
+  bool CreatesDir() const override { return true; }
 
  private:
   const int64_t sync_interval_;
@@ -95,6 +96,7 @@ class TypedmapDriver : public Driver {
   bool WriteDurable() const override {
     return durability_ == typedmap::Durability::kFSync;
   }
+  bool CreatesDir() const override { return false; }
 
  private:
   const typedmap::Durability durability_;
@@ -142,6 +144,7 @@ class FileperkeyDriver : public Driver {
   // A Write returns after its rename: a clean reopen sees it, synced or not.
   bool WriteAcknowledges() const override { return true; }
   bool WriteDurable() const override { return sync_; }
+  bool CreatesDir() const override { return true; }
 
  private:
   const bool sync_;
@@ -210,23 +213,23 @@ std::vector<Step> Workload() {
   return w;
 }
 
-AllowedValues Allowed(const std::vector<Step>& w, int acked,
-                      int last_attempted) {
-  std::map<std::string, Value> state;
+AllowedValues Allowed(const std::vector<Step>& w, int acked, int last_attempted,
+                      const std::vector<bool>& failed) {
+  AllowedValues allowed;
   for (const Step& s : w) {
-    if (!s.key.empty()) state[s.key] = std::nullopt;
+    if (!s.key.empty()) allowed[s.key] = {std::nullopt};
   }
-  std::map<std::string, std::set<Value>> allowed;
-  for (int i = 0; i <= acked; ++i) {
+  for (int i = 0; i <= last_attempted; ++i) {
     const Step& s = w[i];
-    if (s.kind == Step::kPut) state[s.key] = s.value;
-    if (s.kind == Step::kDelete) state[s.key] = std::nullopt;
-  }
-  for (const auto& [k, v] : state) allowed[k].insert(v);
-  for (int i = acked + 1; i <= last_attempted; ++i) {
-    const Step& s = w[i];
-    if (s.kind == Step::kPut) allowed[s.key].insert(s.value);
-    if (s.kind == Step::kDelete) allowed[s.key].insert(std::nullopt);
+    if (s.kind != Step::kPut && s.kind != Step::kDelete) continue;
+    const Value v = s.kind == Step::kPut ? Value(s.value) : std::nullopt;
+    const bool failed_step = i < static_cast<int>(failed.size()) && failed[i];
+    // Up to the acknowledged point a write took effect, unless it failed (then
+    // it may have); after it, any write may or may not have.
+    if (i <= acked && !failed_step)
+      allowed[s.key] = {v};
+    else
+      allowed[s.key].insert(v);
   }
   return allowed;
 }

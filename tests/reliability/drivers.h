@@ -40,6 +40,9 @@ class Driver {
   // Whether an OK Put/Delete is durable (survives a power loss) by the engine's
   // contract; otherwise only Sync and Close make writes durable.
   virtual bool WriteDurable() const = 0;
+  // Whether Open creates the directory it is given (linhash, fileperkey); if
+  // not, the application creates it (typedmap opens a log file in it).
+  virtual bool CreatesDir() const = 0;
 };
 
 // One engine configuration: a name for messages and a factory.
@@ -67,9 +70,10 @@ using Value = std::optional<std::string>;
 using AllowedValues = std::map<std::string, std::set<Value>>;
 
 // What each key may hold after a reopen when steps [0, acked] are known to have
-// taken effect and steps (acked, last_attempted] may or may not have.
-AllowedValues Allowed(const std::vector<Step>& w, int acked,
-                      int last_attempted);
+// taken effect, except those marked in `failed` (a write that returned an error
+// may or may not have), and steps (acked, last_attempted] may or may not have.
+AllowedValues Allowed(const std::vector<Step>& w, int acked, int last_attempted,
+                      const std::vector<bool>& failed = {});
 
 // "" if the reopened database holds, for every key, one of its allowed values
 // and no other key; otherwise what is wrong.
