@@ -5,7 +5,7 @@
 // call an Env. Three implementations exist:
 //   Env::Default()     POSIX, the real file system (core/env_posix.cc);
 //   NewMemEnv()        an in-memory file system, fast and hermetic for tests;
-//   FaultInjectionEnv  (core/fault_env.h) wraps another Env; fails chosen
+//   FaultInjectionEnv  (core/testing/fault_env.h, tests only) wraps another Env; fails chosen
 //                      calls, tears writes, and simulates power loss by
 //                      dropping every byte and directory entry that was not
 //                      made durable.

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "core/fault_env.h"
+#include "core/testing/fault_env.h"
 #include "core/testing/test_util.h"
 #include "results/file.h"
 #include "results/schema.h"

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs every test:
 #   1. release build, all tests;
-#   2. ASan+UBSan build, tests labelled `sanitize` (core, engines, adapter conformance);
+#   2. ASan+UBSan build with assertions on (no NDEBUG), tests labelled `sanitize` (core,
+#      engines, adapter conformance, reliability, and the harness: crash oracle, CLI, reports);
 #   3. TSan build, the same tests.
-# Ends with one line "tests: N passed, M failed". Exit status non-zero on any failure.
+# A test that could not run here exits 77 (CTest SKIP_RETURN_CODE, see tests/CMakeLists.txt) and
+# is counted as skipped, with its printed reason; known failures (tests that print
+# "*** KNOWN FAILURE") are listed too. Ends with one line
+# "tests: N passed, M failed, K skipped". Exit status non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -12,26 +16,38 @@ scripts/install-deps.sh || exit 1
 
 passed=0
 failed=0
+skipped=0
 status=0
+notes=()  # skip reasons and known failures, printed before the summary
 run_preset() {  # run_preset PRESET [ctest args...]
   local preset=$1; shift
+  local t0; t0=$(date +%s)
   echo "== build $preset"
   if ! scripts/build.sh "$preset"; then
     echo "== build $preset FAILED"; failed=$((failed + 1)); status=1; return
   fi
+  local t1; t1=$(date +%s)
   echo "== test $preset"
   local log="build/$preset/ctest.log"
   ctest --test-dir "build/$preset" --output-on-failure -j"${KVB_JOBS:-$(nproc)}" "$@" | tee "$log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-  local line total nfail
+  local line total nfail nskip
   line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+  if [ -z "$line" ]; then echo "== no ctest summary for $preset"; status=1; return; fi
   total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
   nfail=$(sed -E 's/.*, ([0-9]+) tests failed.*/\1/' <<<"$line")
-  if [ -z "$line" ]; then echo "== no ctest summary for $preset"; status=1; return; fi
-  passed=$((passed + total - nfail))
+  # CTest counts a skipped test in the total, not among the failures.
+  nskip=$(grep -cE '^[[:space:]]*[0-9]+ - .* \(Skipped\)$' "$log")
+  passed=$((passed + total - nfail - nskip))
   failed=$((failed + nfail))
+  skipped=$((skipped + nskip))
+  local full="build/$preset/Testing/Temporary/LastTest.log" n
+  if [ -f "$full" ]; then
+    while IFS= read -r n; do notes+=("$preset: $n"); done < <(
+      grep -aE 'SKIPPED: |\*\*\* KNOWN FAILURE' "$full" | sed -E 's/^[[:space:]]+//' | sort -u)
+  fi
+  echo "== $preset: build $((t1 - t0)) s, tests $(( $(date +%s) - t1 )) s"
 }
-
 TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
 export TSAN_OPTIONS
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
@@ -55,8 +71,15 @@ if [ "${KVB_SKIP_FUZZ:-0}" != 1 ]; then
   else
     failed=$((failed + 1)); status=1
   fi
+else
+  skipped=$((skipped + 1)); notes+=("fuzz: SKIPPED: KVB_SKIP_FUZZ=1")
 fi
 
+if [ "${#notes[@]}" -gt 0 ]; then
+  echo "== skipped tests and known failures (a line only prints once per build; the first"
+  echo "   line of a multi-line message):"
+  printf '  %s\n' "${notes[@]}"
+fi
 echo "test time: $(( $(date +%s) - start )) s"
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -23,7 +23,24 @@ class TempDir {
   std::string path_;
 };
 
+// The exit code of a test executable in which some case skipped and none
+// failed (CTest's SKIP_RETURN_CODE, set for every kvb_test).
+inline constexpr int kSkipExitCode = 77;
+// Counts a skipped case (defined in catch_main.cc); use KVB_SKIP.
+void NoteSkipped();
+int SkippedCount();
+
 }  // namespace kvb::testing
+
+// KVB_SKIP(reason << ...): prints "SKIPPED: reason", marks the executable as
+// skipped (it exits 77 unless a case failed) and leaves the test case. Never
+// skip silently: the reason says what is missing and how to get it.
+#define KVB_SKIP(msg)              \
+  do {                             \
+    ::kvb::testing::NoteSkipped(); \
+    WARN("SKIPPED: " << msg);      \
+    return;                        \
+  } while (0)
 
 // Catch2 helpers: REQUIRE_OK(status) prints the Status on failure.
 #define REQUIRE_OK(expr)           \

@@ -5,7 +5,7 @@
 #include <map>
 #include <optional>
 
-#include "core/fault_env.h"
+#include "core/testing/fault_env.h"
 #include "core/testing/test_util.h"
 #include "engines/fileperkey/fileperkey.h"
 

@@ -9,7 +9,7 @@
 #include <random>
 #include <sstream>
 
-#include "core/fault_env.h"
+#include "core/testing/fault_env.h"
 #include "core/testing/test_util.h"
 #include "engines/fileperkey/fileperkey.h"
 #include "engines/fileperkey/inspect.h"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/env.h"
-#include "core/fault_env.h"
+#include "core/testing/fault_env.h"
 #include "core/testing/test_util.h"
 #include "engines/linhash/linhash.h"
 

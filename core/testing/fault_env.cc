@@ -1,5 +1,5 @@
-// FaultInjectionEnv: see core/fault_env.h for what it does; this file explains
-// how.
+// FaultInjectionEnv: see core/testing/fault_env.h for what it does; this file
+// explains how.
 //
 // The durability model
 // --------------------
@@ -23,15 +23,28 @@
 // last synced bytes, is back); a removed name comes back with its last durable
 // contents.
 //
-// Directories themselves are not modelled: CreateDir and RemoveDir count as
-// durable at once (a deliberate simplification — crash tests target file data
-// and file names), and renaming a directory through this Env is NotSupported.
+// By default directories themselves are not modelled: CreateDir and RemoveDir
+// count as durable at once. With Model::dirs_need_parent_sync, `new_dirs` holds
+// each directory created or removed through this Env whose entry in its parent
+// is not yet durable; a power loss removes the ones not durable (with all they
+// contain) and recreates the durably present ones. Renaming a directory through
+// this Env is NotSupported.
+//
+// Model::unsynced_names: every change of a file name is also appended to
+// `journal` (a rename as one group of two entries); SyncDir(d) drops d's
+// entries, since they are durable anyway. A power loss first applies all, none
+// or a prefix of the journal to the durable names: the committed part of a
+// journal that outran the data.
+//
+// Model::failed_sync_drops_data: a failed sync adds the unsynced range to the
+// inode's `dropped` ranges; later syncs keep those bytes as they were durable
+// (zeros past the old end) until a write covers them again.
 //
 // SimulatePowerLoss rewrites the base so that every modelled path holds its
 // durable inode's bytes (or nothing), gives each restored path a fresh inode,
 // bumps an epoch so that every File opened earlier fails from then on, and
 // releases locks held through this Env (the process that held them is "dead").
-#include "core/fault_env.h"
+#include "core/testing/fault_env.h"
 
 #include <algorithm>
 #include <atomic>
@@ -50,10 +63,41 @@ namespace {
 using Op = FaultInjectionEnv::Op;
 using internal::NormalizePath;
 
+// A half-open byte range [begin, end).
+using Range = std::pair<uint64_t, uint64_t>;
+
 struct Inode {
-  std::string durable;  // contents as of the last successful Sync/DataSync
-  uint64_t dirty_from =
-      0;  // lowest offset possibly changed since then (see NoteWrite)
+  std::string durable;      // contents as of the last successful Sync/DataSync
+  uint64_t dirty_from = 0;  // lowest offset possibly changed since then
+  std::vector<Range> dropped;  // bytes a failed sync dropped (fsync-gate)
+};
+
+// Removes [begin, end) from a set of disjoint ranges.
+void Subtract(std::vector<Range>* ranges, uint64_t begin, uint64_t end) {
+  std::vector<Range> out;
+  for (const Range& r : *ranges) {
+    if (r.second <= begin || r.first >= end) {
+      out.push_back(r);
+      continue;
+    }
+    if (r.first < begin) out.emplace_back(r.first, begin);
+    if (r.second > end) out.emplace_back(end, r.second);
+  }
+  *ranges = std::move(out);
+}
+
+// One change of a file name (see the journal in the file comment).
+struct NameOp {
+  uint64_t group;  // entries of one rename share a group
+  std::string dir;
+  std::string name;
+  std::shared_ptr<Inode> inode;  // the name's new inode; null: removed
+};
+
+// A directory whose entry in its parent is not yet durable.
+struct DirState {
+  bool live;     // exists now
+  bool durable;  // a power loss would leave it
 };
 
 struct PathState {
@@ -67,6 +111,7 @@ struct Fault {
   uint64_t skip;  // matching calls still to let through (FailOnce)
   Status error;
   std::string filter;
+  std::vector<Op> then;  // FailSticky: ops that fail always once this fires
 };
 
 struct Tear {
@@ -102,6 +147,23 @@ struct FaultState {
   uint64_t sync_points = 0;
   uint64_t injected = 0;
   std::set<FaultLockImpl*> locks;
+  FaultInjectionEnv::Model model;
+  std::vector<NameOp> journal;  // only with model.unsynced_names != kOnlySynced
+  uint64_t next_group = 0;
+  std::map<std::string, DirState> new_dirs;  // path -> state
+
+  bool EagerNamesLocked() const {
+    return model.unsynced_names != FaultInjectionEnv::Model::Names::kOnlySynced;
+  }
+
+  // Points `path`'s live name at `inode` (null: removed) and journals it.
+  void SetLiveLocked(const std::string& path, PathState* st,
+                     std::shared_ptr<Inode> inode, uint64_t group) {
+    st->live = inode;
+    if (EagerNamesLocked())
+      journal.push_back(
+          {group, DirName(path), BaseName(path), std::move(inode)});
+  }
 
   void RearmLocked() {
     armed.store(!faults.empty() || tear.has_value() || crash_after.has_value(),
@@ -128,7 +190,9 @@ struct FaultState {
         continue;
       }
       Status error = f.error;
+      std::vector<Op> then = std::move(f.then);
       faults.erase(faults.begin() + static_cast<ptrdiff_t>(i));
+      for (Op t : then) faults.push_back(Fault{t, true, 0, error, "", {}});
       ++injected;
       RearmLocked();
       return error;
@@ -148,6 +212,43 @@ struct FaultState {
     ++injected;
     RearmLocked();
     return keep;
+  }
+
+  // Power loss: the committed part of the name journal becomes durable.
+  void ApplyJournalLocked(std::mt19937_64* rng) {
+    size_t keep = 0;
+    if (model.unsynced_names == FaultInjectionEnv::Model::Names::kAll) {
+      keep = journal.size();
+    } else if (model.unsynced_names ==
+               FaultInjectionEnv::Model::Names::kRandomPrefix) {
+      keep = (*rng)() % (journal.size() + 1);
+      // Never split a rename.
+      while (keep > 0 && keep < journal.size() &&
+             journal[keep].group == journal[keep - 1].group)
+        ++keep;
+    }
+    for (size_t i = 0; i < keep; ++i) {
+      const NameOp& op = journal[i];
+      dirs[op.dir][op.name].durable = op.inode;
+    }
+    journal.clear();
+  }
+
+  // Power loss: directories whose entry was not durable vanish with their
+  // contents; durably present ones removed since come back (empty; their
+  // modelled files are written back afterwards). Parents sort before children.
+  Status RestoreDirsLocked() {
+    for (const auto& [path, d] : new_dirs) {
+      if (d.live && !d.durable) KVB_RETURN_IF_ERROR(base->RemoveAll(path));
+    }
+    for (const auto& [path, d] : new_dirs) {
+      if (d.live || !d.durable) continue;
+      Result<FileStat> parent = base->Stat(DirName(path));
+      if (parent.ok() && parent->is_dir)
+        KVB_RETURN_IF_ERROR(base->CreateDir(path));
+    }
+    new_dirs.clear();
+    return Status::OK();
   }
 
   // Counts a successful Sync/DataSync/SyncDir and fires an armed crash.
@@ -191,11 +292,14 @@ struct FaultState {
 
   // Reads the file's current bytes back from the base into inode->durable. Only
   // the range that may have changed since the last sync is read, so frequent
-  // syncs of a growing log cost O(new bytes), not O(file).
+  // syncs of a growing log cost O(new bytes), not O(file). Dropped ranges keep
+  // their old durable bytes (zeros past the old end).
   Status RecordSyncLocked(Inode* inode, const File& file) {
     KVB_ASSIGN_OR_RETURN(uint64_t size, file.Size());
     uint64_t keep =
         std::min<uint64_t>({inode->dirty_from, size, inode->durable.size()});
+    std::string old_tail;
+    if (!inode->dropped.empty()) old_tail = inode->durable.substr(keep);
     inode->durable.resize(size);
     size_t done = keep;
     while (done < size) {
@@ -207,7 +311,22 @@ struct FaultState {
     }
     inode->durable.resize(done);
     inode->dirty_from = done;
+    for (const Range& r : inode->dropped) {
+      for (uint64_t off = std::max(r.first, keep);
+           off < std::min(r.second, done); ++off) {
+        const uint64_t i = off - keep;
+        inode->durable[off] = i < old_tail.size() ? old_tail[i] : '\0';
+      }
+    }
     return Status::OK();
+  }
+
+  // A sync of `inode` failed: its unsynced bytes will never become durable
+  // unless written again (fsync-gate).
+  void DropDirtyLocked(Inode* inode, const File& file) {
+    Result<uint64_t> size = file.Size();
+    if (!size.ok() || inode->dirty_from >= *size) return;
+    inode->dropped.emplace_back(inode->dirty_from, *size);
   }
 };
 
@@ -250,7 +369,7 @@ class FaultFile : public File {
 
   Status WriteAt(uint64_t offset, std::string_view data) override {
     KVB_RETURN_IF_ERROR(Guard(Op::kWriteAt));
-    NoteWrite(offset);
+    NoteWrite(offset, offset + data.size());
     if (std::optional<size_t> keep = s_->TakeTear(path_)) {
       base_->WriteAt(offset, data.substr(0, std::min(*keep, data.size())))
           .IgnoreError();
@@ -261,7 +380,13 @@ class FaultFile : public File {
 
   Status Truncate(uint64_t size) override {
     KVB_RETURN_IF_ERROR(Guard(Op::kTruncate));
-    NoteWrite(size);
+    NoteWrite(size, UINT64_MAX);
+    {
+      std::lock_guard guard(s_->mu);
+      // A journalled size change: durable at once when names outrun data.
+      if (s_->EagerNamesLocked() && size < inode_->durable.size())
+        inode_->durable.resize(size);
+    }
     return base_->Truncate(size);
   }
 
@@ -297,15 +422,24 @@ class FaultFile : public File {
     return s_->Check(op, path_);
   }
 
-  void NoteWrite(uint64_t offset) {
+  // Bytes [begin, end) are about to change.
+  void NoteWrite(uint64_t begin, uint64_t end) {
     std::lock_guard guard(s_->mu);
-    inode_->dirty_from = std::min(inode_->dirty_from, offset);
+    inode_->dirty_from = std::min(inode_->dirty_from, begin);
+    if (!inode_->dropped.empty()) Subtract(&inode_->dropped, begin, end);
   }
 
   Status SyncAs(Op op) {
-    KVB_RETURN_IF_ERROR(Guard(op));
-    KVB_RETURN_IF_ERROR(op == Op::kSync ? base_->Sync() : base_->DataSync());
+    KVB_RETURN_IF_ERROR(Alive());
+    Status s = s_->Check(op, path_);
+    if (s.ok()) s = op == Op::kSync ? base_->Sync() : base_->DataSync();
     std::lock_guard guard(s_->mu);
+    if (!s.ok()) {
+      // A crash is not a failed fsync: the power loss that follows decides.
+      if (s_->model.failed_sync_drops_data && !s_->crashed.load())
+        s_->DropDirtyLocked(inode_.get(), *base_);
+      return s;
+    }
     KVB_RETURN_IF_ERROR(s_->RecordSyncLocked(inode_.get(), *base_));
     s_->OnSyncPointLocked();
     return Status::OK();
@@ -348,7 +482,7 @@ void FaultInjectionEnv::FailOnce(Op op, uint64_t skip, Status error,
                                  std::string path_filter) {
   std::lock_guard guard(state_->mu);
   state_->faults.push_back(
-      Fault{op, false, skip, std::move(error), std::move(path_filter)});
+      Fault{op, false, skip, std::move(error), std::move(path_filter), {}});
   state_->RearmLocked();
 }
 
@@ -356,7 +490,15 @@ void FaultInjectionEnv::FailAlways(Op op, Status error,
                                    std::string path_filter) {
   std::lock_guard guard(state_->mu);
   state_->faults.push_back(
-      Fault{op, true, 0, std::move(error), std::move(path_filter)});
+      Fault{op, true, 0, std::move(error), std::move(path_filter), {}});
+  state_->RearmLocked();
+}
+
+void FaultInjectionEnv::FailSticky(Op op, uint64_t skip, Status error,
+                                   std::vector<Op> then) {
+  std::lock_guard guard(state_->mu);
+  state_->faults.push_back(
+      Fault{op, false, skip, std::move(error), "", std::move(then)});
   state_->RearmLocked();
 }
 
@@ -375,6 +517,11 @@ void FaultInjectionEnv::CrashAfterSyncs(uint64_t k) {
     state_->crash_after = k;
   }
   state_->RearmLocked();
+}
+
+void FaultInjectionEnv::SetModel(const Model& model) {
+  std::lock_guard guard(state_->mu);
+  state_->model = model;
 }
 
 void FaultInjectionEnv::ClearFaults() {
@@ -417,6 +564,8 @@ Status FaultInjectionEnv::SimulatePowerLoss(PowerLossMode mode, uint64_t seed) {
   std::lock_guard guard(s.mu);
   s.epoch.fetch_add(1);  // every File opened so far is now dead
   for (FaultLockImpl* lock : s.locks) lock->ReleaseLocked();
+  std::mt19937_64 rng(seed);
+  s.ApplyJournalLocked(&rng);
 
   // 1. Decide what each durable inode will hold before the base is touched (a
   // torn tail is read from the current bytes). Iterating sorted maps keeps a
@@ -427,7 +576,6 @@ Status FaultInjectionEnv::SimulatePowerLoss(PowerLossMode mode, uint64_t seed) {
       if (st.live) live_path.emplace(st.live.get(), JoinPath(dir, name));
     }
   }
-  std::mt19937_64 rng(seed);
   std::map<const Inode*, std::string> final_contents;
   for (const auto& [dir, names] : s.dirs) {
     for (const auto& [name, st] : names) {
@@ -461,6 +609,8 @@ Status FaultInjectionEnv::SimulatePowerLoss(PowerLossMode mode, uint64_t seed) {
         return r.WithContext("fault env: power loss");
     }
   }
+  KVB_RETURN_IF_ERROR(
+      s.RestoreDirsLocked().WithContext("fault env: power loss"));
   for (auto& [dir, names] : s.dirs) {
     Result<FileStat> dir_stat = s.base->Stat(dir);
     const bool dir_exists = dir_stat.ok() && dir_stat->is_dir;
@@ -499,10 +649,13 @@ Result<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(
   if (st == nullptr)
     return Status::InvalidArgument("open " + path + ": is a directory");
   if (!st->live) {
-    st->live = std::make_shared<Inode>();  // created now; never synced, so
-                                           // durably empty
+    // Created now; never synced, so durably empty.
+    state_->SetLiveLocked(path, st, std::make_shared<Inode>(),
+                          state_->next_group++);
   } else if (mode == OpenMode::kTruncate) {
     st->live->dirty_from = 0;
+    st->live->dropped.clear();
+    if (state_->EagerNamesLocked()) st->live->durable.clear();
   }
   return std::unique_ptr<File>(std::make_unique<FaultFile>(
       state_.get(), path, std::move(file), st->live));
@@ -524,8 +677,9 @@ Status FaultInjectionEnv::RenameFile(const std::string& raw_from,
   KVB_RETURN_IF_ERROR(state_->base->RenameFile(from, to));
   if (from == to) return Status::OK();
   // std::map nodes never move, so `src` is still valid after the second touch.
-  dst->live = std::move(src->live);
-  src->live = nullptr;
+  const uint64_t group = state_->next_group++;
+  state_->SetLiveLocked(to, dst, src->live, group);
+  state_->SetLiveLocked(from, src, nullptr, group);
   return Status::OK();
 }
 
@@ -535,18 +689,39 @@ Status FaultInjectionEnv::RemoveFile(const std::string& raw) {
   std::lock_guard guard(state_->mu);
   KVB_ASSIGN_OR_RETURN(PathState * st, state_->TouchLocked(path));
   KVB_RETURN_IF_ERROR(state_->base->RemoveFile(path));
-  if (st != nullptr) st->live = nullptr;
+  if (st != nullptr && st->live)
+    state_->SetLiveLocked(path, st, nullptr, state_->next_group++);
   return Status::OK();
 }
 
-Status FaultInjectionEnv::CreateDir(const std::string& path) {
+Status FaultInjectionEnv::CreateDir(const std::string& raw) {
+  const std::string path = NormalizePath(raw);
   KVB_RETURN_IF_ERROR(state_->Check(Op::kCreateDir, path));
-  return state_->base->CreateDir(path);
+  std::lock_guard guard(state_->mu);
+  if (!state_->model.dirs_need_parent_sync)
+    return state_->base->CreateDir(path);
+  const bool existed = state_->base->Stat(path).ok();
+  KVB_RETURN_IF_ERROR(state_->base->CreateDir(path));
+  if (!existed) {
+    auto [it, fresh] =
+        state_->new_dirs.try_emplace(path, DirState{true, false});
+    it->second.live = true;  // re-created after a RemoveDir not yet durable
+  }
+  return Status::OK();
 }
 
-Status FaultInjectionEnv::RemoveDir(const std::string& path) {
-  KVB_RETURN_IF_ERROR(state_->Check(Op::kRemove, path));
-  return state_->base->RemoveDir(path);
+Status FaultInjectionEnv::RemoveDir(const std::string& raw) {
+  const std::string path = NormalizePath(raw);
+  KVB_RETURN_IF_ERROR(state_->Check(Op::kRemoveDir, path));
+  std::lock_guard guard(state_->mu);
+  KVB_RETURN_IF_ERROR(state_->base->RemoveDir(path));
+  if (state_->model.dirs_need_parent_sync) {
+    // A directory not created through this Env was durable.
+    auto [it, fresh] =
+        state_->new_dirs.try_emplace(path, DirState{false, true});
+    it->second.live = false;
+  }
+  return Status::OK();
 }
 
 Result<std::vector<std::string>> FaultInjectionEnv::ListDir(
@@ -569,6 +744,11 @@ Status FaultInjectionEnv::SyncDir(const std::string& raw) {
   if (it != state_->dirs.end()) {
     for (auto& [name, st] : it->second) st.durable = st.live;
   }
+  std::erase_if(state_->journal,
+                [&](const NameOp& op) { return op.dir == dir; });
+  // Subdirectories whose entry is now durable leave the table.
+  std::erase_if(state_->new_dirs,
+                [&](const auto& entry) { return DirName(entry.first) == dir; });
   state_->OnSyncPointLocked();
   return Status::OK();
 }
@@ -581,8 +761,9 @@ Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(
   KVB_ASSIGN_OR_RETURN(PathState * st, state_->TouchLocked(path));
   KVB_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock,
                        state_->base->LockFile(path));
-  if (st != nullptr && !st->live)
-    st->live = std::make_shared<Inode>();  // created by locking
+  if (st != nullptr && !st->live)  // created by locking
+    state_->SetLiveLocked(path, st, std::make_shared<Inode>(),
+                          state_->next_group++);
   return std::unique_ptr<FileLock>(
       std::make_unique<FaultLockImpl>(state_.get(), std::move(lock)));
 }

@@ -1,12 +1,13 @@
 // FaultInjectionEnv: each fault and each rule of the power-loss model, on a
 // MemEnv base (and one pass on the real disk, to show the model does not depend
 // on the base).
-#include "core/fault_env.h"
+#include "core/testing/fault_env.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,6 +97,10 @@ TEST_CASE("syncs after in-place writes record exactly the current bytes",
 TEST_CASE("(b) FailOnce(kSync) makes one Sync return the injected error",
           "[fault_env]") {
   Fixture fx;
+  // This case checks the countdown; the fsync-gate has its own case below.
+  FaultInjectionEnv::Model model;
+  model.failed_sync_drops_data = false;
+  fx.env.SetModel(model);
   auto f = fx.Open("/db/log");
   REQUIRE_OK(fx.env.SyncDir("/db"));
   REQUIRE_OK(f->Append("A"));
@@ -264,6 +269,10 @@ TEST_CASE("kAny and Env-level operations can fail", "[fault_env]") {
   CHECK(fx.env.LockFile("/db/LOCK").status().IsBusy());
   fx.env.FailOnce(Op::kRemove, 0, Status::IOError("rm"));
   CHECK(fx.env.RemoveFile("/db/a").IsIOError());
+  REQUIRE_OK(fx.env.CreateDir("/db/d"));
+  fx.env.FailOnce(Op::kRemoveDir, 0, Status::IOError("rmdir"));
+  REQUIRE_OK(fx.env.RemoveFile("/db/a"));  // kRemoveDir is RemoveDir only
+  CHECK(fx.env.RemoveDir("/db/d").IsIOError());
   fx.env.FailOnce(Op::kCreateDir, 0, Status::NoSpace("mkdir"));
   CHECK(fx.env.CreateDirs("/db/x/y").IsNoSpace());
   fx.env.FailOnce(Op::kListDir, 0, Status::IOError("ls"));
@@ -475,6 +484,244 @@ TEST_CASE("the power-loss model works over the POSIX Env too", "[fault_env]") {
   CHECK(*Env::Default()->ReadFileToString(JoinPath(dir, "log")) == "A");
   CHECK(*Env::Default()->ReadFileToString(JoinPath(dir, "CURRENT")) == "v1");
   CHECK_FALSE(Env::Default()->FileExists(JoinPath(dir, "OLD")));
+}
+
+TEST_CASE("FailSticky: once it fires, the listed calls keep failing",
+          "[fault_env]") {
+  Fixture fx;
+  auto f = fx.Open("/db/log");
+  fx.env.FailSticky(Op::kAppend, 1, Status::NoSpace("full"),
+                    {Op::kAppend, Op::kSync, Op::kOpen, Op::kCreateDir});
+  REQUIRE_OK(f->Append("A"));  // skipped once
+  CHECK(f->Append("B").IsNoSpace());
+  CHECK(f->Append("C").IsNoSpace());
+  CHECK(f->Sync().IsNoSpace());
+  CHECK(fx.env.OpenFile("/db/other", OpenMode::kCreate).status().IsNoSpace());
+  CHECK(fx.env.CreateDir("/db/sub").IsNoSpace());
+  char buf[4];
+  size_t got = 0;
+  REQUIRE_OK(f->ReadAt(0, 4, buf, &got));  // not listed: still works
+  CHECK(got == 1);
+  CHECK(fx.env.injected_failures() == 5);
+  fx.env.ClearFaults();
+  REQUIRE_OK(f->Append("D"));
+}
+
+// ---- The model's extra states (FaultInjectionEnv::Model) -------------------
+
+using Model = FaultInjectionEnv::Model;
+using Names = Model::Names;
+
+Model NamesModel(Names names) {
+  Model m;
+  m.unsynced_names = names;
+  return m;
+}
+
+TEST_CASE("names outrun data: a create survives without SyncDir, zero length",
+          "[fault_env][model]") {
+  Fixture fx;
+  fx.env.SetModel(NamesModel(Names::kAll));
+  REQUIRE_OK(fx.Open("/db/new")->Append("never synced"));
+  auto synced = fx.Open("/db/synced");
+  REQUIRE_OK(synced->Append("data"));
+  REQUIRE_OK(synced->Sync());
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/new").empty());
+  CHECK(fx.Read("/db/synced") == "data");  // data and name both durable
+}
+
+TEST_CASE("names outrun data: a rename survives while its data does not",
+          "[fault_env][model]") {
+  for (Names names : {Names::kOnlySynced, Names::kAll}) {
+    Fixture fx;
+    fx.env.SetModel(NamesModel(names));
+    fx.MakeDurable("/db/CURRENT", "old");
+    fx.MakeDurable("/db/inplace", "old-bytes");
+    // The classic unsafe replace: write a temp file, rename it, no fsync.
+    REQUIRE_OK(fx.Open("/db/CURRENT.tmp")->Append("new"));
+    REQUIRE_OK(fx.env.RenameFile("/db/CURRENT.tmp", "/db/CURRENT"));
+    // An inode rewritten in place, then renamed: the new name, old contents.
+    REQUIRE_OK(fx.Open("/db/inplace", OpenMode::kReadWrite)->WriteAt(0, "NEW"));
+    REQUIRE_OK(fx.env.RenameFile("/db/inplace", "/db/moved"));
+    REQUIRE_OK(fx.env.SimulatePowerLoss());
+    INFO("names model " << static_cast<int>(names));
+    CHECK_FALSE(fx.Exists("/db/CURRENT.tmp"));
+    if (names == Names::kAll) {
+      CHECK(fx.Read("/db/CURRENT").empty());  // the new inode, never synced
+      CHECK(fx.Read("/db/moved") == "old-bytes");
+      CHECK_FALSE(fx.Exists("/db/inplace"));
+    } else {
+      CHECK(fx.Read("/db/CURRENT") == "old");  // the rename was undone
+      CHECK(fx.Read("/db/inplace") == "old-bytes");
+      CHECK_FALSE(fx.Exists("/db/moved"));
+    }
+  }
+}
+
+TEST_CASE("names outrun data: truncation and removal are durable at once",
+          "[fault_env][model]") {
+  Fixture fx;
+  fx.env.SetModel(NamesModel(Names::kAll));
+  fx.MakeDurable("/db/rewritten", "0123456789");
+  fx.MakeDurable("/db/cut", "0123456789");
+  fx.MakeDurable("/db/removed", "x");
+  REQUIRE_OK(fx.Open("/db/rewritten", OpenMode::kTruncate)->Append("new"));
+  REQUIRE_OK(fx.Open("/db/cut", OpenMode::kReadWrite)->Truncate(4));
+  REQUIRE_OK(fx.env.RemoveFile("/db/removed"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/rewritten").empty());
+  CHECK(fx.Read("/db/cut") == "0123");
+  CHECK_FALSE(fx.Exists("/db/removed"));
+}
+
+TEST_CASE("names outrun data: a random prefix of the journal, renames whole",
+          "[fault_env][model]") {
+  std::set<int> kept_counts;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    Fixture fx;
+    fx.env.SetModel(NamesModel(Names::kRandomPrefix));
+    fx.MakeDurable("/db/A", "a");
+    for (int i = 0; i < 10; ++i) {
+      if (i == 5) REQUIRE_OK(fx.env.RenameFile("/db/A", "/db/B"));
+      auto f = fx.Open("/db/f" + std::to_string(i));
+      REQUIRE_OK(f->Append("data"));
+      REQUIRE_OK(f->Sync());
+    }
+    REQUIRE_OK(fx.env.SimulatePowerLoss(Mode::kDropUnsynced, seed));
+    INFO("seed " << seed);
+    int kept = 0;
+    while (kept < 10 && fx.Exists("/db/f" + std::to_string(kept))) ++kept;
+    for (int i = kept; i < 10; ++i)
+      CHECK_FALSE(fx.Exists("/db/f" + std::to_string(i)));  // a prefix only
+    CHECK(fx.Exists("/db/A") != fx.Exists("/db/B"));        // never split
+    // In order with the creates around it (the cut may fall just after it).
+    if (kept > 5) CHECK(fx.Exists("/db/B"));
+    if (kept < 5) CHECK(fx.Exists("/db/A"));
+    kept_counts.insert(kept);
+  }
+  CHECK(kept_counts.size() >= 4);  // the seed does pick different cuts
+}
+
+TEST_CASE("directories: a new one is durable only after SyncDir of its parent",
+          "[fault_env][model]") {
+  Fixture fx;
+  Model m;
+  m.dirs_need_parent_sync = true;
+  fx.env.SetModel(m);
+  REQUIRE_OK(fx.env.CreateDir("/db/lost"));
+  REQUIRE_OK(fx.env.CreateDirs("/db/kept/child"));
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  // /db/lost is created again after the parent sync: not durable.
+  REQUIRE_OK(fx.env.CreateDir("/db/late"));
+  for (const char* dir : {"/db/lost", "/db/late", "/db/kept/child"}) {
+    auto f = fx.Open(std::string(dir) + "/file");
+    REQUIRE_OK(f->Append("data"));
+    REQUIRE_OK(f->Sync());
+    REQUIRE_OK(fx.env.SyncDir(dir));  // the file's entry itself is durable
+  }
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Exists("/db/lost"));  // synced by SyncDir("/db") above
+  CHECK(fx.Read("/db/lost/file") == "data");
+  CHECK_FALSE(fx.Exists("/db/late"));  // gone, and its file with it
+  CHECK(fx.Exists("/db/kept"));
+  CHECK_FALSE(fx.Exists("/db/kept/child"));  // /db/kept never synced
+}
+
+TEST_CASE("directories: the root's children need SyncDir(\"/\")",
+          "[fault_env][model]") {
+  Fixture fx;
+  Model m;
+  m.dirs_need_parent_sync = true;
+  fx.env.SetModel(m);
+  REQUIRE_OK(fx.env.CreateDir("/top"));
+  REQUIRE_OK(fx.env.CreateDir("/gone"));
+  REQUIRE_OK(fx.env.SyncDir("/"));
+  REQUIRE_OK(fx.env.RemoveDir("/gone"));
+  REQUIRE_OK(fx.env.CreateDir("/late"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Exists("/top"));
+  CHECK(fx.Exists("/gone"));  // the removal was never synced
+  CHECK_FALSE(fx.Exists("/late"));
+}
+
+TEST_CASE("directories: a RemoveDir is undone until the parent is synced",
+          "[fault_env][model]") {
+  Fixture fx;
+  Model m;
+  m.dirs_need_parent_sync = true;
+  fx.env.SetModel(m);
+  REQUIRE_OK(fx.env.CreateDir("/db/a"));
+  REQUIRE_OK(fx.env.CreateDir("/db/b"));
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(fx.env.RemoveDir("/db/a"));
+  REQUIRE_OK(fx.env.RemoveDir("/db/b"));
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(fx.env.CreateDir("/db/b"));  // re-created, not durable
+  REQUIRE_OK(fx.env.RemoveDir("/db/b"));
+  REQUIRE_OK(fx.env.RemoveDir("/db"));  // existed before the model: durable
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Exists("/db"));
+  CHECK_FALSE(fx.Exists("/db/a"));
+  CHECK_FALSE(fx.Exists("/db/b"));
+}
+
+TEST_CASE("without the model, directories are durable at once",
+          "[fault_env][model]") {
+  Fixture fx;
+  REQUIRE_OK(fx.env.CreateDir("/db/sub"));
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Exists("/db/sub"));
+}
+
+TEST_CASE("fsync-gate: a failed sync drops the dirty data for good",
+          "[fault_env][model]") {
+  for (Op op : {Op::kSync, Op::kDataSync}) {
+    Fixture fx;  // failed_sync_drops_data is the default
+    auto f = fx.Open("/db/log");
+    REQUIRE_OK(fx.env.SyncDir("/db"));
+    REQUIRE_OK(f->Append("AB"));
+    REQUIRE_OK(f->Sync());
+    REQUIRE_OK(f->WriteAt(0, "a"));  // an overwrite of durable bytes
+    REQUIRE_OK(f->Append("CD"));     // and new bytes
+    fx.env.FailOnce(op, 0, Status::FromErrno(EIO, "injected"));
+    CHECK((op == Op::kSync ? f->Sync() : f->DataSync()).IsIOError());
+    CHECK(fx.Read("/db/log") == "aBCD");  // the page cache still has them
+    REQUIRE_OK(f->Append("E"));           // written after the failure
+    REQUIRE_OK(f->Sync());                // succeeds, but cannot bring back
+    REQUIRE_OK(fx.env.SimulatePowerLoss());
+    CHECK(fx.Read("/db/log") == std::string("AB\0\0E", 5));
+  }
+}
+
+TEST_CASE("fsync-gate: bytes written again after the failure become durable",
+          "[fault_env][model]") {
+  Fixture fx;
+  auto f = fx.Open("/db/log");
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(f->Append("ABCD"));
+  fx.env.FailOnce(Op::kSync, 0, Status::IOError("injected"));
+  CHECK_FALSE(f->Sync().ok());
+  REQUIRE_OK(f->WriteAt(1, "bc"));  // the engine rewrites part of what it lost
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/log") == std::string("\0bc\0", 4));
+}
+
+TEST_CASE("fsync-gate off: a later successful sync covers the failed one",
+          "[fault_env][model]") {
+  Fixture fx;
+  Model m;
+  m.failed_sync_drops_data = false;
+  fx.env.SetModel(m);
+  auto f = fx.Open("/db/log");
+  REQUIRE_OK(fx.env.SyncDir("/db"));
+  REQUIRE_OK(f->Append("AB"));
+  fx.env.FailOnce(Op::kSync, 0, Status::IOError("injected"));
+  CHECK_FALSE(f->Sync().ok());
+  REQUIRE_OK(f->Sync());
+  REQUIRE_OK(fx.env.SimulatePowerLoss());
+  CHECK(fx.Read("/db/log") == "AB");
 }
 
 }  // namespace
