@@ -9,25 +9,23 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/names.h"
+
 namespace kvb {
 namespace fs = std::filesystem;
 
+constexpr NameTable<Durability, 3> kDurabilityNames{{{
+    {Durability::kNone, "none"},
+    {Durability::kAsync, "async"},
+    {Durability::kSync, "sync"},
+}}};
+
 std::string_view DurabilityName(Durability d) {
-  switch (d) {
-    case Durability::kNone:
-      return "none";
-    case Durability::kAsync:
-      return "async";
-    case Durability::kSync:
-      return "sync";
-  }
-  return "unknown";
+  return kDurabilityNames.Name(d, "unknown");
 }
 
 Result<Durability> ParseDurability(std::string_view s) {
-  if (s == "none") return Durability::kNone;
-  if (s == "async") return Durability::kAsync;
-  if (s == "sync") return Durability::kSync;
+  if (std::optional<Durability> d = kDurabilityNames.Find(s)) return *d;
   return Status::InvalidArgument(
       "option durability: expected none, async or sync, got '" +
       std::string(s) + "'");

@@ -3,32 +3,25 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/names.h"
+
 namespace kvb {
 
+constexpr NameTable<StatusCode, 10> kStatusCodeNames{{{
+    {StatusCode::kOk, "ok"},
+    {StatusCode::kNotFound, "not_found"},
+    {StatusCode::kCorruption, "corruption"},
+    {StatusCode::kInvalidArgument, "invalid_argument"},
+    {StatusCode::kIOError, "io_error"},
+    {StatusCode::kBusy, "busy"},
+    {StatusCode::kNotSupported, "not_supported"},
+    {StatusCode::kNoSpace, "no_space"},
+    {StatusCode::kAborted, "aborted"},
+    {StatusCode::kFailedPrecondition, "failed_precondition"},
+}}};
+
 std::string_view StatusCodeName(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk:
-      return "ok";
-    case StatusCode::kNotFound:
-      return "not_found";
-    case StatusCode::kCorruption:
-      return "corruption";
-    case StatusCode::kInvalidArgument:
-      return "invalid_argument";
-    case StatusCode::kIOError:
-      return "io_error";
-    case StatusCode::kBusy:
-      return "busy";
-    case StatusCode::kNotSupported:
-      return "not_supported";
-    case StatusCode::kNoSpace:
-      return "no_space";
-    case StatusCode::kAborted:
-      return "aborted";
-    case StatusCode::kFailedPrecondition:
-      return "failed_precondition";
-  }
-  return "unknown";
+  return kStatusCodeNames.Name(code, "unknown");
 }
 
 Status::Status(StatusCode code, std::string_view msg) : code_(code) {

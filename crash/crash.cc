@@ -21,6 +21,7 @@
 #include <unordered_set>
 
 #include "adapters/registry.h"
+#include "core/names.h"
 #include "core/stats.h"
 #include "crash/crash_internal.h"
 #include "results/schema.h"
@@ -34,18 +35,15 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+constexpr NameTable<Violation, 4> kViolationNames{{{
+    {Violation::kOpenFailed, "open_failed"},
+    {Violation::kLostDurable, "lost_durable"},
+    {Violation::kInvented, "invented"},
+    {Violation::kNotPrefix, "not_prefix"},
+}}};
+
 std::string_view ViolationName(Violation v) {
-  switch (v) {
-    case Violation::kOpenFailed:
-      return "open_failed";
-    case Violation::kLostDurable:
-      return "lost_durable";
-    case Violation::kInvented:
-      return "invented";
-    case Violation::kNotPrefix:
-      return "not_prefix";
-  }
-  return "?";
+  return kViolationNames.Name(v, "?");
 }
 
 // ---------------------------------------------------------------------------
@@ -616,10 +614,10 @@ bool ReopenAndCheck(const CrashOptions& o, const EngineSetup& e,
     return false;
   }
   auto open_db = o.open_for_check
-                  ? o.open_for_check
-                  : [](const std::string& s, const std::string& d) {
-                      return OpenAdapter(s, d);
-                    };
+                     ? o.open_for_check
+                     : [](const std::string& s, const std::string& d) {
+                         return OpenAdapter(s, d);
+                       };
   Clock::time_point start = Clock::now();
   Result<std::unique_ptr<Adapter>> db = open_db(e.spec, dir);
   double ms =
@@ -790,16 +788,14 @@ uint64_t CrashEngineResult::UntestedTrials() const {
   return n;
 }
 
+constexpr NameTable<CrashVerdict, 3> kCrashVerdictNames{{{
+    {CrashVerdict::kPassed, "passed"},
+    {CrashVerdict::kFailed, "failed"},
+    {CrashVerdict::kUntested, "untested"},
+}}};
+
 std::string_view CrashVerdictName(CrashVerdict v) {
-  switch (v) {
-    case CrashVerdict::kPassed:
-      return "passed";
-    case CrashVerdict::kFailed:
-      return "failed";
-    case CrashVerdict::kUntested:
-      return "untested";
-  }
-  return "?";
+  return kCrashVerdictNames.Name(v, "?");
 }
 
 CrashVerdict CrashReport::Verdict() const {

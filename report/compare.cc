@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ostream>
 
+#include "core/names.h"
 #include "report/stats.h"
 
 namespace kvb::report {
@@ -198,19 +199,14 @@ std::string PValue(double p) {
 
 }  // namespace
 
-const char* VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kFaster:
-      return "faster";
-    case Verdict::kSlower:
-      return "slower";
-    case Verdict::kNoChange:
-      return "no significant change";
-    case Verdict::kTooFewReps:
-      return "too few repetitions";
-  }
-  return "?";
-}
+constexpr NameTable<Verdict, 4> kVerdictNames{{{
+    {Verdict::kFaster, "faster"},
+    {Verdict::kSlower, "slower"},
+    {Verdict::kNoChange, "no significant change"},
+    {Verdict::kTooFewReps, "too few repetitions"},
+}}};
+
+const char* VerdictName(Verdict v) { return kVerdictNames.Name(v, "?").data(); }
 
 int Comparison::GateExitCode() const {
   if (!incomparable.empty() && !options.allow_incomparable)

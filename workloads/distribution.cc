@@ -2,35 +2,27 @@
 
 #include <cmath>
 
+#include "core/names.h"
+
 namespace kvb {
 
+constexpr NameTable<DistKind, 6> kDistKindNames{{{
+    {DistKind::kUniform, "uniform"},
+    {DistKind::kZipfian, "zipfian"},
+    {DistKind::kScrambledZipfian, "scrambled_zipfian"},
+    {DistKind::kLatest, "latest"},
+    {DistKind::kHotspot, "hotspot"},
+    {DistKind::kSequential, "sequential"},
+}}};
+
 std::string_view DistKindName(DistKind k) {
-  switch (k) {
-    case DistKind::kUniform:
-      return "uniform";
-    case DistKind::kZipfian:
-      return "zipfian";
-    case DistKind::kScrambledZipfian:
-      return "scrambled_zipfian";
-    case DistKind::kLatest:
-      return "latest";
-    case DistKind::kHotspot:
-      return "hotspot";
-    case DistKind::kSequential:
-      return "sequential";
-  }
-  return "?";
+  return kDistKindNames.Name(k, "?");
 }
 
 Result<DistKind> ParseDistKind(std::string_view s) {
-  for (auto k :
-       {DistKind::kUniform, DistKind::kZipfian, DistKind::kScrambledZipfian,
-        DistKind::kLatest, DistKind::kHotspot, DistKind::kSequential}) {
-    if (s == DistKindName(k)) return k;
-  }
-  return Status::InvalidArgument(
-      "unknown distribution '" + std::string(s) +
-      "' (uniform, zipfian, scrambled_zipfian, latest, hotspot, sequential)");
+  if (std::optional<DistKind> k = kDistKindNames.Find(s)) return *k;
+  return Status::InvalidArgument("unknown distribution '" + std::string(s) +
+                                 "' (" + kDistKindNames.List() + ")");
 }
 
 double Zeta(uint64_t n, double theta) {

@@ -4,50 +4,34 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/names.h"
+
 namespace kvb::powerloss {
 
+constexpr NameTable<RecordType, 19> kRecordTypeNames{{{
+    {RecordType::kBegin, "begin"},
+    {RecordType::kOpen, "open"},
+    {RecordType::kClose, "close"},
+    {RecordType::kDup, "dup"},
+    {RecordType::kWrite, "write"},
+    {RecordType::kTruncate, "truncate"},
+    {RecordType::kFallocate, "fallocate"},
+    {RecordType::kRename, "rename"},
+    {RecordType::kUnlink, "unlink"},
+    {RecordType::kMkdir, "mkdir"},
+    {RecordType::kRmdir, "rmdir"},
+    {RecordType::kLink, "link"},
+    {RecordType::kFsync, "fsync"},
+    {RecordType::kSyncFileRange, "sync_file_range"},
+    {RecordType::kMsync, "msync"},
+    {RecordType::kMmapShared, "mmap_shared_writable"},
+    {RecordType::kSync, "sync"},
+    {RecordType::kAck, "ack"},
+    {RecordType::kUnsupported, "unsupported"},
+}}};
+
 const char* RecordTypeName(RecordType t) {
-  switch (t) {
-    case RecordType::kBegin:
-      return "begin";
-    case RecordType::kOpen:
-      return "open";
-    case RecordType::kClose:
-      return "close";
-    case RecordType::kDup:
-      return "dup";
-    case RecordType::kWrite:
-      return "write";
-    case RecordType::kTruncate:
-      return "truncate";
-    case RecordType::kFallocate:
-      return "fallocate";
-    case RecordType::kRename:
-      return "rename";
-    case RecordType::kUnlink:
-      return "unlink";
-    case RecordType::kMkdir:
-      return "mkdir";
-    case RecordType::kRmdir:
-      return "rmdir";
-    case RecordType::kLink:
-      return "link";
-    case RecordType::kFsync:
-      return "fsync";
-    case RecordType::kSyncFileRange:
-      return "sync_file_range";
-    case RecordType::kMsync:
-      return "msync";
-    case RecordType::kMmapShared:
-      return "mmap_shared_writable";
-    case RecordType::kSync:
-      return "sync";
-    case RecordType::kAck:
-      return "ack";
-    case RecordType::kUnsupported:
-      return "unsupported";
-  }
-  return "unknown";
+  return kRecordTypeNames.Name(t, "unknown").data();
 }
 
 Result<Log> ReadLog(const std::string& path) {
