@@ -110,23 +110,8 @@ class PosixFile : public File {
     return Status::OK();
   }
 
-  Status Sync() override {
-    int fd = fd_.load(std::memory_order_acquire);
-    if (fd < 0) return Closed();
-    if (RetryOnEintr([&] { return ::fsync(fd); }) != 0) {
-      return PosixError("fsync", path_, errno);
-    }
-    return Status::OK();
-  }
-
-  Status DataSync() override {
-    int fd = fd_.load(std::memory_order_acquire);
-    if (fd < 0) return Closed();
-    if (RetryOnEintr([&] { return ::fdatasync(fd); }) != 0) {
-      return PosixError("fdatasync", path_, errno);
-    }
-    return Status::OK();
-  }
+  Status Sync() override { return SyncWith(::fsync, "fsync"); }
+  Status DataSync() override { return SyncWith(::fdatasync, "fdatasync"); }
 
   Result<uint64_t> Size() const override {
     int fd = fd_.load(std::memory_order_acquire);
@@ -179,6 +164,17 @@ class PosixFile : public File {
   }
 
  private:
+  // fsync(2) or fdatasync(2), retried on EINTR only: a failed sync is never
+  // retried (the kernel may have dropped the dirty pages).
+  Status SyncWith(int (*sync_fn)(int), const char* what) {
+    int fd = fd_.load(std::memory_order_acquire);
+    if (fd < 0) return Closed();
+    if (RetryOnEintr([&] { return sync_fn(fd); }) != 0) {
+      return PosixError(what, path_, errno);
+    }
+    return Status::OK();
+  }
+
   Status Closed() const {
     return Status::FailedPrecondition("file closed: " + path_);
   }

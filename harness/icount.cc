@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/names.h"
 #include "core/strings.h"
 
 namespace kvb::icount {
@@ -65,17 +66,13 @@ uint64_t DumpNumber(const std::string& name, const std::string& base) {
 
 }  // namespace
 
-const char* ModeName(Mode m) {
-  switch (m) {
-    case Mode::kPerf:
-      return "perf";
-    case Mode::kCallgrind:
-      return "callgrind";
-    case Mode::kOff:
-      break;
-  }
-  return "off";
-}
+constexpr NameTable<Mode, 3> kModeNames{{{
+    {Mode::kPerf, "perf"},
+    {Mode::kCallgrind, "callgrind"},
+    {Mode::kOff, "off"},
+}}};
+
+const char* ModeName(Mode m) { return kModeNames.Name(m, "off").data(); }
 
 Status ProbePerf() {
   Result<int> fd = OpenInstructionCounter();
