@@ -18,14 +18,6 @@ namespace {
 
 constexpr size_t kCopyBatchRecords = 256;
 
-struct PendingRecord {
-  uint64_t offset;
-  uint64_t hash;
-  RecordType type;
-  std::string bytes;  // the whole record, copied verbatim
-  std::string key;
-};
-
 }  // namespace
 
 Result<CompactionResult> DB::Impl::Compact() {
@@ -119,65 +111,83 @@ Status DB::Impl::RemoveRetired(CompactionResult* result) {
   return Status::OK();
 }
 
+namespace {
+
+// Reads up to kCopyBatchRecords records of `src` into *pending (cleared
+// first); *done when the segment ends. Damage is Corruption: compaction only
+// runs on segments that opened clean.
+Status ReadCopyBatch(LogReader* reader, const Segment& src,
+                     std::vector<PendingRecord>* pending, bool* done) {
+  pending->clear();
+  while (pending->size() < kCopyBatchRecords) {
+    RecordView rec{};
+    uint64_t off = 0;
+    LogReader::Result r = reader->Next(&rec, &off);
+    KVB_RETURN_IF_ERROR(reader->io_status());
+    if (r == LogReader::Result::kEnd) {
+      *done = true;
+      return Status::OK();
+    }
+    if (r == LogReader::Result::kDamaged) {
+      return Status::Corruption("linhash: damaged record at offset " +
+                                std::to_string(off) + " of " + src.path() +
+                                " during compaction");
+    }
+    PendingRecord p{off, 0, rec.type, {}, std::string(rec.key)};  // hash: later
+    if (rec.type == RecordType::kPut) {
+      p.bytes.assign(
+          rec.key.data() - (rec.size - rec.key.size() - rec.value.size()),
+          rec.size);
+    }
+    pending->push_back(std::move(p));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status DB::Impl::CopyLiveRecords(Segment* src, CompactionResult* result) {
   LogReader reader(src->file(), kSegmentHeaderSize, src->end());
   std::vector<PendingRecord> pending;
   bool done = false;
   while (!done) {
-    pending.clear();
-    while (pending.size() < kCopyBatchRecords) {
-      RecordView rec{};
-      uint64_t off = 0;
-      LogReader::Result r = reader.Next(&rec, &off);
-      KVB_RETURN_IF_ERROR(reader.io_status());
-      if (r == LogReader::Result::kEnd) {
-        done = true;
-        break;
-      }
-      if (r == LogReader::Result::kDamaged) {
-        return Status::Corruption("linhash: damaged record at offset " +
-                                  std::to_string(off) + " of " + src->path() +
-                                  " during compaction");
-      }
-      PendingRecord p{
-          off, HashKey(rec.key), rec.type, {}, std::string(rec.key)};
-      if (rec.type == RecordType::kPut) {
-        p.bytes.assign(
-            rec.key.data() - (rec.size - rec.key.size() - rec.value.size()),
-            rec.size);
-      }
-      pending.push_back(std::move(p));
-    }
+    KVB_RETURN_IF_ERROR(ReadCopyBatch(&reader, *src, &pending, &done));
+    for (PendingRecord& p : pending) p.hash = HashKey(p.key);
     // One writer-lock hold per group of records, so other writers interleave.
     std::lock_guard lock(writer_mu_);
     KVB_RETURN_IF_ERROR(CheckWritable());
     for (const PendingRecord& p : pending) {
-      SlotRef live;
-      const uint64_t old_loc =
-          MakeLoc(p.hash, src->id(), static_cast<uint32_t>(p.offset));
-      if (p.type == RecordType::kPut) {
-        index_.ForEachCandidate(p.hash, [&](Bucket* b, int i) {
-          if (b->loc[i] != old_loc) return false;
-          live = {b, i};
-          return true;
-        });
-      }
-      if (live.bucket == nullptr) {
-        result->reclaimed_records++;
-        continue;
-      }
-      uint64_t off = 0;
-      KVB_RETURN_IF_ERROR(AppendLocked(p.bytes, &off));
-      Segment* a = active();
-      {
-        std::unique_lock ilock(index_mu_);
-        index_.Replace(live,
-                       MakeLoc(p.hash, a->id(), static_cast<uint32_t>(off)));
-      }
-      a->put_records++;
+      KVB_RETURN_IF_ERROR(MoveIfLiveLocked(*src, p, result));
     }
   }
   result->reclaimed_bytes += src->dead_bytes;
+  return Status::OK();
+}
+
+Status DB::Impl::MoveIfLiveLocked(const Segment& src, const PendingRecord& p,
+                                  CompactionResult* result) {
+  SlotRef live;
+  const uint64_t old_loc =
+      MakeLoc(p.hash, src.id(), static_cast<uint32_t>(p.offset));
+  if (p.type == RecordType::kPut) {
+    index_.ForEachCandidate(p.hash, [&](Bucket* b, int i) {
+      if (b->loc[i] != old_loc) return false;
+      live = {b, i};
+      return true;
+    });
+  }
+  if (live.bucket == nullptr) {
+    result->reclaimed_records++;
+    return Status::OK();
+  }
+  uint64_t off = 0;
+  KVB_RETURN_IF_ERROR(AppendLocked(p.bytes, &off));
+  Segment* a = active();
+  {
+    std::unique_lock ilock(index_mu_);
+    index_.Replace(live, MakeLoc(p.hash, a->id(), static_cast<uint32_t>(off)));
+  }
+  a->put_records++;
   return Status::OK();
 }
 
@@ -293,6 +303,43 @@ std::unique_ptr<Iterator> DB::Impl::NewIterator() {
 
 // ---- Verification (inspect) ----
 
+namespace {
+
+// Counts the records of one segment into *n, up to the first damaged one,
+// which is reported and sets *damaged. Returns only read errors.
+Status CountSegmentRecords(Segment* seg, std::ostream& out, uint64_t* n,
+                           bool* damaged) {
+  LogReader reader(seg->file(), kSegmentHeaderSize, seg->end());
+  for (;;) {
+    RecordView rec{};
+    uint64_t off = 0;
+    LogReader::Result r = reader.Next(&rec, &off);
+    if (!reader.io_status().ok()) return reader.io_status();
+    if (r == LogReader::Result::kEnd) return Status::OK();
+    if (r == LogReader::Result::kDamaged) {
+      out << "  DAMAGED record at offset " << off << " of " << seg->path()
+          << "\n";
+      *damaged = true;
+      return Status::OK();
+    }
+    ++*n;
+  }
+}
+
+// A key as printable text: bytes outside ASCII (and '\\') as \xNN.
+void PrintKey(std::ostream& out, std::string_view key) {
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned char c : key) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out << c;
+    } else {
+      out << "\\x" << kHex[c >> 4] << kHex[c & 15];
+    }
+  }
+}
+
+}  // namespace
+
 Status DB::Impl::VerifyAll(std::ostream& out, bool dump_keys) {
   std::lock_guard lock(writer_mu_);
   Status result = index_.Verify();
@@ -302,22 +349,11 @@ Status DB::Impl::VerifyAll(std::ostream& out, bool dump_keys) {
   }
   uint64_t records = 0;
   for (const auto& [seq, seg] : segments_) {
-    LogReader reader(seg->file(), kSegmentHeaderSize, seg->end());
     uint64_t n = 0;
-    for (;;) {
-      RecordView rec{};
-      uint64_t off = 0;
-      LogReader::Result r = reader.Next(&rec, &off);
-      if (!reader.io_status().ok()) return reader.io_status();
-      if (r == LogReader::Result::kEnd) break;
-      if (r == LogReader::Result::kDamaged) {
-        out << "  DAMAGED record at offset " << off << " of " << seg->path()
-            << "\n";
-        result =
-            Status::Corruption("linhash: damaged record in " + seg->path());
-        break;
-      }
-      ++n;
+    bool damaged = false;
+    KVB_RETURN_IF_ERROR(CountSegmentRecords(seg.get(), out, &n, &damaged));
+    if (damaged) {
+      result = Status::Corruption("linhash: damaged record in " + seg->path());
     }
     out << "  segment " << BaseName(seg->path()) << ": " << seg->end()
         << " bytes, " << n << " records, " << seg->dead_bytes << " dead bytes"
@@ -325,10 +361,21 @@ Status DB::Impl::VerifyAll(std::ostream& out, bool dump_keys) {
     records += n;
   }
   uint64_t slots = 0;
+  uint64_t bad = VerifySlots(out, dump_keys, &slots);
+  out << "  log records: " << records << ", index slots: " << slots
+      << ", bad slots: " << bad << "\n";
+  if (bad > 0)
+    result =
+        Status::Corruption("linhash: index slots that do not match the log");
+  return result;
+}
+
+uint64_t DB::Impl::VerifySlots(std::ostream& out, bool dump_keys,
+                               uint64_t* slots) {
   uint64_t bad = 0;
   std::string scratch;
   index_.ForEachSlot([&](uint64_t loc, uint32_t hlo) {
-    ++slots;
+    ++*slots;
     Segment* seg = seg_table_[LocSegment(loc)];
     RecordView rec{};
     if (seg == nullptr ||
@@ -340,23 +387,11 @@ Status DB::Impl::VerifyAll(std::ostream& out, bool dump_keys) {
     }
     if (dump_keys) {
       out << "  key ";
-      for (unsigned char c : rec.key) {
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-          out << c;
-        } else {
-          static const char* kHex = "0123456789abcdef";
-          out << "\\x" << kHex[c >> 4] << kHex[c & 15];
-        }
-      }
+      PrintKey(out, rec.key);
       out << " (" << rec.value.size() << " value bytes)\n";
     }
   });
-  out << "  log records: " << records << ", index slots: " << slots
-      << ", bad slots: " << bad << "\n";
-  if (bad > 0)
-    result =
-        Status::Corruption("linhash: index slots that do not match the log");
-  return result;
+  return bad;
 }
 
 }  // namespace kvb::linhash

@@ -47,6 +47,15 @@ class ShardedCounter {
 };
 
 // Everything a checkpoint file holds, captured under the writer lock.
+// A record of a compaction source, read before the writer lock is taken.
+struct PendingRecord {
+  uint64_t offset;
+  uint64_t hash;
+  RecordType type;
+  std::string bytes;  // the whole record, copied verbatim
+  std::string key;
+};
+
 struct CheckpointImage {
   IndexHeader header;
   std::vector<SegmentEntry> segments;
@@ -80,6 +89,9 @@ class DB::Impl {
   // Inspect support: verifies every record CRC of every segment and every index
   // slot.
   Status VerifyAll(std::ostream& out, bool dump_keys);
+  // Checks every index slot against its record (writer lock held); returns
+  // the bad ones, counts all into *slots, prints keys when dump_keys.
+  uint64_t VerifySlots(std::ostream& out, bool dump_keys, uint64_t* slots);
   const std::vector<std::string>& recovery_notes() const {
     return recovery_notes_;
   }
@@ -172,6 +184,10 @@ class DB::Impl {
 
   // ---- Compaction (compaction.cc) ----
   Status CopyLiveRecords(Segment* src, CompactionResult* result);
+  // Copies one record of `src` to the active segment and repoints its slot,
+  // if the index still points at it; else counts it reclaimed. Writer lock held.
+  Status MoveIfLiveLocked(const Segment& src, const PendingRecord& p,
+                          CompactionResult* result);
   void RetireSources(const std::vector<std::shared_ptr<Segment>>& victims);
   Status RemoveRetired(CompactionResult* result);
 
