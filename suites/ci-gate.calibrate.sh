@@ -5,7 +5,8 @@
 #              a known 10 % slower engine), run in alternating order, compared with the gate.
 # Every compare writes its JSON (--json), so other thresholds can be evaluated afterwards
 # with ci-gate.calibrate.py without running again.
-# usage: suites/ci-gate.calibrate.sh KVBENCH KVB_REPORT OUT_DIR [PAIRS] [aa|detect|both|ab-aa|ab-detect]
+# usage: suites/ci-gate.calibrate.sh KVBENCH COMPARER OUT_DIR [PAIRS] [aa|detect|both|ab-aa|ab-detect]
+# COMPARER is the kvbench binary again (its `compare` subcommand; kvb-report is gone).
 # (ab-*: KVB_CALIBRATE_ROUNDS rounds per try, default 6)
 set -u
 # Extra run flags for every run (e.g. "--ops 300000"), word-split on purpose.
