@@ -108,6 +108,7 @@ Status DB::Impl::Checkpoint() {
   std::lock_guard ck(ckpt_mu_);
   CheckpointImage img;
   std::shared_ptr<Segment> head;
+  uint64_t head_end = 0;
   {
     std::lock_guard lock(writer_mu_);
     if (!bg_error_.ok()) return bg_error_;
@@ -115,6 +116,7 @@ Status DB::Impl::Checkpoint() {
       head = segments_.rbegin()->second;
       Status s = head->Flush();
       if (!s.ok()) return SetBackgroundError(s);
+      head_end = head->flushed_end();
     }
     KVB_RETURN_IF_ERROR(CaptureLocked(&img));
   }
@@ -124,7 +126,7 @@ Status DB::Impl::Checkpoint() {
   // it.
   if (head != nullptr) {
     syncs_.fetch_add(1, std::memory_order_relaxed);
-    Status s = head->file()->DataSync();
+    Status s = head->DataSync(head_end);
     if (!s.ok()) {
       std::lock_guard lock(writer_mu_);
       return SetBackgroundError(s);

@@ -427,11 +427,19 @@ Status DB::Impl::NewSegment() {
   uint64_t seq = segments_.empty() ? 1 : segments_.rbegin()->first + 1;
   std::string path = Path(SegmentFileName(id, seq));
   KVB_ASSIGN_OR_RETURN(auto file, env_->OpenFile(path, OpenMode::kCreateNew));
-  KVB_RETURN_IF_ERROR(file->WriteAt(0, EncodeSegmentHeader(id, seq)));
-  KVB_RETURN_IF_ERROR(file->Sync());
+  Status s = file->WriteAt(0, EncodeSegmentHeader(id, seq));
+  if (s.ok()) s = file->Sync();
   // The new name must be durable before any record in it can be acknowledged
   // (D3).
-  KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  if (s.ok()) s = env_->SyncDir(dir_);
+  if (!s.ok()) {
+    // A header whose sync failed may be gone from the disk while a reopen
+    // before a reboot still reads it (and would append to it): remove the file
+    // (best effort; the call fails and the error is sticky either way).
+    file.reset();
+    env_->RemoveFile(path).IgnoreError();
+    return s;
+  }
   auto seg = std::make_shared<Segment>(
       id, seq, path, std::move(file), kSegmentHeaderSize,
       options_.read_backend == ReadBackend::kMmap, options_.write_buffer_size,
@@ -462,6 +470,7 @@ Status DB::Impl::Rotate() {
 
 Status DB::Impl::SyncLog(uint64_t* covered) {
   std::shared_ptr<Segment> seg;
+  uint64_t seg_end = 0;
   {
     std::lock_guard lock(writer_mu_);
     KVB_RETURN_IF_ERROR(CheckOpen());
@@ -471,11 +480,12 @@ Status DB::Impl::SyncLog(uint64_t* covered) {
     Status s = seg->Flush();
     if (!s.ok()) return SetBackgroundError(s);
     *covered = CurrentLsn();
+    seg_end = seg->flushed_end();
   }
   // fdatasync outside the writer lock: other writers keep appending to the
   // buffer meanwhile and the next leader's sync covers them.
   syncs_.fetch_add(1, std::memory_order_relaxed);
-  Status s = seg->file()->DataSync();
+  Status s = seg->DataSync(seg_end);
   if (!s.ok()) {
     std::lock_guard lock(writer_mu_);
     return SetBackgroundError(s);
@@ -530,15 +540,23 @@ Status DB::Impl::Close() {
       healthy = bg_error_.ok();
     }
     // After a failed write the checkpoint would describe a log we could not
-    // write; leave the last good checkpoint and let the next Open replay. With
-    // no write since the last checkpoint, that checkpoint already describes
-    // everything.
+    // write; leave the last good checkpoint and let the next Open replay, and
+    // report the sticky error (nothing was made durable here). With no write
+    // since the last checkpoint, that checkpoint already describes everything.
     uint64_t lsn;
     {
       std::lock_guard lock(writer_mu_);
       lsn = CurrentLsn();
     }
     if (healthy && lsn != last_ckpt_lsn_.load()) s = Checkpoint();
+    {
+      std::lock_guard lock(writer_mu_);
+      healthy = bg_error_.ok();  // Checkpoint's own fdatasync may have failed
+    }
+    if (!healthy) {
+      Status r = RepairUnsyncedTails();
+      if (s.ok()) s = r;
+    }
   }
   open_.store(false, std::memory_order_release);
   {
@@ -549,6 +567,17 @@ Status DB::Impl::Close() {
   }
   lock_.reset();
   return s;
+}
+
+Status DB::Impl::RepairUnsyncedTails() {
+  std::lock_guard lock(writer_mu_);
+  for (const auto& [seq, seg] : segments_) {
+    if (!seg->sync_failed()) continue;
+    Status s = seg->RewriteUnsynced();
+    if (!s.ok())
+      return s.WithContext("linhash: rewriting what a failed sync dropped");
+  }
+  return bg_error_;
 }
 
 void DB::Impl::StartBackground() {

@@ -46,6 +46,13 @@ class ShardedCounter {
   Cell cells_[16];
 };
 
+// mkdir -p that makes what it creates durable: every directory it creates is
+// followed by a SyncDir of its parent (top down), since a new directory entry
+// is durable only once its parent is synced. Nothing under `dir` may be
+// acknowledged as durable before this returns OK. Errors as Env::CreateDirs
+// and Env::SyncDir.
+Status CreateDirsDurably(Env* env, const std::string& dir);
+
 // Everything a checkpoint file holds, captured under the writer lock.
 // A record of a compaction source, read before the writer lock is taken.
 struct PendingRecord {
@@ -170,6 +177,10 @@ class DB::Impl {
   Status WaitDurable(uint64_t lsn);
   Status SyncLog(uint64_t* covered);
   Status SetBackgroundError(Status s);
+  // Close after a sticky error: rewrites what a failed sync dropped in every
+  // segment whose sync failed (Segment::RewriteUnsynced) and returns the
+  // sticky error (or the rewrite's). REQUIRES: background work stopped.
+  Status RepairUnsyncedTails();
 
   // ---- Checkpoints (checkpoint.cc) ----
   // Fails if the index is unhealthy (a lazily loaded chunk failed its check).

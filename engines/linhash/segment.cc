@@ -28,6 +28,7 @@ Segment::Segment(uint32_t id, uint64_t seq, std::string path,
       readers_(readers),
       use_mmap_(use_mmap),
       appended_end_(size),
+      synced_end_(size),
       flushed_end_(size),
       buf_(buffer_size > 0 ? new char[buffer_size] : nullptr),
       buf_cap_(buffer_size) {
@@ -159,7 +160,34 @@ Status Segment::Append(std::string_view records) {
 
 Status Segment::Sync() {
   KVB_RETURN_IF_ERROR(Flush());
-  return file_->DataSync();
+  return DataSync(flushed_end_);
+}
+
+Status Segment::DataSync(uint64_t covered) {
+  Status s = file_->DataSync();
+  if (!s.ok()) {
+    sync_failed_.store(true, std::memory_order_release);
+    return s;
+  }
+  uint64_t prev = synced_end_.load(std::memory_order_relaxed);
+  while (prev < covered && !synced_end_.compare_exchange_weak(
+                               prev, covered, std::memory_order_acq_rel)) {
+  }
+  return s;
+}
+
+Status Segment::RewriteUnsynced() {
+  KVB_RETURN_IF_ERROR(Flush());
+  std::string buf;
+  for (uint64_t pos = synced_end(); pos < flushed_end_;) {
+    buf.resize(std::min<uint64_t>(flushed_end_ - pos, uint64_t{1} << 20));
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(file_->ReadAt(pos, buf.size(), buf.data(), &got));
+    if (got == 0) break;  // shorter than we wrote: recovery cuts the tail
+    KVB_RETURN_IF_ERROR(file_->WriteAt(pos, std::string_view(buf.data(), got)));
+    pos += got;
+  }
+  return DataSync(flushed_end_);
 }
 
 Status Segment::Seal() {

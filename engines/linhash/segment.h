@@ -60,6 +60,28 @@ class Segment {
   Status Flush();
   // Flush + fdatasync.
   Status Sync();
+  // fdatasync of the file. `covered` is flushed_end() read (writer mutex held)
+  // before the call: on success the bytes below it are durable. On failure the
+  // kernel may have dropped the dirty pages (Linux marks them clean after a
+  // writeback error), so [synced_end(), end) stays in doubt for good: the
+  // segment remembers it (sync_failed()). May run without the writer mutex.
+  Status DataSync(uint64_t covered);
+  // The end of the bytes known durable (the size at construction, raised by
+  // every successful sync).
+  uint64_t synced_end() const {
+    return synced_end_.load(std::memory_order_acquire);
+  }
+  bool sync_failed() const {
+    return sync_failed_.load(std::memory_order_acquire);
+  }
+  // After a failed sync, at Close: writes [synced_end(), end) again from what
+  // the file reads back (the page cache still shows the dropped bytes) and
+  // fdatasyncs it. A later sync alone would not make those bytes durable, so
+  // a reopen before any reboot would read records the disk lost and append
+  // after them, leaving a damaged range in the middle of the log. Bytes the
+  // cache no longer holds read back as the disk has them: a torn tail that the
+  // next Open cuts. REQUIRES: writer mutex.
+  Status RewriteUnsynced();
   // Flush + fdatasync + mark sealed (no more appends) + map the tail.
   Status Seal();
   // Discards bytes after `size` (recovery of a torn tail). REQUIRES: nothing
@@ -99,6 +121,8 @@ class Segment {
   bool use_mmap_;
   bool sealed_ = false;
   uint64_t appended_end_;
+  std::atomic<uint64_t> synced_end_;
+  std::atomic<bool> sync_failed_{false};
   // Guarded by readers_ (exclusive to write, shared to read) — or the writer
   // mutex to read.
   uint64_t flushed_end_;

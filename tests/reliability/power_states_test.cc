@@ -161,9 +161,6 @@ const char* KnownFailure(const Config& config, const std::string& variant) {
   const bool names = variant.find("names") != std::string::npos ||
                      variant.find("prefix") != std::string::npos;
   const std::string& c = config.name;
-  if (dirs && c.rfind("linhash", 0) == 0)
-    return "linhash Open creates its directory but never syncs the parent: "
-           "the whole database can vanish";
   if (dirs && c.rfind("fileperkey", 0) == 0)
     return "fileperkey Open creates its base directory but never syncs the "
            "parent: the whole store can vanish";
@@ -178,9 +175,6 @@ const char* KnownFailure(const Config& config, const std::string& variant) {
     return "typedmap's failed fdatasync is not sticky: later calls return OK "
            "and a later sync succeeds, the log keeps a zero-filled range, and "
            "Open refuses it";
-  if (variant == "fsync-gate" && c == "linhash sync=0")
-    return "linhash sync=0: one fdatasync whose failure is not sticky; later "
-           "calls return OK and the log ends with a bad record";
   return nullptr;
 }
 
