@@ -1,6 +1,6 @@
-#include "engines/typedmap/typedmap.h"
-
 #include <algorithm>
+
+#include "engines/typedmap/typedmap.h"
 
 namespace kvb::typedmap {
 namespace {
@@ -79,6 +79,32 @@ Status Store::CheckOpen() const {
                                               : "store is closed");
 }
 
+Status Store::CheckWritable() const {
+  KVB_RETURN_IF_ERROR(CheckOpen());
+  return WriteError();
+}
+
+Status Store::WriteError() const {
+  if (!write_failed_.load(std::memory_order_acquire)) return Status::OK();
+  std::lock_guard log(log_mu_);
+  return write_error_;
+}
+
+Status Store::MakeSticky(Status s, std::string_view what) {
+  std::lock_guard log(log_mu_);
+  return MakeStickyLocked(std::move(s), what);
+}
+
+Status Store::MakeStickyLocked(Status s, std::string_view what) {
+  if (write_error_.ok()) {
+    write_error_ =
+        Status::IOError("an earlier " + std::string(what) + " failed (" +
+                        s.ToString() + "); close and reopen the store");
+    write_failed_.store(true, std::memory_order_release);
+  }
+  return s;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Maps and store-level keys.
 
@@ -132,7 +158,7 @@ Status Store::ValidateStoreKey(std::string_view key) const {
 
 Status Store::SetRaw(std::string_view key, std::string_view json,
                      Durability d) {
-  KVB_RETURN_IF_ERROR(CheckOpen());
+  KVB_RETURN_IF_ERROR(CheckWritable());
   std::shared_lock maps(maps_mu_);
   KVB_RETURN_IF_ERROR(ValidateStoreKey(key));
   std::string rec;
@@ -164,7 +190,7 @@ Status Store::GetRaw(std::string_view key, std::string* json) const {
 }
 
 Status Store::Delete(std::string_view key, Durability d) {
-  KVB_RETURN_IF_ERROR(CheckOpen());
+  KVB_RETURN_IF_ERROR(CheckWritable());
   std::shared_lock maps(maps_mu_);
   KVB_RETURN_IF_ERROR(ValidateStoreKey(key));
   internal::LogPosition pos;
@@ -375,6 +401,15 @@ Status Store::Close() {
   Status s = FlushDirty();
   Status sync = SyncAll();
   if (s.ok()) s = sync;
+  if (!WriteError().ok()) {
+    // The kernel may have dropped pages of the log that a reopen in this boot
+    // would still read: leave a log written and synced from memory instead.
+    // The error stays the result: this handle lost data it had acknowledged.
+    if (s.ok()) s = WriteError();
+    Status rewrite = RewriteLog(format_);
+    if (!rewrite.ok())
+      s = s.WithContext("rewriting the log from memory: " + rewrite.ToString());
+  }
   {
     std::lock_guard log(log_mu_);
     if (file_) {
@@ -415,13 +450,11 @@ Status Store::AppendBatch(std::string_view body, uint64_t n,
 Status Store::EnableBatchesLocked() {
   if (batches_) return Status::OK();
   if (!file_) return Status::FailedPrecondition("store is closed");
-  if (broken_) {
-    return Status::IOError(
-        "log write failed earlier and could not be undone; reopen the store");
-  }
+  KVB_RETURN_IF_ERROR(write_error_);
   const size_t digit = kNativeHeaderV2.size() - 1;
   KVB_RETURN_IF_ERROR(file_->WriteAt(digit, kNativeHeaderV2.substr(digit)));
-  KVB_RETURN_IF_ERROR(file_->Sync());
+  Status s = file_->Sync();
+  if (!s.ok()) return MakeStickyLocked(s, "fsync of the log header");
   batches_ = true;
   return Status::OK();
 }
@@ -429,17 +462,15 @@ Status Store::EnableBatchesLocked() {
 Status Store::AppendLocked(std::string_view records, uint64_t n,
                            internal::LogPosition* pos) {
   if (!file_) return Status::FailedPrecondition("store is closed");
-  if (broken_) {
-    return Status::IOError(
-        "log write failed earlier and could not be undone; reopen the store");
-  }
+  KVB_RETURN_IF_ERROR(write_error_);
   Status s = file_->Append(records);
   appends_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
     // A failed write may have left a prefix of the records; cut it so later
     // records do not glue onto it. If even that fails the file's tail is
     // unknown: refuse further writes.
-    if (!file_->Truncate(log_size_).ok()) broken_ = true;
+    if (!file_->Truncate(log_size_).ok())
+      return MakeStickyLocked(s, "log append (not undone)");
     return s;
   }
   log_size_ += records.size();
@@ -473,8 +504,10 @@ Status Store::SyncAll() {
 // so appenders never wait for the disk.
 Status Store::SyncTo(internal::LogPosition pos) {
   sync_requests_.fetch_add(1, std::memory_order_relaxed);
+  KVB_RETURN_IF_ERROR(WriteError());
   std::unique_lock lock(sync_mu_);
   while (true) {
+    if (!sync_error_.ok()) return sync_error_;
     if (pos.generation < generation_) {
       // A Shrink replaced the log since; the new log holds this record's
       // effect.
@@ -482,7 +515,6 @@ Status Store::SyncTo(internal::LogPosition pos) {
       pos.end = gen_base_;
     }
     if (synced_end_ >= pos.end && !dir_sync_needed_) return Status::OK();
-    if (!sync_error_.ok()) return sync_error_;
     if (sync_running_) {
       uint64_t round = sync_round_;
       sync_cv_.wait(lock, [&] { return sync_round_ != round; });
@@ -509,13 +541,10 @@ Status Store::SyncTo(internal::LogPosition pos) {
     if (s.ok()) {
       s = file->DataSync();
       syncs_.fetch_add(1, std::memory_order_relaxed);
-      if (!s.ok()) {
-        // After a failed fdatasync the kernel may have dropped the dirty pages
-        // and marked them clean, so a later fdatasync could "succeed" without
-        // the data: stop writing.
-        std::lock_guard log(log_mu_);
-        if (file_ == file) broken_ = true;
-      }
+      // After a failed fdatasync the kernel may have dropped the dirty pages
+      // and marked them clean, so a later fdatasync could "succeed" without
+      // the data: stop writing.
+      if (!s.ok()) s = MakeSticky(s, "fdatasync of the log");
     }
     lock.lock();
     sync_running_ = false;
@@ -526,11 +555,11 @@ Status Store::SyncTo(internal::LogPosition pos) {
     if (s.ok() && target.generation == generation_) {
       synced_end_ = std::max(synced_end_, target.end);
       if (need_dir) dir_sync_needed_ = false;
-    } else if (!s.ok() && target.generation == generation_) {
+    } else if (!s.ok()) {
       sync_error_ = s;
     }
     sync_cv_.notify_all();
-    if (!s.ok() && target.generation == generation_) return s;
+    if (!s.ok()) return s;
   }
 }
 
@@ -564,7 +593,7 @@ Status Store::FlushDirty() {
 }
 
 Status Store::FSyncAll() {
-  KVB_RETURN_IF_ERROR(CheckOpen());
+  KVB_RETURN_IF_ERROR(CheckWritable());
   KVB_RETURN_IF_ERROR(FlushDirty());
   return SyncAll();
 }
@@ -573,7 +602,7 @@ Status Store::FSyncAll() {
 // Shrink.
 
 Status Store::Shrink() {
-  KVB_RETURN_IF_ERROR(CheckOpen());
+  KVB_RETURN_IF_ERROR(CheckWritable());
   return ShrinkTo(format_);
 }
 
@@ -603,6 +632,10 @@ void Store::EndCapture() {
 Status Store::ShrinkTo(LogFormat target) {
   std::unique_lock shrink(shrink_mu_, std::try_to_lock);
   if (!shrink.owns_lock()) return Status::Busy("shrink already in progress");
+  return RewriteLog(target);
+}
+
+Status Store::RewriteLog(LogFormat target) {
   std::shared_lock maps(maps_mu_);
   BeginCapture();
   ScopeExit cleanup([&] {
@@ -642,7 +675,8 @@ Status Store::ShrinkTo(LogFormat target) {
     KVB_RETURN_IF_ERROR(m->WriteSnapshot(target, sink, &records));
   // Sync the bulk now, so the final step (which blocks appenders) syncs only
   // the tail.
-  KVB_RETURN_IF_ERROR(tmp->DataSync());
+  Status synced = tmp->DataSync();
+  if (!synced.ok()) return MakeSticky(synced, "fdatasync of the new log");
 
   // 2. Catch up with records appended meanwhile, outside the lock.
   for (int round = 0; round < 3; round++) {
@@ -671,7 +705,8 @@ Status Store::ShrinkTo(LogFormat target) {
     const size_t digit = kNativeHeaderV2.size() - 1;
     KVB_RETURN_IF_ERROR(tmp->WriteAt(digit, kNativeHeaderV2.substr(digit)));
   }
-  KVB_RETURN_IF_ERROR(tmp->Sync());
+  synced = tmp->Sync();
+  if (!synced.ok()) return MakeStickyLocked(synced, "fsync of the new log");
   KVB_RETURN_IF_ERROR(env_->RenameFile(tmp_path_, path_));
   cleanup.Dismiss();
   // From here the new file is the log, whatever happens next.
@@ -682,7 +717,6 @@ Status Store::ShrinkTo(LogFormat target) {
   records_ = records;
   if (format_ != target)
     format_ = target;  // only at Open (upgrade): writers read it unlocked
-  broken_ = false;
   shrinking_ = false;
   pending_.clear();
   pending_.shrink_to_fit();
@@ -694,8 +728,6 @@ Status Store::ShrinkTo(LogFormat target) {
     // If the rename is not yet durable, neither is anything in the new file.
     synced_end_ = dir.ok() ? tmp_size : 0;
     dir_sync_needed_ = !dir.ok();
-    sync_error_ =
-        Status::OK();  // the new file was written from memory and synced
     sync_cv_.notify_all();
   }
   shrinks_.fetch_add(1, std::memory_order_relaxed);

@@ -35,8 +35,13 @@
 // In every level memory changes only after the record was appended successfully
 // (kAsync: after the value was encoded), so a failed call leaves memory and log
 // as they were. An fsync error is returned after the change is in memory and in
-// the OS's hands; the store then refuses further writes (IOError) until it is
-// reopened, because the kernel may have dropped the unsynced pages.
+// the OS's hands. A failed fdatasync or fsync (of the log, by a caller or the
+// background flusher, or of Shrink's new log) is sticky: every later write,
+// FSyncAll and Shrink of this Store returns IOError, at every level, because
+// Linux may have dropped the unsynced pages and a later fdatasync would
+// "succeed" without them. Close then rewrites the log from memory (as Shrink
+// does) and returns the error, so a reopen, which would read the dropped pages
+// from the page cache, starts from a log that is durable as it reads.
 //
 // Errors: every call returns Status/Result; the library never exits the process
 // and no exception escapes it, except one thrown by the caller's own
@@ -185,8 +190,11 @@ class Store {
   // with no other call running.
   Status Open(const std::string& path);
   // Stops the background threads, waits for a running Shrink, flushes kAsync
-  // changes, syncs and closes the log. OK if not open. The Store cannot be
-  // reopened.
+  // changes, syncs and closes the log. If a sync failed (earlier or now), it
+  // also rewrites the whole log from memory as Shrink does (the changes of
+  // failed calls included or not, as memory has them), so a reopen does not
+  // build on pages the kernel dropped, and still returns the error. OK if not
+  // open. The Store cannot be reopened.
   Status Close();
   bool is_open() const {
     return state_.load(std::memory_order_acquire) == kOpen;
@@ -201,7 +209,8 @@ class Store {
   // directory. Writers
   // keep going: records appended meanwhile are copied to the new log before it
   // takes over. Busy if a Shrink is running. On error the old log stays in use
-  // and the temp file is removed.
+  // and the temp file is removed (a failed sync of it is sticky: see the file
+  // comment). IOError after an earlier failed sync.
   Status Shrink();
   // Starts auto-shrink (see Options::auto_shrink_ratio). InvalidArgument unless
   // ratio > 1; FailedPrecondition if not open or already running.
@@ -253,6 +262,14 @@ class Store {
   void UnlockStripes(const std::bitset<kWriterStripes>& set);
 
   Status CheckOpen() const;
+  // CheckOpen, then the sticky error of a failed sync or unrecoverable write.
+  Status CheckWritable() const;
+  // OK, or the sticky error (see write_error_).
+  Status WriteError() const;
+  // Makes `s` (a failed sync, or a write that could not be undone) sticky and
+  // returns it. The Locked form REQUIRES log_mu_.
+  Status MakeSticky(Status s, std::string_view what);
+  Status MakeStickyLocked(Status s, std::string_view what);
   LogFormat format() const { return format_; }
   // Appends `n` complete records with one write. Serialised by log_mu_.
   Status Append(std::string_view records, uint64_t n,
@@ -279,6 +296,7 @@ class Store {
   Status CutTail(File* file, uint64_t good_end, uint64_t size, bool save);
   void ResetAfterFailedOpen();
   Status ShrinkTo(LogFormat target);
+  Status RewriteLog(LogFormat target);  // REQUIRES shrink_mu_
   void BeginCapture();
   void EndCapture();
   // REQUIRES maps_mu_ shared.
@@ -318,8 +336,11 @@ class Store {
   mutable std::mutex log_mu_;
   std::shared_ptr<File> file_;
   uint64_t log_size_ = 0;
-  // A failed write could not be undone, or an fdatasync failed.
-  bool broken_ = false;
+  // A failed write could not be undone, or a sync failed: every later write and
+  // sync returns this until the Store is closed. write_failed_ is its lock-free
+  // "not OK" flag.
+  Status write_error_;
+  std::atomic<bool> write_failed_{false};
   bool shrinking_ = false;  // appends are also copied to pending_
   bool batches_ = false;    // the native log's header is version 2
   std::string pending_;
@@ -334,8 +355,8 @@ class Store {
   // What an older generation's waiter must wait for after Shrink.
   uint64_t gen_base_ = 0;
   bool dir_sync_needed_ = false;
-  // A failed fdatasync of the current log: every later wait fails too (see
-  // SyncTo).
+  // The failed fdatasync that write_error_ also holds, for waiters under
+  // sync_mu_ (see SyncTo).
   Status sync_error_;
   Status last_round_status_;
   uint64_t last_round_gen_ = 0, last_round_end_ = 0;

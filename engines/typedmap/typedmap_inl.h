@@ -136,7 +136,7 @@ Status TypedMap<T>::Finish(Durability d,
 
 template <typename T>
 Status TypedMap<T>::Set(std::string_view key, T value, Durability d) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
+  KVB_RETURN_IF_ERROR(store_->CheckWritable());
   KVB_RETURN_IF_ERROR(ValidateKey(key));
   std::string rec;
   KVB_RETURN_IF_ERROR(EncodeRecord('S', key, &value, &rec));
@@ -153,7 +153,7 @@ Status TypedMap<T>::Set(std::string_view key, T value, Durability d) {
 
 template <typename T>
 Status TypedMap<T>::Delete(std::string_view key, Durability d, bool* existed) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
+  KVB_RETURN_IF_ERROR(store_->CheckWritable());
   KVB_RETURN_IF_ERROR(ValidateKey(key));
   internal::KeyProbe p = internal::MakeProbe(key);
   Shard& shard = ShardFor(p);
@@ -180,7 +180,7 @@ template <typename T>
 template <typename F>
 Result<std::optional<T>> TypedMap<T>::Update(std::string_view key, F&& fn,
                                              Durability d) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
+  KVB_RETURN_IF_ERROR(store_->CheckWritable());
   KVB_RETURN_IF_ERROR(ValidateKey(key));
   internal::KeyProbe p = internal::MakeProbe(key);
   Shard& shard = ShardFor(p);
@@ -222,7 +222,7 @@ Result<std::optional<T>> TypedMap<T>::Update(std::string_view key, F&& fn,
 
 template <typename T>
 Status TypedMap<T>::Write(Batch batch, Durability d) {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
+  KVB_RETURN_IF_ERROR(store_->CheckWritable());
   if (batch.ops_.empty()) return Finish(d, internal::LogPosition{});
   if (store_->format() != LogFormat::kNative) {
     return Status::NotSupported(

@@ -171,10 +171,6 @@ const char* KnownFailure(const Config& config, const std::string& variant) {
   if (variant == "fsync-gate" && c == "fileperkey sync=off")
     return "issue 14.5: fileperkey retries a failed fsync and reports the "
            "dropped data as durable";
-  if (variant == "fsync-gate" && c.rfind("typedmap", 0) == 0)
-    return "typedmap's failed fdatasync is not sticky: later calls return OK "
-           "and a later sync succeeds, the log keeps a zero-filled range, and "
-           "Open refuses it";
   return nullptr;
 }
 

@@ -235,8 +235,11 @@ TEST_CASE("power loss keeps an unsynced batch whole or drops it whole") {
       const int n = 40;
       REQUIRE_OK(db.map->Write(SetBatch(n, 1), Durability::kFSync));
       REQUIRE_OK(db.map->Write(SetBatch(n, 2), Durability::kImmediate));
-      REQUIRE_OK(fault.SimulatePowerLoss(mode, seed));
+      // The power goes with the store open: the dead process's handle must not
+      // touch the disk when it is destroyed.
+      fault.CrashAfterSyncs(0);
       db.store.reset();
+      REQUIRE_OK(fault.SimulatePowerLoss(mode, seed));
       Db again = OpenDb(&fault);
       // Either version 2 everywhere or version 1 everywhere, never a mix.
       std::string v;
@@ -268,8 +271,11 @@ TEST_CASE("async batches are flushed as one batch record") {
       fault.FailOnce(FaultInjectionEnv::Op::kDataSync, 0,
                      Status::IOError("injected"));
       CHECK_FALSE(db.store->FSyncAll().ok());
-      REQUIRE_OK(fault.SimulatePowerLoss(mode, seed));
+      // The power goes with the store open: the dead process's handle must not
+      // touch the disk when it is destroyed.
+      fault.CrashAfterSyncs(0);
       db.store.reset();
+      REQUIRE_OK(fault.SimulatePowerLoss(mode, seed));
       Db again = OpenDb(&fault);
       std::string v;
       REQUIRE_OK(again.map->Get(Key(0), &v));

@@ -81,8 +81,11 @@ TEST_CASE(
         for (int i = 20; i < 50; i++)
           REQUIRE_OK(db.map->Set(Key(i), Value(i, 1), level));
         for (int i = 0; i < 10; i++) REQUIRE_OK(db.map->Delete(Key(i), level));
+        // The power goes with the store open: the dead process's handle must not
+        // touch the disk when it is destroyed.
+        fx.fault.CrashAfterSyncs(0);
+        db.store.reset();
         REQUIRE_OK(fx.fault.SimulatePowerLoss(mode, seed));
-        db.store.reset();  // the dead process's handle; its writes fail
         Db again = OpenDb(&fx.fault);
         std::string v;
         for (int i = 10; i < 20; i++) {
@@ -117,8 +120,11 @@ TEST_CASE("power loss: FSyncAll makes kImmediate and kAsync writes durable") {
     REQUIRE_OK(db.map->Delete(Key(3), level));
     REQUIRE_OK(db.store->FSyncAll());
     REQUIRE_OK(db.map->Set("late", "lost", level));
-    REQUIRE_OK(fx.fault.SimulatePowerLoss());
+    // The power goes with the store open: the dead process's handle must not
+    // touch the disk when it is destroyed.
+    fx.fault.CrashAfterSyncs(0);
     db.store.reset();
+    REQUIRE_OK(fx.fault.SimulatePowerLoss());
     Db again = OpenDb(&fx.fault);
     CHECK(again.map->Size() == 29);
     std::string v;
@@ -146,8 +152,11 @@ TEST_CASE(
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   REQUIRE(db.store->GetStats().sync_requests >= before + 3);
-  REQUIRE_OK(fx.fault.SimulatePowerLoss());
+  // The power goes with the store open: the dead process's handle must not
+  // touch the disk when it is destroyed.
+  fx.fault.CrashAfterSyncs(0);
   db.store.reset();
+  REQUIRE_OK(fx.fault.SimulatePowerLoss());
   Db again = OpenDb(&fx.fault);
   CHECK(again.map->Size() == 2);
 }
@@ -187,9 +196,12 @@ TEST_CASE("crash at every sync point of a run of kFSync writes") {
         RunFsyncWrites(&fx, &db, static_cast<int64_t>(k), &points);
     CHECK(acked == std::min<int>(static_cast<int>(k), 10));
     if (k == total) CHECK(points == total);  // the last point was reached
+    // The power goes with the store open: the dead process's handle must not
+    // touch the disk when it is destroyed.
+    fx.fault.CrashAfterSyncs(0);
+    db.store.reset();
     REQUIRE_OK(fx.fault.SimulatePowerLoss(
         FaultInjectionEnv::PowerLossMode::kTornTail, k));
-    db.store.reset();
     Db again = OpenDb(&fx.fault);
     std::string v;
     for (int i = 0; i < acked; i++) {
@@ -234,8 +246,11 @@ TEST_CASE("crash at every sync point of a Shrink keeps the data") {
     // reached and the Shrink completes.
     CHECK(s.ok() == (k == total));
     if (k == total) CHECK(points == total);
-    REQUIRE_OK(fx.fault.SimulatePowerLoss());
+    // The power goes with the store open: the dead process's handle must not
+    // touch the disk when it is destroyed.
+    fx.fault.CrashAfterSyncs(0);
     db.store.reset();
+    REQUIRE_OK(fx.fault.SimulatePowerLoss());
     Db again = OpenDb(&fx.fault);
     REQUIRE(again.map->Size() == 20);
     std::string v;
@@ -287,7 +302,10 @@ TEST_CASE("a write that cannot be undone stops further writes until reopen") {
   fx.fault.FailOnce(Op::kTruncate, 0, Status::IOError("eio"));
   CHECK_FALSE(db.map->Set("b", "2").ok());
   CHECK(db.map->Set("c", "3").IsIOError());
+  // A crash: Close, which would rewrite the log from memory, never runs.
+  fx.fault.CrashAfterSyncs(0);
   db.store.reset();
+  fx.fault.ClearFaults();
   Db again = OpenDb(&fx.fault);  // the torn fragment is cut at open
   CHECK(again.map->Size() == 1);
   CHECK(again.store->GetStats().truncated_bytes == 5);
@@ -308,6 +326,74 @@ TEST_CASE("a failed fdatasync is reported and poisons the log until reopen") {
   REQUIRE_OK(again.map->Set("b", "2", Durability::kFSync));
 }
 
+// The fsync-gate (Linux): a failed fdatasync drops the dirty pages, a later one
+// "succeeds" without them, and reads still see them until the power goes. At
+// every durability level the error must stay (every later write and sync fails)
+// and a reopen in the same boot, which reads those pages, must not build on a
+// log whose middle a power loss turns into zeros.
+TEST_CASE("a failed fdatasync is sticky at every level and survives a reopen") {
+  for (Durability d :
+       {Durability::kAsync, Durability::kImmediate, Durability::kFSync}) {
+    INFO("durability " << static_cast<int>(d));
+    Fixture fx;
+    {
+      Db db = OpenDb(&fx.fault);
+      REQUIRE_OK(db.map->Set("kept", "1", d));
+      REQUIRE_OK(db.store->FSyncAll());
+      fx.fault.FailOnce(Op::kDataSync, 0, Status::IOError("eio"));
+      // kFSync: the Set's own fdatasync fails; else FSyncAll's.
+      Status set = db.map->Set("a", "1", d);
+      CHECK(set.ok() == (d != Durability::kFSync));
+      CHECK_FALSE(db.store->FSyncAll().ok());
+      CHECK_FALSE(db.map->Set("b", "2", d).ok());
+      CHECK_FALSE(db.map->Delete("kept", d).ok());
+      CHECK_FALSE(db.map->Delete("never-there", d).ok());
+      CHECK_FALSE(db.store->FSyncAll().ok());
+      CHECK_FALSE(db.store->Shrink().ok());  // no way around the error
+      std::string none;
+      CHECK(db.map->Get("b", &none).IsNotFound());
+      // Close rewrites the log from memory, so the reopen below does not build
+      // on the dropped pages, and still reports the error.
+      CHECK(db.store->Close().IsIOError());
+    }
+    {
+      Db db = OpenDb(&fx.fault);  // same boot: reads the page cache
+      REQUIRE_OK(db.map->Set("c", "3", d));
+      REQUIRE_OK(db.store->Close());
+    }
+    REQUIRE_OK(fx.fault.SimulatePowerLoss());
+    Db again = OpenDb(&fx.fault);
+    std::string v;
+    REQUIRE_OK(again.map->Get("kept", &v));
+    CHECK(v == "1");
+    REQUIRE_OK(again.map->Get("a", &v));  // in memory when the sync failed
+    CHECK(again.map->Get("b", &v).IsNotFound());
+    REQUIRE_OK(again.map->Get("c", &v));
+    CHECK(again.map->Size() == 3);
+  }
+}
+
+TEST_CASE("a failed fdatasync of the background flusher is sticky") {
+  Fixture fx;
+  Options o = FaultOptions(&fx.fault);
+  o.background_flush = true;
+  o.sync_interval = std::chrono::milliseconds(5);
+  Db db = OpenDb(&fx.fault, o);
+  fx.fault.FailOnce(Op::kDataSync, 0, Status::IOError("eio"));
+  REQUIRE_OK(db.map->Set("a", "1", Durability::kAsync));
+  for (int i = 0; i < 400 && db.store->background_error().ok(); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE_FALSE(db.store->background_error().ok());
+  CHECK_FALSE(db.map->Set("b", "2", Durability::kAsync).ok());
+  CHECK_FALSE(db.store->FSyncAll().ok());
+  CHECK(db.store->Close().IsIOError());
+  REQUIRE_OK(fx.fault.SimulatePowerLoss());
+  Db again = OpenDb(&fx.fault);
+  std::string v;
+  REQUIRE_OK(again.map->Get("a", &v));
+  CHECK(again.map->Size() == 1);
+}
+
 TEST_CASE("Shrink failures leave the old log in use and no temp file") {
   for (Op op :
        {Op::kOpen, Op::kAppend, Op::kSync, Op::kDataSync, Op::kRename}) {
@@ -319,11 +405,18 @@ TEST_CASE("Shrink failures leave the old log in use and no temp file") {
     fx.fault.FailOnce(op, 0, Status::IOError("injected"), filter);
     CHECK_FALSE(db.store->Shrink().ok());
     CHECK_FALSE(fx.fault.FileExists("/db/log.tmp"));
-    REQUIRE_OK(db.map->Set("after", "x"));
-    REQUIRE_OK(db.store->Shrink());  // not stuck "in progress"
-    REQUIRE_OK(db.store->Close());
+    // A failed sync is sticky even when it was the new log's.
+    const bool sticky = op == Op::kSync || op == Op::kDataSync;
+    if (sticky) {
+      CHECK(db.map->Set("after", "x").IsIOError());
+      CHECK(db.store->Shrink().IsIOError());
+    } else {
+      REQUIRE_OK(db.map->Set("after", "x"));
+      REQUIRE_OK(db.store->Shrink());  // not stuck "in progress"
+    }
+    CHECK(db.store->Close().ok() == !sticky);
     Db again = OpenDb(&fx.fault);
-    CHECK(again.map->Size() == 11);
+    CHECK(again.map->Size() == (sticky ? 10u : 11u));
     std::string v;
     REQUIRE_OK(again.map->Get(Key(9), &v));
     CHECK(v == Value(9, 49));
