@@ -392,7 +392,12 @@ Status Store::CutTail(File* file, uint64_t good_end, uint64_t size, bool save) {
     size_t got = 0;
     KVB_RETURN_IF_ERROR(file->ReadAt(good_end, tail.size(), tail.data(), &got));
     tail.resize(got);
-    KVB_RETURN_IF_ERROR(env_->WriteFileAtomically(path_ + ".corrupt", tail));
+    // A file left by an earlier recovery is kept: the first free name of
+    // "<path>.corrupt", "<path>.corrupt.1", ...
+    std::string aside = path_ + ".corrupt";
+    for (int i = 1; env_->FileExists(aside); i++)
+      aside = path_ + ".corrupt." + std::to_string(i);
+    KVB_RETURN_IF_ERROR(env_->WriteFileAtomically(aside, tail));
   }
   KVB_RETURN_IF_ERROR(file->Truncate(good_end));
   KVB_RETURN_IF_ERROR(file->Sync());

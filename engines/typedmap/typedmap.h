@@ -11,6 +11,8 @@
 //
 //   struct User { std::string name; int age; };
 //   NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(User, name, age)
+//   // (or KVB_GO_STRUCT, go_compat.h, to mirror a Go struct of a go-persist
+//   // file with Go's JSON idioms)
 //
 //   kvb::typedmap::Store store;
 //   auto users = store.Map<User>("users");           // Result<TypedMap<User>*>
@@ -113,8 +115,10 @@ struct Options {
   // (or, in the go-persist format, which has no checksum, whose value is not
   // JSON at all) makes Open fail with Corruption. With recover = true, Open
   // instead keeps every record before it, copies the bytes from it to the end
-  // into "<path>.corrupt" and truncates the log there. A value that is JSON but
-  // does not fit its map's type is not damage: see on_schema_error.
+  // into "<path>.corrupt" (or "<path>.corrupt.N" if that exists: an earlier
+  // recovery's file is never replaced) and truncates the log there. A value
+  // that is JSON but does not fit its map's type is not damage: see
+  // on_schema_error.
   bool recover = false;
   SchemaErrorPolicy on_schema_error = SchemaErrorPolicy::kFail;
   // A go-persist ("go-persist 1") log keeps its format, so go-persist can still
@@ -432,9 +436,11 @@ class TypedMap final : public internal::MapBase {
   // copy). fn must not call into this map. NotFound if absent.
   template <typename F>
   Status View(std::string_view key, F&& fn) const;
-  // Inserts or overwrites. InvalidArgument for an invalid key or a value
+  // Inserts or overwrites. InvalidArgument for an invalid key, a value
   // ValueCodec cannot encode (a NaN or ±Inf anywhere in it, a non-UTF-8
-  // string): nothing changes, in memory or in the log.
+  // string), or, in a go-persist format log, a record with a line longer than
+  // kLegacyMaxLine (go-persist could not read it): nothing changes, in memory
+  // or in the log. Replaces a raw value of the key (GetRaw).
   Status Set(std::string_view key, T value,
              Durability d = Durability::kImmediate);
   // Removes the key; OK whether or not it existed (*existed tells, if given).

@@ -21,12 +21,12 @@
 // std::string that is not valid UTF-8, a NaN or ±Inf anywhere in the value,
 // a to_json that throws). JSON has no non-finite numbers: nlohmann would write
 // `null`, which no longer decodes as the value's type, so a log holding one
-// could not be reopened (issue 14, defect 6). Decode returns
-// Corruption for text that is not JSON at all (possible damage) and
-// InvalidArgument for JSON that does not fit the type (a schema error: the
-// text is intact, the C++ type does not match it; the Store never cuts such a
-// record, see Options::on_schema_error). No exception escapes a codec. Thread safety: codecs are stateless; call them from any
-// thread.
+// could not be reopened (issue 14, defect 6). Decode returns Corruption for
+// text that is not JSON at all (possible damage) and InvalidArgument for JSON
+// that does not fit the type (a schema error: the text is intact, the C++ type
+// does not match it; the Store never cuts such a record, see
+// Options::on_schema_error). No exception escapes a codec.
+// Thread safety: codecs are stateless; call them from any thread.
 #ifndef KVB_ENGINES_TYPEDMAP_VALUE_CODEC_H_
 #define KVB_ENGINES_TYPEDMAP_VALUE_CODEC_H_
 

@@ -167,8 +167,18 @@ TEST_CASE("text that is not JSON in a go-persist log is still damage") {
   auto m = store.Map<int>("m");
   REQUIRE_OK(store.Open("/db"));
   CHECK((*m)->Size() == 1);
-  // What recover cut is kept.
+  // What recover cut is kept, and a second recovery keeps the first's file.
   CHECK(ReadFile(env.get(), "/db.corrupt") == "S m:b\n{\"x\nS m:c\n3\n");
+  REQUIRE_OK((*m)->Set("d", 4));
+  REQUIRE_OK(store.Close());
+  std::string text = ReadFile(env.get(), "/db");
+  WriteFile(env.get(), "/db", text + "S m:e\n[\nS m:f\n6\n");
+  Store again(o);
+  auto m2 = again.Map<int>("m");
+  REQUIRE_OK(again.Open("/db"));
+  CHECK((*m2)->Size() == 2);
+  CHECK(ReadFile(env.get(), "/db.corrupt") == "S m:b\n{\"x\nS m:c\n3\n");
+  CHECK(ReadFile(env.get(), "/db.corrupt.1") == "S m:e\n[\nS m:f\n6\n");
 }
 
 TEST_CASE("TypedMap::Sync appends this map's async changes without a sync") {
