@@ -69,6 +69,12 @@
 //     order, and <, >, & are not escaped as \u003c..: Go reads both the same.
 // Tags: "name" or "name,omitempty"; an empty name, "-" or any other option is
 // a compile-time error (declare only the fields that are written).
+// Not supported: embedded (anonymous) Go structs, whose fields Go promotes into
+// the parent object (declare them as members of the mirror instead), map keys
+// other than strings, interface{} fields (use nlohmann::json), the ",string"
+// option. A map's top-level value that is not a declared struct goes through
+// ValueCodec's default (nlohmann), which refuses a top-level `null` for a
+// scalar where Go would read 0.
 //
 // Thread safety: everything here is stateless.
 #ifndef KVB_ENGINES_TYPEDMAP_GO_COMPAT_H_

@@ -570,6 +570,10 @@ class TypedMap final : public internal::MapBase {
            (raw_count_.load(std::memory_order_relaxed) != 0 &&
             shard.raw.find(p) != shard.raw.end());
   }
+  // fn(value) on the key's entry in shard member `table` (data or raw) under
+  // the shard's shared lock; NotFound if absent, FailedPrecondition if closed.
+  template <typename Tab, typename F>
+  Status Lookup(Tab Shard::*table, std::string_view key, F&& fn) const;
   // Forgets the key's raw value. REQUIRES shard.map_mu held exclusively (or
   // replay).
   void DropRaw(Shard& shard, const internal::KeyProbe& p);

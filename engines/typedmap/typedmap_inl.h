@@ -39,12 +39,19 @@ Status TypedMap<T>::Get(std::string_view key, T* value) const {
 template <typename T>
 template <typename F>
 Status TypedMap<T>::View(std::string_view key, F&& fn) const {
+  return Lookup(&Shard::data, key, std::forward<F>(fn));
+}
+
+template <typename T>
+template <typename Tab, typename F>
+Status TypedMap<T>::Lookup(Tab Shard::*table, std::string_view key,
+                           F&& fn) const {
   KVB_RETURN_IF_ERROR(store_->CheckOpen());
   internal::KeyProbe p = internal::MakeProbe(key);
   const Shard& shard = ShardFor(p);
   std::shared_lock lock(shard.map_mu);
-  auto it = shard.data.find(p);
-  if (it == shard.data.end()) return Status::NotFound();
+  auto it = (shard.*table).find(p);
+  if (it == (shard.*table).end()) return Status::NotFound();
   std::forward<F>(fn)(it->second);
   return Status::OK();
 }
@@ -78,14 +85,7 @@ void TypedMap<T>::DropRaw(Shard& shard, const internal::KeyProbe& p) {
 
 template <typename T>
 Status TypedMap<T>::GetRaw(std::string_view key, std::string* json) const {
-  KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  internal::KeyProbe p = internal::MakeProbe(key);
-  const Shard& shard = ShardFor(p);
-  std::shared_lock lock(shard.map_mu);
-  auto it = shard.raw.find(p);
-  if (it == shard.raw.end()) return Status::NotFound();
-  *json = it->second;
-  return Status::OK();
+  return Lookup(&Shard::raw, key, [json](const std::string& v) { *json = v; });
 }
 
 template <typename T>

@@ -129,6 +129,51 @@ TEST_CASE("deleting a key held raw deletes its record") {
   CHECK((*m)->Size() == 1);
 }
 
+TEST_CASE("Update, async writes and batches replace a raw value") {
+  auto env = NewMemEnv();
+  {
+    Store w(MemOptions(env.get()));
+    auto m = w.Map<std::string>("m");
+    REQUIRE_OK(w.Open("/db"));
+    for (const char* k : {"u", "a", "b", "d"}) REQUIRE_OK((*m)->Set(k, "text"));
+    REQUIRE_OK(w.Close());
+  }
+  Options o = MemOptions(env.get());
+  o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
+  {
+    Store store(o);
+    auto m = store.Map<int>("m");
+    REQUIRE_OK(store.Open("/db"));
+    CHECK(store.GetStats().raw_keys == 4);
+    CHECK(store.GetStats().live_keys == 4);
+    bool saw_exists = true;
+    auto r = (*m)->Update("u", [&](Updater<int>& up) {
+      saw_exists = up.exists;
+      up.value = 7;
+    });
+    REQUIRE(r.ok());
+    CHECK_FALSE(saw_exists);  // a raw value is not a T
+    REQUIRE_OK((*m)->Set("a", 8, Durability::kAsync));
+    REQUIRE_OK((*m)->Delete("d", Durability::kAsync));
+    TypedMap<int>::Batch batch;
+    batch.Set("b", 9);
+    REQUIRE_OK((*m)->Write(std::move(batch)));
+    CHECK(store.GetStats().raw_keys == 0);
+    std::string raw;
+    CHECK((*m)->GetRaw("a", &raw).IsNotFound());
+    REQUIRE_OK(store.Close());  // flushes the async changes
+  }
+  Store store(MemOptions(env.get()));  // kFail: nothing undecodable is live
+  auto m = store.Map<int>("m");
+  REQUIRE_OK(store.Open("/db"));
+  int u = 0, a = 0, b = 0;
+  REQUIRE_OK((*m)->Get("u", &u));
+  REQUIRE_OK((*m)->Get("a", &a));
+  REQUIRE_OK((*m)->Get("b", &b));
+  CHECK(u + a + b == 24);
+  CHECK((*m)->Size() == 3);
+}
+
 TEST_CASE("a map registered after Open applies the schema policy to adoption") {
   auto env = NewMemEnv();
   WriteFile(env.get(), "/db", kMismatch);
