@@ -1,8 +1,11 @@
 // Schema errors (a value that does not decode into the map's type) versus
-// damage, per-map Sync, and the options no other test exercises.
+// damage, per-map Sync, and the options no other test exercises. Stores live
+// on the heap: ThreadSanitizer would take the mutexes of two stores at one
+// reused stack address for one mutex and report a false lock-order cycle.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -39,7 +42,8 @@ TEST_CASE("a type mismatch is a schema error: recover does not cut the log") {
   WriteFile(env.get(), "/db", kMismatch);
   Options o = MemOptions(env.get());
   o.recover = true;
-  Store store(o);
+  auto store_owner = std::make_unique<Store>(o);
+  Store& store = *store_owner;
   auto m = store.Map<int>("m");
   REQUIRE(m.ok());
   Status s = store.Open("/db");
@@ -60,7 +64,8 @@ TEST_CASE("kKeepRaw opens with undecodable records kept raw in the log") {
       WriteFile(env.get(), path, text);
     } else {
       // The same records in the native format, written by a map of strings.
-      Store w(MemOptions(env.get()));
+      auto w_owner = std::make_unique<Store>(MemOptions(env.get()));
+      Store& w = *w_owner;
       auto m = w.Map<std::string>("m");
       REQUIRE_OK(w.Open(path));
       REQUIRE_OK((*m)->Set("b", "text"));
@@ -70,7 +75,8 @@ TEST_CASE("kKeepRaw opens with undecodable records kept raw in the log") {
     Options o = MemOptions(env.get());
     o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
     {
-      Store store(o);
+      auto store_owner = std::make_unique<Store>(o);
+      Store& store = *store_owner;
       auto m = store.Map<int>("m");
       REQUIRE_OK(store.Open(path));
       std::string raw;
@@ -88,7 +94,8 @@ TEST_CASE("kKeepRaw opens with undecodable records kept raw in the log") {
     }
     {
       // Still there for the next open; a Set replaces it.
-      Store store(o);
+      auto store_owner = std::make_unique<Store>(o);
+      Store& store = *store_owner;
       auto m = store.Map<int>("m");
       REQUIRE_OK(store.Open(path));
       CHECK(store.GetStats().raw_keys == 1);
@@ -98,7 +105,8 @@ TEST_CASE("kKeepRaw opens with undecodable records kept raw in the log") {
       CHECK(store.GetStats().raw_keys == 0);
       REQUIRE_OK(store.Close());
     }
-    Store store(MemOptions(env.get()));  // kFail: now every record decodes
+    auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
+    Store& store = *store_owner;  // kFail: now every record decodes
     auto m = store.Map<int>("m");
     REQUIRE_OK(store.Open(path));
     int v = 0;
@@ -113,7 +121,8 @@ TEST_CASE("deleting a key held raw deletes its record") {
   Options o = MemOptions(env.get());
   o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
   {
-    Store store(o);
+    auto store_owner = std::make_unique<Store>(o);
+    Store& store = *store_owner;
     auto m = store.Map<int>("m");
     REQUIRE_OK(store.Open("/db"));
     bool existed = true;
@@ -123,7 +132,8 @@ TEST_CASE("deleting a key held raw deletes its record") {
     REQUIRE_OK(store.Close());
   }
   CHECK(ReadFile(env.get(), "/db").ends_with("D m:b\n\n"));
-  Store store(MemOptions(env.get()));
+  auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
+  Store& store = *store_owner;
   auto m = store.Map<int>("m");
   REQUIRE_OK(store.Open("/db"));
   CHECK((*m)->Size() == 1);
@@ -132,7 +142,8 @@ TEST_CASE("deleting a key held raw deletes its record") {
 TEST_CASE("Update, async writes and batches replace a raw value") {
   auto env = NewMemEnv();
   {
-    Store w(MemOptions(env.get()));
+    auto w_owner = std::make_unique<Store>(MemOptions(env.get()));
+    Store& w = *w_owner;
     auto m = w.Map<std::string>("m");
     REQUIRE_OK(w.Open("/db"));
     for (const char* k : {"u", "a", "b", "d"}) REQUIRE_OK((*m)->Set(k, "text"));
@@ -141,7 +152,8 @@ TEST_CASE("Update, async writes and batches replace a raw value") {
   Options o = MemOptions(env.get());
   o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
   {
-    Store store(o);
+    auto store_owner = std::make_unique<Store>(o);
+    Store& store = *store_owner;
     auto m = store.Map<int>("m");
     REQUIRE_OK(store.Open("/db"));
     CHECK(store.GetStats().raw_keys == 4);
@@ -163,7 +175,8 @@ TEST_CASE("Update, async writes and batches replace a raw value") {
     CHECK((*m)->GetRaw("a", &raw).IsNotFound());
     REQUIRE_OK(store.Close());  // flushes the async changes
   }
-  Store store(MemOptions(env.get()));  // kFail: nothing undecodable is live
+  auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
+  Store& store = *store_owner;  // kFail: nothing undecodable is live
   auto m = store.Map<int>("m");
   REQUIRE_OK(store.Open("/db"));
   int u = 0, a = 0, b = 0;
@@ -178,7 +191,8 @@ TEST_CASE("a map registered after Open applies the schema policy to adoption") {
   auto env = NewMemEnv();
   WriteFile(env.get(), "/db", kMismatch);
   {
-    Store store(MemOptions(env.get()));
+    auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
+    Store& store = *store_owner;
     REQUIRE_OK(store.Open("/db"));
     auto m = store.Map<int>("m");
     REQUIRE_FALSE(m.ok());
@@ -187,7 +201,8 @@ TEST_CASE("a map registered after Open applies the schema policy to adoption") {
   }
   Options o = MemOptions(env.get());
   o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
-  Store store(o);
+  auto store_owner = std::make_unique<Store>(o);
+  Store& store = *store_owner;
   REQUIRE_OK(store.Open("/db"));
   auto m = store.Map<int>("m");
   REQUIRE(m.ok());
@@ -203,12 +218,14 @@ TEST_CASE("text that is not JSON in a go-persist log is still damage") {
   Options o = MemOptions(env.get());
   o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
   {
-    Store store(o);
+    auto store_owner = std::make_unique<Store>(o);
+    Store& store = *store_owner;
     auto m = store.Map<int>("m");
     CHECK(store.Open("/db").IsCorruption());
   }
   o.recover = true;
-  Store store(o);
+  auto store_owner = std::make_unique<Store>(o);
+  Store& store = *store_owner;
   auto m = store.Map<int>("m");
   REQUIRE_OK(store.Open("/db"));
   CHECK((*m)->Size() == 1);
@@ -218,7 +235,8 @@ TEST_CASE("text that is not JSON in a go-persist log is still damage") {
   REQUIRE_OK(store.Close());
   std::string text = ReadFile(env.get(), "/db");
   WriteFile(env.get(), "/db", text + "S m:e\n[\nS m:f\n6\n");
-  Store again(o);
+  auto again_owner = std::make_unique<Store>(o);
+  Store& again = *again_owner;
   auto m2 = again.Map<int>("m");
   REQUIRE_OK(again.Open("/db"));
   CHECK((*m2)->Size() == 2);
@@ -228,7 +246,8 @@ TEST_CASE("text that is not JSON in a go-persist log is still damage") {
 
 TEST_CASE("TypedMap::Sync appends this map's async changes without a sync") {
   auto env = NewMemEnv();
-  Store store(MemOptions(env.get()));
+  auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
+  Store& store = *store_owner;
   auto a = store.Map<int>("a");
   auto b = store.Map<int>("b");
   REQUIRE_OK(store.Open("/db"));
@@ -250,7 +269,8 @@ TEST_CASE("TypedMap::Sync appends this map's async changes without a sync") {
 
 TEST_CASE("Delete with kFSync of an absent key is OK and writes nothing") {
   auto env = NewMemEnv();
-  Store store(MemOptions(env.get()));
+  auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
+  Store& store = *store_owner;
   auto m = store.Map<int>("m");
   REQUIRE_OK(store.Open("/db"));
   REQUIRE_OK((*m)->Set("k", 1));
@@ -269,7 +289,8 @@ TEST_CASE("Options::auto_shrink_ratio shrinks in the background") {
   Options o = MemOptions(env.get());
   o.auto_shrink_ratio = 1.5;
   o.auto_shrink_interval = std::chrono::milliseconds(10);
-  Store store(o);
+  auto store_owner = std::make_unique<Store>(o);
+  Store& store = *store_owner;
   auto m = store.Map<int>("m");
   REQUIRE_OK(store.Open("/db"));
   REQUIRE_OK((*m)->Set("other", 0));
@@ -297,7 +318,8 @@ TEST_CASE("Options::on_background_error receives the flusher's error") {
     seen = s;
     calls++;
   };
-  Store store(o);
+  auto store_owner = std::make_unique<Store>(o);
+  Store& store = *store_owner;
   auto m = store.Map<int>("m");
   REQUIRE_OK(store.Open("/db"));
   env.FailAlways(FaultInjectionEnv::Op::kDataSync,
@@ -316,15 +338,18 @@ TEST_CASE("Options::on_background_error receives the flusher's error") {
 
 TEST_CASE("Options::lock_file = false lets a second handle open the log") {
   auto env = NewMemEnv();
-  Store first(MemOptions(env.get()));
+  auto first_owner = std::make_unique<Store>(MemOptions(env.get()));
+  Store& first = *first_owner;
   REQUIRE_OK(first.Open("/db"));
   {
-    Store locked(MemOptions(env.get()));
+    auto locked_owner = std::make_unique<Store>(MemOptions(env.get()));
+    Store& locked = *locked_owner;
     CHECK(locked.Open("/db").IsBusy());
   }
   Options o = MemOptions(env.get());
   o.lock_file = false;
-  Store second(o);
+  auto second_owner = std::make_unique<Store>(o);
+  Store& second = *second_owner;
   REQUIRE_OK(second.Open("/db"));
   REQUIRE_OK(second.Close());
 }
@@ -332,7 +357,8 @@ TEST_CASE("Options::lock_file = false lets a second handle open the log") {
 TEST_CASE("store-level Delete removes a key durably") {
   auto env = NewMemEnv();
   {
-    Store store(MemOptions(env.get()));
+    auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
+    Store& store = *store_owner;
     REQUIRE_OK(store.Open("/db"));
     REQUIRE_OK(store.Set("cfg", 5));
     REQUIRE_OK(store.Set("keep", 6));
@@ -344,7 +370,8 @@ TEST_CASE("store-level Delete removes a key durably") {
     CHECK(store.GetStats().log_bytes == size);
     REQUIRE_OK(store.Close());
   }
-  Store store(MemOptions(env.get()));
+  auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
+  Store& store = *store_owner;
   REQUIRE_OK(store.Open("/db"));
   CHECK(store.Get<int>("cfg").status().IsNotFound());
   auto keep = store.Get<int>("keep");
