@@ -22,6 +22,25 @@ using testutil::MemOptions;
 using testutil::ReadFile;
 using testutil::WriteFile;
 
+// A store with one map `name` of T, opened (the test fails if Open does not
+// succeed).
+template <typename T>
+struct Db {
+  std::unique_ptr<Store> store;
+  TypedMap<T>* map = nullptr;
+};
+template <typename T>
+Db<T> OpenDb(const Options& o, const std::string& path,
+             const std::string& name) {
+  Db<T> db;
+  db.store = std::make_unique<Store>(o);
+  auto m = db.store->template Map<T>(name);
+  REQUIRE(m.ok());
+  db.map = *m;
+  REQUIRE_OK(db.store->Open(path));
+  return db;
+}
+
 // Polls `done` for up to 10 s.
 template <typename F>
 bool WaitFor(F done) {
@@ -64,10 +83,10 @@ TEST_CASE("kKeepRaw opens with undecodable records kept raw in the log") {
       WriteFile(env.get(), path, text);
     } else {
       // The same records in the native format, written by a map of strings.
-      auto w_owner = std::make_unique<Store>(MemOptions(env.get()));
-      Store& w = *w_owner;
-      auto m = w.Map<std::string>("m");
-      REQUIRE_OK(w.Open(path));
+      Db<std::string> w_db =
+          OpenDb<std::string>(MemOptions(env.get()), path, "m");
+      Store& w = *w_db.store;
+      TypedMap<std::string>** m = &w_db.map;
       REQUIRE_OK((*m)->Set("b", "text"));
       REQUIRE_OK(w.Close());
     }
@@ -75,10 +94,9 @@ TEST_CASE("kKeepRaw opens with undecodable records kept raw in the log") {
     Options o = MemOptions(env.get());
     o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
     {
-      auto store_owner = std::make_unique<Store>(o);
-      Store& store = *store_owner;
-      auto m = store.Map<int>("m");
-      REQUIRE_OK(store.Open(path));
+      Db<int> store_db = OpenDb<int>(o, path, "m");
+      Store& store = *store_db.store;
+      TypedMap<int>** m = &store_db.map;
       std::string raw;
       REQUIRE_OK((*m)->GetRaw("b", &raw));
       CHECK(raw == "\"text\"");
@@ -94,10 +112,9 @@ TEST_CASE("kKeepRaw opens with undecodable records kept raw in the log") {
     }
     {
       // Still there for the next open; a Set replaces it.
-      auto store_owner = std::make_unique<Store>(o);
-      Store& store = *store_owner;
-      auto m = store.Map<int>("m");
-      REQUIRE_OK(store.Open(path));
+      Db<int> store_db = OpenDb<int>(o, path, "m");
+      Store& store = *store_db.store;
+      TypedMap<int>** m = &store_db.map;
       CHECK(store.GetStats().raw_keys == 1);
       REQUIRE_OK((*m)->Set("b", 2));
       std::string raw;
@@ -121,10 +138,9 @@ TEST_CASE("deleting a key held raw deletes its record") {
   Options o = MemOptions(env.get());
   o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
   {
-    auto store_owner = std::make_unique<Store>(o);
-    Store& store = *store_owner;
-    auto m = store.Map<int>("m");
-    REQUIRE_OK(store.Open("/db"));
+    Db<int> store_db = OpenDb<int>(o, "/db", "m");
+    Store& store = *store_db.store;
+    TypedMap<int>** m = &store_db.map;
     bool existed = true;
     REQUIRE_OK((*m)->Delete("b", Durability::kImmediate, &existed));
     CHECK_FALSE(existed);
@@ -132,30 +148,26 @@ TEST_CASE("deleting a key held raw deletes its record") {
     REQUIRE_OK(store.Close());
   }
   CHECK(ReadFile(env.get(), "/db").ends_with("D m:b\n\n"));
-  auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
-  Store& store = *store_owner;
-  auto m = store.Map<int>("m");
-  REQUIRE_OK(store.Open("/db"));
-  CHECK((*m)->Size() == 1);
+  Db<int> db = OpenDb<int>(MemOptions(env.get()), "/db", "m");
+  CHECK(db.map->Size() == 1);
 }
 
 TEST_CASE("Update, async writes and batches replace a raw value") {
   auto env = NewMemEnv();
   {
-    auto w_owner = std::make_unique<Store>(MemOptions(env.get()));
-    Store& w = *w_owner;
-    auto m = w.Map<std::string>("m");
-    REQUIRE_OK(w.Open("/db"));
+    Db<std::string> w_db =
+        OpenDb<std::string>(MemOptions(env.get()), "/db", "m");
+    Store& w = *w_db.store;
+    TypedMap<std::string>** m = &w_db.map;
     for (const char* k : {"u", "a", "b", "d"}) REQUIRE_OK((*m)->Set(k, "text"));
     REQUIRE_OK(w.Close());
   }
   Options o = MemOptions(env.get());
   o.on_schema_error = SchemaErrorPolicy::kKeepRaw;
   {
-    auto store_owner = std::make_unique<Store>(o);
-    Store& store = *store_owner;
-    auto m = store.Map<int>("m");
-    REQUIRE_OK(store.Open("/db"));
+    Db<int> store_db = OpenDb<int>(o, "/db", "m");
+    Store& store = *store_db.store;
+    TypedMap<int>** m = &store_db.map;
     CHECK(store.GetStats().raw_keys == 4);
     CHECK(store.GetStats().live_keys == 4);
     bool saw_exists = true;
@@ -224,10 +236,9 @@ TEST_CASE("text that is not JSON in a go-persist log is still damage") {
     CHECK(store.Open("/db").IsCorruption());
   }
   o.recover = true;
-  auto store_owner = std::make_unique<Store>(o);
-  Store& store = *store_owner;
-  auto m = store.Map<int>("m");
-  REQUIRE_OK(store.Open("/db"));
+  Db<int> store_db = OpenDb<int>(o, "/db", "m");
+  Store& store = *store_db.store;
+  TypedMap<int>** m = &store_db.map;
   CHECK((*m)->Size() == 1);
   // What recover cut is kept, and a second recovery keeps the first's file.
   CHECK(ReadFile(env.get(), "/db.corrupt") == "S m:b\n{\"x\nS m:c\n3\n");
@@ -235,11 +246,8 @@ TEST_CASE("text that is not JSON in a go-persist log is still damage") {
   REQUIRE_OK(store.Close());
   std::string text = ReadFile(env.get(), "/db");
   WriteFile(env.get(), "/db", text + "S m:e\n[\nS m:f\n6\n");
-  auto again_owner = std::make_unique<Store>(o);
-  Store& again = *again_owner;
-  auto m2 = again.Map<int>("m");
-  REQUIRE_OK(again.Open("/db"));
-  CHECK((*m2)->Size() == 2);
+  Db<int> again = OpenDb<int>(o, "/db", "m");
+  CHECK(again.map->Size() == 2);
   CHECK(ReadFile(env.get(), "/db.corrupt") == "S m:b\n{\"x\nS m:c\n3\n");
   CHECK(ReadFile(env.get(), "/db.corrupt.1") == "S m:e\n[\nS m:f\n6\n");
 }
@@ -269,10 +277,9 @@ TEST_CASE("TypedMap::Sync appends this map's async changes without a sync") {
 
 TEST_CASE("Delete with kFSync of an absent key is OK and writes nothing") {
   auto env = NewMemEnv();
-  auto store_owner = std::make_unique<Store>(MemOptions(env.get()));
-  Store& store = *store_owner;
-  auto m = store.Map<int>("m");
-  REQUIRE_OK(store.Open("/db"));
+  Db<int> store_db = OpenDb<int>(MemOptions(env.get()), "/db", "m");
+  Store& store = *store_db.store;
+  TypedMap<int>** m = &store_db.map;
   REQUIRE_OK((*m)->Set("k", 1));
   uint64_t size = store.GetStats().log_bytes;
   bool existed = true;
@@ -289,10 +296,9 @@ TEST_CASE("Options::auto_shrink_ratio shrinks in the background") {
   Options o = MemOptions(env.get());
   o.auto_shrink_ratio = 1.5;
   o.auto_shrink_interval = std::chrono::milliseconds(10);
-  auto store_owner = std::make_unique<Store>(o);
-  Store& store = *store_owner;
-  auto m = store.Map<int>("m");
-  REQUIRE_OK(store.Open("/db"));
+  Db<int> store_db = OpenDb<int>(o, "/db", "m");
+  Store& store = *store_db.store;
+  TypedMap<int>** m = &store_db.map;
   REQUIRE_OK((*m)->Set("other", 0));
   for (int i = 0; i < 20; i++) REQUIRE_OK((*m)->Set("k", i));
   CHECK(WaitFor([&] { return store.GetStats().shrinks >= 1; }));
@@ -318,10 +324,9 @@ TEST_CASE("Options::on_background_error receives the flusher's error") {
     seen = s;
     calls++;
   };
-  auto store_owner = std::make_unique<Store>(o);
-  Store& store = *store_owner;
-  auto m = store.Map<int>("m");
-  REQUIRE_OK(store.Open("/db"));
+  Db<int> store_db = OpenDb<int>(o, "/db", "m");
+  Store& store = *store_db.store;
+  TypedMap<int>** m = &store_db.map;
   env.FailAlways(FaultInjectionEnv::Op::kDataSync,
                  Status::IOError("injected fdatasync failure"));
   REQUIRE_OK((*m)->Set("k", 1));
