@@ -2,17 +2,69 @@
 // validation and value decoding on arbitrary bytes. Properties: no crash;
 // records lie inside the scanned range, in order and back to back; good_end
 // never passes the end; a native record that passed its checksum re-encodes to
-// exactly its own bytes (the format is canonical).
+// exactly its own bytes (the format is canonical); a value that decodes into a
+// KVB_GO_STRUCT mirror (go_compat.h) re-encodes to JSON that decodes to the
+// same value, and so does an RFC 3339 time.
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/env.h"
+#include "engines/typedmap/go_compat.h"
 #include "engines/typedmap/log_format.h"
 #include "engines/typedmap/value_codec.h"
 #include "fuzz/fuzz_util.h"
 
 namespace kvb::typedmap {
 namespace {
+
+// Every kind of member go_compat.h maps.
+struct GoInner {
+  std::string s;
+  std::optional<int32_t> p;
+  bool operator==(const GoInner&) const = default;
+};
+KVB_GO_STRUCT(GoInner, KVB_GO_FIELD(s, "s,omitempty"), KVB_GO_FIELD(p, "p"))
+
+struct GoValue {
+  int64_t i = 0;
+  uint16_t u = 0;
+  double d = 0;
+  bool b = false;
+  std::vector<std::string> v;
+  std::optional<std::vector<int>> ov;
+  std::map<std::string, GoInner> m;
+  std::vector<uint8_t> bytes;
+  go::Time t;
+  std::optional<GoInner> ptr;
+  bool operator==(const GoValue&) const = default;
+};
+KVB_GO_STRUCT(GoValue, KVB_GO_FIELD(i, "i"), KVB_GO_FIELD(u, "u,omitempty"),
+              KVB_GO_FIELD(d, "d"), KVB_GO_FIELD(b, "b"), KVB_GO_FIELD(v, "v"),
+              KVB_GO_FIELD(ov, "ov"), KVB_GO_FIELD(m, "m,omitempty"),
+              KVB_GO_FIELD(bytes, "bytes"), KVB_GO_FIELD(t, "t"),
+              KVB_GO_FIELD(ptr, "ptr,omitempty"))
+
+void CheckGo(std::string_view bytes) {
+  GoValue v;
+  Status s = ValueCodec<GoValue>::Decode(bytes, &v);
+  KVB_FUZZ_CHECK(s.ok() || s.IsInvalidArgument() || s.IsCorruption());
+  if (s.ok()) {
+    std::string enc;
+    KVB_FUZZ_CHECK(ValueCodec<GoValue>::Encode(v, &enc).ok());
+    GoValue back;
+    KVB_FUZZ_CHECK(ValueCodec<GoValue>::Decode(enc, &back).ok() && back == v);
+  }
+  go::Time t;
+  if (go::ParseRfc3339(bytes, &t)) {
+    std::string text;
+    go::Time back;
+    KVB_FUZZ_CHECK(go::FormatRfc3339(t, &text) &&
+                   go::ParseRfc3339(text, &back) && back == t);
+  }
+}
 
 void Scan(File* file, std::string_view bytes, LogFormat format,
           uint64_t start) {
@@ -81,5 +133,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   int n = 0;
   ValueCodec<int>::Decode(bytes, &n).IgnoreError();
+  CheckGo(bytes);
   return 0;
 }

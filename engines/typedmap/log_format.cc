@@ -196,6 +196,26 @@ Status ValidateKey(std::string_view key) {
   return Status::OK();
 }
 
+Status CheckLegacyLines(std::string_view records) {
+  size_t line = 0;
+  while (!records.empty()) {
+    size_t lf = records.find('\n');
+    size_t len = lf == std::string_view::npos ? records.size() : lf + 1;
+    if (len > kLegacyMaxLine) {
+      return Status::InvalidArgument(
+          std::string(line % 2 == 0 ? "key" : "value") + " line of " +
+          std::to_string(len) + " bytes exceeds go-persist's line limit of " +
+          std::to_string(kLegacyMaxLine) +
+          " bytes: go-persist could not read the log (a go-persist format "
+          "log; Options::upgrade_legacy_format converts it to the native "
+          "format, which has no limit)");
+    }
+    records.remove_prefix(len);
+    line++;
+  }
+  return Status::OK();
+}
+
 Status ValidateMapName(std::string_view name) {
   KVB_RETURN_IF_ERROR(ValidateKey(name));
   if (name.find(':') != std::string_view::npos) {

@@ -46,6 +46,15 @@ std::string_view LogFormatName(LogFormat f);
 // The header line (without LF); `batches` selects native version 2.
 std::string_view HeaderFor(LogFormat f, bool batches = false);
 
+// go-persist reads its log with a bufio.Reader of 4096 bytes and ReadSlice
+// ('\n'), which fails with "bufio: buffer full" (and so fails its whole Open)
+// for a line longer than the buffer: a line may hold at most this many bytes,
+// its LF included (4095 bytes of key or JSON text).
+inline constexpr size_t kLegacyMaxLine = 4096;
+// OK if every line of the complete record(s) `records` (go-persist format) fits
+// kLegacyMaxLine; else InvalidArgument saying which line and how long.
+Status CheckLegacyLines(std::string_view records);
+
 // A user key (the part after "map:") or a store-level key. InvalidArgument if
 // it contains a byte 0x00-0x1F or 0x7F or a UTF-8 C1 control (U+0080-U+009F),
 // the rule of go-persist's ValidateKey, which also keeps LF out of the

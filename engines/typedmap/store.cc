@@ -131,10 +131,7 @@ Status Store::RegisterMap(std::unique_ptr<internal::MapBase> map) {
       std::string_view name, key;
       SplitFullKey(full, &name, &key);
       if (name != map->name()) continue;
-      Status s = map->LoadSet(key, json);
-      if (!s.ok())
-        return s.WithContext("map '" + map->name() + "' key '" +
-                             std::string(key) + "'");
+      KVB_RETURN_IF_ERROR(LoadValue(map.get(), key, json, -1));
       adopted.push_back(full);
     }
     for (const auto& full : adopted) orphans_.erase(full);
@@ -165,6 +162,7 @@ Status Store::SetRaw(std::string_view key, std::string_view json,
   size_t start = BeginRecord(format_, 'S', "", key, &rec);
   rec.append(json);
   FinishRecord(format_, start, &rec);
+  if (format_ == LogFormat::kLegacy) KVB_RETURN_IF_ERROR(CheckLegacyLines(rec));
   internal::LogPosition pos;
   {
     std::lock_guard orphans(orphan_mu_);
@@ -278,6 +276,9 @@ Status Store::Replay(File* file, uint64_t start, uint64_t size) {
       *file, format_, start, size,
       [&](const RecordView& rec) { return ApplyRecord(rec, &cache); }, &scan));
   for (auto& m : maps_) m->TrimAfterLoad();
+  // Only a value that is still live fails the open: an undecodable record that
+  // a later one replaced or deleted harms nothing.
+  KVB_RETURN_IF_ERROR(FailOnSchemaErrors());
   if (scan.stop == ScanResult::Stop::kCorrupt) {
     if (!options_.recover) {
       return Status::Corruption(
@@ -342,19 +343,45 @@ Status Store::ApplyRecord(const RecordView& rec, internal::MapBase** cache) {
     map->LoadDelete(key);
     return Status::OK();
   }
-  Status s = map->LoadSet(key, rec.value);
+  return LoadValue(map, key, rec.value, static_cast<int64_t>(rec.offset));
+}
+
+Status Store::LoadValue(internal::MapBase* map, std::string_view key,
+                        std::string_view json, int64_t offset) {
+  Status s = map->LoadSet(key, json);
   if (s.ok()) return s;
-  std::string what = "value of map '" + map->name() + "' key '" +
-                     std::string(key) +
-                     "' does not decode: " + std::string(s.message());
-  // The legacy format has no checksum, so an undecodable value may be damage (a
-  // torn record glued to the next one): report it as a corrupt record. In the
-  // native format the checksum matched, so the bytes are what was written: the
-  // map's type does not fit them.
-  if (format_ == LogFormat::kLegacy) return Status::Corruption(what);
-  return Status::InvalidArgument(what + " at offset " +
-                                 std::to_string(rec.offset) +
-                                 " (wrong value type for this map?)");
+  std::string what =
+      "value of map '" + map->name() + "' key '" + std::string(key) + "'";
+  if (offset >= 0) what += " at offset " + std::to_string(offset);
+  // The legacy format has no checksum, so text that is not JSON at all may be
+  // damage (a torn record glued to the next one): a corrupt record, which
+  // recover may cut (and save). JSON that does not fit the type, or anything
+  // whose checksum matched, is intact: a schema error, never cut.
+  if (s.IsCorruption() && format_ == LogFormat::kLegacy && offset >= 0)
+    return Status::Corruption(what + ": " + std::string(s.message()));
+  Status error = Status::InvalidArgument(
+      what +
+      " does not decode as the map's type (wrong value type for this "
+      "map? Options::on_schema_error = kKeepRaw opens with it kept as "
+      "raw JSON): " +
+      std::string(s.message()));
+  if (offset < 0 && options_.on_schema_error == SchemaErrorPolicy::kFail)
+    return error;
+  // Replay keeps it raw either way: a later record of the key may replace it.
+  // FailOnSchemaErrors decides at the end.
+  map->LoadRaw(key, json);
+  if (offset >= 0) schema_errors_.push_back({map, std::string(key), error});
+  return Status::OK();
+}
+
+Status Store::FailOnSchemaErrors() {
+  std::vector<SchemaError> errors;
+  errors.swap(schema_errors_);
+  if (options_.on_schema_error != SchemaErrorPolicy::kFail) return Status::OK();
+  for (const SchemaError& e : errors) {
+    if (e.map->HasRaw(e.key)) return e.error;
+  }
+  return Status::OK();
 }
 
 Status Store::CutTail(File* file, uint64_t good_end, uint64_t size, bool save) {
@@ -365,7 +392,12 @@ Status Store::CutTail(File* file, uint64_t good_end, uint64_t size, bool save) {
     size_t got = 0;
     KVB_RETURN_IF_ERROR(file->ReadAt(good_end, tail.size(), tail.data(), &got));
     tail.resize(got);
-    KVB_RETURN_IF_ERROR(env_->WriteFileAtomically(path_ + ".corrupt", tail));
+    // A file left by an earlier recovery is kept: the first free name of
+    // "<path>.corrupt", "<path>.corrupt.1", ...
+    std::string aside = path_ + ".corrupt";
+    for (int i = 1; env_->FileExists(aside); i++)
+      aside = path_ + ".corrupt." + std::to_string(i);
+    KVB_RETURN_IF_ERROR(env_->WriteFileAtomically(aside, tail));
   }
   KVB_RETURN_IF_ERROR(file->Truncate(good_end));
   KVB_RETURN_IF_ERROR(file->Sync());
@@ -374,6 +406,7 @@ Status Store::CutTail(File* file, uint64_t good_end, uint64_t size, bool save) {
 }
 
 void Store::ResetAfterFailedOpen() {
+  schema_errors_.clear();
   std::unique_lock maps(maps_mu_);
   for (auto& m : maps_) m->Clear();
   {
@@ -563,11 +596,12 @@ Status Store::SyncTo(internal::LogPosition pos) {
   }
 }
 
-Status Store::FlushDirty() {
+Status Store::FlushDirty(const internal::MapBase* only) {
   std::lock_guard flush(flush_mu_);
   std::shared_lock maps(maps_mu_);
+  auto chosen = [only](const auto& m) { return only == nullptr || m == only; };
   bool any = false;
-  for (const auto& m : maps_) any = any || m->DirtyCount() > 0;
+  for (const auto& m : maps_) any = any || (chosen(m.get()) && m->DirtyCount());
   if (!any) return Status::OK();
   // All writers are held while the batch is built and appended: a writer that
   // appended a newer record of a dirty key after we read it would otherwise be
@@ -575,7 +609,9 @@ Status Store::FlushDirty() {
   LockAllWriters();
   std::string batch;
   uint64_t n = 0;
-  for (const auto& m : maps_) m->CollectDirty(&batch, &n);
+  for (const auto& m : maps_) {
+    if (chosen(m.get())) m->CollectDirty(&batch, &n);
+  }
   Status s;
   if (n > 0) {
     // Framed as one batch record in the native format, so a torn flush adds
@@ -584,7 +620,9 @@ Status Store::FlushDirty() {
     s = n > 1 && format_ == LogFormat::kNative ? AppendBatch(batch, n, &pos)
                                                : Append(batch, n, &pos);
     if (s.ok()) {
-      for (auto& m : maps_) m->ClearDirty();
+      for (auto& m : maps_) {
+        if (chosen(m.get())) m->ClearDirty();
+      }
       flushes_.fetch_add(1, std::memory_order_relaxed);
     }
   }
@@ -842,6 +880,7 @@ Stats Store::GetStats() const {
     for (const auto& m : maps_) {
       st.live_keys += m->LiveCount();
       st.dirty_keys += m->DirtyCount();
+      st.raw_keys += m->RawCount();
     }
   }
   {

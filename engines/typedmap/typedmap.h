@@ -11,6 +11,8 @@
 //
 //   struct User { std::string name; int age; };
 //   NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(User, name, age)
+//   // (or KVB_GO_STRUCT, go_compat.h, to mirror a Go struct of a go-persist
+//   // file with Go's JSON idioms)
 //
 //   kvb::typedmap::Store store;
 //   auto users = store.Map<User>("users");           // Result<TypedMap<User>*>
@@ -84,6 +86,23 @@ namespace kvb::typedmap {
 
 enum class Durability : uint8_t { kAsync, kImmediate, kFSync };
 
+// What Open does with a record whose value does not decode as its map's type:
+// a schema error (the record is intact; the C++ type does not fit it), never
+// treated as damage and never cut by Options::recover.
+enum class SchemaErrorPolicy : uint8_t {
+  // Open fails with InvalidArgument naming the map, the key and the offset of
+  // the first such record that is still its key's live value (one that a later
+  // record of the key replaced or deleted is harmless); the file is not
+  // changed.
+  kFail,
+  // Open succeeds; each such key holds its record's JSON text instead of a
+  // typed value: TypedMap::Get says NotFound, TypedMap::GetRaw returns the
+  // text, Stats::raw_keys counts them. The record stays in the log (Shrink
+  // writes it back unchanged) until a Set, Update or Delete of the key
+  // replaces it.
+  kKeepRaw,
+};
+
 struct Options {
   // File system; null means Env::Default(). Must outlive the Store.
   Env* env = nullptr;
@@ -93,13 +112,20 @@ struct Options {
   // through FSyncAll(), Shrink() or Close().
   bool background_flush = true;
   // A complete record in the middle of the log that fails its checksum or parse
-  // makes Open fail with Corruption. With recover = true, Open instead keeps
-  // every record before it, copies the bytes from it to the end into
-  // "<path>.corrupt" and truncates the log there.
+  // (or, in the go-persist format, which has no checksum, whose value is not
+  // JSON at all) makes Open fail with Corruption. With recover = true, Open
+  // instead keeps every record before it, copies the bytes from it to the end
+  // into "<path>.corrupt" (or "<path>.corrupt.N" if that exists: an earlier
+  // recovery's file is never replaced) and truncates the log there. A value
+  // that is JSON but does not fit its map's type is not damage: see
+  // on_schema_error.
   bool recover = false;
+  SchemaErrorPolicy on_schema_error = SchemaErrorPolicy::kFail;
   // A go-persist ("go-persist 1") log keeps its format, so go-persist can still
   // read it, until this is true: then Open rewrites it in the native,
-  // checksummed format.
+  // checksummed format. While it keeps that format, a write whose record has a
+  // line longer than go-persist can read (kLegacyMaxLine, 4096 bytes with its
+  // LF) is refused with InvalidArgument, nothing changed.
   bool upgrade_legacy_format = false;
   // Auto-shrink (0 = off): every auto_shrink_interval, Shrink when
   // records / live keys >= auto_shrink_ratio (which must be > 1), or when
@@ -131,6 +157,9 @@ struct Stats {
   // group-commit batching factor.
   uint64_t sync_requests = 0;
   uint64_t shrinks = 0;  // completed Shrinks
+  // Keys held as raw JSON because their value did not decode
+  // (SchemaErrorPolicy::kKeepRaw); also counted in live_keys.
+  uint64_t raw_keys = 0;
   LogFormat format = LogFormat::kNative;
 };
 
@@ -176,7 +205,8 @@ class Store {
   // replay. After Open it adopts the records of that name that were loaded
   // without an owner. The map is owned by the Store and valid until the Store
   // is destroyed. Errors: InvalidArgument for a bad name or a name already
-  // registered; Corruption if an adopted record does not decode as T;
+  // registered; InvalidArgument naming the key if an adopted record does not
+  // decode as T (with SchemaErrorPolicy::kKeepRaw it is kept raw instead);
   // FailedPrecondition after Close.
   template <typename T>
   Result<TypedMap<T>*> Map(std::string_view name);
@@ -184,8 +214,9 @@ class Store {
   // Opens or creates the log at `path` and replays it. A torn last record
   // (crash during an append) is cut off. Errors: Corruption for a file that is
   // not a typedmap/go-persist log or whose middle is corrupt (see
-  // Options::recover); InvalidArgument if a record does not decode as its map's
-  // type; Busy if another handle holds the lock; IOError. After a failed Open
+  // Options::recover); InvalidArgument naming map, key and offset if a record's
+  // value does not decode as its map's type (see Options::on_schema_error);
+  // Busy if another handle holds the lock; IOError. After a failed Open
   // the maps are empty and Open may be called again. REQUIRES: called once,
   // with no other call running.
   Status Open(const std::string& path);
@@ -227,7 +258,8 @@ class Store {
   // not belong to a registered map ("users:x" when map "users" exists; any
   // colon-less key when map "" exists).
   // kAsync acts as kImmediate here. Values are kept as JSON text and decoded on
-  // each Get (NotFound if absent, Corruption if the text does not decode as V).
+  // each Get (NotFound if absent, InvalidArgument if the text does not decode
+  // as V). Delete of an absent key is OK and appends nothing.
   template <typename V>
   Status Set(std::string_view key, const V& value,
              Durability d = Durability::kImmediate);
@@ -284,7 +316,16 @@ class Store {
   // Returns once everything up to `pos` is durable (group commit).
   Status SyncTo(internal::LogPosition pos);
   Status SyncAll();
-  Status FlushDirty();
+  // Appends the pending kAsync records of every map, or only of `only`, with
+  // one write.
+  Status FlushDirty(const internal::MapBase* only = nullptr);
+  // Replay or adoption of an S record of `map`: decodes it, or applies
+  // Options::on_schema_error to a schema error. `offset` < 0: not from the log.
+  Status LoadValue(internal::MapBase* map, std::string_view key,
+                   std::string_view json, int64_t offset);
+  // After replay: with SchemaErrorPolicy::kFail, the error of the first
+  // undecodable record that is still a key's live value.
+  Status FailOnSchemaErrors();
 
   Status RegisterMap(std::unique_ptr<internal::MapBase> map);
   // REQUIRES maps_mu_ or state_mu_.
@@ -319,6 +360,13 @@ class Store {
   std::unique_ptr<FileLock> lock_;
   // Set by Open, before state_ becomes kOpen.
   LogFormat format_ = LogFormat::kNative;
+  // Undecodable records met by replay (see LoadValue).
+  struct SchemaError {
+    internal::MapBase* map;
+    std::string key;
+    Status error;
+  };
+  std::vector<SchemaError> schema_errors_;
 
   // Lock order: state_mu_ > shrink_mu_ > flush_mu_ > maps_mu_ > orphan_mu_ >
   // writer stripes (index order) > shard map mutexes > log_mu_ > sync_mu_ >
@@ -388,13 +436,20 @@ class TypedMap final : public internal::MapBase {
   // copy). fn must not call into this map. NotFound if absent.
   template <typename F>
   Status View(std::string_view key, F&& fn) const;
-  // Inserts or overwrites. InvalidArgument for an invalid key or a value
+  // Inserts or overwrites. InvalidArgument for an invalid key, a value
   // ValueCodec cannot encode (a NaN or ±Inf anywhere in it, a non-UTF-8
-  // string): nothing changes, in memory or in the log.
+  // string), or, in a go-persist format log, a record with a line longer than
+  // kLegacyMaxLine (go-persist could not read it): nothing changes, in memory
+  // or in the log. Replaces a raw value of the key (GetRaw).
   Status Set(std::string_view key, T value,
              Durability d = Durability::kImmediate);
   // Removes the key; OK whether or not it existed (*existed tells, if given).
   // An absent key appends nothing; with kFSync the log is still synced.
+  // (go-persist's DeleteFSync returns ErrKeyNotFound for an absent key, its
+  // only way to report what *existed reports here at every durability level;
+  // an error would make a retried, idempotent delete look like a failure.)
+  // A key held raw (GetRaw) counts as absent for *existed but its record is
+  // deleted.
   Status Delete(std::string_view key, Durability d = Durability::kImmediate,
                 bool* existed = nullptr);
   // Atomic read-modify-write: fn(Updater<T>&) runs while the key's shard is
@@ -450,7 +505,18 @@ class TypedMap final : public internal::MapBase {
   template <typename F>
   Result<T> UpdateInMemory(std::string_view key, F&& fn);
 
-  // Number of keys (exact when no writer is running).
+  // The JSON text of a key whose value did not decode when the log was opened
+  // (SchemaErrorPolicy::kKeepRaw); NotFound for any other key. The text stays
+  // until a Set, Update or Delete of the key replaces it.
+  Status GetRaw(std::string_view key, std::string* json) const;
+  // go-persist's PersistMap.Sync: appends this map's pending kAsync changes to
+  // the log now (one write), without fdatasync (FSyncAll makes them durable).
+  // The sticky error after a failed sync, or the append's IOError (the changes
+  // stay pending).
+  Status Sync();
+
+  // Number of typed keys (exact when no writer is running); keys held raw are
+  // not counted (RawCount).
   size_t Size() const {
     return static_cast<size_t>(count_.load(std::memory_order_relaxed));
   }
@@ -478,6 +544,7 @@ class TypedMap final : public internal::MapBase {
     mutable std::shared_mutex map_mu;
     Table data;
     DirtyTable dirty;  // kAsync: key -> the record to append at the next flush
+    DirtyTable raw;    // key -> JSON that did not decode (kKeepRaw)
   };
 
   TypedMap(Store* store, std::string name)
@@ -496,6 +563,20 @@ class TypedMap final : public internal::MapBase {
   Shard& ShardFor(const internal::KeyProbe& p) const {
     return shards_[ShardIndex(p)];
   }
+  // Whether the log holds a live record of a key absent from `data`: a pending
+  // kAsync record or a raw value. REQUIRES the key's writer stripe.
+  bool InLog(const Shard& shard, const internal::KeyProbe& p) const {
+    return shard.dirty.find(p) != shard.dirty.end() ||
+           (raw_count_.load(std::memory_order_relaxed) != 0 &&
+            shard.raw.find(p) != shard.raw.end());
+  }
+  // fn(value) on the key's entry in shard member `table` (data or raw) under
+  // the shard's shared lock; NotFound if absent, FailedPrecondition if closed.
+  template <typename Tab, typename F>
+  Status Lookup(Tab Shard::*table, std::string_view key, F&& fn) const;
+  // Forgets the key's raw value. REQUIRES shard.map_mu held exclusively (or
+  // replay).
+  void DropRaw(Shard& shard, const internal::KeyProbe& p);
   Status EncodeRecord(char op, std::string_view key, const T* value,
                       std::string* rec) const;
   Status Persist(Shard& shard, const internal::KeyProbe& p, std::string&& rec,
@@ -524,6 +605,14 @@ class TypedMap final : public internal::MapBase {
   // MapBase.
   Status LoadSet(std::string_view key, std::string_view json) override;
   void LoadDelete(std::string_view key) override;
+  void LoadRaw(std::string_view key, std::string_view json) override;
+  uint64_t RawCount() const override {
+    return raw_count_.load(std::memory_order_relaxed);
+  }
+  bool HasRaw(std::string_view key) const override {
+    internal::KeyProbe p = internal::MakeProbe(key);
+    return ShardFor(p).raw.find(p) != ShardFor(p).raw.end();
+  }
   void Clear() override;
   void ReserveForLoad(size_t keys) override {
     for (size_t i = 0; i < kShards; i++)
@@ -535,7 +624,7 @@ class TypedMap final : public internal::MapBase {
       if (t.bucket_count() > 4 * t.size() + 64) t.rehash(0);
     }
   }
-  uint64_t LiveCount() const override { return Size(); }
+  uint64_t LiveCount() const override { return Size() + RawCount(); }
   uint64_t DirtyCount() const override {
     return dirty_count_.load(std::memory_order_relaxed);
   }
@@ -548,6 +637,7 @@ class TypedMap final : public internal::MapBase {
   std::unique_ptr<Shard[]> shards_;
   std::atomic<int64_t> count_{0};
   std::atomic<uint64_t> dirty_count_{0};
+  std::atomic<uint64_t> raw_count_{0};
 };
 
 // A Store holding one map named "" (keys are written as ":key"), go-persist's

@@ -39,12 +39,19 @@ Status TypedMap<T>::Get(std::string_view key, T* value) const {
 template <typename T>
 template <typename F>
 Status TypedMap<T>::View(std::string_view key, F&& fn) const {
+  return Lookup(&Shard::data, key, std::forward<F>(fn));
+}
+
+template <typename T>
+template <typename Tab, typename F>
+Status TypedMap<T>::Lookup(Tab Shard::*table, std::string_view key,
+                           F&& fn) const {
   KVB_RETURN_IF_ERROR(store_->CheckOpen());
   internal::KeyProbe p = internal::MakeProbe(key);
   const Shard& shard = ShardFor(p);
   std::shared_lock lock(shard.map_mu);
-  auto it = shard.data.find(p);
-  if (it == shard.data.end()) return Status::NotFound();
+  auto it = (shard.*table).find(p);
+  if (it == (shard.*table).end()) return Status::NotFound();
   std::forward<F>(fn)(it->second);
   return Status::OK();
 }
@@ -56,7 +63,35 @@ Status TypedMap<T>::EncodeRecord(char op, std::string_view key, const T* value,
   size_t start = BeginRecord(f, op, prefix(), key, rec);
   if (value != nullptr) KVB_RETURN_IF_ERROR(Codec::Encode(*value, rec));
   FinishRecord(f, start, rec);
+  if (f == LogFormat::kLegacy) {
+    Status s = CheckLegacyLines(std::string_view(*rec).substr(start));
+    if (!s.ok()) {
+      rec->resize(start);
+      return s.WithContext("map '" + name() + "' key '" + std::string(key) +
+                           "'");
+    }
+  }
   return Status::OK();
+}
+
+template <typename T>
+void TypedMap<T>::DropRaw(Shard& shard, const internal::KeyProbe& p) {
+  if (raw_count_.load(std::memory_order_relaxed) == 0) return;
+  auto it = shard.raw.find(p);
+  if (it == shard.raw.end()) return;
+  shard.raw.erase(it);
+  raw_count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+template <typename T>
+Status TypedMap<T>::GetRaw(std::string_view key, std::string* json) const {
+  return Lookup(&Shard::raw, key, [json](const std::string& v) { *json = v; });
+}
+
+template <typename T>
+Status TypedMap<T>::Sync() {
+  KVB_RETURN_IF_ERROR(store_->CheckWritable());
+  return store_->FlushDirty(this);
 }
 
 template <typename T>
@@ -104,6 +139,7 @@ void TypedMap<T>::Assign(Shard& shard, const internal::KeyProbe& p, T&& value) {
 template <typename T>
 void TypedMap<T>::AssignLocked(Shard& shard, const internal::KeyProbe& p,
                                T&& value) {
+  DropRaw(shard, p);
   auto it = shard.data.find(p);
   if (it != shard.data.end()) {
     it->second = std::move(value);
@@ -121,6 +157,7 @@ void TypedMap<T>::Erase(Shard& shard, const internal::KeyProbe& p) {
 
 template <typename T>
 void TypedMap<T>::EraseLocked(Shard& shard, const internal::KeyProbe& p) {
+  DropRaw(shard, p);
   auto it = shard.data.find(p);
   if (it == shard.data.end()) return;
   shard.data.erase(it);
@@ -164,14 +201,14 @@ Status TypedMap<T>::Delete(std::string_view key, Durability d, bool* existed) {
     // here needs no map_mu.
     bool exists = shard.data.find(p) != shard.data.end();
     if (existed != nullptr) *existed = exists;
-    // A key that is neither in memory nor pending has no live record in the
-    // log.
-    if (exists || shard.dirty.find(p) != shard.dirty.end()) {
+    // A key that is neither in memory, nor pending, nor raw has no live
+    // record in the log.
+    if (exists || InLog(shard, p)) {
       std::string rec;
       KVB_RETURN_IF_ERROR(EncodeRecord('D', key, nullptr, &rec));
       KVB_RETURN_IF_ERROR(Persist(shard, p, std::move(rec), d, &pos));
+      Erase(shard, p);
     }
-    if (exists) Erase(shard, p);
   }
   return Finish(d, pos);
 }
@@ -207,12 +244,12 @@ Result<std::optional<T>> TypedMap<T>::Update(std::string_view key, F&& fn,
         break;
       }
       case Updater<T>::Action::kDelete:
-        if (exists || shard.dirty.find(p) != shard.dirty.end()) {
+        if (exists || InLog(shard, p)) {
           std::string rec;
           KVB_RETURN_IF_ERROR(EncodeRecord('D', key, nullptr, &rec));
           KVB_RETURN_IF_ERROR(Persist(shard, p, std::move(rec), d, &pos));
+          Erase(shard, p);
         }
-        if (exists) Erase(shard, p);
         break;
     }
   }
@@ -293,8 +330,9 @@ template <typename T>
 Status TypedMap<T>::SetInMemory(std::string_view key, T value) {
   KVB_RETURN_IF_ERROR(store_->CheckOpen());
   KVB_RETURN_IF_ERROR(ValidateKey(key));
-  std::string probe_json;
-  KVB_RETURN_IF_ERROR(Codec::Encode(value, &probe_json));
+  // Encoded once, so that a later Shrink (or flush) can write it.
+  std::string probe;
+  KVB_RETURN_IF_ERROR(EncodeRecord('S', key, &value, &probe));
   internal::KeyProbe p = internal::MakeProbe(key);
   Shard& shard = ShardFor(p);
   std::lock_guard writer(WriterMutex(p));
@@ -317,8 +355,8 @@ Result<T> TypedMap<T>::UpdateInMemory(std::string_view key, F&& fn) {
   if (up.action() != Updater<T>::Action::kSet) {
     return Status::InvalidArgument("UpdateInMemory allows only the Set action");
   }
-  std::string probe_json;
-  KVB_RETURN_IF_ERROR(Codec::Encode(up.value, &probe_json));
+  std::string probe;
+  KVB_RETURN_IF_ERROR(EncodeRecord('S', key, &up.value, &probe));
   T result = up.value;
   Assign(shard, p, std::move(up.value));
   return result;
@@ -346,7 +384,9 @@ Status TypedMap<T>::LoadSet(std::string_view key, std::string_view json) {
   // One hash-table walk per record (a find first would walk the bucket twice),
   // and a new key's value is decoded in place, so key, node and value are
   // allocated next to each other: later lookups touch fewer cache lines.
-  Table& data = ShardFor(internal::MakeProbe(key)).data;
+  internal::KeyProbe p = internal::MakeProbe(key);
+  Shard& shard = ShardFor(p);
+  Table& data = shard.data;
   auto [it, inserted] = data.try_emplace(std::string(key));
   if (inserted) {
     Status s = Codec::Decode(json, &it->second);
@@ -355,23 +395,29 @@ Status TypedMap<T>::LoadSet(std::string_view key, std::string_view json) {
       return s;
     }
     count_.fetch_add(1, std::memory_order_relaxed);
-    return Status::OK();
+  } else {
+    // An existing value must survive a failed decode (recovery keeps it).
+    T value{};
+    KVB_RETURN_IF_ERROR(Codec::Decode(json, &value));
+    it->second = std::move(value);
   }
-  // An existing value must survive a failed decode (recovery keeps it).
-  T value{};
-  KVB_RETURN_IF_ERROR(Codec::Decode(json, &value));
-  it->second = std::move(value);
+  DropRaw(shard, p);
   return Status::OK();
+}
+
+template <typename T>
+void TypedMap<T>::LoadRaw(std::string_view key, std::string_view json) {
+  internal::KeyProbe p = internal::MakeProbe(key);
+  Shard& shard = ShardFor(p);
+  EraseLocked(shard, p);
+  shard.raw.emplace(std::string(key), std::string(json));
+  raw_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 template <typename T>
 void TypedMap<T>::LoadDelete(std::string_view key) {
   internal::KeyProbe p = internal::MakeProbe(key);
-  Shard& shard = ShardFor(p);
-  auto it = shard.data.find(p);
-  if (it == shard.data.end()) return;
-  shard.data.erase(it);
-  count_.fetch_sub(1, std::memory_order_relaxed);
+  EraseLocked(ShardFor(p), p);
 }
 
 template <typename T>
@@ -381,9 +427,11 @@ void TypedMap<T>::Clear() {
     std::unique_lock lock(shards_[i].map_mu);
     shards_[i].data.clear();
     shards_[i].dirty.clear();
+    shards_[i].raw.clear();
   }
   count_ = 0;
   dirty_count_ = 0;
+  raw_count_ = 0;
 }
 
 template <typename T>
@@ -416,6 +464,13 @@ Status TypedMap<T>::WriteSnapshot(LogFormat f,
       for (const auto& [key, value] : shards_[i].data) {
         size_t start = BeginRecord(f, 'S', prefix(), key, &buf);
         KVB_RETURN_IF_ERROR(Codec::Encode(value, &buf));
+        FinishRecord(f, start, &buf);
+        ++*records;
+      }
+      // Raw values are written back as they were read: the record stays.
+      for (const auto& [key, json] : shards_[i].raw) {
+        size_t start = BeginRecord(f, 'S', prefix(), key, &buf);
+        buf.append(json);
         FinishRecord(f, start, &buf);
         ++*records;
       }

@@ -331,10 +331,28 @@ Status ValueCodec<std::string>::Encode(const std::string& value,
   return Status::OK();
 }
 
+Status NotJson(std::string_view text) {
+  if (text.size() > 40) text = text.substr(0, 40);
+  return Status::Corruption("value is not JSON: '" + std::string(text) + "'");
+}
+
+namespace {
+
+// The error for `json` that is not the JSON string or bytes a codec expects:
+// InvalidArgument (a schema error) if it is other JSON, Corruption if it is
+// not JSON at all.
+Status NotOfShape(std::string_view json, std::string_view expected) {
+  if (!nlohmann::json::accept(json.begin(), json.end())) return NotJson(json);
+  return Status::InvalidArgument("value does not fit its type: expected " +
+                                 std::string(expected));
+}
+
+}  // namespace
+
 Status ValueCodec<std::string>::Decode(std::string_view json,
                                        std::string* out) {
   if (DecodeJsonString(json, out)) return Status::OK();
-  return Status::Corruption("value is not a well-formed JSON string");
+  return NotOfShape(json, "a JSON string");
 }
 
 Status ValueCodec<Bytes>::Encode(const Bytes& value, std::string* out) {
@@ -352,7 +370,7 @@ Status ValueCodec<Bytes>::Decode(std::string_view json, Bytes* out) {
   json = TrimBlanks(json);
   if (!json.empty() && json.front() == '"') {
     if (DecodeJsonString(json, &out->data)) return Status::OK();
-    return Status::Corruption("value is not a well-formed JSON string");
+    return NotOfShape(json, "a JSON string");
   }
   // The exact shape Encode writes; other spellings of the same object go
   // through nlohmann.
@@ -373,8 +391,7 @@ Status ValueCodec<Bytes>::Decode(std::string_view json, Bytes* out) {
     }
   } catch (const std::exception&) {
   }
-  return Status::Corruption(
-      "bytes value is neither a JSON string nor {\"b64\":...}");
+  return NotOfShape(json, "a JSON string or {\"b64\":...}");
 }
 
 }  // namespace kvb::typedmap

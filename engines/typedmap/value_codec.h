@@ -21,10 +21,12 @@
 // std::string that is not valid UTF-8, a NaN or ±Inf anywhere in the value,
 // a to_json that throws). JSON has no non-finite numbers: nlohmann would write
 // `null`, which no longer decodes as the value's type, so a log holding one
-// could not be reopened (issue 14, defect 6). Decode returns
-// Corruption for text that is not JSON of the expected shape. No exception
-// escapes a codec. Thread safety: codecs are stateless; call them from any
-// thread.
+// could not be reopened (issue 14, defect 6). Decode returns Corruption for
+// text that is not JSON at all (possible damage) and InvalidArgument for JSON
+// that does not fit the type (a schema error: the text is intact, the C++ type
+// does not match it; the Store never cuts such a record, see
+// Options::on_schema_error). No exception escapes a codec.
+// Thread safety: codecs are stateless; call them from any thread.
 #ifndef KVB_ENGINES_TYPEDMAP_VALUE_CODEC_H_
 #define KVB_ENGINES_TYPEDMAP_VALUE_CODEC_H_
 
@@ -53,6 +55,8 @@ bool DecodeJsonString(std::string_view json, std::string* out);
 // InvalidArgument naming the first NaN or ±Inf number inside `j` (by its JSON
 // pointer, "" for the root), OK if there is none.
 Status CheckFinite(const nlohmann::json& j);
+// Corruption("value is not JSON: ...") for text that is not one JSON value.
+Status NotJson(std::string_view text);
 // Standard base64 (RFC 4648, with padding).
 void AppendBase64(std::string_view bytes, std::string* out);
 bool DecodeBase64(std::string_view text, std::string* out);
@@ -79,21 +83,23 @@ struct ValueCodec {
   }
   static Status Decode(std::string_view json, T* out) {
     try {
-      nlohmann::json j = nlohmann::json::parse(json.begin(), json.end());
+      nlohmann::json j = nlohmann::json::parse(json.begin(), json.end(),
+                                               nullptr, /*exceptions=*/false);
+      if (j.is_discarded()) return NotJson(json);
       // nlohmann converts a JSON number to an arithmetic T with static_cast,
       // which is undefined behaviour for a floating value outside T's range
       // (found by fuzz/typedmap_log_fuzz): refuse those instead.
       if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
         if (j.is_number_float() && !FloatFits(j.get<double>())) {
-          return Status::Corruption("cannot decode JSON value: number " +
-                                    j.dump() + " out of range");
+          return Status::InvalidArgument(
+              "value does not fit its type: " + j.dump() + " is out of range");
         }
       }
       j.get_to(*out);
       return Status::OK();
     } catch (const std::exception& e) {
-      return Status::Corruption(std::string("cannot decode JSON value: ") +
-                                e.what());
+      return Status::InvalidArgument(
+          std::string("value does not fit its type: ") + e.what());
     }
   }
 

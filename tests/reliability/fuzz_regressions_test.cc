@@ -17,27 +17,31 @@ namespace {
 // fuzz/corpus/typedmap_log_fuzz/float-to-int-overflow: decoding a JSON float
 // outside an integer type's range was a float-to-int conversion overflow
 // (undefined behaviour, UBSan: "6.66667e+44 is outside the range of
-// representable values of type 'int'").
+// representable values of type 'int'"). Refused as a schema error
+// (InvalidArgument: JSON that does not fit the type, value_codec.h).
 TEST_CASE("typedmap refuses JSON numbers outside the value type's range",
           "[reliability]") {
   int i = 0;
-  CHECK(typedmap::ValueCodec<int>::Decode("6.6e44", &i).IsCorruption());
-  CHECK(typedmap::ValueCodec<int>::Decode("-2147483649.5", &i).IsCorruption());
-  CHECK(typedmap::ValueCodec<int>::Decode("2147483648.0", &i).IsCorruption());
+  CHECK(typedmap::ValueCodec<int>::Decode("6.6e44", &i).IsInvalidArgument());
+  CHECK(typedmap::ValueCodec<int>::Decode("-2147483649.5", &i)
+            .IsInvalidArgument());
+  CHECK(typedmap::ValueCodec<int>::Decode("2147483648.0", &i)
+            .IsInvalidArgument());
   REQUIRE_OK(typedmap::ValueCodec<int>::Decode("2147483647.0", &i));
   CHECK(i == 2147483647);
   REQUIRE_OK(typedmap::ValueCodec<int>::Decode("-2147483648.9", &i));
   CHECK(i == -2147483647 - 1);
   uint8_t u = 0;
-  CHECK(typedmap::ValueCodec<uint8_t>::Decode("256.0", &u).IsCorruption());
-  CHECK(typedmap::ValueCodec<uint8_t>::Decode("-1.0", &u).IsCorruption());
+  CHECK(typedmap::ValueCodec<uint8_t>::Decode("256.0", &u).IsInvalidArgument());
+  CHECK(typedmap::ValueCodec<uint8_t>::Decode("-1.0", &u).IsInvalidArgument());
   REQUIRE_OK(typedmap::ValueCodec<uint8_t>::Decode("255.5", &u));
   CHECK(u == 255);
   int64_t l = 0;
-  CHECK(typedmap::ValueCodec<int64_t>::Decode("9.3e18", &l).IsCorruption());
+  CHECK(
+      typedmap::ValueCodec<int64_t>::Decode("9.3e18", &l).IsInvalidArgument());
   REQUIRE_OK(typedmap::ValueCodec<int64_t>::Decode("9.2e18", &l));
   float f = 0;
-  CHECK(typedmap::ValueCodec<float>::Decode("1e300", &f).IsCorruption());
+  CHECK(typedmap::ValueCodec<float>::Decode("1e300", &f).IsInvalidArgument());
   REQUIRE_OK(typedmap::ValueCodec<float>::Decode("1.5", &f));
   CHECK(f == 1.5f);
   REQUIRE_OK(typedmap::ValueCodec<int>::Decode("42", &i));

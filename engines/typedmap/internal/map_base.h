@@ -70,6 +70,12 @@ class MapBase {
   // `json` does not decode as the map's type.
   virtual Status LoadSet(std::string_view key, std::string_view json) = 0;
   virtual void LoadDelete(std::string_view key) = 0;
+  // Replay of a record whose value did not decode (Options::on_schema_error =
+  // kKeepRaw): the key's typed value, if any, is dropped and `json` is kept as
+  // the key's raw value, written back by Shrink until a write replaces it.
+  virtual void LoadRaw(std::string_view key, std::string_view json) = 0;
+  virtual uint64_t RawCount() const = 0;
+  virtual bool HasRaw(std::string_view key) const = 0;  // replay only
   virtual void Clear() = 0;
   // Replay sizing: reserve room for about `keys` keys before loading; give
   // back what a too-high guess left unused afterwards.

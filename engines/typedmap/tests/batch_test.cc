@@ -10,17 +10,15 @@
 #include "core/env.h"
 #include "core/testing/fault_env.h"
 #include "core/testing/test_util.h"
+#include "engines/typedmap/tests/test_helpers.h"
 #include "engines/typedmap/typedmap.h"
 
 namespace kvb::typedmap {
 namespace {
 
-Options MemOptions(Env* env) {
-  Options o;
-  o.env = env;
-  o.background_flush = false;
-  return o;
-}
+using testutil::MemOptions;
+using testutil::ReadFile;
+using testutil::WriteFile;
 
 struct Db {
   std::unique_ptr<Store> store;
@@ -35,19 +33,6 @@ Db OpenDb(Env* env, const std::string& path = "/db/log") {
   db.map = *m;
   REQUIRE_OK(db.store->Open(path));
   return db;
-}
-
-std::string ReadAll(Env* env, const std::string& path) {
-  auto r = env->ReadFileToString(path);
-  REQUIRE(r.ok());
-  return *r;
-}
-
-void WriteAll(Env* env, const std::string& path, std::string_view data) {
-  auto f = env->OpenFile(path, OpenMode::kTruncate);
-  REQUIRE(f.ok());
-  REQUIRE_OK((*f)->Append(data));
-  REQUIRE_OK((*f)->Sync());
 }
 
 std::string Key(int i) {
@@ -108,7 +93,7 @@ TEST_CASE("a batch round-trips: sets, deletes and repeats apply in order") {
     REQUIRE_OK(db.map->Write(TypedMap<std::string>::Batch{}));  // empty: no-op
     REQUIRE_OK(db.store->Close());
   }
-  std::string text = ReadAll(env.get(), "/db/log");
+  std::string text = ReadFile(env.get(), "/db/log");
   INFO(text);
   CHECK(text.starts_with("kvb-typedmap 2\n"));
   // The batch record: its header line, then its five records.
@@ -151,14 +136,14 @@ TEST_CASE("a version-1 log is upgraded in place before its first batch") {
     REQUIRE_OK(db.map->Set("old", "1"));
     REQUIRE_OK(db.store->Close());
   }
-  std::string v1 = ReadAll(env.get(), "/db/log");
+  std::string v1 = ReadFile(env.get(), "/db/log");
   REQUIRE(v1.starts_with("kvb-typedmap 1\n"));
   {
     Db db = OpenDb(env.get());
     REQUIRE_OK(db.map->Write(SetBatch(3, 1)));
     REQUIRE_OK(db.store->Close());
   }
-  std::string v2 = ReadAll(env.get(), "/db/log");
+  std::string v2 = ReadFile(env.get(), "/db/log");
   CHECK(v2.starts_with("kvb-typedmap 2\n"));
   // Only the digit changed in what was there before.
   CHECK(v2.substr(15, v1.size() - 15) == v1.substr(15));
@@ -170,7 +155,7 @@ TEST_CASE("a version-1 log is upgraded in place before its first batch") {
 TEST_CASE("a go-persist log refuses batches") {
   auto env = NewMemEnv();
   REQUIRE_OK(env->CreateDir("/db"));
-  WriteAll(env.get(), "/db/log", "go-persist 1\nS m:a\n\"1\"\n");
+  WriteFile(env.get(), "/db/log", "go-persist 1\nS m:a\n\"1\"\n");
   Db db = OpenDb(env.get());
   CHECK(db.map->Write(SetBatch(2, 1)).IsNotSupported());
   CHECK(db.map->Size() == 1);
@@ -188,12 +173,12 @@ TEST_CASE("every cut point of a batch record replays all of it or none") {
     REQUIRE_OK(db.map->Write(SetBatch(n, 2)));
     REQUIRE_OK(db.store->Close());
   }
-  const std::string full = ReadAll(env.get(), "/db/log");
+  const std::string full = ReadFile(env.get(), "/db/log");
   REQUIRE(full.size() > batch_start);
   REQUIRE(full[batch_start] == 'B');
   for (size_t cut = batch_start; cut <= full.size(); cut++) {
     INFO("cut at " << cut << " of " << full.size());
-    WriteAll(env.get(), "/db/log", std::string_view(full).substr(0, cut));
+    WriteFile(env.get(), "/db/log", std::string_view(full).substr(0, cut));
     Db db = OpenDb(env.get());
     int version = cut == full.size() ? 2 : 1;
     CHECK(CountAtVersion(db.map, n, version) == n);
@@ -213,11 +198,11 @@ TEST_CASE("a damaged byte inside a complete batch is corruption, not a tail") {
     REQUIRE_OK(db.map->Set("after", "x"));
     REQUIRE_OK(db.store->Close());
   }
-  std::string text = ReadAll(env.get(), "/db/log");
+  std::string text = ReadFile(env.get(), "/db/log");
   size_t at = text.find("\"v2.1\"");
   REQUIRE(at != std::string::npos);
   text[at + 2] = '9';
-  WriteAll(env.get(), "/db/log", text);
+  WriteFile(env.get(), "/db/log", text);
   Store store(MemOptions(env.get()));
   REQUIRE(store.Map<std::string>("m").ok());
   Status s = store.Open("/db/log");
@@ -296,7 +281,7 @@ TEST_CASE("Shrink keeps batches and the version-2 header") {
     REQUIRE_OK(db.map->Write(SetBatch(10, 4)));
     REQUIRE_OK(db.store->Close());
   }
-  CHECK(ReadAll(env.get(), "/db/log").starts_with("kvb-typedmap 2\n"));
+  CHECK(ReadFile(env.get(), "/db/log").starts_with("kvb-typedmap 2\n"));
   Db again = OpenDb(env.get());
   CHECK(CountAtVersion(again.map, 10, 4) == 10);
   CHECK(again.store->GetStats().loaded_records == 20);

@@ -10,11 +10,16 @@
 #include "core/env.h"
 #include "core/testing/test_util.h"
 #include "engines/typedmap/log_format.h"
+#include "engines/typedmap/tests/test_helpers.h"
 #include "engines/typedmap/typedmap.h"
 #include "engines/typedmap/value_codec.h"
 
 namespace kvb::typedmap {
 namespace {
+
+using testutil::MemOptions;
+using testutil::ReadFile;
+using testutil::WriteFile;
 
 // prefix + decimal n, written out because g++ 12 warns falsely (-Wrestrict, GCC
 // bug 105651) on "literal" + std::to_string(n).
@@ -43,26 +48,6 @@ std::string EncodeString(const std::string& s) {
   std::string out;
   REQUIRE_OK(ValueCodec<std::string>::Encode(s, &out));
   return out;
-}
-
-void WriteFile(Env* env, const std::string& path, std::string_view data) {
-  auto f = env->OpenFile(path, OpenMode::kTruncate);
-  REQUIRE(f.ok());
-  REQUIRE_OK((*f)->Append(data));
-  REQUIRE_OK((*f)->Sync());
-}
-
-std::string ReadFile(Env* env, const std::string& path) {
-  auto r = env->ReadFileToString(path);
-  REQUIRE(r.ok());
-  return *r;
-}
-
-Options MemOptions(Env* env) {
-  Options o;
-  o.env = env;
-  o.background_flush = false;
-  return o;
 }
 
 TEST_CASE("JSON string codec round-trips every kind of text") {
@@ -129,8 +114,10 @@ TEST_CASE("std::string values must be UTF-8; Bytes carry anything") {
   Bytes back;
   REQUIRE_OK(ValueCodec<Bytes>::Decode("{ \"b64\" : \"/w==\" }", &back));
   CHECK(back.data == "\xff");
-  CHECK(ValueCodec<Bytes>::Decode("{\"b64\":\"!!\"}", &back).IsCorruption());
-  CHECK(ValueCodec<Bytes>::Decode("12", &back).IsCorruption());
+  CHECK(ValueCodec<Bytes>::Decode("{\"b64\":\"!!\"}", &back)
+            .IsInvalidArgument());  // JSON, but not bytes: a schema error
+  CHECK(ValueCodec<Bytes>::Decode("12", &back).IsInvalidArgument());
+  CHECK(ValueCodec<Bytes>::Decode("12x", &back).IsCorruption());  // not JSON
 }
 
 TEST_CASE("base64 round-trips all lengths") {
@@ -154,7 +141,7 @@ TEST_CASE("nlohmann structs encode and decode through the default codec") {
   User back;
   REQUIRE_OK(ValueCodec<User>::Decode(json, &back));
   CHECK(back == u);
-  CHECK(ValueCodec<User>::Decode("{\"Name\":1}", &back).IsCorruption());
+  CHECK(ValueCodec<User>::Decode("{\"Name\":1}", &back).IsInvalidArgument());
   CHECK(ValueCodec<User>::Decode("not json", &back).IsCorruption());
   int n = 0;
   REQUIRE_OK(ValueCodec<int>::Decode("42", &n));
@@ -353,7 +340,7 @@ TEST_CASE("go-persist files: routing of colon-less keys, orphans, upgrade") {
     REQUIRE(orphan.ok());
     CHECK(*orphan == "orphan");
     CHECK(store.Get<std::string>("other:gone").status().IsNotFound());
-    CHECK(store.Get<int>("other:k").status().IsCorruption());
+    CHECK(store.Get<int>("other:k").status().IsInvalidArgument());
     // Registering "other" adopts its records; store-level access to them is
     // then refused.
     auto other = store.Map<std::string>("other");

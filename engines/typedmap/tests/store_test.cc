@@ -11,10 +11,15 @@
 
 #include "core/env.h"
 #include "core/testing/test_util.h"
+#include "engines/typedmap/tests/test_helpers.h"
 #include "engines/typedmap/typedmap.h"
 
 namespace kvb::typedmap {
 namespace {
+
+using testutil::MemOptions;
+using testutil::ReadFile;
+using testutil::WriteFile;
 
 // prefix + decimal n, written out because g++ 12 warns falsely (-Wrestrict, GCC
 // bug 105651) on "literal" + std::to_string(n).
@@ -30,26 +35,6 @@ struct User {
   bool operator==(const User&) const = default;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(User, name, age)
-
-Options MemOptions(Env* env) {
-  Options o;
-  o.env = env;
-  o.background_flush = false;
-  return o;
-}
-
-std::string ReadFile(Env* env, const std::string& path) {
-  auto r = env->ReadFileToString(path);
-  REQUIRE(r.ok());
-  return *r;
-}
-
-void WriteFile(Env* env, const std::string& path, std::string_view data) {
-  auto f = env->OpenFile(path, OpenMode::kTruncate);
-  REQUIRE(f.ok());
-  REQUIRE_OK((*f)->Append(data));
-  REQUIRE_OK((*f)->Sync());
-}
 
 // Opens a store with one map of T named `name` over `env`.
 template <typename T>
