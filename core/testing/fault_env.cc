@@ -557,19 +557,12 @@ Status WriteBaseFile(Env* base, const std::string& path,
   return f->Close();
 }
 
-}  // namespace
-
-Status FaultInjectionEnv::SimulatePowerLoss(PowerLossMode mode, uint64_t seed) {
-  State& s = *state_;
-  std::lock_guard guard(s.mu);
-  s.epoch.fetch_add(1);  // every File opened so far is now dead
-  for (FaultLockImpl* lock : s.locks) lock->ReleaseLocked();
-  std::mt19937_64 rng(seed);
-  s.ApplyJournalLocked(&rng);
-
-  // 1. Decide what each durable inode will hold before the base is touched (a
-  // torn tail is read from the current bytes). Iterating sorted maps keeps a
-  // seed reproducible.
+// 1. What each durable inode will hold, decided before the base is touched (a
+// torn tail is read from the current bytes). Iterating sorted maps keeps a
+// seed reproducible.
+std::map<const Inode*, std::string> DurableContents(
+    FaultState& s, FaultInjectionEnv::PowerLossMode mode,
+    std::mt19937_64* rng) {
   std::map<const Inode*, std::string> live_path;
   for (const auto& [dir, names] : s.dirs) {
     for (const auto& [name, st] : names) {
@@ -586,40 +579,45 @@ Status FaultInjectionEnv::SimulatePowerLoss(PowerLossMode mode, uint64_t seed) {
       // Only a pure append since the last sync can leave a torn tail: the
       // synced prefix is intact and some of the new bytes made it to the
       // platter.
-      if (mode == PowerLossMode::kTornTail && lp != live_path.end() &&
-          inode->dirty_from >= contents.size()) {
+      if (mode == FaultInjectionEnv::PowerLossMode::kTornTail &&
+          lp != live_path.end() && inode->dirty_from >= contents.size()) {
         Result<std::string> current = s.base->ReadFileToString(lp->second);
         if (current.ok() && current->size() > contents.size()) {
-          size_t extra = rng() % (current->size() - contents.size() + 1);
+          size_t extra = (*rng)() % (current->size() - contents.size() + 1);
           contents = current->substr(0, contents.size() + extra);
         }
       }
       final_contents.emplace(inode, std::move(contents));
     }
   }
+  return final_contents;
+}
 
-  // 2. Remove every modelled file, then 3. write back the durable ones, each
-  // with a fresh inode (two names durably sharing one inode become two files,
-  // like a lost hard link).
+// 2. Removes every modelled file from the base.
+Status RemoveModelledFiles(FaultState& s) {
   for (auto& [dir, names] : s.dirs) {
     for (auto& [name, st] : names) {
       if (!st.live) continue;
       Status r = s.base->RemoveFile(JoinPath(dir, name));
-      if (!r.ok() && !r.IsNotFound())
-        return r.WithContext("fault env: power loss");
+      if (!r.ok() && !r.IsNotFound()) return r;
     }
   }
-  KVB_RETURN_IF_ERROR(
-      s.RestoreDirsLocked().WithContext("fault env: power loss"));
+  return Status::OK();
+}
+
+// 3. Writes back the durable files, each with a fresh inode (two names durably
+// sharing one inode become two files, like a lost hard link).
+Status WriteBackDurable(
+    FaultState& s, const std::map<const Inode*, std::string>& final_contents) {
   for (auto& [dir, names] : s.dirs) {
     Result<FileStat> dir_stat = s.base->Stat(dir);
     const bool dir_exists = dir_stat.ok() && dir_stat->is_dir;
     for (auto& [name, st] : names) {
       PathState restored;
       if (st.durable && dir_exists) {
-        const std::string& contents = final_contents[st.durable.get()];
-        KVB_RETURN_IF_ERROR(WriteBaseFile(s.base, JoinPath(dir, name), contents)
-                                .WithContext("fault env: power loss"));
+        const std::string& contents = final_contents.at(st.durable.get());
+        KVB_RETURN_IF_ERROR(
+            WriteBaseFile(s.base, JoinPath(dir, name), contents));
         auto inode = std::make_shared<Inode>();
         inode->durable = contents;
         inode->dirty_from = contents.size();
@@ -628,6 +626,24 @@ Status FaultInjectionEnv::SimulatePowerLoss(PowerLossMode mode, uint64_t seed) {
       st = std::move(restored);
     }
   }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status FaultInjectionEnv::SimulatePowerLoss(PowerLossMode mode, uint64_t seed) {
+  State& s = *state_;
+  std::lock_guard guard(s.mu);
+  s.epoch.fetch_add(1);  // every File opened so far is now dead
+  for (FaultLockImpl* lock : s.locks) lock->ReleaseLocked();
+  std::mt19937_64 rng(seed);
+  s.ApplyJournalLocked(&rng);
+  const std::map<const Inode*, std::string> contents =
+      DurableContents(s, mode, &rng);
+  Status restored = RemoveModelledFiles(s);
+  if (restored.ok()) restored = s.RestoreDirsLocked();
+  if (restored.ok()) restored = WriteBackDurable(s, contents);
+  KVB_RETURN_IF_ERROR(restored.WithContext("fault env: power loss"));
 
   // 4. The machine is back up: no faults, not crashed.
   s.faults.clear();

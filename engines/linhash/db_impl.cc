@@ -351,24 +351,40 @@ Status DB::Impl::Delete(std::string_view key) {
 // A batch is one kBatch record (count, body length) followed by its put/delete
 // records, all in one segment and one append: recovery applies it only if every
 // record of the body is intact.
-Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
-  if (n == 0) {
-    std::lock_guard lock(writer_mu_);
-    return CheckWritable();
-  }
+Status DB::Impl::CheckBatchSizes(const WriteBatch::Op* ops, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (ops[i].key.size() > kMaxKeySize)
       return Status::InvalidArgument("linhash: key too large");
-    if (ops[i].value.size() > kMaxValueSize) {
+    if (ops[i].value.size() > kMaxValueSize)
       return Status::InvalidArgument("linhash: value too large");
-    }
   }
-  std::vector<uint64_t> hashes(n);
-  for (size_t i = 0; i < n; ++i) hashes[i] = HashKey(ops[i].key);
+  return Status::OK();
+}
+
+// A batch as it goes into the log: one kBatch header record, then the ops'
+// records; rel[i] is op i's offset in the body.
+struct DB::Impl::EncodedBatch {
+  std::string all;
+  uint32_t head = 0;  // size of the header record
+  uint64_t body_size = 0;
+  std::vector<uint32_t> rel;
+  std::vector<uint64_t> hashes;
+
+  uint32_t RecordSize(size_t i) const {
+    return static_cast<uint32_t>((i + 1 < rel.size() ? rel[i + 1] : body_size) -
+                                 rel[i]);
+  }
+};
+
+DB::Impl::EncodedBatch DB::Impl::EncodeBatch(const WriteBatch::Op* ops,
+                                             size_t n) const {
+  EncodedBatch b;
+  b.hashes.resize(n);
+  for (size_t i = 0; i < n; ++i) b.hashes[i] = HashKey(ops[i].key);
   std::string body;
-  std::vector<uint32_t> rel(n);
+  b.rel.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    rel[i] = static_cast<uint32_t>(body.size());
+    b.rel[i] = static_cast<uint32_t>(body.size());
     AppendRecord(&body,
                  ops[i].is_delete ? RecordType::kDelete : RecordType::kPut,
                  ops[i].key, ops[i].value);
@@ -376,42 +392,55 @@ Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
   char meta[kBatchValueSize];
   EncodeFixed32(meta, static_cast<uint32_t>(n));
   EncodeFixed64(meta + 4, body.size());
-  std::string all;
-  AppendRecord(&all, RecordType::kBatch, {},
+  AppendRecord(&b.all, RecordType::kBatch, {},
                std::string_view(meta, sizeof(meta)));
-  const uint32_t head = static_cast<uint32_t>(all.size());
-  all += body;
+  b.head = static_cast<uint32_t>(b.all.size());
+  b.body_size = body.size();
+  b.all += body;
+  return b;
+}
+
+Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
+  if (n == 0) {
+    std::lock_guard lock(writer_mu_);
+    return CheckWritable();
+  }
+  KVB_RETURN_IF_ERROR(CheckBatchSizes(ops, n));
+  const EncodedBatch batch = EncodeBatch(ops, n);
   uint64_t lsn = 0;
   {
     std::lock_guard lock(writer_mu_);
     KVB_RETURN_IF_ERROR(CheckWritable());
     KVB_RETURN_IF_ERROR(CheckIndex(index_.Reserve(n)));
     uint64_t off = 0;
-    KVB_RETURN_IF_ERROR(AppendLocked(all, &off));
-    Segment* a = active();
-    a->dead_bytes += head;
-    // From here nothing may fail: the batch is in the log and must be in the
-    // index.
-    for (size_t i = 0; i < n; ++i) {
-      Found f;
-      Status s = FindKey(hashes[i], ops[i].key, &f);
-      if (!s.ok()) return SetBackgroundError(s);
-      uint64_t rec_off = off + head + rel[i];
-      uint32_t size = static_cast<uint32_t>(
-          (i + 1 < n ? rel[i + 1] : body.size()) - rel[i]);
-      if (ops[i].is_delete) {
-        ApplyDelete(f, a, size);
-      } else {
-        ApplyPut(hashes[i], f,
-                 MakeLoc(hashes[i], a->id(), static_cast<uint32_t>(rec_off)), a,
-                 size);
-      }
-    }
-    KVB_RETURN_IF_ERROR(CheckAfterApply());
+    KVB_RETURN_IF_ERROR(AppendLocked(batch.all, &off));
+    KVB_RETURN_IF_ERROR(IndexBatchLocked(batch, ops, off));
     lsn = CurrentLsn();
   }
   puts_.Add(n);
   return WaitDurable(lsn);
+}
+
+// The batch is in the log at `off`: from here nothing may fail, it must be in
+// the index (a failure is a background error that stops writes).
+Status DB::Impl::IndexBatchLocked(const EncodedBatch& batch,
+                                  const WriteBatch::Op* ops, uint64_t off) {
+  Segment* a = active();
+  a->dead_bytes += batch.head;
+  for (size_t i = 0; i < batch.rel.size(); ++i) {
+    const uint64_t hash = batch.hashes[i];
+    Found f;
+    Status s = FindKey(hash, ops[i].key, &f);
+    if (!s.ok()) return SetBackgroundError(s);
+    const uint64_t rec_off = off + batch.head + batch.rel[i];
+    if (ops[i].is_delete) {
+      ApplyDelete(f, a, batch.RecordSize(i));
+    } else {
+      ApplyPut(hash, f, MakeLoc(hash, a->id(), static_cast<uint32_t>(rec_off)),
+               a, batch.RecordSize(i));
+    }
+  }
+  return CheckAfterApply();
 }
 
 // ---- Segments ----

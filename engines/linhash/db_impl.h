@@ -84,6 +84,11 @@ class DB::Impl {
   Status Has(std::string_view key, bool* found);
   Status Delete(std::string_view key);
   Status Write(const WriteBatch::Op* ops, size_t n);
+  struct EncodedBatch;
+  static Status CheckBatchSizes(const WriteBatch::Op* ops, size_t n);
+  EncodedBatch EncodeBatch(const WriteBatch::Op* ops, size_t n) const;
+  Status IndexBatchLocked(const EncodedBatch& batch, const WriteBatch::Op* ops,
+                          uint64_t off);  // REQUIRES writer_mu_
   std::unique_ptr<Iterator> NewIterator();
   uint64_t Count() const;
   Result<uint64_t> FileSize() const;
@@ -137,10 +142,16 @@ class DB::Impl {
     std::unique_ptr<File> file;
     uint64_t size;
   };
+  // Creates the directory if missing and allowed (durably), or refuses it.
+  Status PrepareDirectory();
   Status ScanDirectory(std::vector<DiskSegment>* segs, bool* has_index);
   Status OpenSegmentFiles(std::vector<DiskSegment>* segs);
   Status LoadCheckpointFile(CheckpointImage* img,
                             std::vector<DiskSegment>* segs, bool* usable);
+  // img: the usable checkpoint, or null (replay everything).
+  Status RecoverTail(const CheckpointImage* img, bool rebuild,
+                     bool had_segments);
+  Status FinishWritableOpen(bool* write_checkpoint);  // not read-only
   Status Replay(uint64_t from_seq, uint64_t from_offset);
   Status ReplaySegment(Segment* seg, uint64_t from, bool newest);
   Status ApplyRecord(Segment* seg, uint64_t offset, const RecordView& rec);

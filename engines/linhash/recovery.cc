@@ -418,21 +418,17 @@ Status CreateDirsDurably(Env* env, const std::string& dir) {
   return Status::OK();
 }
 
+namespace {
+// The log position a checkpoint covers, as CurrentLsn() spells it.
+uint64_t CoveredLsn(const CheckpointImage& img) {
+  return (uint64_t{img.header.covered_seq} << 32) | img.header.covered_offset;
+}
+}  // namespace
+
 Status DB::Impl::Open() {
   env_ = options_.env != nullptr ? options_.env : Env::Default();
   KVB_RETURN_IF_ERROR(ValidateOptions());
-  auto st = env_->Stat(dir_);
-  if (!st.ok()) {
-    if (!st.status().IsNotFound()) return st.status();
-    if (options_.read_only || !options_.create_if_missing) {
-      return Status::NotFound("linhash: no database at " + dir_);
-    }
-    // Under a new directory every file's SyncDir(dir_) is worthless until the
-    // directory itself is durable.
-    KVB_RETURN_IF_ERROR(CreateDirsDurably(env_, dir_));
-  } else if (!st->is_dir) {
-    return Status::InvalidArgument("linhash: not a directory: " + dir_);
-  }
+  KVB_RETURN_IF_ERROR(PrepareDirectory());
   std::vector<DiskSegment> disk;
   bool has_index = false;
   KVB_RETURN_IF_ERROR(ScanDirectory(&disk, &has_index));
@@ -451,17 +447,58 @@ Status DB::Impl::Open() {
   const bool rebuild = !usable && !disk.empty();
   if (rebuild) rebuilds_.fetch_add(1);
   KVB_RETURN_IF_ERROR(AdoptSegments(&disk, usable ? &img : nullptr));
-  if (usable) {
-    hash_seed_ = img.header.hash_seed;
-    checkpoint_number_ = img.header.checkpoint_number;
+  KVB_RETURN_IF_ERROR(
+      RecoverTail(usable ? &img : nullptr, rebuild, !disk.empty()));
+  for (auto& [seq, seg] : segments_) {
+    if (seq != segments_.rbegin()->first) seg->MarkSealed();
+  }
+  open_.store(true, std::memory_order_release);
+  // What the checkpoint on disk covers; the background thread or Close
+  // writes a new one once the log has grown past it.
+  last_ckpt_lsn_.store(usable ? CoveredLsn(img) : 0);
+  bool write_checkpoint = rebuild;
+  if (!options_.read_only) {
+    Status s = FinishWritableOpen(&write_checkpoint);
+    if (!s.ok()) {
+      open_.store(false);
+      return s;
+    }
+  }
+  if (!usable && !write_checkpoint) last_ckpt_lsn_.store(CurrentLsn());
+  StartBackground();
+  return Status::OK();
+}
+
+Status DB::Impl::PrepareDirectory() {
+  auto st = env_->Stat(dir_);
+  if (st.ok()) {
+    if (st->is_dir) return Status::OK();
+    return Status::InvalidArgument("linhash: not a directory: " + dir_);
+  }
+  if (!st.status().IsNotFound()) return st.status();
+  if (options_.read_only || !options_.create_if_missing) {
+    return Status::NotFound("linhash: no database at " + dir_);
+  }
+  // Under a new directory every file's SyncDir(dir_) is worthless until the
+  // directory itself is durable.
+  return CreateDirsDurably(env_, dir_);
+}
+
+// Seeds the hash, replays the log after what the checkpoint `img` covers (all
+// of it without one) and counts a recovery if anything had to be redone.
+Status DB::Impl::RecoverTail(const CheckpointImage* img, bool rebuild,
+                             bool had_segments) {
+  if (img != nullptr) {
+    hash_seed_ = img->header.hash_seed;
+    checkpoint_number_ = img->header.checkpoint_number;
   } else {
     std::random_device rd;
     hash_seed_ = (uint64_t{rd()} << 32) | rd();
   }
   key_count_.store(index_.count());
-  const uint64_t from_seq = usable ? img.header.covered_seq : 0;
+  const uint64_t from_seq = img ? img->header.covered_seq : 0;
   const uint64_t from_off =
-      usable ? img.header.covered_offset : kSegmentHeaderSize;
+      img ? img->header.covered_offset : kSegmentHeaderSize;
   const uint64_t replay_start = replayed_.load();
   Status replayed = Replay(from_seq, from_off);
   if (!index_.health().ok()) {
@@ -470,46 +507,29 @@ Status DB::Impl::Open() {
     return replayed.ok() ? index_.health() : replayed;
   }
   KVB_RETURN_IF_ERROR(replayed);
-  const uint64_t covered = (from_seq << 32) | from_off;
   bool recovered = rebuild || replayed_.load() != replay_start ||
-                   (usable && CurrentLsn() != covered);
-  if (recovered && !disk.empty()) recoveries_.fetch_add(1);
-  for (auto& [seq, seg] : segments_) {
-    if (seq != segments_.rbegin()->first) seg->MarkSealed();
+                   (img && CurrentLsn() != CoveredLsn(*img));
+  if (recovered && had_segments) recoveries_.fetch_add(1);
+  return Status::OK();
+}
+
+// Removes what recovery set aside as garbage, starts the first segment of a
+// new database and writes a checkpoint after a full rebuild.
+Status DB::Impl::FinishWritableOpen(bool* write_checkpoint) {
+  for (const std::string& path : garbage_files_) {
+    KVB_RETURN_IF_ERROR(env_->RemoveFile(path));
   }
-  open_.store(true, std::memory_order_release);
-  // What the checkpoint on disk covers; the background thread or Close
-  // writes a new one once the log has grown past it.
-  last_ckpt_lsn_.store(usable ? covered : 0);
-  bool write_checkpoint = rebuild;
-  if (!options_.read_only) {
-    for (const std::string& path : garbage_files_) {
-      Status s = env_->RemoveFile(path);
-      if (!s.ok()) {
-        open_.store(false);
-        return s;
-      }
-    }
-    if (segments_.empty()) {
-      std::lock_guard lock(writer_mu_);
-      KVB_RETURN_IF_ERROR(NewSegment());
-      write_checkpoint = true;
-    }
-    // After a full rebuild, make the rebuilt index the new starting point so
-    // the next Open is fast (a crash during this only repeats the rebuild).
-    // After a tail replay nothing is written here: replaying the same tail
-    // again is idempotent, and a checkpoint now would cost a write of the
-    // whole index (and a load of every lazily attached chunk).
-    if (write_checkpoint) {
-      Status s = Checkpoint();
-      if (!s.ok()) {
-        open_.store(false);
-        return s;
-      }
-    }
+  if (segments_.empty()) {
+    std::lock_guard lock(writer_mu_);
+    KVB_RETURN_IF_ERROR(NewSegment());
+    *write_checkpoint = true;
   }
-  if (!usable && !write_checkpoint) last_ckpt_lsn_.store(CurrentLsn());
-  StartBackground();
+  // After a full rebuild, make the rebuilt index the new starting point so
+  // the next Open is fast (a crash during this only repeats the rebuild).
+  // After a tail replay nothing is written here: replaying the same tail
+  // again is idempotent, and a checkpoint now would cost a write of the
+  // whole index (and a load of every lazily attached chunk).
+  if (*write_checkpoint) return Checkpoint();
   return Status::OK();
 }
 

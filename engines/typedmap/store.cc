@@ -557,43 +557,51 @@ Status Store::SyncTo(internal::LogPosition pos) {
       }
       continue;
     }
-    sync_running_ = true;
-    bool need_dir = dir_sync_needed_;
-    lock.unlock();
-    std::shared_ptr<File> file;
-    internal::LogPosition target;
-    {
-      std::lock_guard log(log_mu_);
-      file = file_;
-      target.generation = generation_;
-      target.end = log_size_;
-    }
-    Status s =
-        file ? Status::OK() : Status::FailedPrecondition("store is closed");
-    if (s.ok() && need_dir) s = env_->SyncDir(dir_);
-    if (s.ok()) {
-      s = file->DataSync();
-      syncs_.fetch_add(1, std::memory_order_relaxed);
-      // After a failed fdatasync the kernel may have dropped the dirty pages
-      // and marked them clean, so a later fdatasync could "succeed" without
-      // the data: stop writing.
-      if (!s.ok()) s = MakeSticky(s, "fdatasync of the log");
-    }
-    lock.lock();
-    sync_running_ = false;
-    sync_round_++;
-    last_round_status_ = s;
-    last_round_gen_ = target.generation;
-    last_round_end_ = target.end;
-    if (s.ok() && target.generation == generation_) {
-      synced_end_ = std::max(synced_end_, target.end);
-      if (need_dir) dir_sync_needed_ = false;
-    } else if (!s.ok()) {
-      sync_error_ = s;
-    }
-    sync_cv_.notify_all();
+    Status s = RunSyncRoundLocked(lock);
     if (!s.ok()) return s;
   }
+}
+
+// One leader round of the group commit: syncs the log up to its current end for
+// every waiter. Called and returns with `lock` (sync_mu_) held; drops it around
+// the disk calls so appenders and new waiters never wait for the disk.
+Status Store::RunSyncRoundLocked(std::unique_lock<std::mutex>& lock) {
+  sync_running_ = true;
+  bool need_dir = dir_sync_needed_;
+  lock.unlock();
+  std::shared_ptr<File> file;
+  internal::LogPosition target;
+  {
+    std::lock_guard log(log_mu_);
+    file = file_;
+    target.generation = generation_;
+    target.end = log_size_;
+  }
+  Status s =
+      file ? Status::OK() : Status::FailedPrecondition("store is closed");
+  if (s.ok() && need_dir) s = env_->SyncDir(dir_);
+  if (s.ok()) {
+    s = file->DataSync();
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    // After a failed fdatasync the kernel may have dropped the dirty pages
+    // and marked them clean, so a later fdatasync could "succeed" without
+    // the data: stop writing.
+    if (!s.ok()) s = MakeSticky(s, "fdatasync of the log");
+  }
+  lock.lock();
+  sync_running_ = false;
+  sync_round_++;
+  last_round_status_ = s;
+  last_round_gen_ = target.generation;
+  last_round_end_ = target.end;
+  if (s.ok() && target.generation == generation_) {
+    synced_end_ = std::max(synced_end_, target.end);
+    if (need_dir) dir_sync_needed_ = false;
+  } else if (!s.ok()) {
+    sync_error_ = s;
+  }
+  sync_cv_.notify_all();
+  return s;
 }
 
 Status Store::FlushDirty(const internal::MapBase* only) {
@@ -673,6 +681,20 @@ Status Store::ShrinkTo(LogFormat target) {
   return RewriteLog(target);
 }
 
+// The log a rewrite builds: appended to in batches, synced, then renamed over
+// the live log.
+struct Store::NewLog {
+  std::shared_ptr<File> file;
+  uint64_t size = 0, records = 0;
+  bool batches = false;  // written with the version-2 (batch) header
+
+  Status Append(std::string* batch) {
+    KVB_RETURN_IF_ERROR(file->Append(*batch));
+    size += batch->size();
+    return Status::OK();
+  }
+};
+
 Status Store::RewriteLog(LogFormat target) {
   std::shared_lock maps(maps_mu_);
   BeginCapture();
@@ -682,41 +704,56 @@ Status Store::RewriteLog(LogFormat target) {
   });
   KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> tmp_file,
                        env_->OpenFile(tmp_path_, OpenMode::kTruncate));
-  std::shared_ptr<File> tmp(std::move(tmp_file));
-  uint64_t tmp_size = 0, records = 0;
-  internal::SnapshotSink sink = [&](std::string* batch) {
-    KVB_RETURN_IF_ERROR(tmp->Append(*batch));
-    tmp_size += batch->size();
-    return Status::OK();
-  };
+  NewLog out;
+  out.file = std::move(tmp_file);
+  KVB_RETURN_IF_ERROR(WriteSnapshotTo(target, &out));
+  KVB_RETURN_IF_ERROR(CatchUp(&out));
+  // 3. Switch over with appenders blocked: last tail, sync, rename, sync the
+  // directory.
+  std::lock_guard log(log_mu_);
+  KVB_RETURN_IF_ERROR(FinishNewLogLocked(&out));
+  KVB_RETURN_IF_ERROR(env_->RenameFile(tmp_path_, path_));
+  cleanup.Dismiss();
+  // From here the new file is the log, whatever happens next.
+  Status dir = env_->SyncDir(dir_);
+  AdoptNewLogLocked(out, target, dir.ok());
+  shrinks_.fetch_add(1, std::memory_order_relaxed);
+  return dir;
+}
 
-  // 1. The snapshot: store-level keys, then every map, written without any
-  // global lock. A log that may hold batch records keeps the version-2 header
-  // (records captured during the rewrite are copied as they are).
-  bool tmp_batches = false;
+// 1. The snapshot: store-level keys, then every map, written without any
+// global lock. A log that may hold batch records keeps the version-2 header
+// (records captured during the rewrite are copied as they are).
+Status Store::WriteSnapshotTo(LogFormat target, NewLog* out) {
   {
     std::lock_guard log(log_mu_);
-    tmp_batches = batches_ && target == LogFormat::kNative;
+    out->batches = batches_ && target == LogFormat::kNative;
   }
-  std::string buf = std::string(HeaderFor(target, tmp_batches)) + "\n";
+  internal::SnapshotSink sink = [out](std::string* batch) {
+    return out->Append(batch);
+  };
+  std::string buf = std::string(HeaderFor(target, out->batches)) + "\n";
   {
     std::lock_guard orphans(orphan_mu_);
     for (const auto& [key, json] : orphans_) {
       size_t start = BeginRecord(target, 'S', "", key, &buf);
       buf.append(json);
       FinishRecord(target, start, &buf);
-      records++;
+      out->records++;
     }
   }
   KVB_RETURN_IF_ERROR(sink(&buf));
   for (const auto& m : maps_)
-    KVB_RETURN_IF_ERROR(m->WriteSnapshot(target, sink, &records));
+    KVB_RETURN_IF_ERROR(m->WriteSnapshot(target, sink, &out->records));
   // Sync the bulk now, so the final step (which blocks appenders) syncs only
   // the tail.
-  Status synced = tmp->DataSync();
+  Status synced = out->file->DataSync();
   if (!synced.ok()) return MakeSticky(synced, "fdatasync of the new log");
+  return Status::OK();
+}
 
-  // 2. Catch up with records appended meanwhile, outside the lock.
+// 2. Catch up with records appended meanwhile, outside the lock.
+Status Store::CatchUp(NewLog* out) {
   for (int round = 0; round < 3; round++) {
     std::string chunk;
     uint64_t n = 0;
@@ -727,49 +764,48 @@ Status Store::RewriteLog(LogFormat target) {
       pending_records_ = 0;
     }
     if (chunk.empty()) break;
-    KVB_RETURN_IF_ERROR(sink(&chunk));
-    records += n;
+    KVB_RETURN_IF_ERROR(out->Append(&chunk));
+    out->records += n;
   }
+  return Status::OK();
+}
 
-  // 3. Switch over with appenders blocked: last tail, sync, rename, sync the
-  // directory.
-  std::lock_guard log(log_mu_);
+// The last tail, the header's version if the first batch arrived during the
+// rewrite, and the fsync that must precede the rename.
+Status Store::FinishNewLogLocked(NewLog* out) {
   if (!pending_.empty()) {
-    KVB_RETURN_IF_ERROR(sink(&pending_));
-    records += pending_records_;
+    KVB_RETURN_IF_ERROR(out->Append(&pending_));
+    out->records += pending_records_;
   }
-  if (batches_ && !tmp_batches) {
-    // The first batch arrived during the rewrite: the copy needs version 2 too.
+  if (batches_ && !out->batches) {
     const size_t digit = kNativeHeaderV2.size() - 1;
-    KVB_RETURN_IF_ERROR(tmp->WriteAt(digit, kNativeHeaderV2.substr(digit)));
+    KVB_RETURN_IF_ERROR(
+        out->file->WriteAt(digit, kNativeHeaderV2.substr(digit)));
   }
-  synced = tmp->Sync();
+  Status synced = out->file->Sync();
   if (!synced.ok()) return MakeStickyLocked(synced, "fsync of the new log");
-  KVB_RETURN_IF_ERROR(env_->RenameFile(tmp_path_, path_));
-  cleanup.Dismiss();
-  // From here the new file is the log, whatever happens next.
-  Status dir = env_->SyncDir(dir_);
-  file_ = tmp;
-  log_size_ = tmp_size;
-  log_bytes_ = tmp_size;
-  records_ = records;
+  return Status::OK();
+}
+
+void Store::AdoptNewLogLocked(const NewLog& out, LogFormat target,
+                              bool dir_synced) {
+  file_ = out.file;
+  log_size_ = out.size;
+  log_bytes_ = out.size;
+  records_ = out.records;
   if (format_ != target)
     format_ = target;  // only at Open (upgrade): writers read it unlocked
   shrinking_ = false;
   pending_.clear();
   pending_.shrink_to_fit();
   pending_records_ = 0;
-  {
-    std::lock_guard sync(sync_mu_);
-    generation_++;
-    gen_base_ = tmp_size;
-    // If the rename is not yet durable, neither is anything in the new file.
-    synced_end_ = dir.ok() ? tmp_size : 0;
-    dir_sync_needed_ = !dir.ok();
-    sync_cv_.notify_all();
-  }
-  shrinks_.fetch_add(1, std::memory_order_relaxed);
-  return dir;
+  std::lock_guard sync(sync_mu_);
+  generation_++;
+  gen_base_ = out.size;
+  // If the rename is not yet durable, neither is anything in the new file.
+  synced_end_ = dir_synced ? out.size : 0;
+  dir_sync_needed_ = !dir_synced;
+  sync_cv_.notify_all();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -315,6 +315,8 @@ class Store {
   Status EnableBatchesLocked();                     // REQUIRES log_mu_
   // Returns once everything up to `pos` is durable (group commit).
   Status SyncTo(internal::LogPosition pos);
+  // REQUIRES sync_mu_ held by `lock` and no round running (see SyncTo).
+  Status RunSyncRoundLocked(std::unique_lock<std::mutex>& lock);
   Status SyncAll();
   // Appends the pending kAsync records of every map, or only of `only`, with
   // one write.
@@ -337,7 +339,16 @@ class Store {
   Status CutTail(File* file, uint64_t good_end, uint64_t size, bool save);
   void ResetAfterFailedOpen();
   Status ShrinkTo(LogFormat target);
-  Status RewriteLog(LogFormat target);  // REQUIRES shrink_mu_
+  // Rewrites the log from memory into a temp file and renames it over the
+  // log (Shrink, Close after a failed sync). REQUIRES shrink_mu_.
+  Status RewriteLog(LogFormat target);
+  struct NewLog;
+  Status WriteSnapshotTo(LogFormat target,
+                         NewLog* out);  // REQUIRES maps_mu_ shared
+  Status CatchUp(NewLog* out);
+  Status FinishNewLogLocked(NewLog* out);  // REQUIRES log_mu_
+  void AdoptNewLogLocked(const NewLog& out, LogFormat target,
+                         bool dir_synced);  // REQUIRES log_mu_
   void BeginCapture();
   void EndCapture();
   // REQUIRES maps_mu_ shared.
