@@ -199,11 +199,8 @@ class MemEnv : public Env {
   Status RemoveFile(const std::string& raw) override {
     const std::string path = NormalizePath(raw);
     std::lock_guard guard(mu_);
-    auto it = nodes_.find(path);
-    if (it == nodes_.end())
-      return Status::NotFound("unlink " + path + ": No such file");
-    if (it->second.is_dir())
-      return Status::InvalidArgument("unlink " + path + ": is a directory");
+    NodeIter it;
+    KVB_RETURN_IF_ERROR(FindKindLocked(path, /*dir=*/false, &it));
     nodes_.erase(it);
     return Status::OK();
   }
@@ -226,11 +223,8 @@ class MemEnv : public Env {
   Status RemoveDir(const std::string& raw) override {
     const std::string path = NormalizePath(raw);
     std::lock_guard guard(mu_);
-    auto it = nodes_.find(path);
-    if (it == nodes_.end())
-      return Status::NotFound("rmdir " + path + ": No such directory");
-    if (!it->second.is_dir())
-      return Status::InvalidArgument("rmdir " + path + ": not a directory");
+    NodeIter it;
+    KVB_RETURN_IF_ERROR(FindKindLocked(path, /*dir=*/true, &it));
     if (HasChildrenLocked(path))
       return Status::IOError("rmdir " + path + ": Directory not empty");
     nodes_.erase(it);
@@ -363,6 +357,21 @@ class MemEnv : public Env {
     nodes_.erase(from);
     nodes_[to] = Node{nullptr};
     nodes_.merge(moved);
+    return Status::OK();
+  }
+
+  using NodeIter = std::map<std::string, Node>::iterator;
+  // The node at `path` for unlink (dir false) or rmdir (dir true), with the
+  // errors POSIX gives for a missing one or one of the other kind.
+  Status FindKindLocked(const std::string& path, bool dir, NodeIter* it) {
+    const char* op = dir ? "rmdir " : "unlink ";
+    *it = nodes_.find(path);
+    if (*it == nodes_.end())
+      return Status::NotFound(op + path +
+                              (dir ? ": No such directory" : ": No such file"));
+    if ((*it)->second.is_dir() != dir)
+      return Status::InvalidArgument(
+          op + path + (dir ? ": not a directory" : ": is a directory"));
     return Status::OK();
   }
 

@@ -611,6 +611,22 @@ void LogUnsupportedFd(int fd, const char* what) {
   LogLocked(r);
 }
 
+// The shape of every namespace call: run the real one (`call`) and, when the
+// recorder is active and the call succeeded, log it with errno preserved.
+template <typename Call>
+int LoggedPathCall(Call call, RecordType type, int d1, const char* p1, int d2,
+                   const char* p2, int64_t a = 0) {
+  EnsureInit();
+  if (!Active()) return call();
+  Guard g;
+  int r = call();
+  if (r != 0) return r;
+  int saved = errno;
+  LogPathOp(type, d1, p1, d2, p2, a);
+  errno = saved;
+  return r;
+}
+
 }  // namespace
 
 extern "C" {
@@ -790,116 +806,47 @@ int posix_fallocate64(int fd, off_t off, off_t len) {
 }
 
 int renameat2(int d1, const char* p1, int d2, const char* p2, unsigned flags) {
-  EnsureInit();
-  if (!Active()) return g_real.renameat2(d1, p1, d2, p2, flags);
-  Guard g;
-  int r = g_real.renameat2(d1, p1, d2, p2, flags);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kRename, d1, p1, d2, p2, flags);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.renameat2(d1, p1, d2, p2, flags); },
+                        RecordType::kRename, d1, p1, d2, p2, flags);
 }
 int renameat(int d1, const char* p1, int d2, const char* p2) {
-  EnsureInit();
-  if (!Active()) return g_real.renameat(d1, p1, d2, p2);
-  Guard g;
-  int r = g_real.renameat(d1, p1, d2, p2);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kRename, d1, p1, d2, p2, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.renameat(d1, p1, d2, p2); },
+                        RecordType::kRename, d1, p1, d2, p2);
 }
 int rename(const char* p1, const char* p2) {
-  EnsureInit();
-  if (!Active()) return g_real.rename(p1, p2);
-  Guard g;
-  int r = g_real.rename(p1, p2);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kRename, AT_FDCWD, p1, AT_FDCWD, p2, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.rename(p1, p2); },
+                        RecordType::kRename, AT_FDCWD, p1, AT_FDCWD, p2);
 }
 
 int unlinkat(int dirfd, const char* path, int flags) {
-  EnsureInit();
-  if (!Active()) return g_real.unlinkat(dirfd, path, flags);
-  Guard g;
-  int r = g_real.unlinkat(dirfd, path, flags);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp((flags & AT_REMOVEDIR) ? RecordType::kRmdir : RecordType::kUnlink,
-            dirfd, path, AT_FDCWD, nullptr, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall(
+      [&] { return g_real.unlinkat(dirfd, path, flags); },
+      (flags & AT_REMOVEDIR) ? RecordType::kRmdir : RecordType::kUnlink, dirfd,
+      path, AT_FDCWD, nullptr);
 }
 int unlink(const char* path) {
-  EnsureInit();
-  if (!Active()) return g_real.unlink(path);
-  Guard g;
-  int r = g_real.unlink(path);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kUnlink, AT_FDCWD, path, AT_FDCWD, nullptr, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.unlink(path); },
+                        RecordType::kUnlink, AT_FDCWD, path, AT_FDCWD, nullptr);
 }
 int rmdir(const char* path) {
-  EnsureInit();
-  if (!Active()) return g_real.rmdir(path);
-  Guard g;
-  int r = g_real.rmdir(path);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kRmdir, AT_FDCWD, path, AT_FDCWD, nullptr, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.rmdir(path); }, RecordType::kRmdir,
+                        AT_FDCWD, path, AT_FDCWD, nullptr);
 }
 int mkdirat(int dirfd, const char* path, mode_t mode) {
-  EnsureInit();
-  if (!Active()) return g_real.mkdirat(dirfd, path, mode);
-  Guard g;
-  int r = g_real.mkdirat(dirfd, path, mode);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kMkdir, dirfd, path, AT_FDCWD, nullptr, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.mkdirat(dirfd, path, mode); },
+                        RecordType::kMkdir, dirfd, path, AT_FDCWD, nullptr);
 }
 int mkdir(const char* path, mode_t mode) {
-  EnsureInit();
-  if (!Active()) return g_real.mkdir(path, mode);
-  Guard g;
-  int r = g_real.mkdir(path, mode);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kMkdir, AT_FDCWD, path, AT_FDCWD, nullptr, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.mkdir(path, mode); },
+                        RecordType::kMkdir, AT_FDCWD, path, AT_FDCWD, nullptr);
 }
 int linkat(int d1, const char* p1, int d2, const char* p2, int flags) {
-  EnsureInit();
-  if (!Active()) return g_real.linkat(d1, p1, d2, p2, flags);
-  Guard g;
-  int r = g_real.linkat(d1, p1, d2, p2, flags);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kLink, d1, p1, d2, p2, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.linkat(d1, p1, d2, p2, flags); },
+                        RecordType::kLink, d1, p1, d2, p2);
 }
 int link(const char* p1, const char* p2) {
-  EnsureInit();
-  if (!Active()) return g_real.link(p1, p2);
-  Guard g;
-  int r = g_real.link(p1, p2);
-  if (r != 0) return r;
-  int saved = errno;
-  LogPathOp(RecordType::kLink, AT_FDCWD, p1, AT_FDCWD, p2, 0);
-  errno = saved;
-  return r;
+  return LoggedPathCall([&] { return g_real.link(p1, p2); }, RecordType::kLink,
+                        AT_FDCWD, p1, AT_FDCWD, p2);
 }
 int symlinkat(const char* target, int dirfd, const char* path) {
   EnsureInit();

@@ -297,10 +297,7 @@ Status DB::Impl::AppendLocked(std::string_view records, uint64_t* offset) {
 
 Status DB::Impl::Put(std::string_view key, std::string_view value,
                      bool if_absent, bool* inserted) {
-  if (key.size() > kMaxKeySize)
-    return Status::InvalidArgument("linhash: key too large");
-  if (value.size() > kMaxValueSize)
-    return Status::InvalidArgument("linhash: value too large");
+  KVB_RETURN_IF_ERROR(CheckSizes(key, value));
   const uint64_t h = HashKey(key);
   uint64_t lsn = 0;
   {
@@ -326,8 +323,7 @@ Status DB::Impl::Put(std::string_view key, std::string_view value,
 }
 
 Status DB::Impl::Delete(std::string_view key) {
-  if (key.size() > kMaxKeySize)
-    return Status::InvalidArgument("linhash: key too large");
+  KVB_RETURN_IF_ERROR(CheckSizes(key, {}));
   const uint64_t h = HashKey(key);
   uint64_t lsn = 0;
   {
@@ -351,13 +347,17 @@ Status DB::Impl::Delete(std::string_view key) {
 // A batch is one kBatch record (count, body length) followed by its put/delete
 // records, all in one segment and one append: recovery applies it only if every
 // record of the body is intact.
+Status DB::Impl::CheckSizes(std::string_view key, std::string_view value) {
+  if (key.size() > kMaxKeySize)
+    return Status::InvalidArgument("linhash: key too large");
+  if (value.size() > kMaxValueSize)
+    return Status::InvalidArgument("linhash: value too large");
+  return Status::OK();
+}
+
 Status DB::Impl::CheckBatchSizes(const WriteBatch::Op* ops, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (ops[i].key.size() > kMaxKeySize)
-      return Status::InvalidArgument("linhash: key too large");
-    if (ops[i].value.size() > kMaxValueSize)
-      return Status::InvalidArgument("linhash: value too large");
-  }
+  for (size_t i = 0; i < n; ++i)
+    KVB_RETURN_IF_ERROR(CheckSizes(ops[i].key, ops[i].value));
   return Status::OK();
 }
 

@@ -85,6 +85,7 @@ class DB::Impl {
   Status Delete(std::string_view key);
   Status Write(const WriteBatch::Op* ops, size_t n);
   struct EncodedBatch;
+  static Status CheckSizes(std::string_view key, std::string_view value);
   static Status CheckBatchSizes(const WriteBatch::Op* ops, size_t n);
   EncodedBatch EncodeBatch(const WriteBatch::Op* ops, size_t n) const;
   Status IndexBatchLocked(const EncodedBatch& batch, const WriteBatch::Op* ops,

@@ -26,6 +26,22 @@ namespace {
 
 constexpr uint64_t kScanWindow = uint64_t{1} << 20;
 
+// Appends bytes [from, end) of `src` to `out`, a window at a time.
+Status CopyRange(File* src, uint64_t from, uint64_t end, File* out,
+                 const std::string& what) {
+  std::string buf;
+  for (uint64_t pos = from; pos < end;) {
+    buf.resize(std::min<uint64_t>(end - pos, kScanWindow));
+    size_t got = 0;
+    KVB_RETURN_IF_ERROR(src->ReadAt(pos, buf.size(), buf.data(), &got));
+    if (got != buf.size())
+      return Status::IOError("linhash: short read while " + what);
+    KVB_RETURN_IF_ERROR(out->Append(buf));
+    pos += got;
+  }
+  return Status::OK();
+}
+
 // The size of the valid record (whole, CRC checked) at `off`, or 0 if none
 // starts there.
 Result<uint32_t> RecordSizeAt(const File& file, uint64_t off, uint64_t end,
@@ -375,16 +391,8 @@ Status DB::Impl::SaveAside(Segment* seg, uint64_t cut) {
   }
   KVB_RETURN_IF_ERROR(opened.status());
   std::unique_ptr<File> out = std::move(opened).value();
-  std::string buf;
-  for (uint64_t pos = cut; pos < seg->end();) {
-    buf.resize(std::min<uint64_t>(seg->end() - pos, kScanWindow));
-    size_t got = 0;
-    KVB_RETURN_IF_ERROR(seg->file()->ReadAt(pos, buf.size(), buf.data(), &got));
-    if (got != buf.size())
-      return Status::IOError("linhash: short read while saving " + path);
-    KVB_RETURN_IF_ERROR(out->Append(buf));
-    pos += got;
-  }
+  KVB_RETURN_IF_ERROR(
+      CopyRange(seg->file(), cut, seg->end(), out.get(), "saving " + path));
   KVB_RETURN_IF_ERROR(out->Sync());
   KVB_RETURN_IF_ERROR(out->Close());
   recovery_notes_.push_back("repair: cut bytes saved in " + path);
@@ -571,16 +579,8 @@ Status DB::Impl::RenumberSegment(DiskSegment* d, uint32_t new_id) {
   const std::string to = Path(SegmentFileName(new_id, d->name.seq));
   KVB_ASSIGN_OR_RETURN(auto out, env_->OpenFile(to, OpenMode::kCreateNew));
   KVB_RETURN_IF_ERROR(out->Append(EncodeSegmentHeader(new_id, d->name.seq)));
-  std::string buf;
-  for (uint64_t pos = kSegmentHeaderSize; pos < d->size;) {
-    buf.resize(std::min<uint64_t>(d->size - pos, kScanWindow));
-    size_t got = 0;
-    KVB_RETURN_IF_ERROR(d->file->ReadAt(pos, buf.size(), buf.data(), &got));
-    if (got != buf.size())
-      return Status::IOError("linhash: short read while renumbering " + from);
-    KVB_RETURN_IF_ERROR(out->Append(buf));
-    pos += got;
-  }
+  KVB_RETURN_IF_ERROR(CopyRange(d->file.get(), kSegmentHeaderSize, d->size,
+                                out.get(), "renumbering " + from));
   KVB_RETURN_IF_ERROR(out->Sync());
   KVB_RETURN_IF_ERROR(out->Close());
   KVB_RETURN_IF_ERROR(env_->SyncDir(dir_));

@@ -111,13 +111,8 @@ template <typename T>
 void TypedMap<T>::MarkDirty(Shard& shard, const internal::KeyProbe& p,
                             std::string&& rec) {
   // Coalescing: the dirty entry always holds the newest record of the key.
-  auto it = shard.dirty.find(p);
-  if (it != shard.dirty.end()) {
-    it->second = std::move(rec);
-  } else {
-    shard.dirty.emplace(std::string(p.key), std::move(rec));
+  if (internal::Upsert(shard.dirty, p, std::move(rec)))
     dirty_count_.fetch_add(1, std::memory_order_relaxed);
-  }
 }
 
 template <typename T>
@@ -140,13 +135,8 @@ template <typename T>
 void TypedMap<T>::AssignLocked(Shard& shard, const internal::KeyProbe& p,
                                T&& value) {
   DropRaw(shard, p);
-  auto it = shard.data.find(p);
-  if (it != shard.data.end()) {
-    it->second = std::move(value);
-  } else {
-    shard.data.emplace(std::string(p.key), std::move(value));
+  if (internal::Upsert(shard.data, p, std::move(value)))
     count_.fetch_add(1, std::memory_order_relaxed);
-  }
 }
 
 template <typename T>

@@ -52,6 +52,26 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
+// JSON's two-character escapes: the byte, and the letter after the backslash.
+// '/' is only ever read escaped, never written so.
+constexpr std::pair<char, char> kShortEscapes[] = {
+    {'"', '"'},  {'\\', '\\'}, {'/', '/'},  {'\b', 'b'},
+    {'\f', 'f'}, {'\n', 'n'},  {'\r', 'r'}, {'\t', 't'},
+};
+
+char UnescapeShort(char letter) {
+  for (const auto& [raw, l] : kShortEscapes)
+    if (l == letter) return raw;
+  return 0;
+}
+
+char ShortEscapeFor(char raw) {
+  if (raw == '/') return 0;
+  for (const auto& [r, letter] : kShortEscapes)
+    if (r == raw) return letter;
+  return 0;
+}
+
 // Decodes the escape starting at p[0] == '\\'; advances *p past it. \uXXXX
 // pairs of surrogates are joined; a lone surrogate is malformed (as nlohmann
 // and RFC 8259 say).
@@ -59,51 +79,27 @@ bool DecodeEscape(const char** p, const char* end, std::string* out) {
   const char* s = *p + 1;
   if (s >= end) return false;
   char c = *s++;
-  switch (c) {
-    case '"':
-      out->push_back('"');
-      break;
-    case '\\':
-      out->push_back('\\');
-      break;
-    case '/':
-      out->push_back('/');
-      break;
-    case 'b':
-      out->push_back('\b');
-      break;
-    case 'f':
-      out->push_back('\f');
-      break;
-    case 'n':
-      out->push_back('\n');
-      break;
-    case 'r':
-      out->push_back('\r');
-      break;
-    case 't':
-      out->push_back('\t');
-      break;
-    case 'u': {
-      uint32_t cp;
-      if (end - s < 4 || !ParseHex4(s, &cp)) return false;
-      s += 4;
-      if (cp >= 0xDC00 && cp <= 0xDFFF) return false;
-      if (cp >= 0xD800 && cp <= 0xDBFF) {
-        uint32_t lo;
-        if (end - s < 6 || s[0] != '\\' || s[1] != 'u' ||
-            !ParseHex4(s + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
-          return false;
-        }
-        s += 6;
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-      }
-      AppendUtf8(cp, out);
-      break;
-    }
-    default:
-      return false;
+  if (c != 'u') {
+    const char raw = UnescapeShort(c);
+    if (raw == 0) return false;
+    out->push_back(raw);
+    *p = s;
+    return true;
   }
+  uint32_t cp;
+  if (end - s < 4 || !ParseHex4(s, &cp)) return false;
+  s += 4;
+  if (cp >= 0xDC00 && cp <= 0xDFFF) return false;
+  if (cp >= 0xD800 && cp <= 0xDBFF) {
+    uint32_t lo;
+    if (end - s < 6 || s[0] != '\\' || s[1] != 'u' || !ParseHex4(s + 2, &lo) ||
+        lo < 0xDC00 || lo > 0xDFFF) {
+      return false;
+    }
+    s += 6;
+    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+  }
+  AppendUtf8(cp, out);
   *p = s;
   return true;
 }
@@ -187,32 +183,12 @@ void AppendJsonString(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     out->push_back('\\');
-    switch (c) {
-      case '"':
-        out->push_back('"');
-        break;
-      case '\\':
-        out->push_back('\\');
-        break;
-      case '\n':
-        out->push_back('n');
-        break;
-      case '\r':
-        out->push_back('r');
-        break;
-      case '\t':
-        out->push_back('t');
-        break;
-      case '\b':
-        out->push_back('b');
-        break;
-      case '\f':
-        out->push_back('f');
-        break;
-      default:
-        out->append("u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xF]);
+    if (const char letter = ShortEscapeFor(static_cast<char>(c))) {
+      out->push_back(letter);
+    } else {
+      out->append("u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xF]);
     }
   }
   out->append(s.data() + run, s.size() - run);

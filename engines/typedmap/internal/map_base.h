@@ -53,6 +53,18 @@ struct KeyEq {
   }
 };
 
+// Sets map[p.key] = v; true if the key was new (the caller counts it).
+template <typename Map, typename V>
+bool Upsert(Map& map, const KeyProbe& p, V&& v) {
+  auto it = map.find(p);
+  if (it != map.end()) {
+    it->second = std::forward<V>(v);
+    return false;
+  }
+  map.emplace(std::string(p.key), std::forward<V>(v));
+  return true;
+}
+
 // Receives batches of snapshot records (Shrink); may consume *batch.
 using SnapshotSink = std::function<Status(std::string* batch)>;
 
