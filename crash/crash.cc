@@ -306,6 +306,20 @@ Status ParseKillAt(std::string_view text, CrashOptions* o) {
   return Status::OK();
 }
 
+namespace {
+// Adds the engine's kShortCycleOptions that `spec` does not set itself.
+void AddShortCycles(AdapterSpec* spec) {
+  for (const ShortCycle& c : kShortCycleOptions) {
+    if (c.engine != spec->name) continue;
+    for (const std::string& kv : SplitList(c.options)) {
+      std::string_view key, value;
+      if (!SplitOnce(kv, '=', &key, &value)) continue;
+      spec->options.emplace(std::string(key), std::string(value));
+    }
+  }
+}
+}  // namespace
+
 Status ResolveCrashOptions(CrashOptions* o) {
   if (o->engines.empty()) {
     return Status::InvalidArgument("--engines: expected at least one engine");
@@ -328,6 +342,7 @@ Status ResolveCrashOptions(CrashOptions* o) {
   for (std::string& spec : o->engines) {
     Result<AdapterSpec> parsed = ParseAdapterSpec(spec);
     if (!parsed.ok()) return parsed.status().WithContext("--engines");
+    if (o->short_cycles) AddShortCycles(&*parsed);
     if (!parsed->options.count("durability")) {
       parsed->options["durability"] =
           std::string(DurabilityName(o->durability));
@@ -705,6 +720,19 @@ ChildArgs ChildArgsFor(const CrashOptions& o, const EngineSetup& e,
   return args;
 }
 
+// The names under `dir` (recursive, relative, sorted; at most 64).
+std::vector<std::string> ListFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (out.size() == 64) break;
+    out.push_back(fs::relative(it->path(), dir, ec).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // Reopens `dir` (timed: the recovery time) and checks every key into
 // `states`. False when the trial cannot go on (it failed).
 bool ReopenAndCheck(const CrashOptions& o, const EngineSetup& e,
@@ -730,6 +758,8 @@ bool ReopenAndCheck(const CrashOptions& o, const EngineSetup& e,
   }
   t->recovery_ms = std::max(t->recovery_ms, ms);
   CheckRecovered(o, e, oracle, db->get(), t->seed, t, states);
+  t->engine_stats = (*db)->Stats();
+  t->files = ListFiles(dir);
   Status s = (*db)->Close();
   if (!s.ok()) {
     t->violations[int(Violation::kOpenFailed)] = 1;
@@ -815,6 +845,7 @@ std::string ReplayCommand(const CrashOptions& o, const EngineSetup& e,
     << " --kill-phase " << KillPhaseName(o.phase) << " --kill-ms "
     << o.kill_min_ms << "-" << o.kill_max_ms << " --reopen-kill-ms "
     << o.open_kill_max_ms;
+  if (o.short_cycles) s << " --short-cycles";
   if (o.kill_max_ops > 0) {
     s << " --kill-at ops:" << o.kill_min_ops << "-" << o.kill_max_ops;
   }
@@ -1017,6 +1048,7 @@ Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
                    {"kill_phase", std::string(KillPhaseName(o.phase))},
                    {"reopen_kill_ms", o.open_kill_max_ms},
                    {"trial_seed", o.trial_seed},
+                   {"short_cycles", o.short_cycles},
                    {"sync_every", o.sync_every},
                    {"rounds", o.rounds},
                    {"key_size", CrashKeySizes().ToString()},
@@ -1086,6 +1118,8 @@ json TrialJson(const CrashTrial& t) {
       {"kill_at_op", t.kill_at_op},
       {"reopen_kill_ms", t.reopen_kill_ms},
       {"kills_in_open", t.kills_in_open},
+      {"engine_stats", t.engine_stats},
+      {"files", t.files},
       {"replay", t.replay.empty() ? json(nullptr) : json(t.replay)},
       {"issued", t.issued},
       {"acked", t.acked},

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -188,6 +189,10 @@ struct CrashOptions {
   // Non-zero: trial 0's seed (a replay of one trial); later trials derive
   // theirs from it as from --seed.
   uint64_t trial_seed = 0;
+  // --short-cycles: ResolveCrashOptions adds kShortCycleOptions to the specs
+  // of those engines (an option the spec sets itself wins), so rotation,
+  // checkpoint, compaction and Shrink happen within a trial.
+  bool short_cycles = false;
   uint32_t sync_every = 100;  // mean acks between Syncs (none/async model)
   // Kills per trial on the same directory: each round a new child reopens
   // what the previous round's check left (recovery after recovery).
@@ -203,6 +208,20 @@ struct CrashOptions {
   std::function<Result<std::unique_ptr<Adapter>>(const std::string& spec,
                                                  const std::string& dir)>
       open_for_check;
+};
+
+// Per engine, the options that shorten its maintenance cycles to a few ms
+// or one MB: linhash rotates 1 MB segments, checkpoints every 15 ms and
+// compacts every 10 ms any segment with 10% dead bytes; typedmap shrinks its
+// log every 10 ms once it holds 1.5 records per live key.
+struct ShortCycle {
+  std::string_view engine, options;
+};
+inline constexpr ShortCycle kShortCycleOptions[] = {
+    {"linhash",
+     "max_segment_mb=1,checkpoint_interval_ms=15,compaction_interval_ms=10,"
+     "compaction_min_segment_mb=0,compaction_min_fragmentation=0.1"},
+    {"typedmap", "auto_shrink_ratio=1.5,auto_shrink_ms=10"},
 };
 
 // Parses --kill-at: "ops:MIN-MAX" or "ops:N" (MIN >= 1) into the options'
@@ -234,6 +253,12 @@ struct CrashTrial {
   // Reopening children (open, recovery) killed before they reported the open:
   // the kills that landed inside Open/recovery, not after it.
   uint32_t kills_in_open = 0;
+  // The last check's view of the database: the reopened adapter's Stats()
+  // (segments, recoveries, records, ...) and the files in the trial
+  // directory, so a run shows whether rotation, checkpoint, compaction or
+  // shrink happened before the kill.
+  std::map<std::string, double> engine_stats;
+  std::vector<std::string> files;
   std::string replay;   // one command line that replays this trial
   uint32_t rounds = 0;  // rounds run (stops at the first failure)
   uint64_t issued = 0, acked = 0, durable_acked = 0, syncs = 0;  // all rounds

@@ -638,7 +638,7 @@ struct CrashArgs {
   int trials = 10;
   uint64_t seed = 42, keys = 1000, trial_seed = 0;
   uint32_t threads = 1, sync_every = 100, rounds = 1, reopen_kill_ms = 30;
-  bool quiet = false;
+  bool quiet = false, short_cycles = false;
   CrashChildOptions child;
   std::string child_model = "sync";
 };
@@ -679,6 +679,9 @@ CLI::App* DeclareCrash(CLI::App* app, CrashArgs* a) {
                 "open/close/recovery kill delay, uniform in 0-MAX ms "
                 "(default 30)")
       ->check(CLI::Range(0, 600000));
+  c->add_flag("--short-cycles", a->short_cycles,
+              "linhash, typedmap: options that make rotation, checkpoint, "
+              "compaction and Shrink happen within a trial (crash/README.md)");
   c->add_option("--trial-seed", a->trial_seed,
                 "seed of trial 1 itself (replays a trial printed on failure)");
   c->add_option("--sync-every", a->sync_every,
@@ -741,6 +744,7 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   o.kill_max_ms = kill->max;
   o.open_kill_max_ms = a.reopen_kill_ms;
   o.trial_seed = a.trial_seed;
+  o.short_cycles = a.short_cycles;
   Status s = a.kill_at.empty() ? Status::OK() : ParseKillAt(a.kill_at, &o);
   if (!s.ok()) return UsageError(s);
   Result<KillPhase> phase = ParseKillPhase(a.kill_phase);
