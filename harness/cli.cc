@@ -643,6 +643,29 @@ struct CrashArgs {
   std::string child_model = "sync";
 };
 
+// `kvbench crash`: when and where the kills land.
+void DeclareCrashKills(CLI::App* c, CrashArgs* a) {
+  c->add_option("--kill-ms", a->kill_ms,
+                "kill delay after the open, uniform "
+                "in MIN-MAX ms (default 50-1000)");
+  c->add_option("--kill-at", a->kill_at,
+                "kill by op count instead: ops:MIN-MAX, the child kills "
+                "itself after its N-th ack, N from the trial seed");
+  c->add_option("--kill-phase", a->kill_phase,
+                "write (default), open (kill a reopening child after a write "
+                "kill), close (kill during Close), recovery (two reopen "
+                "kills, then check)");
+  c->add_option("--reopen-kill-ms", a->reopen_kill_ms,
+                "open/close/recovery kill delay, uniform in 0-MAX ms "
+                "(default 30)")
+      ->check(CLI::Range(0, 600000));
+  c->add_flag("--short-cycles", a->short_cycles,
+              "linhash, typedmap: options that make rotation, checkpoint, "
+              "compaction and Shrink happen within a trial (crash/README.md)");
+  c->add_option("--trial-seed", a->trial_seed,
+                "seed of trial 1 itself (replays a trial printed on failure)");
+}
+
 CLI::App* DeclareCrash(CLI::App* app, CrashArgs* a) {
   CLI::App* c = app->add_subcommand(
       "crash",
@@ -665,25 +688,7 @@ CLI::App* DeclareCrash(CLI::App* app, CrashArgs* a) {
                 "child writer threads (default 1; "
                 "the prefix check needs 1)")
       ->check(CLI::Range(1, 64));
-  c->add_option("--kill-ms", a->kill_ms,
-                "kill delay after the open, uniform "
-                "in MIN-MAX ms (default 50-1000)");
-  c->add_option("--kill-at", a->kill_at,
-                "kill by op count instead: ops:MIN-MAX, the child kills "
-                "itself after its N-th ack, N from the trial seed");
-  c->add_option("--kill-phase", a->kill_phase,
-                "write (default), open (kill a reopening child after a write "
-                "kill), close (kill during Close), recovery (two reopen "
-                "kills, then check)");
-  c->add_option("--reopen-kill-ms", a->reopen_kill_ms,
-                "open/close/recovery kill delay, uniform in 0-MAX ms "
-                "(default 30)")
-      ->check(CLI::Range(0, 600000));
-  c->add_flag("--short-cycles", a->short_cycles,
-              "linhash, typedmap: options that make rotation, checkpoint, "
-              "compaction and Shrink happen within a trial (crash/README.md)");
-  c->add_option("--trial-seed", a->trial_seed,
-                "seed of trial 1 itself (replays a trial printed on failure)");
+  DeclareCrashKills(c, a);
   c->add_option("--sync-every", a->sync_every,
                 "mean acks between Syncs in "
                 "the none model (default 100)")
