@@ -23,6 +23,7 @@
 #include "adapters/registry.h"
 #include "core/names.h"
 #include "core/stats.h"
+#include "core/strings.h"
 #include "crash/crash_internal.h"
 #include "results/schema.h"
 #include "workloads/keyset.h"
@@ -44,6 +45,25 @@ constexpr NameTable<Violation, 4> kViolationNames{{{
 
 std::string_view ViolationName(Violation v) {
   return kViolationNames.Name(v, "?");
+}
+
+constexpr NameTable<KillPhase, 4> kKillPhaseNames{{{
+    {KillPhase::kWrite, "write"},
+    {KillPhase::kOpen, "open"},
+    {KillPhase::kClose, "close"},
+    {KillPhase::kRecovery, "recovery"},
+}}};
+
+std::string_view KillPhaseName(KillPhase p) {
+  return kKillPhaseNames.Name(p, "?");
+}
+
+Result<KillPhase> ParseKillPhase(std::string_view name) {
+  if (std::optional<KillPhase> p = kKillPhaseNames.Find(name)) return *p;
+  return Status::InvalidArgument(
+      "--kill-phase: expected write, open, close "
+      "or recovery, got '" +
+      std::string(name) + "'");
 }
 
 // ---------------------------------------------------------------------------
@@ -88,6 +108,8 @@ Status CrashOracle::Add(const CrashEvent& e) {
       }
       return bad("ack of an op never issued");
     }
+    case CrashEventKind::kClosing:
+      return Status::OK();
     case CrashEventKind::kSyncStart:
       sync_starts_.emplace_back(e.seq, pos);
       return Status::OK();
@@ -267,6 +289,37 @@ bool PromisesPrefix(std::string_view name, Durability durability) {
 // ---------------------------------------------------------------------------
 // Options
 
+Status ParseKillAt(std::string_view text, CrashOptions* o) {
+  auto bad = [&] {
+    return Status::InvalidArgument(
+        "--kill-at: expected ops:MIN-MAX (counts >= 1, MIN <= MAX), got '" +
+        std::string(text) + "'");
+  };
+  std::string_view kind, range, lo_text, hi_text;
+  if (!SplitOnce(text, ':', &kind, &range) || kind != "ops") return bad();
+  if (!SplitOnce(range, '-', &lo_text, &hi_text)) lo_text = hi_text = range;
+  Result<uint64_t> lo = ParseUint(lo_text, "--kill-at", 1);
+  Result<uint64_t> hi = ParseUint(hi_text, "--kill-at", 1);
+  if (!lo.ok() || !hi.ok() || *lo > *hi) return bad();
+  o->kill_min_ops = *lo;
+  o->kill_max_ops = *hi;
+  return Status::OK();
+}
+
+namespace {
+// Adds the engine's kShortCycleOptions that `spec` does not set itself.
+void AddShortCycles(AdapterSpec* spec) {
+  for (const ShortCycle& c : kShortCycleOptions) {
+    if (c.engine != spec->name) continue;
+    for (const std::string& kv : SplitList(c.options)) {
+      std::string_view key, value;
+      if (!SplitOnce(kv, '=', &key, &value)) continue;
+      spec->options.emplace(std::string(key), std::string(value));
+    }
+  }
+}
+}  // namespace
+
 Status ResolveCrashOptions(CrashOptions* o) {
   if (o->engines.empty()) {
     return Status::InvalidArgument("--engines: expected at least one engine");
@@ -279,9 +332,17 @@ Status ResolveCrashOptions(CrashOptions* o) {
     return Status::InvalidArgument(
         "--kill-ms: expected MIN-MAX with MIN <= MAX");
   }
+  if (o->kill_min_ops > o->kill_max_ops) {
+    return Status::InvalidArgument(
+        "--kill-at: expected ops:MIN-MAX with MIN <= MAX");
+  }
+  if (o->kill_max_ops > 0 && o->kill_min_ops < 1) {
+    return Status::InvalidArgument("--kill-at: MIN must be >= 1");
+  }
   for (std::string& spec : o->engines) {
     Result<AdapterSpec> parsed = ParseAdapterSpec(spec);
     if (!parsed.ok()) return parsed.status().WithContext("--engines");
+    if (o->short_cycles) AddShortCycles(&*parsed);
     if (!parsed->options.count("durability")) {
       parsed->options["durability"] =
           std::string(DurabilityName(o->durability));
@@ -318,7 +379,20 @@ struct ChildArgs {
   bool sync_model = true;
   uint32_t version_base = 0;
   uint64_t seq_base = 0;
+  std::string mode = "write";  // crash-child --mode
+  uint64_t stop_at_ack = 0;    // write: self-kill; close: Close after it
 };
+
+// When the parent's kill timer starts: at the child's open report, at its
+// Close report (close mode), or at its start (open mode: the open is the
+// target). kNoTimer: the child kills itself (op-count kills).
+constexpr uint32_t kNoTimer = UINT32_MAX;
+CrashEventKind TimerEvent(const ChildArgs& a) {
+  return a.mode == "close" ? CrashEventKind::kClosing : CrashEventKind::kOpened;
+}
+bool SelfKill(const ChildArgs& a) {
+  return a.mode == "write" && a.stop_at_ack > 0;
+}
 
 std::string WaitStatusText(int status) {
   if (WIFEXITED(status))
@@ -361,7 +435,11 @@ std::vector<std::string> ChildCommandLine(const ChildArgs& a, int report_fd) {
           "--version-base",
           std::to_string(a.version_base),
           "--seq-base",
-          std::to_string(a.seq_base)};
+          std::to_string(a.seq_base),
+          "--mode",
+          a.mode,
+          "--stop-at-ack",
+          std::to_string(a.stop_at_ack)};
 }
 
 // fork + exec of the child with fds[1] as its report pipe; closes fds[1] in
@@ -399,11 +477,16 @@ struct PipeState {
   bool opened = false, eof = false;
 };
 
-// Reads records until the kill moment (kill_ms after the child reported the
-// open; 60 s for the open itself, which may recover or create files) or EOF.
-void ReadUntilKill(int fd, uint32_t kill_ms, ChildRun* run, PipeState* st) {
+// Reads records until the kill moment (kill_ms after TimerEvent, or after the
+// start in open mode; 60 s for the open itself, which may recover or create
+// files; 300 s for a child that kills itself) or EOF.
+void ReadUntilKill(const ChildArgs& a, int fd, ChildRun* run, PipeState* st) {
   char chunk[65536];
-  Clock::time_point deadline = Clock::now() + std::chrono::seconds(60);
+  const uint32_t kill_ms = a.kill_ms;
+  const CrashEventKind timer = TimerEvent(a);
+  Clock::time_point deadline =
+      Clock::now() + (a.mode == "open" ? std::chrono::milliseconds(kill_ms)
+                                       : std::chrono::milliseconds(60000));
   while (!st->eof) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - Clock::now());
@@ -420,11 +503,12 @@ void ReadUntilKill(int fd, uint32_t kill_ms, ChildRun* run, PipeState* st) {
     st->buf.append(chunk, static_cast<size_t>(n));
     size_t before = run->events.size();
     TakeRecords(&st->buf, &run->events);
-    for (size_t i = before; !st->opened && i < run->events.size(); ++i) {
-      if (run->events[i].kind == CrashEventKind::kOpened) {
-        st->opened = true;
-        deadline = Clock::now() + std::chrono::milliseconds(kill_ms);
-      }
+    for (size_t i = before; i < run->events.size(); ++i) {
+      st->opened |= run->events[i].kind == CrashEventKind::kOpened;
+      if (run->events[i].kind != timer || a.mode == "open") continue;
+      deadline = Clock::now() + (kill_ms == kNoTimer
+                                     ? std::chrono::milliseconds(300000)
+                                     : std::chrono::milliseconds(kill_ms));
     }
   }
 }
@@ -444,7 +528,8 @@ void DrainPipe(int fd, ChildRun* run, PipeState* st) {
 // Sets run->error unless the child died of our SIGKILL after opening.
 void JudgeExit(const ChildArgs& a, int status, const PipeState& st,
                ChildRun* run) {
-  bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !st.eof;
+  bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+                (!st.eof || SelfKill(a));
   if (!killed) {
     run->error = "child " + WaitStatusText(status) +
                  (st.opened ? " before the kill" : " before opening");
@@ -453,7 +538,7 @@ void JudgeExit(const ChildArgs& a, int status, const PipeState& st,
                     strerror(static_cast<int>(run->events[0].version)) + ")";
       run->events.clear();
     }
-  } else if (!st.opened) {
+  } else if (!st.opened && a.mode != "open") {
     run->error = "child did not open the database within 60 s";
   }
   if (!st.buf.empty()) run->error += " (partial report record)";
@@ -469,7 +554,7 @@ Result<ChildRun> RunChild(const ChildArgs& a) {
   }
   ChildRun run;
   PipeState st;
-  ReadUntilKill(fds[0], a.kill_ms, &run, &st);
+  ReadUntilKill(a, fds[0], &run, &st);
   kill(*pid, SIGKILL);
   DrainPipe(fds[0], &run, &st);
   close(fds[0]);
@@ -586,8 +671,34 @@ void CheckRecovered(const CrashOptions& o, const EngineSetup& e,
   *out = std::move(states);
 }
 
+// One round's kill points, drawn from the trial's kill Rng.
+struct KillPlan {
+  uint32_t kill_ms = 0;     // write child: delay after its open
+  uint64_t kill_at_op = 0;  // or its self-kill (write) / Close (close) op
+  std::vector<uint32_t> reopen_ms;  // each later child's kill delay
+};
+
+KillPlan DrawKillPlan(const CrashOptions& o, Rng* rng) {
+  KillPlan p;
+  p.kill_ms =
+      o.kill_min_ms +
+      static_cast<uint32_t>(rng->Below(o.kill_max_ms - o.kill_min_ms + 1));
+  uint64_t lo = o.kill_min_ops, hi = o.kill_max_ops;
+  if (hi == 0 && o.phase == KillPhase::kClose) lo = 100, hi = 1000;
+  if (hi > 0) p.kill_at_op = lo + rng->Below(hi - lo + 1);
+  int reopens = o.phase == KillPhase::kRecovery ? 2
+                : o.phase == KillPhase::kWrite  ? 0
+                                                : 1;
+  if (o.phase == KillPhase::kClose) reopens = 1;
+  for (int i = 0; i < reopens; ++i) {
+    p.reopen_ms.push_back(
+        static_cast<uint32_t>(rng->Below(uint64_t{o.open_kill_max_ms} + 1)));
+  }
+  return p;
+}
+
 ChildArgs ChildArgsFor(const CrashOptions& o, const EngineSetup& e,
-                       const std::string& dir, uint32_t kill_ms,
+                       const std::string& dir, const KillPlan& plan,
                        const CrashOracle& oracle, uint64_t seed) {
   ChildArgs args;
   args.exe = o.child_exe;
@@ -597,11 +708,29 @@ ChildArgs ChildArgsFor(const CrashOptions& o, const EngineSetup& e,
   args.keys = o.keys;
   args.threads = e.threads;
   args.sync_every = o.sync_every;
-  args.kill_ms = kill_ms;
   args.sync_model = e.durability == Durability::kSync;
   args.version_base = oracle.next_version() - 1;
   args.seq_base = oracle.next_seq();
+  args.stop_at_ack = plan.kill_at_op;
+  args.kill_ms = plan.kill_at_op > 0 ? kNoTimer : plan.kill_ms;
+  if (o.phase == KillPhase::kClose) {
+    args.mode = "close";
+    args.kill_ms = plan.reopen_ms[0];
+  }
   return args;
+}
+
+// The names under `dir` (recursive, relative, sorted; at most 64).
+std::vector<std::string> ListFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (out.size() == 64) break;
+    out.push_back(fs::relative(it->path(), dir, ec).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // Reopens `dir` (timed: the recovery time) and checks every key into
@@ -629,6 +758,8 @@ bool ReopenAndCheck(const CrashOptions& o, const EngineSetup& e,
   }
   t->recovery_ms = std::max(t->recovery_ms, ms);
   CheckRecovered(o, e, oracle, db->get(), t->seed, t, states);
+  t->engine_stats = (*db)->Stats();
+  t->files = ListFiles(dir);
   Status s = (*db)->Close();
   if (!s.ok()) {
     t->violations[int(Violation::kOpenFailed)] = 1;
@@ -637,55 +768,112 @@ bool ReopenAndCheck(const CrashOptions& o, const EngineSetup& e,
   return !t->failed();
 }
 
-// One child on `dir`, killed; then reopen and check. Returns whether the
-// trial may go on with another round (no failure so far).
-bool RunRound(const CrashOptions& o, const EngineSetup& e,
-              const std::string& dir, uint32_t kill_ms, CrashOracle* oracle,
-              CrashTrial* t) {
-  Result<ChildRun> run =
-      RunChild(ChildArgsFor(o, e, dir, kill_ms, *oracle, t->seed));
+// Runs one child to its kill and feeds its report to the oracle. False when
+// the trial cannot go on (the child misbehaved or misreported).
+bool RunAndRecord(const ChildArgs& args, CrashOracle* oracle, CrashTrial* t) {
+  Result<ChildRun> run = RunChild(args);
   if (!run.ok()) {
     t->child_error = run.status().ToString();
     return false;
   }
   t->child_error = run->error;
+  bool opened = false;
   for (const CrashEvent& ev : run->events) {
+    opened |= ev.kind == CrashEventKind::kOpened;
     Status s = oracle->Add(ev);
     if (!s.ok()) {
       t->child_error = s.ToString();
       return false;
     }
   }
+  if (args.mode == "open" && !opened) ++t->kills_in_open;
+  return t->child_error.empty();
+}
+
+// Open and recovery phases: children that only reopen `dir`, each killed
+// after its drawn delay, with no check in between.
+bool KillReopens(const std::vector<uint32_t>& delays, ChildArgs args,
+                 CrashOracle* oracle, CrashTrial* t) {
+  args.mode = "open";
+  args.stop_at_ack = 0;
+  for (uint32_t ms : delays) {
+    args.kill_ms = ms;
+    if (!RunAndRecord(args, oracle, t)) return false;
+  }
+  return true;
+}
+
+// One child on `dir`, killed (and, by phase, reopening children killed);
+// then reopen and check. Returns whether the trial may go on with another
+// round (no failure so far).
+bool RunRound(const CrashOptions& o, const EngineSetup& e,
+              const std::string& dir, const KillPlan& plan, CrashOracle* oracle,
+              CrashTrial* t) {
+  ChildArgs args = ChildArgsFor(o, e, dir, plan, *oracle, t->seed);
+  bool ok = RunAndRecord(args, oracle, t);
   ++t->rounds;
   t->issued = oracle->issued();
   t->acked = oracle->acked();
   t->durable_acked = oracle->durable_acks();
   t->syncs = oracle->syncs();
-  if (!oracle->opened()) return false;  // nothing new to recover
+  if (!ok || !oracle->opened()) return false;  // nothing new to recover
+  bool reopening =
+      o.phase == KillPhase::kOpen || o.phase == KillPhase::kRecovery;
+  if (reopening && !KillReopens(plan.reopen_ms, args, oracle, t)) {
+    return false;
+  }
   std::vector<RecoveredKey> states;
   if (!ReopenAndCheck(o, e, dir, *oracle, t, &states)) return false;
   oracle->Settle(states);
   return true;
 }
 
+uint64_t TrialSeed(const CrashOptions& o, int trial) {
+  if (o.trial_seed == 0)
+    return StreamSeed(o.seed, static_cast<uint64_t>(trial));
+  return trial == 0 ? o.trial_seed
+                    : StreamSeed(o.trial_seed, static_cast<uint64_t>(trial));
+}
+
+// The command line that replays one trial (same seed, same kill points).
+std::string ReplayCommand(const CrashOptions& o, const EngineSetup& e,
+                          const CrashTrial& t) {
+  std::ostringstream s;
+  s << "kvbench crash --engines '" << e.spec << "' --trial-seed " << t.seed
+    << " --trials 1 --keys " << o.keys << " --threads " << o.threads
+    << " --sync-every " << o.sync_every << " --rounds " << o.rounds
+    << " --kill-phase " << KillPhaseName(o.phase) << " --kill-ms "
+    << o.kill_min_ms << "-" << o.kill_max_ms << " --reopen-kill-ms "
+    << o.open_kill_max_ms;
+  if (o.short_cycles) s << " --short-cycles";
+  if (o.kill_max_ops > 0) {
+    s << " --kill-at ops:" << o.kill_min_ops << "-" << o.kill_max_ops;
+  }
+  return s.str();
+}
+
 CrashTrial RunTrial(const CrashOptions& o, const EngineSetup& e, int trial) {
   CrashTrial t;
   t.trial = trial;
-  t.seed = StreamSeed(o.seed, static_cast<uint64_t>(trial));
+  t.seed = TrialSeed(o, trial);
+  t.phase = o.phase;
   Rng rng(Mix64(t.seed ^ 0x6b696c6c));  // "kill"
   std::string dir = e.dir + "/trial-" + std::to_string(trial);
   std::error_code ec;
   fs::remove_all(dir, ec);
   CrashOracle oracle(o.keys, e.durability == Durability::kSync);
   for (uint32_t round = 0; round < o.rounds; ++round) {
-    uint32_t kill_ms =
-        o.kill_min_ms +
-        static_cast<uint32_t>(rng.Below(o.kill_max_ms - o.kill_min_ms + 1));
-    if (round == 0) t.kill_after_ms = kill_ms;
-    if (!RunRound(o, e, dir, kill_ms, &oracle, &t)) break;
+    KillPlan plan = DrawKillPlan(o, &rng);
+    if (round == 0) {
+      t.kill_after_ms = plan.kill_at_op > 0 ? 0 : plan.kill_ms;
+      t.kill_at_op = plan.kill_at_op;
+      t.reopen_kill_ms = plan.reopen_ms;
+    }
+    if (!RunRound(o, e, dir, plan, &oracle, &t)) break;
   }
   if (t.failed()) {
     t.kept_dir = dir;
+    t.replay = ReplayCommand(o, e, t);
   } else {
     fs::remove_all(dir, ec);
   }
@@ -703,7 +891,13 @@ std::string TrialLine(const CrashEngineResult& r, const CrashTrial& t,
                       int trials) {
   std::ostringstream s;
   s << "kvbench crash: " << r.spec << " trial " << t.trial + 1 << "/" << trials
-    << ": killed after " << t.kill_after_ms << " ms";
+    << " [" << KillPhaseName(t.phase) << "]: killed after ";
+  if (t.kill_at_op > 0) {
+    s << "op " << t.kill_at_op;
+  } else {
+    s << t.kill_after_ms << " ms";
+  }
+  for (uint32_t ms : t.reopen_kill_ms) s << ", then " << ms << " ms";
   if (t.rounds > 1) s << " (+" << t.rounds - 1 << " more rounds)";
   s << ", " << t.acked << " acked (" << t.durable_acked << " durable)";
   if (t.recovery_ms >= 0) {
@@ -722,6 +916,9 @@ std::string TrialLine(const CrashEngineResult& r, const CrashTrial& t,
     s << (t.tested() ? ", ok" : ", untested (fewer than 2 acked)");
   for (const std::string& ex : t.examples) s << "\n    " << ex;
   if (!t.kept_dir.empty()) s << "\n    data kept in " << t.kept_dir;
+  if (!t.replay.empty()) {
+    s << "\n    seed " << t.seed << "; replay: " << t.replay;
+  }
   return s.str();
 }
 
@@ -847,6 +1044,11 @@ Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
                    {"keys", o.keys},
                    {"threads", o.threads},
                    {"kill_ms", {o.kill_min_ms, o.kill_max_ms}},
+                   {"kill_at_ops", {o.kill_min_ops, o.kill_max_ops}},
+                   {"kill_phase", std::string(KillPhaseName(o.phase))},
+                   {"reopen_kill_ms", o.open_kill_max_ms},
+                   {"trial_seed", o.trial_seed},
+                   {"short_cycles", o.short_cycles},
                    {"sync_every", o.sync_every},
                    {"rounds", o.rounds},
                    {"key_size", CrashKeySizes().ToString()},
@@ -911,6 +1113,14 @@ json TrialJson(const CrashTrial& t) {
       {"rounds", t.rounds},
       {"seed", t.seed},
       {"kill_after_ms", t.kill_after_ms},
+      {"phase", std::string(KillPhaseName(t.phase))},
+      {"kill_mode", t.kill_at_op > 0 ? "ops" : "time"},
+      {"kill_at_op", t.kill_at_op},
+      {"reopen_kill_ms", t.reopen_kill_ms},
+      {"kills_in_open", t.kills_in_open},
+      {"engine_stats", t.engine_stats},
+      {"files", t.files},
+      {"replay", t.replay.empty() ? json(nullptr) : json(t.replay)},
       {"issued", t.issued},
       {"acked", t.acked},
       {"durable_acked", t.durable_acked},
@@ -985,13 +1195,23 @@ std::string Fixed(double v) {
 // One table row of a (not skipped) engine.
 std::vector<std::string> EngineRow(const CrashEngineResult& e) {
   std::vector<double> rec = RecoveryTimes(e);
-  uint64_t failed = 0, lost_unsynced = 0;
+  uint64_t failed = 0, lost_unsynced = 0, in_open = 0;
   for (const CrashTrial& t : e.trials) {
+    in_open += t.kills_in_open;
     failed += t.failed();
     lost_unsynced += t.lost_unsynced;
   }
-  std::vector<std::string> row = {
-      e.spec, e.model, std::to_string(e.trials.size()), std::to_string(failed)};
+  std::string phase = "-", mode = "-";
+  if (!e.trials.empty()) {
+    phase = KillPhaseName(e.trials[0].phase);
+    mode = e.trials[0].kill_at_op > 0 ? "ops" : "time";
+  }
+  std::vector<std::string> row = {e.spec,
+                                  e.model,
+                                  phase,
+                                  mode,
+                                  std::to_string(e.trials.size()),
+                                  std::to_string(failed)};
   for (int c = 0; c < kViolationClasses; ++c) {
     std::string cell = std::to_string(e.Violations(Violation(c)));
     if (c == int(Violation::kNotPrefix) && !e.prefix_checked) cell = "-";
@@ -1003,6 +1223,7 @@ std::vector<std::string> EngineRow(const CrashEngineResult& e) {
                             : Fixed(*std::max_element(rec.begin(), rec.end())));
   row.push_back(std::to_string(std::llround(Median(AckedCounts(e)))));
   row.push_back(e.model == "sync" ? "-" : std::to_string(lost_unsynced));
+  row.push_back(std::to_string(in_open));
   return row;
 }
 
@@ -1034,9 +1255,9 @@ void PrintAligned(std::ostream& out,
 
 void PrintCrashTable(std::ostream& out, const CrashReport& r) {
   std::vector<std::vector<std::string>> rows = {
-      {"engine", "model", "trials", "failed", "open_failed", "lost_durable",
-       "invented", "not_prefix", "child_err", "recovery_ms p50", "max",
-       "acked/trial p50", "lost_unsynced"}};
+      {"engine", "model", "phase", "kill", "trials", "failed", "open_failed",
+       "lost_durable", "invented", "not_prefix", "child_err", "recovery_ms p50",
+       "max", "acked/trial p50", "lost_unsynced", "kills_in_open"}};
   for (const CrashEngineResult& e : r.engines) {
     if (e.skipped.empty()) {
       rows.push_back(EngineRow(e));
@@ -1047,7 +1268,8 @@ void PrintCrashTable(std::ostream& out, const CrashReport& r) {
   PrintAligned(out, rows);
   out << "(lost_durable, invented: keys; open_failed, not_prefix: trials; "
          "not_prefix '-' = not promised or not checkable; lost_unsynced: "
-         "acknowledged but unsynced writes lost, allowed)\n";
+         "acknowledged but unsynced writes lost, allowed; kills_in_open: "
+         "reopening children killed before their Open returned)\n";
   out << "verdict: " << CrashVerdictName(r.Verdict());
   if (!r.VerdictReason().empty()) out << " — " << r.VerdictReason();
   out << "\n";

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -66,6 +67,7 @@ enum class CrashEventKind : uint8_t {
   kAck = 3,        // op `seq` returned OK
   kSyncStart = 4,  // Sync `seq` is about to be called
   kSyncDone = 5,   // Sync `seq` returned OK
+  kClosing = 6,    // (close phase) Close is about to be called; kill timer
 };
 struct CrashEvent {
   CrashEventKind kind;
@@ -151,6 +153,22 @@ class CrashOracle {
 // crash leaves the state of a prefix of the acknowledged ops.
 bool PromisesPrefix(std::string_view name, Durability durability);
 
+// Where in an engine's life a trial's kill lands (--kill-phase):
+//   write     mid-write (the default): the child writes until killed;
+//   open      a write-phase kill, then a child that only reopens the database
+//             is killed 0..open_kill_max_ms after its start (during Open and
+//             recovery, or just after); the parent then reopens and checks;
+//   close     the child writes kill_at ops, then calls Close, and is killed
+//             0..open_kill_max_ms after Close starts;
+//   recovery  as open, but two reopening children are killed one after the
+//             other (a second kill during recovery) before the parent's check.
+// A recovery never changes the acknowledged-durable set, so every phase is
+// judged by the same oracle.
+enum class KillPhase : uint8_t { kWrite, kOpen, kClose, kRecovery };
+std::string_view KillPhaseName(KillPhase p);  // "write", "open", ...
+// InvalidArgument (one line) for an unknown name.
+Result<KillPhase> ParseKillPhase(std::string_view name);
+
 struct CrashOptions {
   std::vector<std::string> engines;  // specs, as given
   int trials = 10;
@@ -160,7 +178,22 @@ struct CrashOptions {
   uint32_t threads = 1;         // child writer threads
   uint32_t kill_min_ms = 50;    // kill delay after the open, uniform in
   uint32_t kill_max_ms = 1000;  // [kill_min_ms, kill_max_ms]
-  uint32_t sync_every = 100;    // mean acks between Syncs (none/async model)
+  // Kill by operation count instead (--kill-at ops:MIN-MAX; 0-0 = by time):
+  // the child SIGKILLs itself right after its N-th acknowledged op, N uniform
+  // in [kill_min_ops, kill_max_ops] from the trial seed. With one writer
+  // thread the same seed replays the same kill point. The close phase always
+  // counts ops (default 100-1000).
+  uint64_t kill_min_ops = 0, kill_max_ops = 0;
+  KillPhase phase = KillPhase::kWrite;
+  uint32_t open_kill_max_ms = 30;  // open/close/recovery kill delay bound
+  // Non-zero: trial 0's seed (a replay of one trial); later trials derive
+  // theirs from it as from --seed.
+  uint64_t trial_seed = 0;
+  // --short-cycles: ResolveCrashOptions adds kShortCycleOptions to the specs
+  // of those engines (an option the spec sets itself wins), so rotation,
+  // checkpoint, compaction and Shrink happen within a trial.
+  bool short_cycles = false;
+  uint32_t sync_every = 100;  // mean acks between Syncs (none/async model)
   // Kills per trial on the same directory: each round a new child reopens
   // what the previous round's check left (recovery after recovery).
   uint32_t rounds = 1;
@@ -176,6 +209,24 @@ struct CrashOptions {
                                                  const std::string& dir)>
       open_for_check;
 };
+
+// Per engine, the options that shorten its maintenance cycles to a few ms
+// or one MB: linhash rotates 1 MB segments, checkpoints every 15 ms and
+// compacts every 10 ms any segment with 10% dead bytes; typedmap shrinks its
+// log every 10 ms once it holds 1.5 records per live key.
+struct ShortCycle {
+  std::string_view engine, options;
+};
+inline constexpr ShortCycle kShortCycleOptions[] = {
+    {"linhash",
+     "max_segment_mb=1,checkpoint_interval_ms=15,compaction_interval_ms=10,"
+     "compaction_min_segment_mb=0,compaction_min_fragmentation=0.1"},
+    {"typedmap", "auto_shrink_ratio=1.5,auto_shrink_ms=10"},
+};
+
+// Parses --kill-at: "ops:MIN-MAX" or "ops:N" (MIN >= 1) into the options'
+// kill_min_ops/kill_max_ops. InvalidArgument (one line) otherwise.
+Status ParseKillAt(std::string_view text, CrashOptions* o);
 
 // Validates options and resolves each engine: fills the default durability
 // into specs that lack one. InvalidArgument with a one-line message for an
@@ -195,8 +246,21 @@ std::string_view CrashVerdictName(CrashVerdict v);  // "passed", ...
 struct CrashTrial {
   int trial = 0;
   uint64_t seed = 0;
-  uint32_t kill_after_ms = 0;  // of the first round
-  uint32_t rounds = 0;         // rounds run (stops at the first failure)
+  uint32_t kill_after_ms = 0;  // of the first round (time-based kills)
+  uint64_t kill_at_op = 0;     // of the first round (op-count kills), else 0
+  KillPhase phase = KillPhase::kWrite;
+  std::vector<uint32_t> reopen_kill_ms;  // open/close/recovery kill delays
+  // Reopening children (open, recovery) killed before they reported the open:
+  // the kills that landed inside Open/recovery, not after it.
+  uint32_t kills_in_open = 0;
+  // The last check's view of the database: the reopened adapter's Stats()
+  // (segments, recoveries, records, ...) and the files in the trial
+  // directory, so a run shows whether rotation, checkpoint, compaction or
+  // shrink happened before the kill.
+  std::map<std::string, double> engine_stats;
+  std::vector<std::string> files;
+  std::string replay;   // one command line that replays this trial
+  uint32_t rounds = 0;  // rounds run (stops at the first failure)
   uint64_t issued = 0, acked = 0, durable_acked = 0, syncs = 0;  // all rounds
   double recovery_ms = -1;  // the slowest round's reopen; -1: did not open
   std::array<uint64_t, kViolationClasses> violations{};  // keys (open_failed,
@@ -256,6 +320,10 @@ struct CrashChildOptions {
   uint32_t sync_every = 100;
   uint32_t version_base = 0;  // versions start above it (later rounds)
   uint64_t seq_base = 0;      // op numbers start here (later rounds)
+  // "write": write until killed; "open": open, report, then wait to be
+  // killed; "close": after stop_at_ack acks, report kClosing and Close.
+  std::string mode = "write";
+  uint64_t stop_at_ack = 0;  // write mode: SIGKILL ourselves after this ack
 };
 // Runs until killed; returns non-zero (message on stderr) if the adapter
 // fails to open or an op fails.

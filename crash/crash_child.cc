@@ -66,8 +66,39 @@ struct Shared {
   Reporter reporter;
   std::atomic<uint64_t> next_seq{0};
   std::atomic<uint64_t> next_sync{0};
+  std::atomic<uint64_t> acks{0};
+  std::atomic<bool> stop{false};  // close mode: writers leave for Close
   std::chrono::steady_clock::time_point deadline;
 };
+
+// Whether this ack was the child's stop_at_ack-th: in write mode we die of
+// SIGKILL here (the ack is already in the pipe); in close mode all writers
+// leave so the main thread can Close.
+bool ReachedStop(Shared* s) {
+  const uint64_t stop = s->o->stop_at_ack;
+  if (stop == 0) return false;
+  if (s->acks.fetch_add(1, std::memory_order_relaxed) + 1 < stop) {
+    return s->stop.load(std::memory_order_relaxed);
+  }
+  if (s->o->mode == "write") kill(getpid(), SIGKILL);
+  s->stop.store(true, std::memory_order_relaxed);
+  return true;
+}
+
+// Waits for the parent's SIGKILL (open and close modes end here).
+[[noreturn]] void AwaitKill() {
+  std::this_thread::sleep_for(kChildLifetime);
+  Die("not killed within " + std::to_string(kChildLifetime.count()) + " s");
+}
+
+// Close mode: Close after the writers stopped; the kill lands during it or
+// after it.
+[[noreturn]] void CloseAndWait(Shared* s) {
+  s->reporter.Send(CrashEventKind::kClosing, 0, 0, 0, false, 0);
+  Status st = s->adapter->Close();
+  if (!st.ok()) Die("Close: " + st.ToString());
+  AwaitKill();
+}
 
 // Thread t owns keys t, t + T, t + 2T, ...: the ops of one key are issued and
 // acknowledged in order, which is what the parent's oracle relies on.
@@ -81,6 +112,7 @@ void Writer(Shared* s, uint32_t t) {
   uint64_t until_sync = 1 + rng.Below(sync_span);
   std::string value, scratch;
   for (uint64_t n = 0;; ++n) {
+    if (s->stop.load(std::memory_order_relaxed)) return;
     if ((n & 1023) == 0 && std::chrono::steady_clock::now() > s->deadline) {
       return;
     }
@@ -98,6 +130,7 @@ void Writer(Shared* s, uint32_t t) {
           std::to_string(seq) + ": " + st.ToString());
     }
     s->reporter.Send(CrashEventKind::kAck, t, id, v, del, seq);
+    if (ReachedStop(s)) return;
     if (!s->o->sync_model && --until_sync == 0) {
       uint64_t sid = s->next_sync.fetch_add(1, std::memory_order_relaxed);
       s->reporter.Send(CrashEventKind::kSyncStart, t, 0, 0, false, sid);
@@ -124,15 +157,18 @@ int CrashChildMain(const CrashChildOptions& o) {
   Result<std::unique_ptr<Adapter>> adapter = OpenAdapter(o.engine, o.dir);
   if (!adapter.ok()) Die("open " + o.dir + ": " + adapter.status().ToString());
 
-  Shared s{&o, adapter->get(), &*keys, &codec, Reporter(o.report_fd), {}, {},
-           {}};
+  Shared s{
+      &o, adapter->get(), &*keys, &codec, Reporter(o.report_fd), {}, {}, {}, {},
+      {}};
   s.deadline = std::chrono::steady_clock::now() + kChildLifetime;
   s.next_seq.store(o.seq_base);
   s.reporter.Send(CrashEventKind::kOpened, 0, 0, 0, false, 0);
+  if (o.mode == "open") AwaitKill();
   std::vector<std::thread> threads;
   for (uint32_t t = 1; t < o.threads; ++t) threads.emplace_back(Writer, &s, t);
   Writer(&s, 0);
   for (std::thread& t : threads) t.join();
+  if (o.mode == "close" && s.stop.load()) CloseAndWait(&s);
   Die("not killed within " + std::to_string(kChildLifetime.count()) + " s");
 }
 

@@ -490,5 +490,115 @@ TEST_CASE("bad crash options get one-line errors", "[crash]") {
   CHECK(o.engines[0] == "lmdb:durability=none");
 }
 
+TEST_CASE("bad --kill-at and --kill-phase values are refused", "[crash]") {
+  CrashOptions o;
+  for (const char* bad : {"ops:0-5", "ops:9-5", "ops:-3", "ops:", "ms:1-2",
+                          "ops:1-", "ops:1-2x", "5"}) {
+    INFO(bad);
+    Status s = ParseKillAt(bad, &o);
+    CHECK(s.IsInvalidArgument());
+    CHECK(s.message().find('\n') == std::string::npos);
+  }
+  REQUIRE_OK(ParseKillAt("ops:10-20", &o));
+  CHECK(o.kill_min_ops == 10);
+  CHECK(o.kill_max_ops == 20);
+  REQUIRE_OK(ParseKillAt("ops:7", &o));
+  CHECK(o.kill_min_ops == 7);
+  CHECK(o.kill_max_ops == 7);
+  CHECK(ParseKillPhase("recovery").value() == KillPhase::kRecovery);
+  CHECK(ParseKillPhase("reopen").status().IsInvalidArgument());
+  // The CLI exits 2 with one line.
+  std::string cmd = std::string(KVB_KVBENCH_EXE) +
+                    " crash --engines linhash --kill-phase nope 2>/dev/null";
+  CHECK(WEXITSTATUS(std::system(cmd.c_str())) == 2);
+  cmd = std::string(KVB_KVBENCH_EXE) +
+        " crash --engines linhash --kill-at ops:9-5 2>/dev/null";
+  CHECK(WEXITSTATUS(std::system(cmd.c_str())) == 2);
+}
+
+// Resolves and runs `o` (progress into `log`); the run must not error.
+CrashReport ResolveAndRun(CrashOptions* o, std::ostringstream* log) {
+  REQUIRE_OK(ResolveCrashOptions(o));
+  Result<CrashReport> r = RunCrash(*o, *log);
+  REQUIRE_OK(r.status());
+  return std::move(*r);
+}
+
+TEST_CASE("an op-count kill replays from the trial seed", "[crash]") {
+  testing::TempDir dir;
+  CrashOptions o = SmallRun(dir.path());
+  o.trials = 2;
+  o.kill_min_ops = 5;
+  o.kill_max_ops = 400;
+  o.engines = {"linhash"};
+  std::ostringstream log;
+  CrashReport first = ResolveAndRun(&o, &log);
+  INFO(log.str());
+  const CrashTrial& t = first.engines[0].trials[1];
+  CHECK_FALSE(first.failed());
+  CHECK(t.kill_at_op >= 5);
+  CHECK(t.kill_at_op <= 400);
+  // The child died right after its kill_at_op-th ack.
+  CHECK(t.acked == t.kill_at_op);
+  // Trial 2 again, alone, from its printed seed: the same kill point.
+  o.trial_seed = t.seed;
+  o.trials = 1;
+  CrashReport again = ResolveAndRun(&o, &log);
+  const CrashTrial& r = again.engines[0].trials[0];
+  CHECK(r.seed == t.seed);
+  CHECK(r.kill_at_op == t.kill_at_op);
+  CHECK(r.acked == t.acked);
+  CHECK(r.issued == t.issued);
+  CHECK(CrashReportJson(again)["engines"][0]["trial_results"][0]["kill_mode"] ==
+        "ops");
+}
+
+TEST_CASE("kills during open, close and a second recovery pass", "[crash]") {
+  testing::TempDir dir;
+  CrashOptions o = SmallRun(dir.path());
+  o.trials = 2;
+  o.kill_max_ms = 60;
+  o.open_kill_max_ms = 15;
+  o.engines = {"linhash", "typedmap:durability=none", "fileperkey"};
+  for (KillPhase phase :
+       {KillPhase::kOpen, KillPhase::kClose, KillPhase::kRecovery}) {
+    o.phase = phase;
+    std::ostringstream log;
+    CrashReport r = ResolveAndRun(&o, &log);
+    INFO(KillPhaseName(phase) << "\n" << log.str());
+    CHECK_FALSE(r.failed());
+    size_t reopens = phase == KillPhase::kRecovery ? 2 : 1;
+    for (const CrashEngineResult& res : r.engines) {
+      for (const CrashTrial& t : res.trials) {
+        CHECK(t.phase == phase);
+        CHECK(t.reopen_kill_ms.size() == reopens);
+        CHECK(t.recovery_ms >= 0);
+      }
+    }
+    nlohmann::json j = CrashReportJson(r);
+    CHECK(j["engines"][0]["trial_results"][0]["phase"] ==
+          std::string(KillPhaseName(phase)));
+  }
+}
+
+TEST_CASE("a losing engine is caught after a kill during recovery", "[crash]") {
+  testing::TempDir dir;
+  CrashOptions o = SmallRun(dir.path());
+  o.trials = 1;
+  o.kill_max_ms = 60;
+  o.phase = KillPhase::kRecovery;
+  o.engines = {"linhash"};
+  o.open_for_check = Make<LosingAdapter>();
+  std::ostringstream log;
+  CrashReport r = ResolveAndRun(&o, &log);
+  CHECK(r.failed());
+  CHECK(r.engines[0].Violations(Violation::kLostDurable) > 0);
+  // The failure prints its seed and a replay command.
+  CHECK(log.str().find("replay: kvbench crash --engines") != std::string::npos);
+  CHECK(log.str().find("--kill-phase recovery") != std::string::npos);
+  CHECK(r.engines[0].trials[0].replay.find("--trial-seed") !=
+        std::string::npos);
+}
+
 }  // namespace
 }  // namespace kvb

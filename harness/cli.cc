@@ -634,13 +634,37 @@ int CmdInspect(const InspectArgs& a) {
 // `kvbench crash` and its hidden child (crash/crash.h).
 struct CrashArgs {
   std::string engines, durability = "sync", kill_ms = "50-1000", out, data_dir;
+  std::string kill_at, kill_phase = "write";
   int trials = 10;
-  uint64_t seed = 42, keys = 1000;
-  uint32_t threads = 1, sync_every = 100, rounds = 1;
-  bool quiet = false;
+  uint64_t seed = 42, keys = 1000, trial_seed = 0;
+  uint32_t threads = 1, sync_every = 100, rounds = 1, reopen_kill_ms = 30;
+  bool quiet = false, short_cycles = false;
   CrashChildOptions child;
   std::string child_model = "sync";
 };
+
+// `kvbench crash`: when and where the kills land.
+void DeclareCrashKills(CLI::App* c, CrashArgs* a) {
+  c->add_option("--kill-ms", a->kill_ms,
+                "kill delay after the open, uniform "
+                "in MIN-MAX ms (default 50-1000)");
+  c->add_option("--kill-at", a->kill_at,
+                "kill by op count instead: ops:MIN-MAX, the child kills "
+                "itself after its N-th ack, N from the trial seed");
+  c->add_option("--kill-phase", a->kill_phase,
+                "write (default), open (kill a reopening child after a write "
+                "kill), close (kill during Close), recovery (two reopen "
+                "kills, then check)");
+  c->add_option("--reopen-kill-ms", a->reopen_kill_ms,
+                "open/close/recovery kill delay, uniform in 0-MAX ms "
+                "(default 30)")
+      ->check(CLI::Range(0, 600000));
+  c->add_flag("--short-cycles", a->short_cycles,
+              "linhash, typedmap: options that make rotation, checkpoint, "
+              "compaction and Shrink happen within a trial (crash/README.md)");
+  c->add_option("--trial-seed", a->trial_seed,
+                "seed of trial 1 itself (replays a trial printed on failure)");
+}
 
 CLI::App* DeclareCrash(CLI::App* app, CrashArgs* a) {
   CLI::App* c = app->add_subcommand(
@@ -664,9 +688,7 @@ CLI::App* DeclareCrash(CLI::App* app, CrashArgs* a) {
                 "child writer threads (default 1; "
                 "the prefix check needs 1)")
       ->check(CLI::Range(1, 64));
-  c->add_option("--kill-ms", a->kill_ms,
-                "kill delay after the open, uniform "
-                "in MIN-MAX ms (default 50-1000)");
+  DeclareCrashKills(c, a);
   c->add_option("--sync-every", a->sync_every,
                 "mean acks between Syncs in "
                 "the none model (default 100)")
@@ -701,6 +723,9 @@ CLI::App* DeclareCrashChild(CLI::App* app, CrashArgs* a) {
   child->add_option("--sync-every", o.sync_every);
   child->add_option("--version-base", o.version_base);
   child->add_option("--seq-base", o.seq_base);
+  child->add_option("--mode", o.mode)
+      ->check(CLI::IsMember({"write", "open", "close"}));
+  child->add_option("--stop-at-ack", o.stop_at_ack);
   return child;
 }
 
@@ -722,7 +747,15 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   }
   o.kill_min_ms = kill->min;
   o.kill_max_ms = kill->max;
-  Status s = ResolveCrashOptions(&o);
+  o.open_kill_max_ms = a.reopen_kill_ms;
+  o.trial_seed = a.trial_seed;
+  o.short_cycles = a.short_cycles;
+  Status s = a.kill_at.empty() ? Status::OK() : ParseKillAt(a.kill_at, &o);
+  if (!s.ok()) return UsageError(s);
+  Result<KillPhase> phase = ParseKillPhase(a.kill_phase);
+  if (!phase.ok()) return UsageError(phase.status());
+  o.phase = *phase;
+  s = ResolveCrashOptions(&o);
   if (!s.ok()) return UsageError(s);
   std::string out = a.out.empty() ? "kvbench-out/crash-" + Timestamp() : a.out;
   OutputDirs dirs;
