@@ -402,22 +402,6 @@ Status DB::Impl::Replay(uint64_t from_seq, uint64_t from_offset) {
   return Status::OK();
 }
 
-Status CreateDirsDurably(Env* env, const std::string& dir) {
-  std::vector<std::string> missing;  // deepest first
-  for (std::string p = dir;; p = DirName(p)) {
-    Result<FileStat> st = env->Stat(p);
-    if (st.ok()) break;
-    if (!st.status().IsNotFound()) return st.status();
-    missing.push_back(p);
-    if (DirName(p) == p) break;
-  }
-  KVB_RETURN_IF_ERROR(env->CreateDirs(dir));
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    KVB_RETURN_IF_ERROR(env->SyncDir(DirName(*it)));
-  }
-  return Status::OK();
-}
-
 Status DB::Impl::Open() {
   env_ = options_.env != nullptr ? options_.env : Env::Default();
   KVB_RETURN_IF_ERROR(ValidateOptions());
@@ -429,7 +413,7 @@ Status DB::Impl::Open() {
     }
     // Under a new directory every file's SyncDir(dir_) is worthless until the
     // directory itself is durable.
-    KVB_RETURN_IF_ERROR(CreateDirsDurably(env_, dir_));
+    KVB_RETURN_IF_ERROR(env_->CreateDirsDurably(dir_));
   } else if (!st->is_dir) {
     return Status::InvalidArgument("linhash: not a directory: " + dir_);
   }
