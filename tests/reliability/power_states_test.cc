@@ -157,8 +157,8 @@ Outcome PowerLoss(const Config& config, const Model& model,
 // instead of failing, and printed once they pass. `variant` is a Variant name
 // or "fsync-gate".
 const char* KnownFailure(const Config& config, const std::string& variant) {
-  const bool names = variant.find("names") != std::string::npos ||
-                     variant.find("prefix") != std::string::npos;
+  // "random prefix + directories" passes today (its seeds miss the gap).
+  const bool names = variant.rfind("names outrun data", 0) == 0;
   const std::string& c = config.name;
   if (names && c == "fileperkey sync=off")
     return "fileperkey sync=off renames an unsynced temp file to a NEW key's "
