@@ -84,6 +84,22 @@ Status Env::CreateDirs(const std::string& path) {
   return CreateDir(path);
 }
 
+Status Env::CreateDirsDurably(const std::string& path) {
+  std::vector<std::string> missing;  // deepest first
+  for (std::string p = path;; p = DirName(p)) {
+    Result<FileStat> st = Stat(p);
+    if (st.ok()) break;
+    if (!st.status().IsNotFound()) return st.status();
+    missing.push_back(p);
+    if (DirName(p) == p) break;
+  }
+  KVB_RETURN_IF_ERROR(CreateDirs(path));
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    KVB_RETURN_IF_ERROR(SyncDir(DirName(*it)));
+  }
+  return Status::OK();
+}
+
 Status Env::RemoveAll(const std::string& path) {
   Result<FileStat> st = Stat(path);
   if (!st.ok()) return st.status().IsNotFound() ? Status::OK() : st.status();

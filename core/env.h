@@ -157,6 +157,12 @@ class Env {
   // mkdir -p. `path` itself must not be a symbolic link (InvalidArgument);
   // its ancestors may be (they are the caller's own path, e.g. a linked /data).
   Status CreateDirs(const std::string& path);
+  // CreateDirs, then syncs the parent of every directory it created (outermost
+  // first), so the new chain survives a power loss: without this, files synced
+  // inside a new directory can vanish with it. Existing directories are not
+  // synced. An error from a sync is returned as is (the caller decides whether
+  // it is sticky).
+  Status CreateDirsDurably(const std::string& path);
   // Removes a directory tree; OK if missing. A symbolic link anywhere in the
   // tree (or `path` itself) stops the removal with InvalidArgument naming it:
   // nothing is removed through it, and entries already visited stay removed.

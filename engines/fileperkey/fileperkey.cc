@@ -181,7 +181,9 @@ Status Store::Init() {
   }
   if (!st.ok()) {
     if (!st.status().IsNotFound()) return st.status();
-    KVB_RETURN_IF_ERROR(env_->CreateDirs(base_));
+    // Durably: a store whose base entry is lost with a power cut loses every
+    // key synced into it.
+    KVB_RETURN_IF_ERROR(env_->CreateDirsDurably(base_));
   }
   // Before the lock: refusing a foreign directory must leave nothing in it,
   // not even our lock file.
@@ -192,11 +194,11 @@ Status Store::Init() {
   KVB_RETURN_IF_ERROR(CheckMeta());
   if (options_.temp_dir.empty()) {
     temp_dir_ = JoinPath(base_, kTempDirName);
-    KVB_RETURN_IF_ERROR(env_->CreateDir(temp_dir_));
+    KVB_RETURN_IF_ERROR(env_->CreateDirsDurably(temp_dir_));
     KVB_RETURN_IF_ERROR(CleanTempDir());
   } else {
     temp_dir_ = options_.temp_dir;
-    KVB_RETURN_IF_ERROR(env_->CreateDirs(temp_dir_));
+    KVB_RETURN_IF_ERROR(env_->CreateDirsDurably(temp_dir_));
   }
   max_rel_path_ = kMaxPathBytes - base_.size() - 1;
   if ((options_.file_mode != 0 || options_.dir_mode != 0) &&
@@ -350,7 +352,7 @@ Status Store::CreateTemp(std::string* tmp_path, std::unique_ptr<File>* file) {
     s = f.status();
     if (s.IsNotFound()) {
       // Someone removed the temp directory; recreate it.
-      KVB_RETURN_IF_ERROR(env_->CreateDirs(temp_dir_));
+      KVB_RETURN_IF_ERROR(NoteSyncResult(env_->CreateDirsDurably(temp_dir_)));
     } else if (!s.IsInvalidArgument()) {  // InvalidArgument = name taken
                                           // (another process)
       return s;
@@ -390,7 +392,11 @@ Status Store::WriteStream(std::string_view key, ValueReader* src,
   Status s = WriteBody(file.get(), src);
   // The data must be durable before the rename makes it reachable, or a crash
   // could leave the key's name pointing at an empty or torn file.
-  if (s.ok() && sync) s = NoteSyncResult(file->DataSync());
+  // Under sync=off too when an old value exists: renaming unsynced data over
+  // it could leave an empty file after a power loss, neither old nor new (what
+  // ext4's auto_da_alloc does implicitly; the cost falls on overwrites only).
+  if (s.ok() && (sync || env_->FileExists(target)))
+    s = NoteSyncResult(file->DataSync());
   Status c = file->Close();
   if (s.ok()) s = c;
   if (s.ok()) {
@@ -447,10 +453,16 @@ Status Store::MakeParentDirs(const std::string& target, bool sync) {
   std::vector<std::string> levels;
   for (std::string d = dir; d.size() > base_.size(); d = DirName(d))
     levels.push_back(d);
-  if (levels.empty()) return env_->CreateDirs(base_);
+  if (levels.empty()) {
+    return sync ? NoteSyncResult(env_->CreateDirsDurably(base_))
+                : env_->CreateDirs(base_);
+  }
   for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
     Status s = env_->CreateDir(*it);
-    if (s.IsNotFound()) s = env_->CreateDirs(*it);  // the base itself went away
+    if (s.IsNotFound()) {  // the base itself went away
+      s = sync ? NoteSyncResult(env_->CreateDirsDurably(*it))
+               : env_->CreateDirs(*it);
+    }
     if (!s.ok()) return s;
     ApplyMode(*it, /*dir=*/true);
     const std::string parent = DirName(*it);

@@ -29,7 +29,13 @@
 //             parent) fsynced: the value survives a power loss.
 //   sync off  the value is visible at once but may be lost in a power loss
 //             (the old value then remains); Store::Sync() makes every earlier
-//             write durable.
+//             write durable. Overwriting an existing key fdatasyncs the temp
+//             file before the rename even here (as ext4's auto_da_alloc
+//             does), so a power loss leaves the old or the new value, never an
+//             empty file; cost not yet measured. Known gap: a NEW key may
+//             still read as empty after a power loss (power_states_test).
+// Open creates missing directories (base, temp dir) durably: each new
+// directory's parent is fsynced (Env::CreateDirsDurably).
 // A failed fsync (of a file or a directory, in any call) is sticky: the kernel
 // may already have dropped the unsynced pages, so a retry that "succeeds"
 // proves nothing. That call and every later Write, WriteStream, Erase,

@@ -201,7 +201,7 @@ Status DB::Impl::Backup(const std::string& dir) {
     if (!names.empty())
       return Status::InvalidArgument("linhash: backup target is not empty");
   } else {
-    KVB_RETURN_IF_ERROR(CreateDirsDurably(env_, dir));
+    KVB_RETURN_IF_ERROR(env_->CreateDirsDurably(dir));
   }
   // No compaction (so no segment deletion) while the copy runs.
   std::lock_guard cl(compact_mu_);

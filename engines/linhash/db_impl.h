@@ -46,13 +46,6 @@ class ShardedCounter {
   Cell cells_[16];
 };
 
-// mkdir -p that makes what it creates durable: every directory it creates is
-// followed by a SyncDir of its parent (top down), since a new directory entry
-// is durable only once its parent is synced. Nothing under `dir` may be
-// acknowledged as durable before this returns OK. Errors as Env::CreateDirs
-// and Env::SyncDir.
-Status CreateDirsDurably(Env* env, const std::string& dir);
-
 // Everything a checkpoint file holds, captured under the writer lock.
 // A record of a compaction source, read before the writer lock is taken.
 struct PendingRecord {

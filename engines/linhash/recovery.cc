@@ -410,22 +410,6 @@ Status DB::Impl::Replay(uint64_t from_seq, uint64_t from_offset) {
   return Status::OK();
 }
 
-Status CreateDirsDurably(Env* env, const std::string& dir) {
-  std::vector<std::string> missing;  // deepest first
-  for (std::string p = dir;; p = DirName(p)) {
-    Result<FileStat> st = env->Stat(p);
-    if (st.ok()) break;
-    if (!st.status().IsNotFound()) return st.status();
-    missing.push_back(p);
-    if (DirName(p) == p) break;
-  }
-  KVB_RETURN_IF_ERROR(env->CreateDirs(dir));
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    KVB_RETURN_IF_ERROR(env->SyncDir(DirName(*it)));
-  }
-  return Status::OK();
-}
-
 namespace {
 // The log position a checkpoint covers, as CurrentLsn() spells it.
 uint64_t CoveredLsn(const CheckpointImage& img) {
@@ -489,7 +473,7 @@ Status DB::Impl::PrepareDirectory() {
   }
   // Under a new directory every file's SyncDir(dir_) is worthless until the
   // directory itself is durable.
-  return CreateDirsDurably(env_, dir_);
+  return env_->CreateDirsDurably(dir_);
 }
 
 // Seeds the hash, replays the log after what the checkpoint `img` covers (all
