@@ -64,6 +64,7 @@
 #include "adapters/builtin.h"
 #include "adapters/options.h"
 #include "adapters/periodic_sync.h"
+#include "core/strings.h"
 
 namespace kvb {
 namespace {
@@ -377,7 +378,6 @@ Status FilesFloorAdapter::Sync() {
 }  // namespace
 
 std::string FilesFloorName(std::string_view key) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string name;
   name.reserve(key.size() * 3);
   for (size_t i = 0; i < key.size(); i++) {
@@ -386,9 +386,7 @@ std::string FilesFloorName(std::string_view key) {
     if (KeptRaw(c) && !(i == 0 && c == '.')) {
       name.push_back(static_cast<char>(c));
     } else {
-      name.push_back('%');
-      name.push_back(kHex[c >> 4]);
-      name.push_back(kHex[c & 0xf]);
+      AppendPercentEscape(c, &name);
     }
   }
   return name;

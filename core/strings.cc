@@ -95,4 +95,11 @@ Result<double> ParseDouble(std::string_view text, std::string_view what,
   return v;
 }
 
+void AppendPercentEscape(unsigned char c, std::string* out) {
+  static constexpr char kHexDigits[] = "0123456789ABCDEF";
+  out->push_back('%');
+  out->push_back(kHexDigits[c >> 4]);
+  out->push_back(kHexDigits[c & 0xf]);
+}
+
 }  // namespace kvb

@@ -46,6 +46,10 @@ namespace kvb {
     std::string_view text, std::string_view what, double min = 0,
     double max = std::numeric_limits<double>::max());
 
+// Appends `c` as a URL-style escape: '%' and two upper-case hex digits ("%2F").
+// Used where keys become file names.
+void AppendPercentEscape(unsigned char c, std::string* out);
+
 }  // namespace kvb
 
 #endif  // KVB_CORE_STRINGS_H_

@@ -379,6 +379,14 @@ void UntrackLocked(int fd) {
   g_fd_path[fd] = nullptr;
 }
 
+// Forgets `fd` and logs its close. REQUIRES: g_mu held.
+void LogCloseLocked(int fd) {
+  UntrackLocked(fd);
+  Rec rec{RecordType::kClose};
+  rec.fd = fd;
+  LogLocked(rec);
+}
+
 // True if tracked `fd` still refers to the file it was opened on. A
 // descriptor closed behind the shim's back (fclose, or libc-internal closes
 // the shim cannot see) and reused for another file is untracked here and
@@ -391,10 +399,7 @@ bool ConfirmLocked(int fd) {
       st.st_ino == g_fd_ino[fd]) {
     return true;
   }
-  UntrackLocked(fd);
-  Rec r{RecordType::kClose};
-  r.fd = fd;
-  LogLocked(r);
+  LogCloseLocked(fd);
   return false;
 }
 
@@ -418,10 +423,7 @@ int OpenCommon(int dirfd, const char* path, int flags, mode_t mode) {
     int saved = errno;
     if (Tracked(fd)) {  // a number reused behind the shim's back (fclose)
       pthread_mutex_lock(&g_mu);
-      UntrackLocked(fd);
-      Rec r{RecordType::kClose};
-      r.fd = fd;
-      LogLocked(r);
+      LogCloseLocked(fd);
       pthread_mutex_unlock(&g_mu);
     }
     t_depth--;
@@ -649,13 +651,8 @@ int open(const char* path, int flags, ...) {
   va_end(ap);
   return OpenCommon(AT_FDCWD, path, flags, mode);
 }
-int open64(const char* path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  mode_t mode = ModeArg(flags, ap);
-  va_end(ap);
-  return OpenCommon(AT_FDCWD, path, flags, mode);
-}
+// Same call on 64-bit Linux (off_t is 64 bits), as in glibc.
+int open64(const char* path, int flags, ...) __attribute__((alias("open")));
 int openat(int dirfd, const char* path, int flags, ...) {
   va_list ap;
   va_start(ap, flags);
@@ -663,13 +660,9 @@ int openat(int dirfd, const char* path, int flags, ...) {
   va_end(ap);
   return OpenCommon(dirfd, path, flags, mode);
 }
-int openat64(int dirfd, const char* path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  mode_t mode = ModeArg(flags, ap);
-  va_end(ap);
-  return OpenCommon(dirfd, path, flags, mode);
-}
+// Same call on 64-bit Linux (off_t is 64 bits), as in glibc.
+int openat64(int dirfd, const char* path, int flags, ...)
+    __attribute__((alias("openat")));
 int __open_2(const char* path, int flags) {
   return OpenCommon(AT_FDCWD, path, flags, 0);
 }
@@ -967,10 +960,7 @@ int close(int fd) {
   Guard g;
   // Untrack before the real close, so the number cannot be reused by an
   // untracked open while it still looks tracked.
-  UntrackLocked(fd);
-  Rec rec{RecordType::kClose};
-  rec.fd = fd;
-  LogLocked(rec);
+  LogCloseLocked(fd);
   return g_real.close(fd);
 }
 
@@ -981,10 +971,7 @@ int fclose(FILE* f) {
   int fd = f != nullptr ? fileno(f) : -1;
   if (Active() && Tracked(fd)) {
     Guard g;
-    UntrackLocked(fd);
-    Rec rec{RecordType::kClose};
-    rec.fd = fd;
-    LogLocked(rec);
+    LogCloseLocked(fd);
   }
   return g_real.fclose(f);
 }

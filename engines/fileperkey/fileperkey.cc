@@ -17,6 +17,18 @@
 namespace kvb::fileperkey {
 namespace {
 
+// Walks every file, directory and link of the store under `base` (temp dir
+// skipped); `fn` sees each path and what it is, and returns false to stop.
+Status WalkWholeStore(
+    Env* env, const std::string& base, const std::string& temp_dir,
+    const std::function<bool(internal::WalkEvent, const std::string&)>& fn) {
+  std::vector<std::string> comps;
+  return internal::Walk(env, base, &comps, temp_dir,
+                        [&](internal::WalkEvent ev, const std::string& path,
+                            const std::vector<std::string>&,
+                            const FileStat&) { return fn(ev, path); });
+}
+
 using internal::StoreMeta;
 using internal::WalkEvent;
 
@@ -649,12 +661,9 @@ Status Store::EraseAll() {
 Status Store::RefuseSymlinks() {
   // Before anything is removed: a link found half-way would leave the store
   // half-erased. (Env::RemoveAll refuses links too, as a second line.)
-  std::vector<std::string> comps;
   Status found;
-  KVB_RETURN_IF_ERROR(internal::Walk(
-      env_, base_, &comps, temp_dir_,
-      [&](WalkEvent ev, const std::string& path,
-          const std::vector<std::string>&, const FileStat&) {
+  KVB_RETURN_IF_ERROR(WalkWholeStore(
+      env_, base_, temp_dir_, [&](WalkEvent ev, const std::string& path) {
         if (ev != WalkEvent::kSymlink) return true;
         found = Status::InvalidArgument(
             "fileperkey: EraseAll refused: " + path +
@@ -793,12 +802,9 @@ Status Store::Sync() {
 }
 
 Status Store::SyncEverything() {
-  std::vector<std::string> comps;
   Status failure;
-  KVB_RETURN_IF_ERROR(internal::Walk(
-      env_, base_, &comps, temp_dir_,
-      [&](WalkEvent ev, const std::string& path,
-          const std::vector<std::string>&, const FileStat&) {
+  KVB_RETURN_IF_ERROR(WalkWholeStore(
+      env_, base_, temp_dir_, [&](WalkEvent ev, const std::string& path) {
         if (ev == WalkEvent::kSymlink) return true;  // not ours to sync
         if (ev == WalkEvent::kDir) {
           failure = NoteSyncResult(env_->SyncDir(path));

@@ -4,11 +4,11 @@
 #include <exception>
 
 #include "core/hash.h"
+#include "core/strings.h"
 
 namespace kvb::fileperkey {
 namespace {
 
-constexpr char kHex[] = "0123456789ABCDEF";
 constexpr char kLowerHex[] = "0123456789abcdef";
 // Continuation marker of the escaped encoding: never left raw by EscapeKey.
 constexpr char kMore = '+';
@@ -131,9 +131,7 @@ std::string EscapeKey(std::string_view key) {
     if (IsSafeByte(c, i == 0)) {
       out.push_back(static_cast<char>(c));
     } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
+      AppendPercentEscape(c, &out);
     }
   }
   return out;

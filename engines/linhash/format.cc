@@ -176,6 +176,26 @@ ParseResult ParseRecord(std::string_view data, bool verify, RecordView* out,
   return ParseResult::kOk;
 }
 
+// The index header's variable fields: byte offset and member (FORMAT.md).
+// Bytes 0-23 are the magic, version and geometry.
+constexpr std::pair<size_t, uint32_t IndexHeader::*> kIndexHeader32[] = {
+    {24, &IndexHeader::level},
+    {28, &IndexHeader::segment_count},
+    {104, &IndexHeader::load_factor_permille},
+    {108, &IndexHeader::tables_crc},
+};
+constexpr std::pair<size_t, uint64_t IndexHeader::*> kIndexHeader64[] = {
+    {32, &IndexHeader::split},
+    {40, &IndexHeader::num_primary},
+    {48, &IndexHeader::num_overflow},
+    {56, &IndexHeader::num_free},
+    {64, &IndexHeader::key_count},
+    {72, &IndexHeader::hash_seed},
+    {80, &IndexHeader::covered_seq},
+    {88, &IndexHeader::covered_offset},
+    {96, &IndexHeader::checkpoint_number},
+};
+
 std::string EncodeIndexHeader(const IndexHeader& h) {
   std::string s(kIndexHeaderSize, '\0');
   char* p = s.data();
@@ -184,19 +204,10 @@ std::string EncodeIndexHeader(const IndexHeader& h) {
   EncodeFixed32(p + 12, kIndexHeaderSize);
   EncodeFixed32(p + 16, 128);  // bucket size
   EncodeFixed32(p + 20, 10);   // slots per bucket
-  EncodeFixed32(p + 24, h.level);
-  EncodeFixed32(p + 28, h.segment_count);
-  EncodeFixed64(p + 32, h.split);
-  EncodeFixed64(p + 40, h.num_primary);
-  EncodeFixed64(p + 48, h.num_overflow);
-  EncodeFixed64(p + 56, h.num_free);
-  EncodeFixed64(p + 64, h.key_count);
-  EncodeFixed64(p + 72, h.hash_seed);
-  EncodeFixed64(p + 80, h.covered_seq);
-  EncodeFixed64(p + 88, h.covered_offset);
-  EncodeFixed64(p + 96, h.checkpoint_number);
-  EncodeFixed32(p + 104, h.load_factor_permille);
-  EncodeFixed32(p + 108, h.tables_crc);
+  for (const auto& [off, field] : kIndexHeader32)
+    EncodeFixed32(p + off, h.*field);
+  for (const auto& [off, field] : kIndexHeader64)
+    EncodeFixed64(p + off, h.*field);
   EncodeFixed32(p + kIndexHeaderSize - 4,
                 MaskCrc(Crc32c(p, kIndexHeaderSize - 4)));
   return s;
@@ -220,19 +231,10 @@ Status DecodeIndexHeader(std::string_view data, IndexHeader* h) {
       DecodeFixed32(p + 16) != 128 || DecodeFixed32(p + 20) != 10) {
     return Status::Corruption("index geometry not supported");
   }
-  h->level = DecodeFixed32(p + 24);
-  h->segment_count = DecodeFixed32(p + 28);
-  h->split = DecodeFixed64(p + 32);
-  h->num_primary = DecodeFixed64(p + 40);
-  h->num_overflow = DecodeFixed64(p + 48);
-  h->num_free = DecodeFixed64(p + 56);
-  h->key_count = DecodeFixed64(p + 64);
-  h->hash_seed = DecodeFixed64(p + 72);
-  h->covered_seq = DecodeFixed64(p + 80);
-  h->covered_offset = DecodeFixed64(p + 88);
-  h->checkpoint_number = DecodeFixed64(p + 96);
-  h->load_factor_permille = DecodeFixed32(p + 104);
-  h->tables_crc = DecodeFixed32(p + 108);
+  for (const auto& [off, field] : kIndexHeader32)
+    h->*field = DecodeFixed32(p + off);
+  for (const auto& [off, field] : kIndexHeader64)
+    h->*field = DecodeFixed64(p + off);
   if (h->level > 47 || h->split >= (uint64_t{1} << h->level) ||
       h->num_primary != (uint64_t{1} << h->level) + h->split ||
       h->num_free > h->num_overflow || h->num_overflow >= 0xFFFFFFFFull ||

@@ -590,6 +590,9 @@ class TypedMap final : public internal::MapBase {
   void DropRaw(Shard& shard, const internal::KeyProbe& p);
   Status EncodeRecord(char op, std::string_view key, const T* value,
                       std::string* rec) const;
+  // ValidateKey, then the 'S' record of a Set.
+  Status EncodeSet(std::string_view key, const T& value,
+                   std::string* rec) const;
   Status Persist(Shard& shard, const internal::KeyProbe& p, std::string&& rec,
                  Durability d, internal::LogPosition* pos);
   // kAsync: make `rec` the key's pending record. Otherwise, after an append:

@@ -162,11 +162,17 @@ Status TypedMap<T>::Finish(Durability d,
 }
 
 template <typename T>
+Status TypedMap<T>::EncodeSet(std::string_view key, const T& value,
+                              std::string* rec) const {
+  KVB_RETURN_IF_ERROR(ValidateKey(key));
+  return EncodeRecord('S', key, &value, rec);
+}
+
+template <typename T>
 Status TypedMap<T>::Set(std::string_view key, T value, Durability d) {
   KVB_RETURN_IF_ERROR(store_->CheckWritable());
-  KVB_RETURN_IF_ERROR(ValidateKey(key));
   std::string rec;
-  KVB_RETURN_IF_ERROR(EncodeRecord('S', key, &value, &rec));
+  KVB_RETURN_IF_ERROR(EncodeSet(key, value, &rec));
   internal::KeyProbe p = internal::MakeProbe(key);
   Shard& shard = ShardFor(p);
   internal::LogPosition pos;
@@ -319,10 +325,9 @@ void TypedMap<T>::ApplyBatch(Batch& batch,
 template <typename T>
 Status TypedMap<T>::SetInMemory(std::string_view key, T value) {
   KVB_RETURN_IF_ERROR(store_->CheckOpen());
-  KVB_RETURN_IF_ERROR(ValidateKey(key));
   // Encoded once, so that a later Shrink (or flush) can write it.
   std::string probe;
-  KVB_RETURN_IF_ERROR(EncodeRecord('S', key, &value, &probe));
+  KVB_RETURN_IF_ERROR(EncodeSet(key, value, &probe));
   internal::KeyProbe p = internal::MakeProbe(key);
   Shard& shard = ShardFor(p);
   std::lock_guard writer(WriterMutex(p));
