@@ -406,6 +406,7 @@ std::string WaitStatusText(int status) {
 // Appends the complete records in `buf` to `out`, keeping a partial tail.
 void TakeRecords(std::string* buf, std::vector<CrashEvent>* out) {
   size_t whole = buf->size() / sizeof(CrashEvent);
+  if (whole == 0) return;  // memcpy into an empty vector's null data() is UB
   size_t at = out->size();
   out->resize(at + whole);
   std::memcpy(out->data() + at, buf->data(), whole * sizeof(CrashEvent));
