@@ -71,6 +71,17 @@ TEST_CASE("JSON string codec round-trips every kind of text") {
   }
 }
 
+// The exact bytes matter, not only the meaning: go-persist's readers and diffs
+// of logs see them. Short escapes where JSON has one, \u00XX for the other
+// control bytes, '/' never escaped on output.
+TEST_CASE("JSON string codec writes and reads the short escapes byte for byte") {
+  CHECK(EncodeString("\"\\\b\f\n\r\t\x01\x1f/") ==
+        "\"\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001f/\"");
+  std::string out;
+  REQUIRE(DecodeJsonString("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", &out));
+  CHECK(out == "\"\\/\b\f\n\r\t");
+}
+
 TEST_CASE(
     "JSON string decoder accepts Go's escapes and rejects malformed text") {
   std::string out;
