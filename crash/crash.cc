@@ -109,6 +109,7 @@ Status CrashOracle::Add(const CrashEvent& e) {
       return bad("ack of an op never issued");
     }
     case CrashEventKind::kClosing:
+    case CrashEventKind::kClosed:
       return Status::OK();
     case CrashEventKind::kSyncStart:
       sync_starts_.emplace_back(e.seq, pos);
@@ -779,8 +780,10 @@ bool RunAndRecord(const ChildArgs& args, CrashOracle* oracle, CrashTrial* t) {
   }
   t->child_error = run->error;
   bool opened = false;
+  bool closed = false;
   for (const CrashEvent& ev : run->events) {
     opened |= ev.kind == CrashEventKind::kOpened;
+    closed |= ev.kind == CrashEventKind::kClosed;
     Status s = oracle->Add(ev);
     if (!s.ok()) {
       t->child_error = s.ToString();
@@ -788,6 +791,7 @@ bool RunAndRecord(const ChildArgs& args, CrashOracle* oracle, CrashTrial* t) {
     }
   }
   if (args.mode == "open" && !opened) ++t->kills_in_open;
+  if (args.mode == "close" && !closed) ++t->kills_in_close;
   return t->child_error.empty();
 }
 
@@ -1119,6 +1123,7 @@ json TrialJson(const CrashTrial& t) {
       {"kill_at_op", t.kill_at_op},
       {"reopen_kill_ms", t.reopen_kill_ms},
       {"kills_in_open", t.kills_in_open},
+      {"kills_in_close", t.kills_in_close},
       {"engine_stats", t.engine_stats},
       {"files", t.files},
       {"replay", t.replay.empty() ? json(nullptr) : json(t.replay)},
@@ -1196,9 +1201,10 @@ std::string Fixed(double v) {
 // One table row of a (not skipped) engine.
 std::vector<std::string> EngineRow(const CrashEngineResult& e) {
   std::vector<double> rec = RecoveryTimes(e);
-  uint64_t failed = 0, lost_unsynced = 0, in_open = 0;
+  uint64_t failed = 0, lost_unsynced = 0, in_open = 0, in_close = 0;
   for (const CrashTrial& t : e.trials) {
     in_open += t.kills_in_open;
+    in_close += t.kills_in_close;
     failed += t.failed();
     lost_unsynced += t.lost_unsynced;
   }
@@ -1225,6 +1231,7 @@ std::vector<std::string> EngineRow(const CrashEngineResult& e) {
   row.push_back(std::to_string(std::llround(Median(AckedCounts(e)))));
   row.push_back(e.model == "sync" ? "-" : std::to_string(lost_unsynced));
   row.push_back(std::to_string(in_open));
+  row.push_back(std::to_string(in_close));
   return row;
 }
 
@@ -1258,7 +1265,8 @@ void PrintCrashTable(std::ostream& out, const CrashReport& r) {
   std::vector<std::vector<std::string>> rows = {
       {"engine", "model", "phase", "kill", "trials", "failed", "open_failed",
        "lost_durable", "invented", "not_prefix", "child_err", "recovery_ms p50",
-       "max", "acked/trial p50", "lost_unsynced", "kills_in_open"}};
+       "max", "acked/trial p50", "lost_unsynced", "kills_in_open",
+       "kills_in_close"}};
   for (const CrashEngineResult& e : r.engines) {
     if (e.skipped.empty()) {
       rows.push_back(EngineRow(e));
@@ -1270,7 +1278,8 @@ void PrintCrashTable(std::ostream& out, const CrashReport& r) {
   out << "(lost_durable, invented: keys; open_failed, not_prefix: trials; "
          "not_prefix '-' = not promised or not checkable; lost_unsynced: "
          "acknowledged but unsynced writes lost, allowed; kills_in_open: "
-         "reopening children killed before their Open returned)\n";
+         "reopening children killed before their Open returned; kills_in_close: "
+         "closing children killed before their Close returned)\n";
   out << "verdict: " << CrashVerdictName(r.Verdict());
   if (!r.VerdictReason().empty()) out << " — " << r.VerdictReason();
   out << "\n";

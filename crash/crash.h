@@ -68,6 +68,7 @@ enum class CrashEventKind : uint8_t {
   kSyncStart = 4,  // Sync `seq` is about to be called
   kSyncDone = 5,   // Sync `seq` returned OK
   kClosing = 6,    // (close phase) Close is about to be called; kill timer
+  kClosed = 7,     // (close phase) Close returned OK: a later kill missed it
 };
 struct CrashEvent {
   CrashEventKind kind;
@@ -253,6 +254,9 @@ struct CrashTrial {
   // Reopening children (open, recovery) killed before they reported the open:
   // the kills that landed inside Open/recovery, not after it.
   uint32_t kills_in_open = 0;
+  // Close phase: 1 if the child was killed before it reported that Close
+  // returned (the kill landed inside Close), else 0.
+  uint32_t kills_in_close = 0;
   // The last check's view of the database: the reopened adapter's Stats()
   // (segments, recoveries, records, ...) and the files in the trial
   // directory, so a run shows whether rotation, checkpoint, compaction or

@@ -97,6 +97,7 @@ bool ReachedStop(Shared* s) {
   s->reporter.Send(CrashEventKind::kClosing, 0, 0, 0, false, 0);
   Status st = s->adapter->Close();
   if (!st.ok()) Die("Close: " + st.ToString());
+  s->reporter.Send(CrashEventKind::kClosed, 0, 0, 0, false, 0);
   AwaitKill();
 }
 

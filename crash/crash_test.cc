@@ -573,9 +573,16 @@ TEST_CASE("kills during open, close and a second recovery pass", "[crash]") {
         CHECK(t.phase == phase);
         CHECK(t.reopen_kill_ms.size() == reopens);
         CHECK(t.recovery_ms >= 0);
+        // Only a closing child can be killed inside Close, at most once.
+        CHECK(t.kills_in_close <= (phase == KillPhase::kClose ? 1u : 0u));
+        CHECK(t.kills_in_open <= (phase == KillPhase::kClose ? 0u : reopens));
       }
     }
     nlohmann::json j = CrashReportJson(r);
+    CHECK(j["engines"][0]["trial_results"][0].contains("kills_in_close"));
+    std::ostringstream table;
+    PrintCrashTable(table, r);
+    CHECK(table.str().find("kills_in_close") != std::string::npos);
     CHECK(j["engines"][0]["trial_results"][0]["phase"] ==
           std::string(KillPhaseName(phase)));
   }

@@ -12,6 +12,15 @@
 //                                        string> with shared_mutex (the
 //                                        `memory` adapter's structure), 1 and
 //                                        2 threads
+//   typedmap_bench gopersist DIR [ROUNDS] go-persist's headline benchmark
+//                                        shape (benchmark/ in its repository):
+//                                        100,000 keys, 1,000,000 ops, 20 %
+//                                        Set / 80 % Get of uniform random keys,
+//                                        the struct {Field1 int, Field2 string}
+//                                        with a 60-character string; ops/s at
+//                                        1, 2 and 8 threads, rounds interleaved;
+//                                        then the reload time of 1,000,000 such
+//                                        records
 #include <sys/resource.h>
 #include <time.h>
 
@@ -283,13 +292,127 @@ int ReadRate(const std::string& dir, uint64_t n) {
   return 0;
 }
 
+// go-persist's benchmark value: `struct {Field1 int; Field2 string}` with
+// JSON names field1/field2.
+struct GoStruct {
+  int64_t field1 = 0;
+  std::string field2;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(GoStruct, field1, field2)
+
+// 60 characters with two TABs, as go-persist's string value.
+std::string GoText(uint64_t i) {
+  std::string s = "value\tof key " + std::to_string(i) + "\t";
+  s.resize(60, 'x');
+  return s;
+}
+
+// Keys are decimal strings 0..K-1, as in go-persist's benchmark.
+void FillGoShape(TypedMap<GoStruct>* m, uint64_t keys) {
+  for (uint64_t i = 0; i < keys; i++) {
+    Die(m->Set(std::to_string(i), GoStruct{static_cast<int64_t>(i), GoText(i)},
+               Durability::kAsync),
+        "set");
+  }
+}
+
+// One timed run: `ops` split evenly over `threads`, each op a uniform key,
+// a Set (kImmediate: an encode and one write(2)) with probability 1/5, else a
+// Get (a lookup and a copy). The clock includes thread start-up, like
+// go-persist's harness. Returns ops/s.
+double GoShapeRun(TypedMap<GoStruct>* m, const std::vector<std::string>& keys,
+                  uint64_t ops, int threads) {
+  std::atomic<uint64_t> misses{0};
+  auto start = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; t++) {
+    pool.emplace_back([&, t] {
+      std::mt19937_64 rng(1000 + t);
+      GoStruct v;
+      for (uint64_t i = t; i < ops; i += threads) {
+        const uint64_t r = rng();
+        const std::string& k = keys[(r >> 8) % keys.size()];
+        if (r % 5 == 0) {
+          Die(m->Set(k, GoStruct{static_cast<int64_t>(i), GoText(i)}), "set");
+        } else if (!m->Get(k, &v).ok()) {
+          misses++;
+        }
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  const double secs = Seconds(start);
+  if (misses > 0)
+    std::printf("  (%llu misses!)\n",
+                static_cast<unsigned long long>(misses.load()));
+  return ops / secs;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int GoShape(const std::string& dir, int rounds) {
+  constexpr uint64_t kKeys = 100000, kOps = 1000000, kReload = 1000000;
+  const std::vector<int> threads = {1, 2, 8};
+  std::vector<std::string> keys;
+  for (uint64_t i = 0; i < kKeys; i++) keys.push_back(std::to_string(i));
+  std::vector<std::vector<double>> rates(threads.size());
+  for (int round = 0; round < rounds; round++) {
+    for (size_t t = 0; t < threads.size(); t++) {
+      const std::string path = dir + "/gopersist.log";
+      Env::Default()->RemoveFile(path).IgnoreError();
+      Store store(BenchOptions());
+      auto m = store.Map<GoStruct>("m");
+      Die(m.status(), "map");
+      Die(store.Open(path), "open");
+      FillGoShape(*m, kKeys);
+      Die(store.FSyncAll(), "flush");
+      rates[t].push_back(GoShapeRun(*m, keys, kOps, threads[t]));
+      Die(store.Close(), "close");
+    }
+  }
+  for (size_t t = 0; t < threads.size(); t++) {
+    std::printf(
+        "go-persist shape, %d thread(s): median %.2f M ops/s over %d "
+        "rounds (min %.2f, max %.2f)\n",
+        threads[t], Median(rates[t]) / 1e6, rounds,
+        *std::min_element(rates[t].begin(), rates[t].end()) / 1e6,
+        *std::max_element(rates[t].begin(), rates[t].end()) / 1e6);
+  }
+  const std::string path = dir + "/gopersist-reload.log";
+  Env::Default()->RemoveFile(path).IgnoreError();
+  {
+    Store store(BenchOptions());
+    auto m = store.Map<GoStruct>("m");
+    Die(store.Open(path), "open");
+    FillGoShape(*m, kReload);
+    Die(store.Close(), "close");
+  }
+  for (int run = 0; run < 3; run++) {
+    Store store(BenchOptions());
+    auto m = store.Map<GoStruct>("m");
+    auto start = Clock::now();
+    Die(store.Open(path), "open");
+    const Stats st = store.GetStats();
+    std::printf(
+        "go-persist shape reload run %d: %llu records, %.1f MB, "
+        "%.3f s\n",
+        run, static_cast<unsigned long long>(st.loaded_records),
+        st.log_bytes / 1e6, Seconds(start));
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace kvb::typedmap
 
 int main(int argc, char** argv) {
   using namespace kvb::typedmap;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s load|shrink|fsync|read DIR [N|SECONDS]\n",
+    std::fprintf(stderr,
+                 "usage: %s load|shrink|fsync|read|gopersist DIR [N|SECONDS]\n",
                  argv[0]);
     return 2;
   }
@@ -302,6 +425,8 @@ int main(int argc, char** argv) {
   if (cmd == "fsync") return FSyncRate(dir, arg > 0 ? arg : 3);
   if (cmd == "read")
     return ReadRate(dir, arg > 0 ? static_cast<uint64_t>(arg) : 1000000);
+  if (cmd == "gopersist")
+    return GoShape(dir, arg > 0 ? static_cast<int>(arg) : 3);
   std::fprintf(stderr, "unknown command %s\n", cmd.c_str());
   return 2;
 }
