@@ -755,7 +755,10 @@ Result<std::vector<std::string>> Store::IndexKeysFrom(std::string_view start,
 // Sync
 
 Status Store::Sync() {
-  KVB_RETURN_IF_ERROR(CheckSyncHealth());
+  // After a failed fsync the work below still runs (it can only make more
+  // durable), but the answer stays the sticky error: nothing here can vouch
+  // for what the failure dropped before the repair saw it.
+  const Status sticky = CheckSyncHealth();
   std::unordered_set<std::string> files;
   std::unordered_set<std::string> dirs;
   bool overflow;
@@ -773,15 +776,7 @@ Status Store::Sync() {
   // Files first, then the directories holding their names: a name must not
   // become durable before its data.
   const std::vector<std::string> file_list(files.begin(), files.end());
-  if (s.ok()) {
-    s = ForEachParallel(file_list.size(), [&](size_t i) {
-      Result<std::unique_ptr<File>> f =
-          env_->OpenFile(file_list[i], OpenMode::kReadOnly);
-      // Replaced or erased since: that change is in `dirs` or `files` anyway.
-      if (!f.ok()) return f.status().IsNotFound() ? Status::OK() : f.status();
-      return NoteSyncResult((*f)->DataSync());
-    });
-  }
+  if (s.ok()) s = SyncFiles(file_list);
   for (const std::string& path : file_list) dirs.insert(DirName(path));
   const std::vector<std::string> dir_list(dirs.begin(), dirs.end());
   if (s.ok()) {
@@ -791,14 +786,87 @@ Status Store::Sync() {
     });
   }
   if (!s.ok()) {
-    // Some names were not synced (an open or a listing failed, or a sync: then
-    // the store is stuck until reopened); the next Sync must cover everything,
-    // and a synced write meanwhile must still sync its ancestors.
+    // Some names were not synced (an open, a listing, a sync or a repair
+    // failed); the next Sync must cover everything, and a synced write
+    // meanwhile must still sync its ancestors.
     std::lock_guard lock(unsynced_mu_);
     unsynced_overflow_ = true;
     has_unsynced_dirs_.store(true, std::memory_order_release);
   }
-  return s;
+  if (!sticky.ok()) return sticky;
+  // A failed sync here fails this call too, repaired or not.
+  const Status failed = CheckSyncHealth();
+  return failed.ok() ? s : failed;
+}
+
+Status Store::SyncFiles(const std::vector<std::string>& paths) {
+  // A failed fdatasync does not stop the others: every file must end either
+  // synced or rewritten, because its name is already in a directory that a
+  // later SyncDir (ours, or a reopened store's) makes durable.
+  std::mutex mu;
+  std::vector<std::string> dropped;
+  Status s = ForEachParallel(paths.size(), [&](size_t i) {
+    Result<std::unique_ptr<File>> f =
+        env_->OpenFile(paths[i], OpenMode::kReadOnly);
+    // Replaced or erased since: that change is in the dirty sets anyway.
+    if (!f.ok()) return f.status().IsNotFound() ? Status::OK() : f.status();
+    Status d = NoteSyncResult((*f)->DataSync());
+    if (!d.ok() && !d.IsNotFound()) {
+      std::lock_guard lock(mu);
+      dropped.push_back(paths[i]);
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  for (const std::string& path : dropped)
+    KVB_RETURN_IF_ERROR(RewriteDropped(path));
+  return Status::OK();
+}
+
+Status Store::RewriteDropped(const std::string& path) {
+  // The kernel may have marked the pages clean without writing them (Linux
+  // after a writeback error) while it still serves them from its cache, so no
+  // later fsync of this inode makes them durable. Copy what reads back into a
+  // fresh inode, fdatasync that, and rename it over the key: writing the data
+  // again is the one retry that is honest. Exclusive against every rename and
+  // unlink, so a newer value of the key is never replaced by this copy.
+  std::unique_lock all(erase_all_mu_);
+  Result<std::unique_ptr<File>> src = env_->OpenFile(path, OpenMode::kReadOnly);
+  if (!src.ok()) return src.status().IsNotFound() ? Status::OK() : src.status();
+  // Where the format can tell (a frame checksum), never make damage durable:
+  // what reads back must still be the value.
+  if (options_.compression != Codec::kNone) {
+    Status v = VerifyValueFile(path);
+    if (!v.ok())
+      return v.WithContext("fileperkey: not rewriting after a failed fsync");
+  }
+  std::string tmp;
+  std::unique_ptr<File> file;
+  KVB_RETURN_IF_ERROR(CreateTemp(&tmp, &file));
+  std::unique_ptr<ValueReader> r = NewFileReader(std::move(*src));
+  std::unique_ptr<ValueWriter> w = NewFileWriter(file.get());
+  Status s = CopyStream(r.get(), w.get());
+  if (s.ok()) s = w->Finish();
+  if (s.ok()) s = file->DataSync();
+  Status c = file->Close();
+  if (s.ok()) s = c;
+  if (s.ok()) s = env_->RenameFile(tmp, path);
+  if (!s.ok()) {
+    env_->RemoveFile(tmp).IgnoreError();
+    return s.WithContext("fileperkey: rewriting what a failed fsync dropped");
+  }
+  return Status::OK();
+}
+
+Status Store::VerifyValueFile(const std::string& path) const {
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                       env_->OpenFile(path, OpenMode::kReadOnly));
+  std::unique_ptr<ValueReader> r =
+      NewDecompressingReader(NewFileReader(std::move(file)));
+  std::vector<char> buf(kStreamChunk);
+  for (size_t got = 1; got > 0;)
+    KVB_RETURN_IF_ERROR(r->Read(buf.data(), buf.size(), &got));
+  return Status::OK();
 }
 
 Status Store::SyncEverything() {
@@ -806,13 +874,11 @@ Status Store::SyncEverything() {
   KVB_RETURN_IF_ERROR(WalkWholeStore(
       env_, base_, temp_dir_, [&](WalkEvent ev, const std::string& path) {
         if (ev == WalkEvent::kSymlink) return true;  // not ours to sync
+        // Directories come after their files (the walk is post-order).
         if (ev == WalkEvent::kDir) {
           failure = NoteSyncResult(env_->SyncDir(path));
         } else {
-          Result<std::unique_ptr<File>> f =
-              env_->OpenFile(path, OpenMode::kReadOnly);
-          failure = f.ok() ? NoteSyncResult((*f)->DataSync())
-                           : (f.status().IsNotFound() ? Status() : f.status());
+          failure = SyncFiles({path});
         }
         return failure.ok();
       }));

@@ -40,7 +40,13 @@
 // may already have dropped the unsynced pages, so a retry that "succeeds"
 // proves nothing. That call and every later Write, WriteStream, Erase,
 // EraseAll, Import and Sync return the first failure's Status (same code,
-// with context) until the store is reopened; reads keep working.
+// with context) until the store is reopened; reads keep working. A Sync
+// whose fdatasync of a value file fails still syncs the other files and
+// rewrites that one from what reads back (a fresh temp file, fdatasynced,
+// renamed over the key; checked first where the format can), then syncs the
+// directories: otherwise any later directory fsync (a reopened store's)
+// would make the key's name durable over data the kernel dropped. It still
+// returns the error.
 //
 // Thread safety: every method of an open Store is thread-safe. Values returned
 // are owned copies (or streams owning their file); later writes never change
@@ -227,6 +233,15 @@ class Store {
   Status ReadFileValue(const std::string& path, std::string* value) const;
   void PruneEmptyDirs(const std::string& path);
   Status SyncEverything();
+  // fdatasyncs `paths` in parallel; each file whose fdatasync fails is
+  // rewritten (RewriteDropped). OK when every file ended durable.
+  Status SyncFiles(const std::vector<std::string>& paths);
+  // After a failed fdatasync of the key file `path`: copies it into a fresh
+  // temp file, fdatasyncs that and renames it over `path`.
+  Status RewriteDropped(const std::string& path);
+  // Reads the value file at `path` to its end through its decoder: OK, or
+  // Corruption where the format detects damage.
+  Status VerifyValueFile(const std::string& path) const;
   // Records the first failed fsync (`s` not OK) and returns `s`.
   Status NoteSyncResult(Status s);
   // OK, or the sticky error of an earlier failed fsync.

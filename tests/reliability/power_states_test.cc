@@ -164,9 +164,6 @@ const char* KnownFailure(const Config& config, const std::string& variant) {
     return "fileperkey sync=off renames an unsynced temp file to a NEW key's "
            "name: after a power loss the new key can read as an empty value "
            "instead of being absent (overwrites now sync the temp file first)";
-  if (variant == "fsync-gate" && c == "fileperkey sync=off")
-    return "issue 14.5: fileperkey retries a failed fsync and reports the "
-           "dropped data as durable";
   return nullptr;
 }
 
