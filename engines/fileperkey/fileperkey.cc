@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "engines/fileperkey/internal/meta.h"
 #include "engines/fileperkey/internal/walk.h"
+#include "engines/fileperkey/value_checksum.h"
 
 namespace kvb::fileperkey {
 namespace {
@@ -149,6 +150,27 @@ class CacheTeeReader final : public ValueReader {
 
 }  // namespace
 
+std::string_view ValueChecksumName(ValueChecksum c) {
+  switch (c) {
+    case ValueChecksum::kCrc32c:
+      return "crc32c";
+    case ValueChecksum::kNone:
+      return "none";
+    case ValueChecksum::kDefault:
+      break;
+  }
+  return "default";
+}
+
+Result<ValueChecksum> ParseValueChecksum(std::string_view name) {
+  if (name == "default" || name == "auto") return ValueChecksum::kDefault;
+  if (name == "crc32c" || name == "on") return ValueChecksum::kCrc32c;
+  if (name == "none" || name == "off") return ValueChecksum::kNone;
+  return Status::InvalidArgument(
+      "fileperkey: checksum '" + std::string(name) +
+      "': expected default (auto), crc32c (on) or none (off)");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Open
 
@@ -170,6 +192,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
     return Status::InvalidArgument("fileperkey: base directory path too long");
   }
   KVB_RETURN_IF_ERROR(options.transform.CheckValid());
+  if (options.compression != Codec::kNone &&
+      options.checksum == ValueChecksum::kCrc32c) {
+    return Status::InvalidArgument(
+        "fileperkey: checksum=crc32c is for uncompressed values; compressed "
+        "frames carry their own checksum (use checksum=default)");
+  }
   if (options.compression != Codec::kNone) {
     // Validates the level once here instead of failing every write.
     std::string scratch;
@@ -197,8 +225,8 @@ Status Store::Init() {
     // key synced into it.
     KVB_RETURN_IF_ERROR(env_->CreateDirsDurably(base_));
   }
-  // Before the lock: refusing a foreign directory must leave nothing in it,
-  // not even our lock file.
+  // Before the lock: refusing a foreign directory (or a checksum its plain
+  // files cannot have) must leave nothing in it, not even our lock file.
   KVB_RETURN_IF_ERROR(RefuseForeignDirectory());
   if (options_.lock) {
     KVB_ASSIGN_OR_RETURN(lock_, env_->LockFile(JoinPath(base_, kLockFileName)));
@@ -228,19 +256,35 @@ Status Store::Init() {
 }
 
 Status Store::RefuseForeignDirectory() {
-  if (options_.adopt_existing) return Status::OK();
   Result<FileStat> meta = env_->Stat(JoinPath(base_, kMetaFileName));
   if (meta.ok()) return Status::OK();
   if (!meta.status().IsNotFound()) return meta.status();
   KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
-  for (const std::string& name : names) {
-    if (!IsReservedName(name)) {
-      return Status::Corruption(
-          "fileperkey: " + base_ +
-          " is not empty and has no .fpk-meta: not a fileperkey store");
-    }
+  if (std::all_of(names.begin(), names.end(), IsReservedName))
+    return Status::OK();
+  if (!options_.adopt_existing) {
+    return Status::Corruption(
+        "fileperkey: " + base_ +
+        " is not empty and has no .fpk-meta: not a fileperkey store");
+  }
+  // Plain files have no trailer: such a tree is adopted without a checksum.
+  if (options_.checksum == ValueChecksum::kCrc32c) {
+    return Status::InvalidArgument(
+        "fileperkey: " + base_ +
+        " holds plain files and no .fpk-meta; it can be adopted only without a "
+        "checksum (checksum none or default)");
   }
   return Status::OK();
+}
+
+Result<bool> Store::ChecksumForNewMeta() {
+  // A tree that already holds files but no .fpk-meta is someone's plain files
+  // (diskv): they have no trailer, so the store keeps them plain
+  // (RefuseForeignDirectory refused an explicit checksum already).
+  KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
+  const bool adopted = !std::all_of(names.begin(), names.end(), IsReservedName);
+  return !adopted && options_.compression == Codec::kNone &&
+         options_.checksum != ValueChecksum::kNone;
 }
 
 Status Store::CheckMeta() {
@@ -252,6 +296,8 @@ Status Store::CheckMeta() {
   Result<std::string> text = env_->ReadFileToString(path);
   if (!text.ok()) {
     if (!text.status().IsNotFound()) return text.status();
+    KVB_ASSIGN_OR_RETURN(want.value_crc, ChecksumForNewMeta());
+    value_crc_ = want.value_crc;
     return env_->WriteFileAtomically(path, internal::EncodeMeta(want));
   }
   KVB_ASSIGN_OR_RETURN(StoreMeta have, internal::DecodeMeta(*text));
@@ -271,6 +317,17 @@ Status Store::CheckMeta() {
                                    " was created with " + describe(have) +
                                    "; opened with " + describe(want));
   }
+  // Nor can a trailer be told from value bytes.
+  const ValueChecksum asked = options_.checksum;
+  if ((asked == ValueChecksum::kCrc32c && !have.value_crc) ||
+      (asked == ValueChecksum::kNone && have.value_crc)) {
+    return Status::InvalidArgument(
+        "fileperkey: " + base_ +
+        " was created with checksum=" + (have.value_crc ? "crc32c" : "none") +
+        "; opened with checksum=" + std::string(ValueChecksumName(asked)) +
+        " (use checksum=default to follow the store)");
+  }
+  value_crc_ = have.value_crc;
   return Status::OK();
 }
 
@@ -379,6 +436,8 @@ Status Store::WriteBody(File* file, ValueReader* src) {
     KVB_ASSIGN_OR_RETURN(
         w, NewCompressingWriter(options_.compression,
                                 options_.compression_level, std::move(w)));
+  } else if (value_crc_) {
+    w = NewTrailerWriter(std::move(w));
   }
   KVB_RETURN_IF_ERROR(CopyStream(src, w.get()));
   return w->Finish();
@@ -517,9 +576,18 @@ Status Store::ReadFileValue(const std::string& path, std::string* value) const {
   KVB_RETURN_IF_ERROR(file->ReadAt(0, size, dst->data(), &got));
   dst->resize(got);
   file->Close().IgnoreError();  // read-only: nothing to lose
-  if (dst == value) return Status::OK();
+  if (dst == value) return value_crc_ ? CheckAndStripTrailer(value) : Status();
   value->clear();
   return DecompressString(raw, value);
+}
+
+std::unique_ptr<ValueReader> Store::ValueStream(std::unique_ptr<File> file,
+                                                uint64_t size) const {
+  std::unique_ptr<ValueReader> r = NewFileReader(std::move(file));
+  if (options_.compression != Codec::kNone)
+    return NewDecompressingReader(std::move(r));
+  if (value_crc_) return NewTrailerReader(std::move(r), size);
+  return r;
 }
 
 Status Store::Read(std::string_view key, std::string* value) {
@@ -531,8 +599,11 @@ Status Store::Read(std::string_view key, std::string* value) {
   std::string path;
   KVB_RETURN_IF_ERROR(KeyPath(key, &path));
   Status s = ReadFileValue(path, value);
-  if (!s.ok())
+  if (!s.ok()) {
+    // Never leave damaged bytes in the caller's buffer.
+    if (s.IsCorruption()) value->clear();
     return s.IsCorruption() ? s.WithContext(path) : ExplainOpenError(s, path);
+  }
   if (cache_ && key.size() + value->size() <= cache_->max_charge()) {
     cache_->Insert(key, std::make_shared<const std::string>(*value), ticket);
   }
@@ -552,17 +623,21 @@ Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
   Result<std::unique_ptr<File>> file =
       env_->OpenFile(path, OpenMode::kReadOnly);
   if (!file.ok()) return ExplainOpenError(file.status(), path);
+  uint64_t size = 0;
+  if (cache_ || value_crc_) {
+    KVB_ASSIGN_OR_RETURN(size, (*file)->Size());
+  }
+  if (value_crc_ && size < kTrailerSize) {
+    return Status::Corruption("fileperkey: value checksum: file of " +
+                              std::to_string(size) +
+                              " bytes is shorter than the 8-byte trailer")
+        .WithContext(path);
+  }
   // Decide the tee from the file size up front: a value that cannot be cached
   // is never buffered. (Compressed values can still outgrow the limit; the tee
   // then gives up.)
-  bool tee = false;
-  if (cache_) {
-    KVB_ASSIGN_OR_RETURN(uint64_t size, (*file)->Size());
-    tee = key.size() + size <= cache_->max_charge();
-  }
-  std::unique_ptr<ValueReader> r = NewFileReader(std::move(*file));
-  if (options_.compression != Codec::kNone)
-    r = NewDecompressingReader(std::move(r));
+  const bool tee = cache_ && key.size() + size <= cache_->max_charge();
+  std::unique_ptr<ValueReader> r = ValueStream(std::move(*file), size);
   if (tee)
     r = std::make_unique<CacheTeeReader>(std::move(r), cache_, key, ticket);
   return r;
@@ -689,7 +764,8 @@ Status Store::Import(const std::string& src_path, std::string_view key,
   if (st.is_dir)
     return Status::InvalidArgument("fileperkey: cannot import a directory");
   const bool sync = wo.sync || options_.sync;
-  if (move && options_.compression == Codec::kNone) {
+  // A raw rename only where the stored file is the value byte for byte.
+  if (move && options_.compression == Codec::kNone && !value_crc_) {
     if (sync) {
       // The imported bytes must be durable before the rename publishes them.
       KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
@@ -833,9 +909,9 @@ Status Store::RewriteDropped(const std::string& path) {
   std::unique_lock all(erase_all_mu_);
   Result<std::unique_ptr<File>> src = env_->OpenFile(path, OpenMode::kReadOnly);
   if (!src.ok()) return src.status().IsNotFound() ? Status::OK() : src.status();
-  // Where the format can tell (a frame checksum), never make damage durable:
-  // what reads back must still be the value.
-  if (options_.compression != Codec::kNone) {
+  // Where the format can tell (a trailer, a frame checksum), never make
+  // damage durable: what reads back must still be the value.
+  if (value_crc_ || options_.compression != Codec::kNone) {
     Status v = VerifyValueFile(path);
     if (!v.ok())
       return v.WithContext("fileperkey: not rewriting after a failed fsync");
@@ -861,8 +937,8 @@ Status Store::RewriteDropped(const std::string& path) {
 Status Store::VerifyValueFile(const std::string& path) const {
   KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                        env_->OpenFile(path, OpenMode::kReadOnly));
-  std::unique_ptr<ValueReader> r =
-      NewDecompressingReader(NewFileReader(std::move(file)));
+  KVB_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  std::unique_ptr<ValueReader> r = ValueStream(std::move(file), size);
   std::vector<char> buf(kStreamChunk);
   for (size_t got = 1; got > 0;)
     KVB_RETURN_IF_ERROR(r->Read(buf.data(), buf.size(), &got));

@@ -412,38 +412,44 @@ TEST_CASE(
     "[crash]") {
   using Op = FaultInjectionEnv::Op;
   constexpr int kKeys = 6;
-  for (uint64_t fail_at = 0; fail_at < kKeys; fail_at++) {
-    INFO("EIO at fdatasync #" << fail_at);
-    auto mem = NewMemEnv();
-    FaultInjectionEnv env(mem.get());
-    Options o = MakeOptions(&env, false, Codec::kNone);
-    {
+  for (ValueChecksum checksum :
+       {ValueChecksum::kNone, ValueChecksum::kDefault}) {
+    for (uint64_t fail_at = 0; fail_at < kKeys; fail_at++) {
+      INFO("checksum " << ValueChecksumName(checksum) << ", EIO at fdatasync #"
+                       << fail_at);
+      auto mem = NewMemEnv();
+      FaultInjectionEnv env(mem.get());
+      Options o = MakeOptions(&env, false, Codec::kNone);
+      o.checksum = checksum;
+      {
+        auto store = Store::Open("/gate", o);
+        REQUIRE(store.ok());
+        for (int i = 0; i < kKeys; i++)
+          REQUIRE_OK((*store)->Write(KeyName(i), MakeValue(KeyName(i), 1)));
+        env.FailOnce(Op::kDataSync, fail_at, Status::IOError("injected"));
+        CHECK((*store)->Sync().IsIOError());
+        CHECK((*store)->Sync().IsIOError());  // sticky, repair or not
+        CHECK(env.injected_failures() == 1);
+      }
+      {
+        // Reopened without a reboot: "key9" shares the directory of every
+        // key above, so this Sync fsyncs their names too.
+        auto store = Store::Open("/gate", o);
+        REQUIRE(store.ok());
+        REQUIRE_OK((*store)->Write(KeyName(9), MakeValue(KeyName(9), 1)));
+        REQUIRE_OK((*store)->Sync());
+      }
+      REQUIRE_OK(env.SimulatePowerLoss(PowerLossMode::kDropUnsynced));
       auto store = Store::Open("/gate", o);
       REQUIRE(store.ok());
-      for (int i = 0; i < kKeys; i++)
-        REQUIRE_OK((*store)->Write(KeyName(i), MakeValue(KeyName(i), 1)));
-      env.FailOnce(Op::kDataSync, fail_at, Status::IOError("injected"));
-      CHECK((*store)->Sync().IsIOError());
-      CHECK((*store)->Sync().IsIOError());  // sticky, repair or not
-      CHECK(env.injected_failures() == 1);
-    }
-    {
-      // Reopened without a reboot: "key9" shares the directory of every
-      // key above, so this Sync fsyncs their names too.
-      auto store = Store::Open("/gate", o);
-      REQUIRE(store.ok());
-      REQUIRE_OK((*store)->Write(KeyName(9), MakeValue(KeyName(9), 1)));
-      REQUIRE_OK((*store)->Sync());
-    }
-    REQUIRE_OK(env.SimulatePowerLoss(PowerLossMode::kDropUnsynced));
-    auto store = Store::Open("/gate", o);
-    REQUIRE(store.ok());
-    for (int i : {0, 1, 2, 3, 4, 5, 9}) {
-      std::string v;
-      const Status s = (*store)->Read(KeyName(i), &v);
-      INFO(KeyName(i) << ": " << s.ToString() << ", " << v.size() << " bytes");
-      REQUIRE_OK(s);
-      CHECK(VersionOf(KeyName(i), v) == 1);
+      for (int i : {0, 1, 2, 3, 4, 5, 9}) {
+        std::string v;
+        const Status s = (*store)->Read(KeyName(i), &v);
+        INFO(KeyName(i) << ": " << s.ToString() << ", " << v.size()
+                        << " bytes");
+        REQUIRE_OK(s);
+        CHECK(VersionOf(KeyName(i), v) == 1);
+      }
     }
   }
 }
