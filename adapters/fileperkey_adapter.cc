@@ -19,6 +19,10 @@
 //   level       0         compression level; 0 = codec default
 //   index       off       keep an ordered key index in memory (enables Scan,
 //                         ordered = true)
+//   checksum    default   default | on | off: a CRC-32C trailer on every
+//                         uncompressed value file (default: on for a new
+//                         uncompressed store, what the store records otherwise;
+//                         on with compression is refused)
 //
 // Durability:
 //   none   writes are atomic (temp file + rename) but not fsynced; Sync() and
@@ -82,6 +86,15 @@ struct FileperkeyConfig {
     KVB_RETURN_IF_ERROR(
         ReadOption(o, "level", &c.options.compression_level, 0, 22));
     KVB_RETURN_IF_ERROR(ReadOption(o, "index", &c.options.index));
+    KVB_ASSIGN_OR_RETURN(c.options.checksum,
+                         fileperkey::ParseValueChecksum(
+                             GetStringOption(o, "checksum", "default")));
+    if (c.options.checksum == fileperkey::ValueChecksum::kCrc32c &&
+        c.options.compression != Codec::kNone) {
+      return Status::InvalidArgument(
+          "fileperkey: checksum=on is for uncompressed values; compressed "
+          "frames carry their own checksum");
+    }
     bool sync = false;
     KVB_RETURN_IF_ERROR(ReadOption(o, "sync", &sync));
     KVB_RETURN_IF_ERROR(ReadDurability(o, &c.durability));
@@ -211,7 +224,8 @@ Status InspectFileperkey(const std::string& path, bool dump_keys,
   }
   out << "store: " << path << "\n"
       << "layout: transform=" << r->transform << " encoding=" << r->encoding
-      << " compression=" << r->compression << "\n"
+      << " compression=" << r->compression << " checksum=" << r->checksum
+      << "\n"
       << "keys: " << r->keys << "\n"
       << "directories: " << r->directories << "\n"
       << "value bytes (apparent): " << r->value_bytes << "\n"
@@ -225,7 +239,7 @@ Status InspectFileperkey(const std::string& path, bool dump_keys,
       << (r->foreign_files == 0 ? "every file maps back to its own path"
                                 : "FAILED")
       << "\n"
-      << "compressed values failing their checksum: " << r->bad_values << "\n";
+      << "values failing their checksum: " << r->bad_values << "\n";
   for (const std::string& p : r->problems) out << "problem: " << p << "\n";
   if (!r->ok()) {
     out << "status: CORRUPT\n";
@@ -260,6 +274,9 @@ void AddFileperkeyAdapter(std::vector<AdapterInfo>* out) {
            {"level", "0", "compression level; 0 = codec default"},
            {"index", "off",
             "ordered in-memory key index (rebuilt at open); enables Scan"},
+           {"checksum", "default",
+            "default | on | off: CRC-32C trailer per uncompressed value file "
+            "(default: on for new uncompressed stores)"},
        }},
       &FileperkeyConfig::Parse, &FileperkeyAdapter::Open, InspectFileperkey);
 }

@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "engines/fileperkey/internal/meta.h"
 #include "engines/fileperkey/internal/walk.h"
+#include "engines/fileperkey/value_checksum.h"
 
 namespace kvb::fileperkey {
 namespace {
@@ -149,6 +150,27 @@ class CacheTeeReader final : public ValueReader {
 
 }  // namespace
 
+std::string_view ValueChecksumName(ValueChecksum c) {
+  switch (c) {
+    case ValueChecksum::kCrc32c:
+      return "crc32c";
+    case ValueChecksum::kNone:
+      return "none";
+    case ValueChecksum::kDefault:
+      break;
+  }
+  return "default";
+}
+
+Result<ValueChecksum> ParseValueChecksum(std::string_view name) {
+  if (name == "default" || name == "auto") return ValueChecksum::kDefault;
+  if (name == "crc32c" || name == "on") return ValueChecksum::kCrc32c;
+  if (name == "none" || name == "off") return ValueChecksum::kNone;
+  return Status::InvalidArgument(
+      "fileperkey: checksum '" + std::string(name) +
+      "': expected default (auto), crc32c (on) or none (off)");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Open
 
@@ -170,6 +192,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
     return Status::InvalidArgument("fileperkey: base directory path too long");
   }
   KVB_RETURN_IF_ERROR(options.transform.CheckValid());
+  if (options.compression != Codec::kNone &&
+      options.checksum == ValueChecksum::kCrc32c) {
+    return Status::InvalidArgument(
+        "fileperkey: checksum=crc32c is for uncompressed values; compressed "
+        "frames carry their own checksum (use checksum=default)");
+  }
   if (options.compression != Codec::kNone) {
     // Validates the level once here instead of failing every write.
     std::string scratch;
@@ -197,8 +225,8 @@ Status Store::Init() {
     // key synced into it.
     KVB_RETURN_IF_ERROR(env_->CreateDirsDurably(base_));
   }
-  // Before the lock: refusing a foreign directory must leave nothing in it,
-  // not even our lock file.
+  // Before the lock: refusing a foreign directory (or a checksum its plain
+  // files cannot have) must leave nothing in it, not even our lock file.
   KVB_RETURN_IF_ERROR(RefuseForeignDirectory());
   if (options_.lock) {
     KVB_ASSIGN_OR_RETURN(lock_, env_->LockFile(JoinPath(base_, kLockFileName)));
@@ -228,19 +256,35 @@ Status Store::Init() {
 }
 
 Status Store::RefuseForeignDirectory() {
-  if (options_.adopt_existing) return Status::OK();
   Result<FileStat> meta = env_->Stat(JoinPath(base_, kMetaFileName));
   if (meta.ok()) return Status::OK();
   if (!meta.status().IsNotFound()) return meta.status();
   KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
-  for (const std::string& name : names) {
-    if (!IsReservedName(name)) {
-      return Status::Corruption(
-          "fileperkey: " + base_ +
-          " is not empty and has no .fpk-meta: not a fileperkey store");
-    }
+  if (std::all_of(names.begin(), names.end(), IsReservedName))
+    return Status::OK();
+  if (!options_.adopt_existing) {
+    return Status::Corruption(
+        "fileperkey: " + base_ +
+        " is not empty and has no .fpk-meta: not a fileperkey store");
+  }
+  // Plain files have no trailer: such a tree is adopted without a checksum.
+  if (options_.checksum == ValueChecksum::kCrc32c) {
+    return Status::InvalidArgument(
+        "fileperkey: " + base_ +
+        " holds plain files and no .fpk-meta; it can be adopted only without a "
+        "checksum (checksum none or default)");
   }
   return Status::OK();
+}
+
+Result<bool> Store::ChecksumForNewMeta() {
+  // A tree that already holds files but no .fpk-meta is someone's plain files
+  // (diskv): they have no trailer, so the store keeps them plain
+  // (RefuseForeignDirectory refused an explicit checksum already).
+  KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
+  const bool adopted = !std::all_of(names.begin(), names.end(), IsReservedName);
+  return !adopted && options_.compression == Codec::kNone &&
+         options_.checksum != ValueChecksum::kNone;
 }
 
 Status Store::CheckMeta() {
@@ -252,6 +296,8 @@ Status Store::CheckMeta() {
   Result<std::string> text = env_->ReadFileToString(path);
   if (!text.ok()) {
     if (!text.status().IsNotFound()) return text.status();
+    KVB_ASSIGN_OR_RETURN(want.value_crc, ChecksumForNewMeta());
+    value_crc_ = want.value_crc;
     return env_->WriteFileAtomically(path, internal::EncodeMeta(want));
   }
   KVB_ASSIGN_OR_RETURN(StoreMeta have, internal::DecodeMeta(*text));
@@ -271,6 +317,17 @@ Status Store::CheckMeta() {
                                    " was created with " + describe(have) +
                                    "; opened with " + describe(want));
   }
+  // Nor can a trailer be told from value bytes.
+  const ValueChecksum asked = options_.checksum;
+  if ((asked == ValueChecksum::kCrc32c && !have.value_crc) ||
+      (asked == ValueChecksum::kNone && have.value_crc)) {
+    return Status::InvalidArgument(
+        "fileperkey: " + base_ +
+        " was created with checksum=" + (have.value_crc ? "crc32c" : "none") +
+        "; opened with checksum=" + std::string(ValueChecksumName(asked)) +
+        " (use checksum=default to follow the store)");
+  }
+  value_crc_ = have.value_crc;
   return Status::OK();
 }
 
@@ -379,6 +436,8 @@ Status Store::WriteBody(File* file, ValueReader* src) {
     KVB_ASSIGN_OR_RETURN(
         w, NewCompressingWriter(options_.compression,
                                 options_.compression_level, std::move(w)));
+  } else if (value_crc_) {
+    w = NewTrailerWriter(std::move(w));
   }
   KVB_RETURN_IF_ERROR(CopyStream(src, w.get()));
   return w->Finish();
@@ -517,9 +576,18 @@ Status Store::ReadFileValue(const std::string& path, std::string* value) const {
   KVB_RETURN_IF_ERROR(file->ReadAt(0, size, dst->data(), &got));
   dst->resize(got);
   file->Close().IgnoreError();  // read-only: nothing to lose
-  if (dst == value) return Status::OK();
+  if (dst == value) return value_crc_ ? CheckAndStripTrailer(value) : Status();
   value->clear();
   return DecompressString(raw, value);
+}
+
+std::unique_ptr<ValueReader> Store::ValueStream(std::unique_ptr<File> file,
+                                                uint64_t size) const {
+  std::unique_ptr<ValueReader> r = NewFileReader(std::move(file));
+  if (options_.compression != Codec::kNone)
+    return NewDecompressingReader(std::move(r));
+  if (value_crc_) return NewTrailerReader(std::move(r), size);
+  return r;
 }
 
 Status Store::Read(std::string_view key, std::string* value) {
@@ -531,8 +599,11 @@ Status Store::Read(std::string_view key, std::string* value) {
   std::string path;
   KVB_RETURN_IF_ERROR(KeyPath(key, &path));
   Status s = ReadFileValue(path, value);
-  if (!s.ok())
+  if (!s.ok()) {
+    // Never leave damaged bytes in the caller's buffer.
+    if (s.IsCorruption()) value->clear();
     return s.IsCorruption() ? s.WithContext(path) : ExplainOpenError(s, path);
+  }
   if (cache_ && key.size() + value->size() <= cache_->max_charge()) {
     cache_->Insert(key, std::make_shared<const std::string>(*value), ticket);
   }
@@ -552,17 +623,21 @@ Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
   Result<std::unique_ptr<File>> file =
       env_->OpenFile(path, OpenMode::kReadOnly);
   if (!file.ok()) return ExplainOpenError(file.status(), path);
+  uint64_t size = 0;
+  if (cache_ || value_crc_) {
+    KVB_ASSIGN_OR_RETURN(size, (*file)->Size());
+  }
+  if (value_crc_ && size < kTrailerSize) {
+    return Status::Corruption("fileperkey: value checksum: file of " +
+                              std::to_string(size) +
+                              " bytes is shorter than the 8-byte trailer")
+        .WithContext(path);
+  }
   // Decide the tee from the file size up front: a value that cannot be cached
   // is never buffered. (Compressed values can still outgrow the limit; the tee
   // then gives up.)
-  bool tee = false;
-  if (cache_) {
-    KVB_ASSIGN_OR_RETURN(uint64_t size, (*file)->Size());
-    tee = key.size() + size <= cache_->max_charge();
-  }
-  std::unique_ptr<ValueReader> r = NewFileReader(std::move(*file));
-  if (options_.compression != Codec::kNone)
-    r = NewDecompressingReader(std::move(r));
+  const bool tee = cache_ && key.size() + size <= cache_->max_charge();
+  std::unique_ptr<ValueReader> r = ValueStream(std::move(*file), size);
   if (tee)
     r = std::make_unique<CacheTeeReader>(std::move(r), cache_, key, ticket);
   return r;
@@ -689,7 +764,8 @@ Status Store::Import(const std::string& src_path, std::string_view key,
   if (st.is_dir)
     return Status::InvalidArgument("fileperkey: cannot import a directory");
   const bool sync = wo.sync || options_.sync;
-  if (move && options_.compression == Codec::kNone) {
+  // A raw rename only where the stored file is the value byte for byte.
+  if (move && options_.compression == Codec::kNone && !value_crc_) {
     if (sync) {
       // The imported bytes must be durable before the rename publishes them.
       KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
@@ -755,7 +831,10 @@ Result<std::vector<std::string>> Store::IndexKeysFrom(std::string_view start,
 // Sync
 
 Status Store::Sync() {
-  KVB_RETURN_IF_ERROR(CheckSyncHealth());
+  // After a failed fsync the work below still runs (it can only make more
+  // durable), but the answer stays the sticky error: nothing here can vouch
+  // for what the failure dropped before the repair saw it.
+  const Status sticky = CheckSyncHealth();
   std::unordered_set<std::string> files;
   std::unordered_set<std::string> dirs;
   bool overflow;
@@ -773,15 +852,7 @@ Status Store::Sync() {
   // Files first, then the directories holding their names: a name must not
   // become durable before its data.
   const std::vector<std::string> file_list(files.begin(), files.end());
-  if (s.ok()) {
-    s = ForEachParallel(file_list.size(), [&](size_t i) {
-      Result<std::unique_ptr<File>> f =
-          env_->OpenFile(file_list[i], OpenMode::kReadOnly);
-      // Replaced or erased since: that change is in `dirs` or `files` anyway.
-      if (!f.ok()) return f.status().IsNotFound() ? Status::OK() : f.status();
-      return NoteSyncResult((*f)->DataSync());
-    });
-  }
+  if (s.ok()) s = SyncFiles(file_list);
   for (const std::string& path : file_list) dirs.insert(DirName(path));
   const std::vector<std::string> dir_list(dirs.begin(), dirs.end());
   if (s.ok()) {
@@ -791,14 +862,87 @@ Status Store::Sync() {
     });
   }
   if (!s.ok()) {
-    // Some names were not synced (an open or a listing failed, or a sync: then
-    // the store is stuck until reopened); the next Sync must cover everything,
-    // and a synced write meanwhile must still sync its ancestors.
+    // Some names were not synced (an open, a listing, a sync or a repair
+    // failed); the next Sync must cover everything, and a synced write
+    // meanwhile must still sync its ancestors.
     std::lock_guard lock(unsynced_mu_);
     unsynced_overflow_ = true;
     has_unsynced_dirs_.store(true, std::memory_order_release);
   }
-  return s;
+  if (!sticky.ok()) return sticky;
+  // A failed sync here fails this call too, repaired or not.
+  const Status failed = CheckSyncHealth();
+  return failed.ok() ? s : failed;
+}
+
+Status Store::SyncFiles(const std::vector<std::string>& paths) {
+  // A failed fdatasync does not stop the others: every file must end either
+  // synced or rewritten, because its name is already in a directory that a
+  // later SyncDir (ours, or a reopened store's) makes durable.
+  std::mutex mu;
+  std::vector<std::string> dropped;
+  Status s = ForEachParallel(paths.size(), [&](size_t i) {
+    Result<std::unique_ptr<File>> f =
+        env_->OpenFile(paths[i], OpenMode::kReadOnly);
+    // Replaced or erased since: that change is in the dirty sets anyway.
+    if (!f.ok()) return f.status().IsNotFound() ? Status::OK() : f.status();
+    Status d = NoteSyncResult((*f)->DataSync());
+    if (!d.ok() && !d.IsNotFound()) {
+      std::lock_guard lock(mu);
+      dropped.push_back(paths[i]);
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  for (const std::string& path : dropped)
+    KVB_RETURN_IF_ERROR(RewriteDropped(path));
+  return Status::OK();
+}
+
+Status Store::RewriteDropped(const std::string& path) {
+  // The kernel may have marked the pages clean without writing them (Linux
+  // after a writeback error) while it still serves them from its cache, so no
+  // later fsync of this inode makes them durable. Copy what reads back into a
+  // fresh inode, fdatasync that, and rename it over the key: writing the data
+  // again is the one retry that is honest. Exclusive against every rename and
+  // unlink, so a newer value of the key is never replaced by this copy.
+  std::unique_lock all(erase_all_mu_);
+  Result<std::unique_ptr<File>> src = env_->OpenFile(path, OpenMode::kReadOnly);
+  if (!src.ok()) return src.status().IsNotFound() ? Status::OK() : src.status();
+  // Where the format can tell (a trailer, a frame checksum), never make
+  // damage durable: what reads back must still be the value.
+  if (value_crc_ || options_.compression != Codec::kNone) {
+    Status v = VerifyValueFile(path);
+    if (!v.ok())
+      return v.WithContext("fileperkey: not rewriting after a failed fsync");
+  }
+  std::string tmp;
+  std::unique_ptr<File> file;
+  KVB_RETURN_IF_ERROR(CreateTemp(&tmp, &file));
+  std::unique_ptr<ValueReader> r = NewFileReader(std::move(*src));
+  std::unique_ptr<ValueWriter> w = NewFileWriter(file.get());
+  Status s = CopyStream(r.get(), w.get());
+  if (s.ok()) s = w->Finish();
+  if (s.ok()) s = file->DataSync();
+  Status c = file->Close();
+  if (s.ok()) s = c;
+  if (s.ok()) s = env_->RenameFile(tmp, path);
+  if (!s.ok()) {
+    env_->RemoveFile(tmp).IgnoreError();
+    return s.WithContext("fileperkey: rewriting what a failed fsync dropped");
+  }
+  return Status::OK();
+}
+
+Status Store::VerifyValueFile(const std::string& path) const {
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                       env_->OpenFile(path, OpenMode::kReadOnly));
+  KVB_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  std::unique_ptr<ValueReader> r = ValueStream(std::move(file), size);
+  std::vector<char> buf(kStreamChunk);
+  for (size_t got = 1; got > 0;)
+    KVB_RETURN_IF_ERROR(r->Read(buf.data(), buf.size(), &got));
+  return Status::OK();
 }
 
 Status Store::SyncEverything() {
@@ -806,13 +950,11 @@ Status Store::SyncEverything() {
   KVB_RETURN_IF_ERROR(WalkWholeStore(
       env_, base_, temp_dir_, [&](WalkEvent ev, const std::string& path) {
         if (ev == WalkEvent::kSymlink) return true;  // not ours to sync
+        // Directories come after their files (the walk is post-order).
         if (ev == WalkEvent::kDir) {
           failure = NoteSyncResult(env_->SyncDir(path));
         } else {
-          Result<std::unique_ptr<File>> f =
-              env_->OpenFile(path, OpenMode::kReadOnly);
-          failure = f.ok() ? NoteSyncResult((*f)->DataSync())
-                           : (f.status().IsNotFound() ? Status() : f.status());
+          failure = SyncFiles({path});
         }
         return failure.ok();
       }));

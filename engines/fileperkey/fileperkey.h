@@ -32,15 +32,31 @@
 //             write durable. Overwriting an existing key fdatasyncs the temp
 //             file before the rename even here (as ext4's auto_da_alloc
 //             does), so a power loss leaves the old or the new value, never an
-//             empty file; cost not yet measured. Known gap: a NEW key may
-//             still read as empty after a power loss (power_states_test).
+//             empty file. A NEW key's name can reach the disk before its
+//             data (a later directory fsync makes it durable): with the value
+//             checksum (the default for new stores) that key then reads as
+//             Corruption, never as a wrong or empty value; in a plain store
+//             (checksum none, diskv's files) it can read as empty.
 // Open creates missing directories (base, temp dir) durably: each new
 // directory's parent is fsynced (Env::CreateDirsDurably).
 // A failed fsync (of a file or a directory, in any call) is sticky: the kernel
 // may already have dropped the unsynced pages, so a retry that "succeeds"
 // proves nothing. That call and every later Write, WriteStream, Erase,
 // EraseAll, Import and Sync return the first failure's Status (same code,
-// with context) until the store is reopened; reads keep working.
+// with context) until the store is reopened; reads keep working. A Sync
+// whose fdatasync of a value file fails still syncs the other files and
+// rewrites that one from what reads back (a fresh temp file, fdatasynced,
+// renamed over the key; checked first where the format can), then syncs the
+// directories: otherwise any later directory fsync (a reopened store's)
+// would make the key's name durable over data the kernel dropped. It still
+// returns the error.
+//
+// Integrity (Options::checksum, FORMAT.md 2): compressed values are standard
+// frames with their own checksum; uncompressed values of a new store end in
+// an 8-byte CRC-32C trailer, so damage is Corruption on read and a problem in
+// `kvbench inspect`. Stores without a trailer (a version-1 .fpk-meta, an
+// adopted plain tree, checksum none) are read and written as plain files,
+// exactly as diskv's.
 //
 // Thread safety: every method of an open Store is thread-safe. Values returned
 // are owned copies (or streams owning their file); later writes never change
@@ -75,6 +91,29 @@ inline constexpr std::string_view kLockFileName = ".fpk-lock";
 inline constexpr std::string_view kMetaFileName = ".fpk-meta";
 inline constexpr std::string_view kTempDirName = ".fpk-tmp";
 
+// Whether uncompressed values carry a CRC-32C trailer (value_checksum.h,
+// FORMAT.md 2.1). Which one a store uses is fixed at creation and recorded in
+// .fpk-meta: a trailer cannot be told from value bytes.
+enum class ValueChecksum : uint8_t {
+  // A new, empty store: kCrc32c if uncompressed, kNone if compressed (frames
+  // carry their own checksum). An existing store: whatever it records (kNone
+  // for a version-1 .fpk-meta or an adopted tree without one).
+  kDefault,
+  // Every uncompressed value file is the value + an 8-byte trailer; damage is
+  // Corruption. InvalidArgument with compression, or for an existing store
+  // that records kNone.
+  kCrc32c,
+  // Plain files, the value byte for byte (diskv). InvalidArgument for an
+  // existing store that records kCrc32c.
+  kNone,
+};
+
+// "default", "crc32c", "none".
+std::string_view ValueChecksumName(ValueChecksum c);
+// Accepts the names above and on (= crc32c), off (= none), auto (= default);
+// InvalidArgument otherwise.
+Result<ValueChecksum> ParseValueChecksum(std::string_view name);
+
 struct Options {
   // File system; null = Env::Default(). Must outlive the store.
   Env* env = nullptr;
@@ -95,6 +134,9 @@ struct Options {
   // Compression of values written from now on. Reads detect the codec per file.
   Codec compression = Codec::kNone;
   int compression_level = 0;  // 0 = codec default
+  // Per-file checksum of uncompressed values (see ValueChecksum). Store::
+  // value_checksum() tells what an open store uses.
+  ValueChecksum checksum = ValueChecksum::kDefault;
   // fsync every write (file and directory). Per-call override:
   // WriteOptions::sync.
   bool sync = false;
@@ -150,12 +192,20 @@ class Store {
                      const WriteOptions& wo = {});
 
   // Replaces *value with the value of `key`. NotFound if absent;
-  // InvalidArgument for a bad key; Corruption for a damaged compressed value.
+  // InvalidArgument for a bad key; Corruption for a damaged compressed value,
+  // and (checksummed store) for a value file whose trailer is missing or does
+  // not match: a flipped byte, a truncated or a zero-length file. Only
+  // verified values enter the cache.
   Status Read(std::string_view key, std::string* value);
   // A stream over the value; it owns its open file (closed when destroyed, read
   // to the end or not) and sees the value as of the open, whatever later writes
   // do. Large values are never held whole in memory: the cache tee stops as
-  // soon as the value exceeds the cache's item limit.
+  // soon as the value exceeds the cache's item limit. Damage is Corruption from
+  // ReadStream (a checksummed file shorter than its trailer) or from the Read
+  // that reaches it: in a checksummed store the read that would return the
+  // last bytes returns Corruption instead, so a stream read to its end
+  // (*got == 0) yielded exactly the stored value. The cache is filled only by
+  // a stream read to its verified end.
   Result<std::unique_ptr<ValueReader>> ReadStream(std::string_view key);
   // *found = whether `key` has a value. InvalidArgument for a bad key.
   Status Has(std::string_view key, bool* found);
@@ -198,6 +248,10 @@ class Store {
   Result<std::string> PathOf(std::string_view key) const;
   const std::string& base_dir() const { return base_; }
   const Options& options() const { return options_; }
+  // kCrc32c or kNone: what this store's value files use (resolved at Open).
+  ValueChecksum value_checksum() const {
+    return value_crc_ ? ValueChecksum::kCrc32c : ValueChecksum::kNone;
+  }
   StoreStats stats() const;
 
  private:
@@ -206,8 +260,16 @@ class Store {
   Status Init();
   // Corruption when the base directory holds files but no .fpk-meta (unless
   // adopt_existing): someone else's data, which we never touch.
+  // InvalidArgument when such a tree would be adopted with checksum kCrc32c.
   Status RefuseForeignDirectory();
   Status CheckMeta();
+  // Whether a store being created (no .fpk-meta yet) gets the trailer: not for
+  // an adopted tree of plain files, nor with compression or checksum kNone.
+  Result<bool> ChecksumForNewMeta();
+  // A reader of the value in `file` (of `size` bytes): decompressing or
+  // verifying the trailer as the store's format says.
+  std::unique_ptr<ValueReader> ValueStream(std::unique_ptr<File> file,
+                                           uint64_t size) const;
   Status CleanTempDir();
   // InvalidArgument naming the first symbolic link in the tree, if any.
   Status RefuseSymlinks();
@@ -227,6 +289,15 @@ class Store {
   Status ReadFileValue(const std::string& path, std::string* value) const;
   void PruneEmptyDirs(const std::string& path);
   Status SyncEverything();
+  // fdatasyncs `paths` in parallel; each file whose fdatasync fails is
+  // rewritten (RewriteDropped). OK when every file ended durable.
+  Status SyncFiles(const std::vector<std::string>& paths);
+  // After a failed fdatasync of the key file `path`: copies it into a fresh
+  // temp file, fdatasyncs that and renames it over `path`.
+  Status RewriteDropped(const std::string& path);
+  // Reads the value file at `path` to its end through ValueStream: OK, or
+  // Corruption where the format detects damage.
+  Status VerifyValueFile(const std::string& path) const;
   // Records the first failed fsync (`s` not OK) and returns `s`.
   Status NoteSyncResult(Status s);
   // OK, or the sticky error of an earlier failed fsync.
@@ -236,6 +307,7 @@ class Store {
   const Options options_;
   Env* const env_;
   std::string temp_dir_;
+  bool value_crc_ = false;   // value files end in a CRC-32C trailer
   size_t max_rel_path_ = 0;  // longest relative path a key may map to
   uint32_t umask_ = 022;
 

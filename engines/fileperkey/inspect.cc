@@ -6,6 +6,7 @@
 #include "engines/fileperkey/fileperkey.h"
 #include "engines/fileperkey/internal/meta.h"
 #include "engines/fileperkey/internal/walk.h"
+#include "engines/fileperkey/value_checksum.h"
 
 namespace kvb::fileperkey {
 namespace {
@@ -16,10 +17,15 @@ void Problem(InspectReport* r, std::string line) {
   if (r->problems.size() < kMaxProblems) r->problems.push_back(std::move(line));
 }
 
-Status VerifyValue(Env* env, const std::string& path) {
+// Reads a value file to its end through its frame decoder or its trailer
+// check (`trailer`).
+Status VerifyValue(Env* env, const std::string& path, bool trailer) {
   KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
                        env->OpenFile(path, OpenMode::kReadOnly));
-  auto r = NewDecompressingReader(NewFileReader(std::move(f)));
+  KVB_ASSIGN_OR_RETURN(uint64_t size, f->Size());
+  std::unique_ptr<ValueReader> r =
+      trailer ? NewTrailerReader(NewFileReader(std::move(f)), size)
+              : NewDecompressingReader(NewFileReader(std::move(f)));
   char buf[kStreamChunk];
   size_t got = 0;
   do {
@@ -106,12 +112,19 @@ struct KeyWalk {
     }
     report->keys++;
     report->value_bytes += st.size;
-    if (verify_values && meta.compression != Codec::kNone) {
-      Status s = VerifyValue(env, path);
-      if (!s.ok()) {
-        report->bad_values++;
-        Problem(report, "bad value " + path + ": " + s.ToString());
-      }
+    // A checksummed file shorter than its trailer (zero-length: a name that
+    // reached the disk before its data) is damage even without verify_values.
+    Status s;
+    if (meta.value_crc && st.size < kTrailerSize) {
+      s = Status::Corruption("file of " + std::to_string(st.size) +
+                             " bytes is shorter than the 8-byte trailer");
+    } else if (verify_values &&
+               (meta.compression != Codec::kNone || meta.value_crc)) {
+      s = VerifyValue(env, path, meta.value_crc);
+    }
+    if (!s.ok()) {
+      report->bad_values++;
+      Problem(report, "bad value " + path + ": " + s.ToString());
     }
     if (on_key) on_key(*key);
   }
@@ -144,6 +157,7 @@ Result<InspectReport> Inspect(
   report.transform = meta.transform;
   report.encoding = std::string(internal::EncodingName(meta.encoding));
   report.compression = std::string(CodecName(meta.compression));
+  report.checksum = meta.value_crc ? "crc32c" : "none";
   // The store's own files count towards the bytes on disk.
   for (std::string_view own : {kLockFileName, kMetaFileName}) {
     Result<FileStat> st = env->Stat(JoinPath(base, own));

@@ -70,14 +70,19 @@ TEST_CASE("index=on makes Scan ordered over binary keys", "[adapter]") {
 TEST_CASE("options are parsed and checked", "[adapter]") {
   for (const char* good :
        {"fileperkey:cache_mb=4,compression=zstd,level=5", "fileperkey:sync=1",
-        "fileperkey:durability=async", "fileperkey:transform=blocks:2:2"}) {
+        "fileperkey:durability=async", "fileperkey:transform=blocks:2:2",
+        "fileperkey:checksum=off", "fileperkey:checksum=on",
+        "fileperkey:checksum=default",
+        "fileperkey:checksum=off,compression=gzip"}) {
     INFO(good);
     CHECK(CheckAdapterSpec(good).ok());
   }
   for (const char* bad :
        {"fileperkey:transform=tree", "fileperkey:compression=lz4",
         "fileperkey:cache_mb=-1", "fileperkey:index=maybe",
-        "fileperkey:durability=later", "fileperkey:nope=1"}) {
+        "fileperkey:durability=later", "fileperkey:nope=1",
+        "fileperkey:checksum=maybe",
+        "fileperkey:checksum=on,compression=zstd"}) {
     INFO(bad);
     CHECK(CheckAdapterSpec(bad).IsInvalidArgument());
   }
@@ -150,6 +155,58 @@ TEST_CASE("inspect reports counts and catches foreign files", "[adapter]") {
   CHECK(bad.str().find("files that are not keys: 1") != std::string::npos);
   std::ostringstream none;
   CHECK(info->inspect(tmp.Sub("missing"), false, none).IsNotFound());
+}
+
+std::string FileContents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_CASE("checksum=off keeps plain files, the default adds the trailer",
+          "[adapter][checksum]") {
+  testing::TempDir tmp;
+  {
+    auto off = Make("fileperkey:transform=flat,checksum=off", tmp.Sub("off"));
+    REQUIRE_OK(off->Put("k", "plain value"));
+    REQUIRE_OK(off->Close());
+  }
+  CHECK(FileContents(tmp.Sub("off/k")) == "plain value");
+  {
+    auto on = Make("fileperkey:transform=flat", tmp.Sub("on"));
+    REQUIRE_OK(on->Put("k", "framed value"));
+    REQUIRE_OK(on->Close());
+  }
+  const std::string framed = FileContents(tmp.Sub("on/k"));
+  REQUIRE(framed.size() == 12 + 8);
+  CHECK(framed.substr(0, 12) == "framed value");
+  CHECK(framed.substr(16) == std::string("\xfb\x66\x6b\x01", 4));
+  // A reopen that forces the other setting is refused; the store is intact.
+  CHECK(OpenAdapter("fileperkey:transform=flat,checksum=off", tmp.Sub("on"))
+            .status()
+            .IsInvalidArgument());
+  CHECK(OpenAdapter("fileperkey:transform=flat,checksum=on", tmp.Sub("off"))
+            .status()
+            .IsInvalidArgument());
+  // A flipped byte: Get is Corruption, inspect reports it.
+  std::string flipped = framed;
+  flipped[3] ^= 0x20;
+  std::ofstream(tmp.Sub("on/k"), std::ios::binary | std::ios::trunc) << flipped;
+  auto on = Make("fileperkey:transform=flat", tmp.Sub("on"));
+  std::string v;
+  CHECK(on->Get("k", &v).IsCorruption());
+  REQUIRE_OK(on->Close());
+  const AdapterInfo* info = FindAdapter("fileperkey");
+  REQUIRE(info != nullptr);
+  std::ostringstream out;
+  CHECK(info->inspect(tmp.Sub("on"), false, out).IsCorruption());
+  CHECK(out.str().find("checksum=crc32c") != std::string::npos);
+  CHECK(out.str().find("values failing their checksum: 1") !=
+        std::string::npos);
+  CHECK(out.str().find("problem: bad value " + tmp.Sub("on/k")) !=
+        std::string::npos);
+  CHECK(out.str().find("status: CORRUPT") != std::string::npos);
 }
 
 }  // namespace

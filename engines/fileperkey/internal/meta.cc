@@ -59,6 +59,9 @@ std::string EncodeMeta(const StoreMeta& meta) {
   out += "transform " + meta.transform + "\n";
   out += "encoding " + std::string(EncodingName(meta.encoding)) + "\n";
   out += "compression " + std::string(CodecName(meta.compression)) + "\n";
+  if (meta.version >= 2)
+    out +=
+        std::string("checksum ") + (meta.value_crc ? "crc32c" : "none") + "\n";
   char crc[16];
   std::snprintf(crc, sizeof(crc), "%08x", MaskCrc(Crc32c(out)));
   out += "crc32c " + std::string(crc) + "\n";
@@ -81,10 +84,9 @@ Result<StoreMeta> DecodeMeta(std::string_view text) {
   if (MaskCrc(Crc32c(body)) != stored) return Bad("checksum mismatch");
 
   const std::vector<std::string_view> lines = SplitLines(body);
-  if (lines.size() != 4) return Bad("expected 4 fields");
   std::string_view v;
   StoreMeta meta;
-  if (!Field(lines[0], kMagic, &v))
+  if (lines.empty() || !Field(lines[0], kMagic, &v))
     return Bad("not a fileperkey metadata file");
   auto [q, ec2] = std::from_chars(v.data(), v.data() + v.size(), meta.version);
   if (ec2 != std::errc() || q != v.data() + v.size() || meta.version < 1) {
@@ -94,6 +96,11 @@ Result<StoreMeta> DecodeMeta(std::string_view text) {
     return Status::NotSupported(
         "fileperkey: .fpk-meta version " + std::to_string(meta.version) +
         " is newer than this build (" + std::to_string(kMetaVersion) + ")");
+  }
+  const size_t fields = meta.version == 1 ? 4 : 5;
+  if (lines.size() != fields) {
+    return Bad("expected " + std::to_string(fields) + " fields for version " +
+               std::to_string(meta.version));
   }
   if (!Field(lines[1], "transform", &v)) return Bad("no transform");
   meta.transform = std::string(v);
@@ -105,6 +112,13 @@ Result<StoreMeta> DecodeMeta(std::string_view text) {
   Result<Codec> codec = ParseCodec(v);
   if (!codec.ok()) return Bad("unknown compression");
   meta.compression = *codec;
+  if (meta.version >= 2) {
+    if (!Field(lines[4], "checksum", &v) || (v != "crc32c" && v != "none"))
+      return Bad("no checksum (crc32c or none)");
+    meta.value_crc = v == "crc32c";
+    if (meta.value_crc && meta.compression != Codec::kNone)
+      return Bad("checksum crc32c with compression");
+  }
   return meta;
 }
 

@@ -397,5 +397,62 @@ TEST_CASE("sync on: a failed fsync of one write makes later writes fail",
   CHECK((*store)->Sync().IsIOError());
 }
 
+// Issue 14 defect 5 as the power-states test found it: a Sync whose fdatasync
+// failed stopped there, leaving that file's pages dropped (Linux marks them
+// clean after a writeback error) and the later files unsynced, while their
+// names sat in a directory. The application dropped the store and reopened it
+// before any reboot (the page cache still shows every value), and the
+// reopened store's next Sync fsynced that directory for a write of its own:
+// after a power loss the keys had durable names over data that never reached
+// the disk, empty values nobody wrote. Now the failing Sync syncs every other
+// file, rewrites the failed one and only then syncs the directory.
+TEST_CASE(
+    "a failed fdatasync leaves no name over dropped data, even when the store "
+    "is reopened before the power loss",
+    "[crash]") {
+  using Op = FaultInjectionEnv::Op;
+  constexpr int kKeys = 6;
+  for (ValueChecksum checksum :
+       {ValueChecksum::kNone, ValueChecksum::kDefault}) {
+    for (uint64_t fail_at = 0; fail_at < kKeys; fail_at++) {
+      INFO("checksum " << ValueChecksumName(checksum) << ", EIO at fdatasync #"
+                       << fail_at);
+      auto mem = NewMemEnv();
+      FaultInjectionEnv env(mem.get());
+      Options o = MakeOptions(&env, false, Codec::kNone);
+      o.checksum = checksum;
+      {
+        auto store = Store::Open("/gate", o);
+        REQUIRE(store.ok());
+        for (int i = 0; i < kKeys; i++)
+          REQUIRE_OK((*store)->Write(KeyName(i), MakeValue(KeyName(i), 1)));
+        env.FailOnce(Op::kDataSync, fail_at, Status::IOError("injected"));
+        CHECK((*store)->Sync().IsIOError());
+        CHECK((*store)->Sync().IsIOError());  // sticky, repair or not
+        CHECK(env.injected_failures() == 1);
+      }
+      {
+        // Reopened without a reboot: "key9" shares the directory of every
+        // key above, so this Sync fsyncs their names too.
+        auto store = Store::Open("/gate", o);
+        REQUIRE(store.ok());
+        REQUIRE_OK((*store)->Write(KeyName(9), MakeValue(KeyName(9), 1)));
+        REQUIRE_OK((*store)->Sync());
+      }
+      REQUIRE_OK(env.SimulatePowerLoss(PowerLossMode::kDropUnsynced));
+      auto store = Store::Open("/gate", o);
+      REQUIRE(store.ok());
+      for (int i : {0, 1, 2, 3, 4, 5, 9}) {
+        std::string v;
+        const Status s = (*store)->Read(KeyName(i), &v);
+        INFO(KeyName(i) << ": " << s.ToString() << ", " << v.size()
+                        << " bytes");
+        REQUIRE_OK(s);
+        CHECK(VersionOf(KeyName(i), v) == 1);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kvb::fileperkey
