@@ -150,11 +150,46 @@ void AddFootprint(const json& b, Point* p) {
   }
 }
 
-void AddEntry(const json& b, const std::string& machine, Dataset* ds) {
+// The settings (config.settings) that change what is measured: a table, so
+// SCHEMA.md's "Comparability" list and the code are one list.
+constexpr const char* kComparedSettings[] = {
+    "verify",         "warmup_ops",  "warmup_seconds",     "target_rate",
+    "latency_sample", "cache_state", "count_instructions", "reuse"};
+// Workload parameters that are samples, not conditions: not compared.
+constexpr const char* kUncomparedParams[] = {"seed"};
+
+std::string ValueText(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+void AddComparability(const json& b, const json& settings, Point* p) {
+  if (b.contains("params") && b["params"].is_object()) {
+    for (auto it = b["params"].begin(); it != b["params"].end(); ++it) {
+      if (std::find(std::begin(kUncomparedParams), std::end(kUncomparedParams),
+                    it.key()) != std::end(kUncomparedParams))
+        continue;
+      p->identity[it.key()] = ValueText(it.value());
+    }
+  }
+  if (b.contains("engine_spec")) p->identity["engine_spec"] = p->engine_spec;
+  if (!settings.is_object()) return;
+  for (const char* key : kComparedSettings) {
+    if (settings.contains(key)) {
+      p->identity[key] = ValueText(settings[key]);
+    } else if (std::string(key) == "verify") {
+      p->identity[key] = "true";  // SCHEMA.md: absent = true
+    }
+  }
+}
+
+void AddEntry(const json& b, const std::string& machine, const json& settings,
+              Dataset* ds) {
   std::string name = Str(b, "run_name", Str(b, "name"));
   if (name.empty()) return;
   Point& p = FindOrAddPoint(ds, machine, name);
   AddIdentity(b, &p);
+  // A merged file carries each input's settings in its entries.
+  AddComparability(b, b.contains("settings") ? b["settings"] : settings, &p);
   if (b.contains("skipped")) {
     ++p.skipped;
     p.skip_reason =
@@ -220,12 +255,16 @@ void AddResults(const json& j, const std::string& origin, Dataset* ds) {
   auto ensure = [&](const std::string& key, const json& c) {
     if (!ds->FindMachine(key)) ds->machines.push_back(Machine{key, c});
   };
+  json settings;
+  if (j.contains("config") && j["config"].is_object() &&
+      j["config"].contains("settings"))
+    settings = j["config"]["settings"];
   for (const json& b : j["benchmarks"]) {
     if (!b.is_object() || Str(b, "run_type", "iteration") != "iteration")
       continue;
     std::string key = Str(b, "machine", own);
     ensure(key, contexts.count(key) ? contexts[key] : ctx);
-    AddEntry(b, key, ds);
+    AddEntry(b, key, settings, ds);
   }
   if (j["benchmarks"].empty()) ensure(own, ctx);
 }

@@ -29,6 +29,10 @@ struct Point {
   std::string engine, engine_spec, workload;
   int threads = 1;
   std::map<std::string, std::string> params;
+  // What must be equal for two points to be compared (results/SCHEMA.md,
+  // "Comparability"): every params member but `seed`, engine_spec, and the
+  // run's config.settings that change what is measured. Name -> value text.
+  std::map<std::string, std::string> identity;
   std::vector<double> ops_per_s;  // items_per_second of each live repetition
   std::vector<double>
       phase_s;  // wall seconds of the measured phase (iterations / ops/s)
