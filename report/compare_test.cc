@@ -518,6 +518,32 @@ TEST_CASE("gate: a differing harness setting (verify) is not comparable",
   CHECK(u.out.find("warmup_ops (not recorded in NEW)") != std::string::npos);
 }
 
+TEST_CASE("entries of one name with different parameters are not pooled",
+          "[model]") {
+  Dataset ds;
+  AddResults(WithParam(testing::MakeResults({Pt("memory", {100, 101, 99, 98})}),
+                       "value_size", "100"),
+             "g1", &ds);
+  AddResults(WithParam(testing::MakeResults({Pt("memory", {50, 51, 49, 48})}),
+                       "value_size", "4000"),
+             "g2", &ds);
+  // Before: one point "with 8 reps".
+  REQUIRE(ds.points.size() == 2);
+  CHECK(ds.points[0].ops_per_s.size() == 4);
+  CHECK(ds.points[1].ops_per_s.size() == 4);
+  CHECK(ds.points[1].name ==
+        "read-heavy/memory/keys:20000/threads:1 [value_size=4000]");
+  REQUIRE(ds.notes.size() == 1);
+  CHECK(ds.notes[0].find("kept apart, not pooled (value_size: 100 vs 4000)") !=
+        std::string::npos);
+  // The same parameters still pool.
+  AddResults(WithParam(testing::MakeResults({Pt("memory", {100})}),
+                       "value_size", "100"),
+             "g3", &ds);
+  CHECK(ds.points.size() == 2);
+  CHECK(ds.points[0].ops_per_s.size() == 5);
+}
+
 TEST_CASE("gate: nothing compared does not pass", "[gate]") {
   GateRun r = Gate({}, {Pt("lmdb", kBase)});
   INFO(r.out);

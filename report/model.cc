@@ -30,17 +30,6 @@ uint64_t Uint(const json& j, const char* key) {
   return v > 0 ? static_cast<uint64_t>(v) : 0;
 }
 
-Point& FindOrAddPoint(Dataset* ds, const std::string& machine,
-                      const std::string& name) {
-  for (Point& p : ds->points) {
-    if (p.machine == machine && p.name == name) return p;
-  }
-  ds->points.emplace_back();
-  ds->points.back().machine = machine;
-  ds->points.back().name = name;
-  return ds->points.back();
-}
-
 void AddLatency(const json& lat, Point* p) {
   if (!lat.is_object()) return;
   for (auto it = lat.begin(); it != lat.end(); ++it) {
@@ -182,14 +171,53 @@ void AddComparability(const json& b, const json& settings, Point* p) {
   }
 }
 
+// " [k=v, ...]" of the fields of `mine` that differ from `first`.
+std::string VariantLabel(const Point& first, const Point& mine,
+                         std::string* diffs) {
+  std::string label;
+  for (const auto& [key, value] : mine.identity) {
+    auto it = first.identity.find(key);
+    std::string old = it == first.identity.end() ? "?" : it->second;
+    if (old == value) continue;
+    label += (label.empty() ? "" : ", ") + key + "=" + value;
+    *diffs += (diffs->empty() ? "" : "; ") + key + ": " + old + " vs " + value;
+  }
+  return " [" + label + "]";
+}
+
+// Repetitions pool only within one machine, run name and parameter set.
+Point& FindOrAddPoint(Dataset* ds, const std::string& machine,
+                      const std::string& name, const Point& probe) {
+  const Point* first = nullptr;
+  for (Point& p : ds->points) {
+    if (p.machine != machine || p.run_name != name) continue;
+    if (p.identity == probe.identity) return p;
+    if (!first) first = &p;
+  }
+  Point added = probe;
+  added.machine = machine;
+  added.run_name = added.name = name;
+  if (first) {
+    std::string diffs;
+    added.name += VariantLabel(*first, added, &diffs);
+    ds->notes.push_back(name + ": entries with different parameters kept " +
+                        "apart, not pooled (" + diffs + ")");
+  }
+  ds->points.push_back(std::move(added));
+  return ds->points.back();
+}
+
 void AddEntry(const json& b, const std::string& machine, const json& settings,
               Dataset* ds) {
   std::string name = Str(b, "run_name", Str(b, "name"));
   if (name.empty()) return;
-  Point& p = FindOrAddPoint(ds, machine, name);
-  AddIdentity(b, &p);
+  Point probe;
+  AddIdentity(b, &probe);
   // A merged file carries each input's settings in its entries.
-  AddComparability(b, b.contains("settings") ? b["settings"] : settings, &p);
+  AddComparability(b, b.contains("settings") ? b["settings"] : settings,
+                   &probe);
+  Point& p = FindOrAddPoint(ds, machine, name, probe);
+  AddIdentity(b, &p);
   if (b.contains("skipped")) {
     ++p.skipped;
     p.skip_reason =
