@@ -145,9 +145,10 @@ json Slim(const json& b) {
                           "machine"}) {
     if (b.contains(key)) e[key] = Round(b[key]);
   }
-  if (b.contains("params") && b["params"].is_object() &&
-      b["params"].contains("keys")) {
-    e["params"] = json{{"keys", b["params"]["keys"]}};
+  // Every parameter and setting: compare refuses to judge entries whose
+  // parameters differ (report/README.md, "Comparability").
+  for (const char* key : {"params", "settings", "primary_phase"}) {
+    if (b.contains(key)) e[key] = b[key];
   }
   if (b.contains("verify") && b["verify"].is_object()) {
     e["verify"] = json{{"enabled", b["verify"].value("enabled", true)},
@@ -199,7 +200,13 @@ Result<json> MergeResults(const std::vector<json>& inputs, bool slim) {
     for (const json& b : in["benchmarks"]) {
       if (!b.is_object() || b.value("run_type", "iteration") != "iteration")
         continue;
-      json e = slim ? Slim(b) : b;
+      json with = b;
+      // The input's settings travel with its entries (a merged file has one
+      // config); an entry's own settings win.
+      if (!with.contains("settings") && in.contains("config") &&
+          in["config"].is_object() && in["config"].contains("settings"))
+        with["settings"] = in["config"]["settings"];
+      json e = slim ? Slim(with) : with;
       std::string m = b.contains("machine") && b["machine"].is_string()
                           ? b["machine"].get<std::string>()
                           : std::string();

@@ -211,12 +211,19 @@ const char* VerdictName(Verdict v) { return kVerdictNames.Name(v, "?").data(); }
 int Comparison::GateExitCode() const {
   if (!incomparable.empty() && !options.allow_incomparable)
     return kExitIncomparable;
+  // A benchmark that could not be compared, or nothing compared at all, must
+  // not pass (--allow-incomparable covers only the context).
+  if (!not_comparable.empty()) return kExitIncomparable;
   for (const CompareRow& r : rows) {
     if (r.correctness_failure) return kExitCorrectness;
   }
   if (!missing.empty()) return kExitMissing;
+  if (rows.empty()) return kExitIncomparable;
   for (const CompareRow& r : rows) {
     if (r.regression) return kExitRegression;
+  }
+  for (const CompareRow& r : rows) {
+    if (r.verdict == Verdict::kTooFewReps) return kExitTooFewReps;
   }
   return kExitOk;
 }
@@ -271,6 +278,35 @@ CompareRow ComparePoint(const Point& b, const Point& n,
   return row;
 }
 
+// The comparability fields (Point::identity) that differ, as "name: old vs
+// new"; fields recorded on one side only go to `unchecked`.
+std::vector<std::string> Differences(const Point& b, const Point& n,
+                                     bool ignore_engine_options,
+                                     std::vector<std::string>* unchecked) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : b.identity) {
+    if (ignore_engine_options && key == "engine_spec") continue;
+    auto it = n.identity.find(key);
+    if (it == n.identity.end()) {
+      unchecked->push_back(key + " (not recorded in NEW)");
+    } else if (it->second != value) {
+      out.push_back(key + ": " + value + " vs " + it->second);
+    }
+  }
+  for (const auto& [key, value] : n.identity) {
+    if (!b.identity.count(key))
+      unchecked->push_back(key + " (not recorded in BASE)");
+  }
+  return out;
+}
+
+void AddUnique(const std::vector<std::string>& from,
+               std::vector<std::string>* to) {
+  for (const std::string& s : from) {
+    if (std::find(to->begin(), to->end(), s) == to->end()) to->push_back(s);
+  }
+}
+
 }  // namespace
 
 Comparison Compare(const Dataset& base, const Dataset& next,
@@ -293,6 +329,16 @@ Comparison Compare(const Dataset& base, const Dataset& next,
     const Point* n = FindPoint(next, b, by_machine, o.ignore_engine_options);
     if (n == nullptr || (n->ops_per_s.empty() && !n->failed())) {
       c.missing.push_back(label + (n ? " (skipped or no result in NEW)" : ""));
+      continue;
+    }
+    std::vector<std::string> unchecked;
+    std::vector<std::string> diffs =
+        Differences(b, *n, o.ignore_engine_options, &unchecked);
+    AddUnique(unchecked, &c.unchecked);
+    if (!diffs.empty()) {
+      std::string text = label;
+      for (const std::string& d : diffs) text += ": " + d;
+      c.not_comparable.push_back(text);
       continue;
     }
     c.rows.push_back(
@@ -361,6 +407,14 @@ void PrintNotes(std::ostream& out, const Comparison& c) {
                                          : "NOT COMPARABLE: ")
         << m << "\n";
   }
+  for (const std::string& m : c.not_comparable)
+    out << "not comparable (not judged): " << m << "\n";
+  if (c.rows.empty()) out << "NOT COMPARABLE: no benchmark was compared\n";
+  if (!c.unchecked.empty()) {
+    out << "note: parameters not checked:";
+    for (const std::string& u : c.unchecked) out << " " << u << ";";
+    out << "\n";
+  }
   for (const std::string& m : c.notes)
     out << "note: context differs: " << m << "\n";
   for (const CompareRow& r : c.rows) {
@@ -383,6 +437,8 @@ const char* GateText(int rc) {
       return "FAIL: benchmark missing from NEW";
     case kExitCorrectness:
       return "FAIL: correctness (mismatches or errors)";
+    case kExitTooFewReps:
+      return "FAIL: too few repetitions to judge";
     default:
       return "FAIL: results not comparable";
   }
@@ -433,6 +489,8 @@ json ComparisonJson(const Comparison& c) {
               {"missing", c.missing},
               {"only_in_new", c.only_in_new},
               {"incomparable", c.incomparable},
+              {"not_comparable", c.not_comparable},
+              {"unchecked", c.unchecked},
               {"notes", c.notes},
               {"exit_code", c.GateExitCode()}};
 }

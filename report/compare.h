@@ -28,7 +28,7 @@ namespace kvb::report {
 
 // Exit codes of `kvbench compare --gate` (and `kvbench ab`). When several
 // classes occur the first in this order wins: usage > incomparable >
-// correctness > missing > regression.
+// correctness > missing > regression > too few repetitions.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRegression =
     1;  // significantly slower by more than the threshold
@@ -38,7 +38,12 @@ inline constexpr int kExitMissing =
     3;  // a BASE benchmark has no live result in NEW
 inline constexpr int kExitCorrectness =
     4;  // NEW has mismatches, missing keys or errors
-inline constexpr int kExitIncomparable = 5;  // different machine or build type
+// different machine or build type, a benchmark whose parameters differ, or
+// nothing compared at all
+inline constexpr int kExitIncomparable = 5;
+// a compared benchmark has too few repetitions for the U test to reach p <
+// alpha (time metrics only)
+inline constexpr int kExitTooFewReps = 6;
 
 // Defaults chosen from the calibration in docs/gating.md (A/A pairs of the
 // ci-gate suite on a shared 2-vCPU VM: no false alarm in 10 pairs at 30 % with
@@ -108,6 +113,11 @@ struct Comparison {
       incomparable;  // context differences that block the gate
   std::vector<std::string>
       notes;  // differences worth knowing that do not block
+  // Benchmarks matched by name whose parameters or settings differ
+  // ("<name>: value_size: 100 vs 4000"): never compared, always exit 5.
+  std::vector<std::string> not_comparable;
+  // Comparability fields recorded on one side only: printed, not blocking.
+  std::vector<std::string> unchecked;
   CompareOptions options;
   int GateExitCode() const;  // per the order documented above
 };

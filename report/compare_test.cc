@@ -83,8 +83,11 @@ TEST_CASE("gate does not fail on a slowdown it cannot show to be significant",
   // 3 vs 3 repetitions: the smallest possible two-sided p is 0.1.
   GateRun r = Gate({Pt("lmdb", {100, 101, 99})}, {Pt("lmdb", {50, 51, 49})});
   INFO(r.out);
-  CHECK(r.rc == kExitOk);
+  // Issue 16: this exited 0, so a suite run with too few repetitions passed
+  // the gate unseen; it now has its own non-zero code.
+  CHECK(r.rc == kExitTooFewReps);
   CHECK(r.out.find("too few repetitions") != std::string::npos);
+  CHECK(r.out.find("gate: FAIL: too few repetitions") != std::string::npos);
 }
 
 TEST_CASE("gate: a benchmark missing from NEW is exit 3", "[gate]") {
@@ -444,6 +447,108 @@ TEST_CASE("--metric cpu gates on CPU time per op instead of wall time",
   CHECK(Gate({base}, {next}, {"--metric", "cpu"}).rc ==
         kExitOk);  // default 30 %
   CHECK(Gate({base}, {next}, {"--metric", "bogus"}).rc == kExitUsage);
+}
+
+}  // namespace
+}  // namespace kvb::report
+
+namespace kvb::report {
+namespace {
+
+// Gate over two hand-made files; `edit` changes each NEW entry.
+GateRun GateJson(const nlohmann::json& base, const nlohmann::json& next) {
+  kvb::testing::TempDir dir("kvb-report-param");
+  REQUIRE(testing::WriteJson(dir.Sub("base.json"), base));
+  REQUIRE(testing::WriteJson(dir.Sub("new.json"), next));
+  std::ostringstream out, err;
+  int rc = RunCompareCommand(
+      {dir.Sub("base.json"), dir.Sub("new.json"), "--gate"}, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+nlohmann::json WithParam(nlohmann::json j, const std::string& k,
+                         const std::string& v) {
+  for (auto& e : j["benchmarks"]) e["params"][k] = v;
+  return j;
+}
+
+TEST_CASE("gate: a benchmark whose parameters differ is not comparable",
+          "[gate]") {
+  nlohmann::json base =
+      WithParam(testing::MakeResults({Pt("lmdb", kBase)}), "value_size", "100");
+  nlohmann::json slow =
+      testing::MakeResults({Pt("lmdb", {50, 51, 49, 52, 48})});
+  // Same name, value size 100 vs 4000: never compared (this was a
+  // "regression", exit 1, before), exit 5 with the parameter named.
+  GateRun r = GateJson(base, WithParam(slow, "value_size", "4000"));
+  INFO(r.out);
+  CHECK(r.rc == kExitIncomparable);
+  CHECK(r.out.find("not comparable (not judged): "
+                   "read-heavy/lmdb/keys:20000/threads:1: value_size: 100 vs "
+                   "4000") != std::string::npos);
+  CHECK(r.out.find("REGRESSION") == std::string::npos);
+  // Same parameters: compared, and the slowdown is caught.
+  GateRun same = GateJson(base, WithParam(slow, "value_size", "100"));
+  INFO(same.out);
+  CHECK(same.rc == kExitRegression);
+  // The seed is a sample, not a condition: a different seed still compares.
+  GateRun seed =
+      GateJson(WithParam(base, "seed", "1"),
+               WithParam(WithParam(testing::MakeResults({Pt("lmdb", kBase)}),
+                                   "value_size", "100"),
+                         "seed", "2"));
+  CHECK(seed.rc == kExitOk);
+}
+
+TEST_CASE("gate: a differing harness setting (verify) is not comparable",
+          "[gate]") {
+  nlohmann::json base = testing::MakeResults({Pt("lmdb", kBase)});
+  nlohmann::json next = base;
+  base["config"]["settings"] = {{"verify", true}, {"warmup_ops", 0}};
+  next["config"]["settings"] = {{"verify", false}, {"warmup_ops", 0}};
+  GateRun r = GateJson(base, next);
+  INFO(r.out);
+  CHECK(r.rc == kExitIncomparable);
+  CHECK(r.out.find("verify: true vs false") != std::string::npos);
+  // A setting recorded on one side only is named, not blocking.
+  next["config"]["settings"] = {{"verify", true}};
+  GateRun u = GateJson(base, next);
+  INFO(u.out);
+  CHECK(u.rc == kExitOk);
+  CHECK(u.out.find("warmup_ops (not recorded in NEW)") != std::string::npos);
+}
+
+TEST_CASE("entries of one name with different parameters are not pooled",
+          "[model]") {
+  Dataset ds;
+  AddResults(WithParam(testing::MakeResults({Pt("memory", {100, 101, 99, 98})}),
+                       "value_size", "100"),
+             "g1", &ds);
+  AddResults(WithParam(testing::MakeResults({Pt("memory", {50, 51, 49, 48})}),
+                       "value_size", "4000"),
+             "g2", &ds);
+  // Before: one point "with 8 reps".
+  REQUIRE(ds.points.size() == 2);
+  CHECK(ds.points[0].ops_per_s.size() == 4);
+  CHECK(ds.points[1].ops_per_s.size() == 4);
+  CHECK(ds.points[1].name ==
+        "read-heavy/memory/keys:20000/threads:1 [value_size=4000]");
+  REQUIRE(ds.notes.size() == 1);
+  CHECK(ds.notes[0].find("kept apart, not pooled (value_size: 100 vs 4000)") !=
+        std::string::npos);
+  // The same parameters still pool.
+  AddResults(WithParam(testing::MakeResults({Pt("memory", {100})}),
+                       "value_size", "100"),
+             "g3", &ds);
+  CHECK(ds.points.size() == 2);
+  CHECK(ds.points[0].ops_per_s.size() == 5);
+}
+
+TEST_CASE("gate: nothing compared does not pass", "[gate]") {
+  GateRun r = Gate({}, {Pt("lmdb", kBase)});
+  INFO(r.out);
+  CHECK(r.rc == kExitIncomparable);
+  CHECK(r.out.find("no benchmark was compared") != std::string::npos);
 }
 
 }  // namespace

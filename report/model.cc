@@ -30,17 +30,6 @@ uint64_t Uint(const json& j, const char* key) {
   return v > 0 ? static_cast<uint64_t>(v) : 0;
 }
 
-Point& FindOrAddPoint(Dataset* ds, const std::string& machine,
-                      const std::string& name) {
-  for (Point& p : ds->points) {
-    if (p.machine == machine && p.name == name) return p;
-  }
-  ds->points.emplace_back();
-  ds->points.back().machine = machine;
-  ds->points.back().name = name;
-  return ds->points.back();
-}
-
 void AddLatency(const json& lat, Point* p) {
   if (!lat.is_object()) return;
   for (auto it = lat.begin(); it != lat.end(); ++it) {
@@ -150,10 +139,84 @@ void AddFootprint(const json& b, Point* p) {
   }
 }
 
-void AddEntry(const json& b, const std::string& machine, Dataset* ds) {
+// The settings (config.settings) that change what is measured: a table, so
+// SCHEMA.md's "Comparability" list and the code are one list.
+constexpr const char* kComparedSettings[] = {
+    "verify",         "warmup_ops",  "warmup_seconds",     "target_rate",
+    "latency_sample", "cache_state", "count_instructions", "reuse"};
+// Workload parameters that are samples, not conditions: not compared.
+constexpr const char* kUncomparedParams[] = {"seed"};
+
+std::string ValueText(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+void AddComparability(const json& b, const json& settings, Point* p) {
+  if (b.contains("params") && b["params"].is_object()) {
+    for (auto it = b["params"].begin(); it != b["params"].end(); ++it) {
+      if (std::find(std::begin(kUncomparedParams), std::end(kUncomparedParams),
+                    it.key()) != std::end(kUncomparedParams))
+        continue;
+      p->identity[it.key()] = ValueText(it.value());
+    }
+  }
+  if (b.contains("engine_spec")) p->identity["engine_spec"] = p->engine_spec;
+  if (!settings.is_object()) return;
+  for (const char* key : kComparedSettings) {
+    if (settings.contains(key)) {
+      p->identity[key] = ValueText(settings[key]);
+    } else if (std::string(key) == "verify") {
+      p->identity[key] = "true";  // SCHEMA.md: absent = true
+    }
+  }
+}
+
+// " [k=v, ...]" of the fields of `mine` that differ from `first`.
+std::string VariantLabel(const Point& first, const Point& mine,
+                         std::string* diffs) {
+  std::string label;
+  for (const auto& [key, value] : mine.identity) {
+    auto it = first.identity.find(key);
+    std::string old = it == first.identity.end() ? "?" : it->second;
+    if (old == value) continue;
+    label += (label.empty() ? "" : ", ") + key + "=" + value;
+    *diffs += (diffs->empty() ? "" : "; ") + key + ": " + old + " vs " + value;
+  }
+  return " [" + label + "]";
+}
+
+// Repetitions pool only within one machine, run name and parameter set.
+Point& FindOrAddPoint(Dataset* ds, const std::string& machine,
+                      const std::string& name, const Point& probe) {
+  const Point* first = nullptr;
+  for (Point& p : ds->points) {
+    if (p.machine != machine || p.run_name != name) continue;
+    if (p.identity == probe.identity) return p;
+    if (!first) first = &p;
+  }
+  Point added = probe;
+  added.machine = machine;
+  added.run_name = added.name = name;
+  if (first) {
+    std::string diffs;
+    added.name += VariantLabel(*first, added, &diffs);
+    ds->notes.push_back(name + ": entries with different parameters kept " +
+                        "apart, not pooled (" + diffs + ")");
+  }
+  ds->points.push_back(std::move(added));
+  return ds->points.back();
+}
+
+void AddEntry(const json& b, const std::string& machine, const json& settings,
+              Dataset* ds) {
   std::string name = Str(b, "run_name", Str(b, "name"));
   if (name.empty()) return;
-  Point& p = FindOrAddPoint(ds, machine, name);
+  Point probe;
+  AddIdentity(b, &probe);
+  // A merged file carries each input's settings in its entries.
+  AddComparability(b, b.contains("settings") ? b["settings"] : settings,
+                   &probe);
+  Point& p = FindOrAddPoint(ds, machine, name, probe);
   AddIdentity(b, &p);
   if (b.contains("skipped")) {
     ++p.skipped;
@@ -220,12 +283,16 @@ void AddResults(const json& j, const std::string& origin, Dataset* ds) {
   auto ensure = [&](const std::string& key, const json& c) {
     if (!ds->FindMachine(key)) ds->machines.push_back(Machine{key, c});
   };
+  json settings;
+  if (j.contains("config") && j["config"].is_object() &&
+      j["config"].contains("settings"))
+    settings = j["config"]["settings"];
   for (const json& b : j["benchmarks"]) {
     if (!b.is_object() || Str(b, "run_type", "iteration") != "iteration")
       continue;
     std::string key = Str(b, "machine", own);
     ensure(key, contexts.count(key) ? contexts[key] : ctx);
-    AddEntry(b, key, ds);
+    AddEntry(b, key, settings, ds);
   }
   if (j["benchmarks"].empty()) ensure(own, ctx);
 }

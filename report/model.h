@@ -25,10 +25,18 @@ struct LatencyReps {  // one op type, one value per repetition, in ns
 
 struct Point {
   std::string machine;  // machine key (see MachineKey)
-  std::string name;     // run_name: workload/engine_spec/keys:N/threads:T
+  // run_name (workload/engine_spec/keys:N/threads:T), plus " [k=v, ...]" (the
+  // fields that differ) when an earlier point of the same run_name has other
+  // parameters: such entries are never pooled (Dataset::notes says so).
+  std::string name;
+  std::string run_name;
   std::string engine, engine_spec, workload;
   int threads = 1;
   std::map<std::string, std::string> params;
+  // What must be equal for two points to be compared (results/SCHEMA.md,
+  // "Comparability"): every params member but `seed`, engine_spec, and the
+  // run's config.settings that change what is measured. Name -> value text.
+  std::map<std::string, std::string> identity;
   std::vector<double> ops_per_s;  // items_per_second of each live repetition
   std::vector<double>
       phase_s;  // wall seconds of the measured phase (iterations / ops/s)
@@ -70,6 +78,9 @@ struct Dataset {
   std::vector<Machine> machines;  // in first-seen order
   std::vector<Point> points;      // in first-seen order
   std::vector<std::string> files;
+  // e.g. "read-heavy/memory/keys:10000/threads:1: entries with different
+  // parameters kept apart (value_size: 100 vs 4000)".
+  std::vector<std::string> notes;
   const Machine* FindMachine(const std::string& key) const;
 };
 

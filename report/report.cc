@@ -512,6 +512,9 @@ std::vector<Group> MakeGroups(const Dataset& ds) {
         p.workload + " — " + (Keys(p).empty() ? "" : Keys(p) + " keys, ") +
         std::to_string(p.threads) + (p.threads == 1 ? " thread" : " threads");
     if (ds.machines.size() > 1) title += " — " + p.machine;
+    // A second parameter set of one run name: its own group, labelled.
+    if (p.name.size() > p.run_name.size() && !p.run_name.empty())
+      title += p.name.substr(p.run_name.size());
     Group* g = nullptr;
     for (Group& e : groups) {
       if (e.title == title) g = &e;
@@ -544,6 +547,7 @@ std::vector<std::string> Caveats(const Dataset& ds) {
       if (!text.empty()) add(who + text);
     }
   }
+  for (const std::string& n : ds.notes) add(n);
   for (DatasetRule rule : kDatasetRules) {
     for (const std::string& text : rule(ds)) add(text);
   }
