@@ -7,10 +7,12 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "core/hash.h"
+#include "core/names.h"
 #include "engines/fileperkey/internal/meta.h"
 #include "engines/fileperkey/internal/walk.h"
 #include "engines/fileperkey/value_checksum.h"
@@ -150,22 +152,28 @@ class CacheTeeReader final : public ValueReader {
 
 }  // namespace
 
+namespace {
+// The checksum settings' names, and the adapter's on/off/auto spellings.
+constexpr NameTable<ValueChecksum, 3> kChecksumNames{{{
+    {ValueChecksum::kDefault, "default"},
+    {ValueChecksum::kCrc32c, "crc32c"},
+    {ValueChecksum::kNone, "none"},
+}}};
+constexpr NameTable<ValueChecksum, 3> kChecksumAliases{{{
+    {ValueChecksum::kDefault, "auto"},
+    {ValueChecksum::kCrc32c, "on"},
+    {ValueChecksum::kNone, "off"},
+}}};
+}  // namespace
+
 std::string_view ValueChecksumName(ValueChecksum c) {
-  switch (c) {
-    case ValueChecksum::kCrc32c:
-      return "crc32c";
-    case ValueChecksum::kNone:
-      return "none";
-    case ValueChecksum::kDefault:
-      break;
-  }
-  return "default";
+  return kChecksumNames.Name(c, "default");
 }
 
 Result<ValueChecksum> ParseValueChecksum(std::string_view name) {
-  if (name == "default" || name == "auto") return ValueChecksum::kDefault;
-  if (name == "crc32c" || name == "on") return ValueChecksum::kCrc32c;
-  if (name == "none" || name == "off") return ValueChecksum::kNone;
+  std::optional<ValueChecksum> c = kChecksumNames.Find(name);
+  if (!c) c = kChecksumAliases.Find(name);
+  if (c) return *c;
   return Status::InvalidArgument(
       "fileperkey: checksum '" + std::string(name) +
       "': expected default (auto), crc32c (on) or none (off)");
