@@ -52,10 +52,11 @@ std::string TakeCompareFlag(const std::vector<std::string>& a, size_t* i,
   } else if (f == "--allow-incomparable") {
     o->allow_incomparable = true;
   } else if (f == "--metric") {
-    if (!value(&v) || (v != "wall" && v != "cpu"))
-      return "--metric expects wall or cpu";
-    o->metric = v == "cpu" ? CompareOptions::Metric::kCpu
-                           : CompareOptions::Metric::kWall;
+    if (!value(&v) || (v != "wall" && v != "cpu" && v != "both"))
+      return "--metric expects wall, cpu or both";
+    o->metric = v == "cpu"    ? CompareOptions::Metric::kCpu
+                : v == "wall" ? CompareOptions::Metric::kWall
+                              : CompareOptions::Metric::kBoth;
   } else if (f == "--ignore-engine-options") {
     o->ignore_engine_options = true;
   } else if (f == "--threshold") {

@@ -245,11 +245,38 @@ void CompareMachines(const Dataset& base, const Dataset& next, bool by_machine,
   }
 }
 
+// Wall and/or CPU time (o.metric). A metric regresses when it is
+// significantly slower and its whole 95 % interval lies beyond the threshold;
+// the row shows the worse judged metric and regresses if either does.
+void JudgeTime(const Point& b, const Point& n, const CompareOptions& o,
+               CompareRow* row) {
+  using M = CompareOptions::Metric;
+  row->wall = Change(b.ops_per_s, n.ops_per_s, o.alpha);
+  row->cpu = Change(b.cpu_ops_per_s, n.cpu_ops_per_s, o.alpha);
+  std::vector<const MetricChange*> judged;
+  if (o.metric != M::kCpu) judged.push_back(&row->wall);
+  if (o.metric != M::kWall) judged.push_back(&row->cpu);
+  const MetricChange* worst = judged[0];
+  bool too_few = false;
+  for (const MetricChange* m : judged) {
+    Verdict v = Decide(*m, o.alpha, /*higher_is_better=*/true);
+    too_few = too_few || v == Verdict::kTooFewReps;
+    if (v == Verdict::kSlower && m->ci_available &&
+        -m->hi_pct > o.threshold_pct)
+      row->regression = true;
+    if (m->change_pct < worst->change_pct) worst = m;
+  }
+  row->throughput = *worst;
+  row->verdict = too_few ? Verdict::kTooFewReps
+                         : Decide(*worst, o.alpha, /*higher_is_better=*/true);
+  if (row->regression) row->verdict = Verdict::kSlower;
+}
+
 // One row: throughput (instructions, CPU or wall time) and p99 of the main op.
 // `instr_threshold`: the instruction-mode threshold (the comparison's, which
 // DescribeMode may have set; `o` holds the caller's).
 CompareRow ComparePoint(const Point& b, const Point& n,
-                        const std::string& label, bool instr, bool cpu,
+                        const std::string& label, bool instr,
                         double instr_threshold, const CompareOptions& o) {
   CompareRow row;
   row.name = label;
@@ -262,11 +289,7 @@ CompareRow ComparePoint(const Point& b, const Point& n,
                                                    : Verdict::kNoChange;
     row.regression = row.verdict == Verdict::kSlower;
   } else {
-    row.throughput = cpu ? Change(b.cpu_ops_per_s, n.cpu_ops_per_s, o.alpha)
-                         : Change(b.ops_per_s, n.ops_per_s, o.alpha);
-    row.verdict = Decide(row.throughput, o.alpha, /*higher_is_better=*/true);
-    row.regression = row.verdict == Verdict::kSlower &&
-                     -row.throughput.change_pct > o.threshold_pct;
+    JudgeTime(b, n, o, &row);
   }
   row.p99_op = b.MainOp();
   auto bl = b.latency.find(row.p99_op);
@@ -318,10 +341,13 @@ Comparison Compare(const Dataset& base, const Dataset& next,
   bool base_instr = AllHaveInstructions(base),
        next_instr = AllHaveInstructions(next);
   bool instr = base_instr && next_instr;
-  bool cpu = o.metric == CompareOptions::Metric::kCpu;
-  c.mode = instr ? "instructions (exact)"
-           : cpu ? "CPU time per op (Mann-Whitney U)"
-                 : "wall-clock (Mann-Whitney U)";
+  using M = CompareOptions::Metric;
+  c.mode = instr                 ? "instructions (exact)"
+           : o.metric == M::kCpu ? "CPU time per op (Mann-Whitney U)"
+           : o.metric == M::kWall
+               ? "wall-clock (Mann-Whitney U)"
+               : "wall-clock and CPU time per op (Mann-Whitney U; either "
+                 "regressing fails)";
   DescribeMode(base, next, base_instr, next_instr, &c);
   for (const Point& b : base.points) {
     if (b.ops_per_s.empty()) continue;  // nothing to compare against
@@ -342,7 +368,7 @@ Comparison Compare(const Dataset& base, const Dataset& next,
       continue;
     }
     c.rows.push_back(
-        ComparePoint(b, *n, label, instr, cpu, c.options.threshold_pct, o));
+        ComparePoint(b, *n, label, instr, c.options.threshold_pct, o));
   }
   for (const Point& n : next.points) {
     if (!FindPoint(base, n, by_machine, o.ignore_engine_options))
@@ -376,6 +402,9 @@ void PrintRow(std::ostream& out, const Comparison& c, const CompareRow& r) {
                             ? "within threshold"
                             : VerdictName(r.verdict);
   if (r.regression) verdict += " REGRESSION";
+  if (!instr && c.options.metric == CompareOptions::Metric::kBoth)
+    verdict += " (wall " + Pct(r.wall.change_pct) + " " + Ci(r.wall) +
+               ", cpu " + Pct(r.cpu.change_pct) + " " + Ci(r.cpu) + ")";
   if (r.correctness_failure) verdict += " CORRECTNESS: " + r.correctness_detail;
   std::string p99 = r.p99.n_base ? Pct(r.p99.change_pct) : "n/a";
   // Under callgrind every time figure is valgrind's: no p99 change to show.
@@ -473,6 +502,8 @@ json ComparisonJson(const Comparison& c) {
   for (const CompareRow& r : c.rows) {
     rows.push_back(json{{"name", r.name},
                         {"throughput", metric(r.throughput)},
+                        {"wall", metric(r.wall)},
+                        {"cpu", metric(r.cpu)},
                         {"verdict", VerdictName(r.verdict)},
                         {"p99_op", r.p99_op},
                         {"p99", metric(r.p99)},

@@ -209,8 +209,9 @@ TEST_CASE("instruction counts switch compare to the exact mode", "[gate]") {
   CHECK(r.rc == kExitRegression);
   CHECK(Gate({a}, {b}, {"--threshold", "10"}).rc == kExitOk);
   // Without the field on both sides: the statistical mode.
+  // (The default time mode is now wall and CPU together, issue 16.)
   GateRun w = Gate({a}, {Pt("memory", kBase)});
-  CHECK(w.out.find("mode: CPU time per op (Mann-Whitney U)") !=
+  CHECK(w.out.find("mode: wall-clock and CPU time per op (Mann-Whitney U") !=
         std::string::npos);
   CHECK(Gate({a}, {Pt("memory", kBase)}, {"--metric", "wall"})
             .out.find("mode: wall-clock") != std::string::npos);
@@ -250,7 +251,8 @@ TEST_CASE("instruction mode gates one repetition per side deterministically",
   // Counts on one side only: the statistical mode, and the output says why.
   GateRun y = Gate({a}, {Pt("null", {100})}, {}, cg, {});
   CHECK(y.out.find("instruction counts only in BASE") != std::string::npos);
-  CHECK(y.out.find("mode: CPU time per op") != std::string::npos);
+  CHECK(y.out.find("mode: wall-clock and CPU time per op") !=
+        std::string::npos);  // the default time mode (issue 16)
 }
 
 TEST_CASE("the per-repetition peak RSS is used when the harness measured it",
@@ -436,7 +438,8 @@ TEST_CASE("--metric cpu gates on CPU time per op instead of wall time",
   next.cpu_ns = {5003, 4992, 5008, 4997, 5001};
   CHECK(Gate({base}, {next}, {"--metric", "wall", "--threshold", "10"}).rc ==
         kExitRegression);
-  GateRun cpu = Gate({base}, {next});  // cpu is the default
+  // CPU alone is no longer the default (issue 16): ask for it.
+  GateRun cpu = Gate({base}, {next}, {"--metric", "cpu", "--threshold", "10"});
   INFO(cpu.out);
   CHECK(cpu.rc == kExitOk);
   CHECK(cpu.out.find("mode: CPU time per op") != std::string::npos);
@@ -542,6 +545,42 @@ TEST_CASE("entries of one name with different parameters are not pooled",
              "g3", &ds);
   CHECK(ds.points.size() == 2);
   CHECK(ds.points[0].ops_per_s.size() == 5);
+}
+
+TEST_CASE("the default gate catches a wall-only and a CPU-only regression",
+          "[gate]") {
+  FixturePoint base = Pt("lmdb", kBase);
+  base.cpu_ns = {5000, 5010, 4990, 5005, 4995};
+  // Wall time -50 %, CPU per op unchanged (an added fsync, a sleeping lock):
+  // the old default (CPU only) passed this.
+  FixturePoint wall = Pt("lmdb", {50, 51, 49, 52, 48});
+  wall.cpu_ns = base.cpu_ns;
+  GateRun w = Gate({base}, {wall});
+  INFO(w.out);
+  CHECK(w.rc == kExitRegression);
+  CHECK(w.out.find("(wall -50.") != std::string::npos);
+  // CPU per op +100 %, wall unchanged.
+  FixturePoint cpu = Pt("lmdb", kBase);
+  cpu.cpu_ns = {10000, 10010, 9990, 10005, 9995};
+  GateRun c = Gate({base}, {cpu});
+  INFO(c.out);
+  CHECK(c.rc == kExitRegression);
+  CHECK(Gate({base}, {cpu}, {"--metric", "wall"}).rc == kExitOk);
+}
+
+TEST_CASE("the threshold applies to the interval, not the point estimate",
+          "[gate]") {
+  // Median change about -32 %, but the spread puts the interval's upper end
+  // well inside 30 %: significant, slower, not a regression.
+  FixturePoint base = Pt("lmdb", {100, 101, 99, 102, 98, 100, 101, 99});
+  FixturePoint next = Pt("lmdb", {68, 95, 50, 69, 90, 67, 55, 70});
+  GateRun r = Gate({base}, {next});
+  INFO(r.out);
+  CHECK(r.out.find("slower") != std::string::npos);
+  CHECK(r.rc == kExitOk);
+  // Tight repetitions: the whole interval lies beyond 30 %.
+  GateRun t = Gate({base}, {Pt("lmdb", {60, 61, 59, 60, 61, 59, 60, 60})});
+  CHECK(t.rc == kExitRegression);
 }
 
 TEST_CASE("gate: nothing compared does not pass", "[gate]") {
