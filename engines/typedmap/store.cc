@@ -460,7 +460,7 @@ Status Store::Close() {
 
 Status Store::Append(std::string_view records, uint64_t n,
                      internal::LogPosition* pos) {
-  std::lock_guard lock(log_mu_);
+  internal::SpinningGuard lock(log_mu_);
   return AppendLocked(records, n, pos);
 }
 
@@ -471,7 +471,7 @@ Status Store::AppendBatch(std::string_view body, uint64_t n,
   frame.reserve(body.size() + 48);
   AppendBatchHeader(n, body.size(), &frame);
   frame.append(body);
-  std::lock_guard lock(log_mu_);
+  internal::SpinningGuard lock(log_mu_);
   KVB_RETURN_IF_ERROR(EnableBatchesLocked());
   return AppendLocked(frame, n, pos);
 }

@@ -79,6 +79,7 @@
 #include "core/result.h"
 #include "core/status.h"
 #include "engines/typedmap/internal/map_base.h"
+#include "engines/typedmap/internal/spin_lock.h"
 #include "engines/typedmap/log_format.h"
 #include "engines/typedmap/value_codec.h"
 

@@ -118,7 +118,9 @@ void TypedMap<T>::MarkDirty(Shard& shard, const internal::KeyProbe& p,
 template <typename T>
 void TypedMap<T>::DropDirty(Shard& shard, const internal::KeyProbe& p) {
   // The log now holds the newest state; an older pending async record must not
-  // follow it.
+  // follow it. A zero count means no entry for this key either: entries of the
+  // key are added under the key's writer stripe, which the caller holds.
+  if (dirty_count_.load(std::memory_order_relaxed) == 0) return;
   auto it = shard.dirty.find(p);
   if (it == shard.dirty.end()) return;
   shard.dirty.erase(it);
@@ -177,7 +179,7 @@ Status TypedMap<T>::Set(std::string_view key, T value, Durability d) {
   Shard& shard = ShardFor(p);
   internal::LogPosition pos;
   {
-    std::lock_guard writer(WriterMutex(p));
+    internal::SpinningGuard writer(WriterMutex(p));
     KVB_RETURN_IF_ERROR(Persist(shard, p, std::move(rec), d, &pos));
     Assign(shard, p, std::move(value));
   }
@@ -192,7 +194,7 @@ Status TypedMap<T>::Delete(std::string_view key, Durability d, bool* existed) {
   Shard& shard = ShardFor(p);
   internal::LogPosition pos;
   {
-    std::lock_guard writer(WriterMutex(p));
+    internal::SpinningGuard writer(WriterMutex(p));
     // Only writers (holding the writer stripe) change `data`, so reading it
     // here needs no map_mu.
     bool exists = shard.data.find(p) != shard.data.end();
@@ -222,7 +224,7 @@ Result<std::optional<T>> TypedMap<T>::Update(std::string_view key, F&& fn,
   {
     // A scope guard: an exception from fn releases the lock with nothing
     // changed.
-    std::lock_guard writer(WriterMutex(p));
+    internal::SpinningGuard writer(WriterMutex(p));
     auto it = shard.data.find(p);
     bool exists = it != shard.data.end();
     Updater<T> up(exists ? it->second : T{}, exists);
@@ -330,7 +332,7 @@ Status TypedMap<T>::SetInMemory(std::string_view key, T value) {
   KVB_RETURN_IF_ERROR(EncodeSet(key, value, &probe));
   internal::KeyProbe p = internal::MakeProbe(key);
   Shard& shard = ShardFor(p);
-  std::lock_guard writer(WriterMutex(p));
+  internal::SpinningGuard writer(WriterMutex(p));
   Assign(shard, p, std::move(value));
   return Status::OK();
 }
@@ -342,7 +344,7 @@ Result<T> TypedMap<T>::UpdateInMemory(std::string_view key, F&& fn) {
   KVB_RETURN_IF_ERROR(ValidateKey(key));
   internal::KeyProbe p = internal::MakeProbe(key);
   Shard& shard = ShardFor(p);
-  std::lock_guard writer(WriterMutex(p));
+  internal::SpinningGuard writer(WriterMutex(p));
   auto it = shard.data.find(p);
   bool exists = it != shard.data.end();
   Updater<T> up(exists ? it->second : T{}, exists);

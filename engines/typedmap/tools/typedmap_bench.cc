@@ -12,15 +12,17 @@
 //                                        string> with shared_mutex (the
 //                                        `memory` adapter's structure), 1 and
 //                                        2 threads
-//   typedmap_bench gopersist DIR [ROUNDS] go-persist's headline benchmark
+//   typedmap_bench gopersist DIR [ROUNDS [THREADS [no-reload]]]
+//                                        go-persist's headline benchmark
 //                                        shape (benchmark/ in its repository):
 //                                        100,000 keys, 1,000,000 ops, 20 %
 //                                        Set / 80 % Get of uniform random keys,
 //                                        the struct {Field1 int, Field2 string}
 //                                        with a 60-character string; ops/s at
-//                                        1, 2 and 8 threads, rounds interleaved;
-//                                        then the reload time of 1,000,000 such
-//                                        records
+//                                        1, 2 and 8 threads (or the comma-
+//                                        separated THREADS), rounds interleaved;
+//                                        then (unless no-reload) the reload
+//                                        time of 1,000,000 such records
 #include <sys/resource.h>
 #include <time.h>
 
@@ -353,9 +355,9 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-int GoShape(const std::string& dir, int rounds) {
+int GoShape(const std::string& dir, int rounds, const std::vector<int>& threads,
+            bool reload) {
   constexpr uint64_t kKeys = 100000, kOps = 1000000, kReload = 1000000;
-  const std::vector<int> threads = {1, 2, 8};
   std::vector<std::string> keys;
   for (uint64_t i = 0; i < kKeys; i++) keys.push_back(std::to_string(i));
   std::vector<std::vector<double>> rates(threads.size());
@@ -381,6 +383,7 @@ int GoShape(const std::string& dir, int rounds) {
         *std::min_element(rates[t].begin(), rates[t].end()) / 1e6,
         *std::max_element(rates[t].begin(), rates[t].end()) / 1e6);
   }
+  if (!reload) return 0;
   const std::string path = dir + "/gopersist-reload.log";
   Env::Default()->RemoveFile(path).IgnoreError();
   {
@@ -425,8 +428,21 @@ int main(int argc, char** argv) {
   if (cmd == "fsync") return FSyncRate(dir, arg > 0 ? arg : 3);
   if (cmd == "read")
     return ReadRate(dir, arg > 0 ? static_cast<uint64_t>(arg) : 1000000);
-  if (cmd == "gopersist")
-    return GoShape(dir, arg > 0 ? static_cast<int>(arg) : 3);
+  if (cmd == "gopersist") {
+    std::vector<int> threads;
+    for (const char* t = argc > 4 ? argv[4] : "1,2,8"; *t != '\0';) {
+      char* end = nullptr;
+      long n = std::strtol(t, &end, 10);
+      if (end == t || n < 1 || n > 256 || (*end != ',' && *end != '\0')) {
+        std::fprintf(stderr, "THREADS: expected counts like 1,2,8\n");
+        return 2;
+      }
+      threads.push_back(static_cast<int>(n));
+      t = *end == ',' ? end + 1 : end;
+    }
+    const bool reload = argc <= 5 || std::string(argv[5]) != "no-reload";
+    return GoShape(dir, arg > 0 ? static_cast<int>(arg) : 3, threads, reload);
+  }
   std::fprintf(stderr, "unknown command %s\n", cmd.c_str());
   return 2;
 }
