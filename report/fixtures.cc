@@ -49,8 +49,9 @@ json Context(const FixtureContext& c) {
 json LatencyOf(const FixturePoint& p, size_t i) {
   double ips = p.ops_per_s[i];
   double scale = 1 + 0.01 * static_cast<double>(i % 3);
-  return {{"read",
-           {{"count", p.keys},
+  return {{p.op,
+           {{"count", p.latency_count > 0 ? p.latency_count
+                                          : static_cast<double>(p.keys)},
             {"mean_ns", 1e9 / ips},
             {"min_ns", 100},
             {"p50_ns", 1e9 / ips},

@@ -17,7 +17,9 @@ struct FixturePoint {
   int threads = 1;
   uint64_t keys = 20000;
   std::vector<double> ops_per_s;  // one repetition each
-  double p99_ns = 2000;  // of the "read" op (per repetition, scaled slightly)
+  double p99_ns = 2000;           // of `op` (per repetition, scaled slightly)
+  std::string op = "read";   // the latency op type ("batch" for batched loads)
+  double latency_count = 0;  // samples of `op` per repetition; 0: `keys`
   double bytes_on_disk = 1 << 20;
   uint64_t mismatches = 0;
   uint64_t errors = 0;

@@ -99,47 +99,51 @@ std::string GroupMainOp(const Group& g) {
   return best;
 }
 
-// Splits an engine list into "significantly behind" and "tied" relative to the
-// winner.
+// Whether samples of these sizes can reach p < alpha at all: the U test of two
+// fully separated samples gives the smallest p they can.
+bool CanSeparate(size_t n1, size_t n2, double alpha) {
+  std::vector<double> lo(n1), hi(n2);
+  for (size_t k = 0; k < n1; ++k) lo[k] = static_cast<double>(k);
+  for (size_t k = 0; k < n2; ++k) hi[k] = static_cast<double>(k + n1);
+  return MannWhitneyU(lo, hi).p < alpha;
+}
+
+// Splits an engine list into "significantly behind", "tied" and "untested"
+// relative to the winner. Untested: too few repetitions for any test to
+// separate them, so no p-value is printed (a p of 1.000 from one repetition
+// each reads like evidence of a tie; it is the absence of a test).
 std::string TieText(
     const Point* best, const std::vector<const Point*>& others,
     const std::function<const std::vector<double>&(const Point*)>& metric,
     double alpha) {
-  std::vector<std::string> ties, behind;
-  bool too_few = false;
+  std::vector<std::string> ties, behind, untested;
+  const std::vector<double>& a = metric(best);
   for (const Point* o : others) {
-    const std::vector<double>& a = metric(best);
     const std::vector<double>& b = metric(o);
     if (b.empty()) continue;
-    UTestResult u = MannWhitneyU(a, b);
-    double ratio = Median(b) / Median(a);
-    double pct = (ratio - 1) * 100;
-    if (a.size() < 2 || b.size() < 2 || u.p >= alpha) {
-      // The smallest p these sample sizes can give: fully separated samples.
-      std::vector<double> lo(a.size()), hi(b.size());
-      for (size_t k = 0; k < lo.size(); ++k) lo[k] = static_cast<double>(k);
-      for (size_t k = 0; k < hi.size(); ++k)
-        hi[k] = static_cast<double>(k + lo.size());
-      if (MannWhitneyU(lo, hi).p >= alpha) {
-        too_few = true;
-      }
-      ties.push_back(o->engine_spec + " (" + Percent(pct) + ", " + PText(u.p) +
-                     ")");
-    } else {
-      behind.push_back(o->engine_spec + " " + Percent(pct) + " (" + PText(u.p) +
-                       ")");
+    double pct = (Median(b) / Median(a) - 1) * 100;
+    if (!CanSeparate(a.size(), b.size(), alpha)) {
+      untested.push_back(o->engine_spec + " " + Percent(pct));
+      continue;
     }
+    UTestResult u = MannWhitneyU(a, b);
+    (u.p >= alpha ? ties : behind)
+        .push_back(o->engine_spec + " " + Percent(pct) + " (" + PText(u.p) +
+                   ")");
   }
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+    return s;
+  };
   std::string s;
-  if (!behind.empty()) {
-    s += "; significantly ahead of ";
-    for (size_t i = 0; i < behind.size(); ++i) s += (i ? ", " : "") + behind[i];
-  }
-  if (!ties.empty()) {
-    s += "; **not significantly different** from ";
-    for (size_t i = 0; i < ties.size(); ++i) s += (i ? ", " : "") + ties[i];
-    if (too_few) s += " — too few repetitions to separate them at 95 %";
-  }
+  if (!behind.empty()) s += "; significantly ahead of " + list(behind);
+  if (!ties.empty())
+    s += "; **not significantly different** from " + list(ties);
+  if (!untested.empty())
+    s += "; **not tested** against " + list(untested) +
+         " — too few repetitions for any test at 95 %: ranked by the median "
+         "only";
   return s;
 }
 
@@ -449,8 +453,27 @@ std::string BestThroughput(const Candidates& c) {
          TieText(best, rest, &OpsOf, c.alpha);
 }
 
+// Engines whose latency samples are of another op type than the group's main
+// one (a batching engine's "batch" beside per-key "insert"): one sample per
+// batch of many keys is not comparable with one per key, so the tail is not
+// ranked across them (issue 16). Returns "" when every candidate has `op`.
+std::string OtherLatencyUnits(const Candidates& c) {
+  std::string names;
+  for (const Point* p : c.ok) {
+    if (MainP99(*p, c.op) > 0 || p->latency.empty()) continue;
+    names += (names.empty() ? "" : ", ") + p->engine_spec + " (per " +
+             p->latency.begin()->first + ")";
+  }
+  return names;
+}
+
 std::string BestTailLatency(const Candidates& c) {
   const std::string& op = c.op;
+  std::string other = OtherLatencyUnits(c);
+  if (!other.empty())
+    return "Tail latency is not ranked: the engines timed different units (" +
+           other + " vs per " + op +
+           "); compare throughput, or the latency tables per op type";
   std::vector<const Point*> by_tail;
   for (const Point* p : c.ok) {
     if (MainP99(*p, op) > 0) by_tail.push_back(p);

@@ -125,6 +125,51 @@ TEST_CASE("report says when the leaders are not significantly different",
         std::string::npos);
 }
 
+TEST_CASE("report prints no p-value where no test is possible", "[report]") {
+  // One repetition each (the quick suite): a U test cannot reach p < 0.05,
+  // so "not significantly different (p = 1.000)" would be a claim without a
+  // test.
+  kvb::testing::TempDir dir("kvb-report-onerep");
+  std::string md =
+      ReportOf(MakeResults({Pt("linhash", 900000, 3000, 1 << 20, 1),
+                            Pt("fileperkey", 100000, 3000, 1 << 20, 1)}),
+               &dir);
+  std::string best = Line(md, "**Best throughput**");
+  INFO(best);
+  CHECK(best.find("linhash") != std::string::npos);
+  CHECK(best.find("**not tested** against fileperkey -8") != std::string::npos);
+  CHECK(best.find("p =") == std::string::npos);
+  CHECK(best.find("not significantly different") == std::string::npos);
+  // Enough repetitions: the test runs and its p is printed.
+  kvb::testing::TempDir dir2("kvb-report-sixrep");
+  std::string six =
+      ReportOf(MakeResults({Pt("linhash", 900000, 3000, 1 << 20, 6),
+                            Pt("fileperkey", 100000, 3000, 1 << 20, 6)}),
+               &dir2);
+  CHECK(Line(six, "**Best throughput**").find("significantly ahead of") !=
+        std::string::npos);
+}
+
+TEST_CASE("report does not rank tail latency across batch and per-key samples",
+          "[report]") {
+  // bulk-insert: a batching engine records one sample per batch of keys, the
+  // others one per key; the per-key p99 is small only because it is per key.
+  kvb::testing::TempDir dir("kvb-report-units");
+  FixturePoint batched =
+                   Pt("rocksdb", 400000, 1400000, 1 << 20, 6, "bulk-insert"),
+               per_key =
+                   Pt("fileperkey", 4000, 29000, 1 << 20, 6, "bulk-insert");
+  batched.op = "batch";
+  batched.latency_count = 20;  // 20 batch samples vs 20,000 per-key samples
+  per_key.op = "insert";
+  std::string md = ReportOf(MakeResults({batched, per_key}), &dir);
+  CHECK(md.find("**Best tail latency**") == std::string::npos);
+  std::string line = Line(md, "Tail latency is not ranked");
+  INFO(md);
+  CHECK(line.find("rocksdb (per batch)") != std::string::npos);
+  CHECK(line.find("per insert") != std::string::npos);
+}
+
 TEST_CASE("report caveats come from the context and the data", "[report]") {
   kvb::testing::TempDir dir("kvb-report-cav");
   FixtureContext ctx;
