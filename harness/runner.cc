@@ -16,6 +16,7 @@
 #include "adapters/registry.h"
 #include "adapters/typed_record.h"
 #include "core/hash.h"
+#include "harness/acked_inserts.h"
 #include "harness/clock.h"
 #include "harness/histogram.h"
 #include "harness/probes.h"
@@ -58,7 +59,8 @@ struct Shared {
   std::shared_ptr<const ZipfianTable> table;
   bool verify = true;
   std::atomic<uint64_t> next_insert{
-      0};  // ids below this have been handed to a writer
+      0};              // ids below this have been handed to a writer
+  AckedInserts acked;  // ids below acked.Limit() have been written
   uint64_t capacity = 0;
   std::atomic<bool> stop{false};
   uint64_t sample_mask = 0;  // time op i when (i & sample_mask) == 0
@@ -74,7 +76,8 @@ class Worker {
   Worker(Shared* shared, const OpMix& mix, uint32_t index, uint32_t threads)
       : s_(shared),
         rng_(StreamSeed(shared->spec->seed, 1000 + index)),
-        chooser_(shared->spec->request, shared->table, index, threads),
+        chooser_(shared->spec->request, shared->table, shared->capacity, index,
+                 threads),
         ops_(mix) {
     for (int i = 0; i < kOpTypes; ++i) {
       if (mix.weight[i] > 0) hist_[i] = std::make_unique<Histogram>();
@@ -236,12 +239,14 @@ class Worker {
         due = start + i * interval;
         WaitUntil(due);
       }
-      uint64_t limit =
-          std::min(s_->next_insert.load(std::memory_order_relaxed), loaded_cap);
+      // Only acknowledged inserts: a key another thread has claimed but not
+      // yet written is not there to read.
+      uint64_t limit = std::min(s_->acked.Limit(), loaded_cap);
       if (op == OpType::kInsert) {
         uint64_t id = s_->next_insert.fetch_add(1, std::memory_order_relaxed);
         if (id < loaded_cap) {
           Write<kRecords>(OpType::kInsert, id, false, due);
+          s_->acked.Ack(id);
         } else {
           // The id space is exhausted (far more inserts than the mix
           // predicted): update.
@@ -829,6 +834,7 @@ class PointRun {
                    "timed op");
     }
     shared_.next_insert.store(loaded_ ? restored_next : spec_.keys);
+    shared_.acked.Reset(shared_.next_insert.load(), capacity_);
     return Status::OK();
   }
 

@@ -66,8 +66,9 @@ std::shared_ptr<const ZipfianTable> KeyChooser::MakeTable(const DistSpec& spec,
 
 KeyChooser::KeyChooser(const DistSpec& spec,
                        std::shared_ptr<const ZipfianTable> table,
-                       uint64_t thread_index, uint64_t thread_count)
-    : spec_(spec), table_(std::move(table)), seq_(0) {
+                       uint64_t max_n, uint64_t thread_index,
+                       uint64_t thread_count)
+    : spec_(spec), table_(std::move(table)), max_n_(max_n), seq_(0) {
   // Sequential threads start spread over the key space rather than all at id 0.
   seq_ = thread_count ? Mix64(thread_index) : 0;
 }
@@ -104,12 +105,13 @@ uint64_t KeyChooser::NextSlow(Rng& rng, uint64_t n) {
         uint64_t r = table_->Sample(rng.Unit());
         if (r < n) return r;
       }
-    case DistKind::kScrambledZipfian: {
-      // YCSB hashes the Zipf rank (FNV there, SplitMix here) onto the item
-      // space.
-      uint64_t r = table_->Sample(rng.Unit());
-      return ScaleBelow(Mix64(r), n);
-    }
+    case DistKind::kScrambledZipfian:
+      // YCSB hashes the Zipf rank (FNV there, SplitMix here) onto the id
+      // space; Map redraws ids not inserted yet.
+      for (;;) {
+        uint64_t id;
+        if (Map(Mix64(table_->Sample(rng.Unit())), n, &id)) return id;
+      }
     case DistKind::kLatest:
       for (;;) {
         uint64_t r = table_->Sample(rng.Unit());

@@ -5,8 +5,10 @@
 //   zipfian            Zipf(theta) over ids, id 0 hottest (Gray et al.'s generator, as
 //                      YCSB's ZipfianGenerator); theta in (0, 1);
 //   scrambled_zipfian  YCSB's default "zipfian": Zipf(theta) over a fixed 10^10-item
-//                      space, hashed onto [0, n), so hot keys are scattered; theta 0.99
-//                      by default;
+//                      space, hashed onto the run's fixed id space [0, max_n), so hot
+//                      keys are scattered; an id >= the current n is redrawn (as
+//                      YCSB's nextKeynum), so a rank keeps its key all run; theta
+//                      0.99 by default;
 //   latest             YCSB's SkewedLatest: newest ids hottest (n-1 - Zipf);
 //   hotspot            hot_op_fraction of ops go uniformly to the first
 //                      hot_data_fraction of ids, the rest uniformly to the others
@@ -82,11 +84,11 @@ inline constexpr uint64_t kScrambledItemSpace = 10000000000ull;
 
 // One thread's key chooser. `max_n` is the largest id count the run can reach
 // (loaded keys plus inserts); the zipfian table is built for it and may be
-// shared between threads.
+// shared between threads, and scrambled ranks are hashed onto [0, max_n).
 class KeyChooser {
  public:
   KeyChooser(const DistSpec& spec, std::shared_ptr<const ZipfianTable> table,
-             uint64_t thread_index, uint64_t thread_count);
+             uint64_t max_n, uint64_t thread_index, uint64_t thread_count);
   // Makes the table a spec needs for ids up to max_n (null for kinds without
   // one).
   static std::shared_ptr<const ZipfianTable> MakeTable(const DistSpec& spec,
@@ -121,15 +123,21 @@ class KeyChooser {
       case DistKind::kLatest:
         *id = n - 1 - raw;
         return raw < n;
+      case DistKind::kScrambledZipfian:
+        // Hashed onto the fixed id space, not the current n: with inserts
+        // arriving, hashing onto n would move every rank to another key.
+        *id = ScaleBelow(raw, max_n_);
+        return *id < n;
       default:
-        *id = ScaleBelow(raw, n);
-        return true;  // uniform, scrambled: hashed
+        *id = ScaleBelow(raw, max_n_);
+        return true;  // uniform: hashed onto the current n
     }
   }
   uint64_t NextSlow(Rng& rng, uint64_t n);
 
   DistSpec spec_;
   std::shared_ptr<const ZipfianTable> table_;
+  uint64_t max_n_;
   uint64_t seq_;
   std::vector<uint64_t> ring_;
   uint64_t ring_mask_ = 0;

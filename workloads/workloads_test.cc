@@ -39,7 +39,7 @@ TEST_CASE("zipfian frequencies follow the theoretical distribution") {
   DistSpec spec;
   spec.kind = DistKind::kZipfian;
   spec.zipf_theta = theta;
-  KeyChooser chooser(spec, KeyChooser::MakeTable(spec, n), 0, 1);
+  KeyChooser chooser(spec, KeyChooser::MakeTable(spec, n), n, 0, 1);
   Rng rng(7);
   const int draws = 2000000;
   std::vector<uint64_t> count(n);
@@ -66,7 +66,7 @@ TEST_CASE("scrambled zipfian spreads hot keys but stays skewed") {
   const uint64_t n = 10000;
   DistSpec spec;
   spec.kind = DistKind::kScrambledZipfian;
-  KeyChooser chooser(spec, KeyChooser::MakeTable(spec, n), 0, 1);
+  KeyChooser chooser(spec, KeyChooser::MakeTable(spec, n), n, 0, 1);
   Rng rng(3);
   std::vector<uint64_t> count(n);
   for (int i = 0; i < 500000; ++i) ++count[chooser.Next(rng, n)];
@@ -80,11 +80,54 @@ TEST_CASE("scrambled zipfian spreads hot keys but stays skewed") {
   CHECK(std::max_element(count.begin(), count.end()) - count.begin() != 0);
 }
 
+TEST_CASE("scrambled zipfian keeps each rank on one key while inserts arrive") {
+  // ycsb-e: 95 % scans, 5 % inserts. Hashing ranks onto the current key count
+  // moved the hottest rank onto 4,417 different keys in one run (issue 16).
+  // Ranks are now hashed onto the run's fixed id space and ids not inserted
+  // yet are redrawn, as YCSB's nextKeynum does.
+  const uint64_t loaded = 10000, max_n = 20000;
+  DistSpec spec;
+  spec.kind = DistKind::kScrambledZipfian;
+  auto table = KeyChooser::MakeTable(spec, max_n);
+  // The hottest key among the loaded ones, measured with n = loaded ...
+  KeyChooser before(spec, table, max_n, 0, 1);
+  Rng rng(9);
+  std::vector<uint64_t> count(max_n);
+  for (int i = 0; i < 200000; ++i) ++count[before.Next(rng, loaded)];
+  uint64_t hot = std::max_element(count.begin(), count.end()) - count.begin();
+  // ... is still the hottest after 5,000 more keys were inserted, and no draw
+  // reaches an id that is not inserted yet.
+  KeyChooser after(spec, table, max_n, 0, 1);
+  std::vector<uint64_t> count2(max_n);
+  for (int i = 0; i < 200000; ++i) {
+    uint64_t id = after.Next(rng, loaded + 5000);
+    REQUIRE(id < loaded + 5000);
+    ++count2[id];
+  }
+  // Among the keys loaded from the start, the same one is hottest (a newly
+  // inserted key may now be hotter: its rank was redrawn while it was absent).
+  auto hottest_loaded = [&](const std::vector<uint64_t>& c) {
+    return static_cast<uint64_t>(
+        std::max_element(c.begin(), c.begin() + loaded) - c.begin());
+  };
+  CHECK(hottest_loaded(count2) == hot);
+  // The pregenerated ring maps the same way.
+  KeyChooser ring(spec, table, max_n, 0, 1);
+  ring.Pregenerate(rng, 1 << 16);
+  std::vector<uint64_t> count3(max_n);
+  for (int i = 0; i < 200000; ++i) {
+    uint64_t id = ring.Next(rng, loaded + 2500);
+    REQUIRE(id < loaded + 2500);
+    ++count3[id];
+  }
+  CHECK(hottest_loaded(count3) == hot);
+}
+
 TEST_CASE("latest favours the newest ids, hotspot and uniform respect bounds") {
   Rng rng(11);
   DistSpec latest;
   latest.kind = DistKind::kLatest;
-  KeyChooser lc(latest, KeyChooser::MakeTable(latest, 2000), 0, 1);
+  KeyChooser lc(latest, KeyChooser::MakeTable(latest, 2000), 2000, 0, 1);
   int newest = 0;
   for (int i = 0; i < 100000; ++i) {
     uint64_t id = lc.Next(rng, 1000);
@@ -95,7 +138,7 @@ TEST_CASE("latest favours the newest ids, hotspot and uniform respect bounds") {
 
   DistSpec hot;
   hot.kind = DistKind::kHotspot;
-  KeyChooser hc(hot, nullptr, 0, 1);
+  KeyChooser hc(hot, nullptr, 1000, 0, 1);
   int in_hot = 0;
   for (int i = 0; i < 100000; ++i) {
     uint64_t id = hc.Next(rng, 1000);
@@ -106,7 +149,7 @@ TEST_CASE("latest favours the newest ids, hotspot and uniform respect bounds") {
 
   DistSpec seq;
   seq.kind = DistKind::kSequential;
-  KeyChooser sc(seq, nullptr, 0, 1);
+  KeyChooser sc(seq, nullptr, 10, 0, 1);
   uint64_t first = sc.Next(rng, 10);
   CHECK(sc.Next(rng, 10) == (first + 1) % 10);
 }
@@ -679,7 +722,8 @@ TEST_CASE("preset files are validated: fields, templates, names, ranges") {
        "preset q: unknown field 'colour'"},
       {R"({"name": "q", "description": "d", "source": "s", "like": "u"})",
        "preset q: no template named 'u'"},
-      {R"({"name": "q", "description": "d"})", "preset q: needs a non-empty source"},
+      {R"({"name": "q", "description": "d"})",
+       "preset q: needs a non-empty source"},
       {R"({"name": "q", "description": "d", "source": "s", "shape": "loop"})",
        "preset q: shape: expected mix, read-all or none, got 'loop'"},
       {R"({"name": "q", "description": "d", "source": "s",
