@@ -147,6 +147,26 @@ TEST_CASE("read-heavy reads every key exactly once and checks it") {
   CHECK(r.Phase("load")->ops == 1000);
 }
 
+TEST_CASE("a run longer than the drawn requests says they replay") {
+  // Each thread draws its share of request keys ahead (outside the timed
+  // phase) within a memory budget; past it the drawn keys replay cyclically,
+  // which the results must say rather than pass off as fresh requests.
+  testing::TempDir dir;
+  auto replay_note = [](const RepResult& r) {
+    for (const std::string& n : r.notes) {
+      if (n.find("request keys replay cyclically") != std::string::npos)
+        return true;
+    }
+    return false;
+  };
+  RepResult small = RunPreset(
+      "null", "ycsb-c", {{"keys", "1000"}, {"ops", "100000"}}, dir.path());
+  CHECK_FALSE(replay_note(small));
+  RepResult big = RunPreset("null", "ycsb-c",
+                            {{"keys", "1000"}, {"ops", "4000000"}}, dir.path());
+  CHECK(replay_note(big));
+}
+
 TEST_CASE("--verify off runs the same keys and values, unchecked") {
   testing::TempDir dir;
   for (const char* w : {"read-heavy", "ycsb-a", "bulk-insert"}) {

@@ -36,8 +36,10 @@ namespace fs = std::filesystem;
 constexpr int kBatchSlot = kOpTypes;
 constexpr int kSlots = kOpTypes + 1;
 constexpr size_t kMaxErrorMessages = 5;
-// Request keys drawn ahead per thread and phase (8 MiB per thread at most).
-constexpr uint64_t kMaxDraws = uint64_t{1} << 20;
+// Request keys drawn ahead per phase: 32 MiB over all threads (they count in
+// the process's RSS), never fewer than 2^20 per thread.
+constexpr uint64_t kDrawBudget = uint64_t{1} << 22;
+constexpr uint64_t kMinDraws = uint64_t{1} << 20;
 
 std::string SlotName(int slot) {
   return slot == kBatchSlot
@@ -885,7 +887,7 @@ class PointRun {
         settings_.warmup_seconds > 0
             ? clock::Ticks() + clock::NsToTicks(settings_.warmup_seconds * 1e9)
             : 0;
-    Phase("warmup", settings_.warmup_ops, mix, Draws(n),
+    Phase("warmup", settings_.warmup_ops, mix, Draws(n, "warmup"),
           [&](Worker& w, uint32_t t, uint64_t) {
             auto [b, e] = Share(n, Threads(), t);
             w.RunMix(e - b, deadline, 0, 0);
@@ -928,7 +930,7 @@ class PointRun {
         interval = clock::NsToTicks(1e9 * Threads() / settings_.target_rate);
         if (interval == 0) interval = 1;
       }
-      Phase("run", ops, nullptr, Draws(ops),
+      Phase("run", ops, nullptr, Draws(ops, "run"),
             [&](Worker& w, uint32_t t, uint64_t start) {
               auto [b, e] = Share(ops, Threads(), t);
               w.RunMix(e - b, 0, start, interval);
@@ -1032,8 +1034,18 @@ class PointRun {
   }
 
   uint32_t Threads() const { return spec_.threads; }
-  uint64_t Draws(uint64_t ops) const {
-    return std::min<uint64_t>(ops / Threads() + 1, kMaxDraws);
+  // Request ids drawn ahead per thread for a phase of `ops`: each thread's
+  // share plus 1/8 for redrawn ids. A phase that needs more than the budget
+  // replays the drawn ids cyclically, and the results say so.
+  uint64_t Draws(uint64_t ops, const std::string& phase) {
+    const uint64_t share = ops / Threads();
+    const uint64_t want = share + share / 8 + 64;
+    const uint64_t cap = std::max(kMinDraws, kDrawBudget / Threads());
+    if (want > cap) {
+      rep_.notes.push_back(phase + ": request keys replay cyclically after " +
+                           std::to_string(cap) + " draws per thread");
+    }
+    return std::min(want, cap);
   }
   uint64_t IdLimit() const {
     return std::min(shared_.next_insert.load(), capacity_);
