@@ -1,11 +1,13 @@
 #include "harness/runner.h"
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -78,6 +80,7 @@ class Worker {
   Worker(Shared* shared, const OpMix& mix, uint32_t index, uint32_t threads)
       : s_(shared),
         rng_(StreamSeed(shared->spec->seed, 1000 + index)),
+        arrivals_(StreamSeed(shared->spec->seed, 3000 + index)),
         chooser_(shared->spec->request, shared->table, shared->capacity, index,
                  threads),
         ops_(mix) {
@@ -232,13 +235,20 @@ class Worker {
   void RunMixLoop(uint64_t n, uint64_t deadline, uint64_t start,
                   uint64_t interval) {
     const uint64_t loaded_cap = s_->capacity;
+    // Open loop: each thread's arrivals are a Poisson process of mean gap
+    // `interval` from its own random stream, so threads are neither
+    // phase-aligned nor periodic, and the request stream is the closed
+    // loop's.
+    double arrival = static_cast<double>(start);
     for (uint64_t i = 0; i < n; ++i) {
       if (deadline != 0 && (i & 255) == 0 && clock::Ticks() >= deadline) break;
       OpType op = ops_.Next(rng_.Next());
       timed_ = kOpenLoop || (i & s_->sample_mask) == 0;
       uint64_t due = 0;
       if constexpr (kOpenLoop) {
-        due = start + i * interval;
+        arrival +=
+            -std::log1p(-arrivals_.Unit()) * static_cast<double>(interval);
+        due = static_cast<uint64_t>(arrival);
         WaitUntil(due);
       }
       // Only acknowledged inserts: a key another thread has claimed but not
@@ -283,8 +293,15 @@ class Worker {
 
   // Sleeps through long waits (so idle harness threads leave the CPU to the
   // engine) and spins the last stretch for precision.
+  // Sleeps until shortly before `due`, then spins: only the last 20 us are
+  // spun, so on a small machine the engines' background threads keep their
+  // cores (a 200 us spin starved them on 2 cores).
   static void WaitUntil(uint64_t due) {
-    static const uint64_t kSpin = clock::NsToTicks(200000);
+    static const uint64_t kSpin = clock::NsToTicks(20000);
+    // The default 50 us timer slack would make every sleep overshoot the spin.
+    static thread_local const bool kSlackSet =
+        prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL) == 0;
+    (void)kSlackSet;
     for (;;) {
       uint64_t now = clock::Ticks();
       if (now >= due) return;
@@ -534,6 +551,7 @@ class Worker {
 
   Shared* s_;
   Rng rng_;
+  Rng arrivals_;  // open-loop arrival gaps, apart from the request stream
   KeyChooser chooser_;
   OpChooser ops_;
   std::array<std::unique_ptr<Histogram>, kSlots> hist_;
@@ -929,6 +947,9 @@ class PointRun {
       if (settings_.target_rate > 0) {
         interval = clock::NsToTicks(1e9 * Threads() / settings_.target_rate);
         if (interval == 0) interval = 1;
+        rep_.notes.push_back(
+            "open loop: Poisson arrivals per thread (exponential gaps), "
+            "latency from each op's intended start");
       }
       Phase("run", ops, nullptr, Draws(ops, "run"),
             [&](Worker& w, uint32_t t, uint64_t start) {
