@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <sstream>
+#include <tuple>
 
 #include "adapters/registry.h"
 #include "core/strings.h"
-#include "harness/context.h"
 #include "crash/crash.h"
+#include "harness/context.h"
 #include "harness/icount.h"
 #include "harness/probes.h"
 #include "harness/progress.h"
@@ -24,6 +26,7 @@
 #include "harness/shard.h"
 #include "harness/suite.h"
 #include "report/commands.h"
+#include "workloads/random.h"
 
 namespace kvb {
 namespace {
@@ -68,6 +71,8 @@ struct RunArgs {
   std::string target_rate, warmup_seconds, latency_sample;
   std::string shard;  // "i/n"; empty: from the environment (harness/shard.h)
   std::string count_instructions = "off";  // auto | perf | callgrind | off
+  std::string order = "interleaved";       // interleaved | sequential
+  std::string order_seed;                  // empty: random, recorded
 };
 
 // One text option of `run`: flag, field, help, and the accepted words (empty:
@@ -104,7 +109,16 @@ const std::vector<TextOption>& RunOptions() {
       {"--shard", &RunArgs::shard,
        "run only shard i of n (0-based \"i/n\"); default: from "
        "KVB_SHARD, CI_NODE_INDEX/CI_NODE_TOTAL or SLURM array vars", {}},
-      {"--seed", &RunArgs::seed, "workload seed (default 42)", {}, "UINT"},
+      {"--seed", &RunArgs::seed,
+       "workload seed (default 42); repetition r > 0 uses its own seed derived "
+       "from it, recorded in its params", {}, "UINT"},
+      {"--order", &RunArgs::order,
+       "interleaved (default): round r runs repetition r of every point in a "
+       "shuffled order, so engines alternate and drift hits all; sequential: "
+       "each point's repetitions back to back", {"interleaved", "sequential"}},
+      {"--order-seed", &RunArgs::order_seed,
+       "seed of the interleaved order (default: random; recorded in "
+       "config.schedule)", {}, "UINT"},
       {"--out", &RunArgs::out, "output directory (default kvbench-out/<UTC time>)", {}},
       {"--data-dir", &RunArgs::data_dir,
        "where databases are created (default OUT/data)", {}},
@@ -196,6 +210,14 @@ Status ParseSettings(const RunArgs& a, RunSettings* s) {
         uint64_t n,
         ParseUint(a.latency_sample, "--latency-sample", 1, kMaxLatencySample));
     s->latency_sample = static_cast<uint32_t>(n);
+  }
+  s->interleave = a.order != "sequential";
+  if (a.order_seed.empty()) {
+    // Below 2^32 so that every JSON reader keeps it exactly.
+    s->order_seed = std::random_device{}();
+  } else {
+    KVB_ASSIGN_OR_RETURN(s->order_seed, ParseUint(a.order_seed, "--order-seed",
+                                                  0, uint64_t{1} << 53));
   }
   s->keep_data = a.keep_data;
   s->reuse = a.reuse;
@@ -325,7 +347,10 @@ json SettingsToJson(const RunSettings& s, bool explicit_data_dir) {
       {"warmup_seconds", s.warmup_seconds},
       {"latency_sample", s.latency_sample},
       {"verify", s.verify},
-      {"count_instructions", icount::ModeName(s.count_instructions)}};
+      {"count_instructions", icount::ModeName(s.count_instructions)},
+      {"order", s.interleave ? "interleaved" : "sequential"},
+      {"order_seed", s.order_seed},
+      {"seed_per_repetition", s.seed_per_repetition && !s.reuse}};
 }
 
 // Decides the instruction counter (harness/icount.h). Callgrind mode outside
@@ -418,42 +443,101 @@ void ReportFailures(const RepResult& rep) {
   std::cerr << "\n";
 }
 
-// Runs every point (already checked), writing results after each repetition
-// so an interrupted run leaves data.
+// One entry of a run's schedule.
+struct Slot {
+  size_t point;    // index into the points
+  int repetition;  // 0-based
+};
+
+// The order a run executes: sequential (each point's repetitions back to
+// back), or interleaved: round r runs repetition r of every point that has
+// one, in an order shuffled per round (Fisher-Yates on StreamSeed(seed, r)),
+// so engines alternate and the machine's drift is spread over all of them
+// instead of landing on one engine's block.
+std::vector<Slot> MakeSchedule(const std::vector<PointSpec>& points,
+                               bool interleave, uint64_t seed) {
+  std::vector<Slot> out;
+  int rounds = 0;
+  for (const PointSpec& p : points) rounds = std::max(rounds, p.repetitions);
+  if (!interleave) {
+    for (size_t i = 0; i < points.size(); ++i) {
+      for (int r = 0; r < points[i].repetitions; ++r) out.push_back({i, r});
+    }
+    return out;
+  }
+  for (int r = 0; r < rounds; ++r) {
+    std::vector<Slot> round;
+    for (size_t i = 0; i < points.size(); ++i) {
+      if (points[i].repetitions > r) round.push_back({i, r});
+    }
+    Rng rng(StreamSeed(seed, static_cast<uint64_t>(r)));
+    for (size_t k = round.size(); k > 1; --k)
+      std::swap(round[k - 1], round[rng.Below(k)]);
+    out.insert(out.end(), round.begin(), round.end());
+  }
+  return out;
+}
+
+json ScheduleJson(const std::vector<Slot>& slots, const RunSettings& s) {
+  json order = json::array();
+  for (const Slot& slot : slots) order.push_back({slot.point, slot.repetition});
+  return json{{"order", s.interleave ? "interleaved" : "sequential"},
+              {"order_seed", s.order_seed},
+              {"slots", order}};
+}
+
+// The table in point order (the results file is grouped by benchmark anyway).
+void PrintInPointOrder(const std::vector<Slot>& slots,
+                       const std::vector<RepResult>& reps) {
+  std::vector<size_t> idx(reps.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+    return std::tie(slots[a].point, slots[a].repetition) <
+           std::tie(slots[b].point, slots[b].repetition);
+  });
+  std::vector<RepResult> sorted;
+  for (size_t i : idx) sorted.push_back(reps[i]);
+  PrintTable(std::cout, sorted);
+}
+
+// Runs every point (already checked) in the schedule's order, writing results
+// after each repetition so an interrupted run leaves data.
 int Execute(const std::vector<PointSpec>& points, RunSettings settings,
             bool explicit_data_dir, const std::string& results_path,
             const std::vector<std::string>& argv, const std::string& suite_name,
             bool quiet) {
   Runner runner(settings);
   json context = RunContext(points, settings, argv);
+  const std::vector<Slot> slots =
+      MakeSchedule(points, settings.interleave, settings.order_seed);
   json config;
   config["suite"] = suite_name;
   config["settings"] = SettingsToJson(settings, explicit_data_dir);
   config["points"] = json::array();
   for (const PointSpec& p : points) config["points"].push_back(PointToJson(p));
+  config["schedule"] = ScheduleJson(slots, settings);
 
   std::vector<RepResult> reps;
   bool failed = false;
-  for (const PointSpec& p : points) {
-    for (int r = 0; r < p.repetitions; ++r) {
-      if (!quiet) {
-        std::cerr << "kvbench: " << p.workload << " on " << p.engine_spec
-                  << " (rep " << r + 1 << "/" << p.repetitions << ")\n";
-      }
-      Result<RepResult> rep = runner.RunOnce(p, r);
-      reps.push_back(rep.ok() ? std::move(*rep)
-                              : FailedRep(p, r, rep.status()));
-      ReportFailures(reps.back());
-      failed = failed || reps.back().failed();
-      Status ws =
-          WriteJsonFile(results_path, ResultsJson(context, config, reps));
-      if (!ws.ok()) return UsageError(ws);
+  for (const Slot& slot : slots) {
+    const PointSpec& p = points[slot.point];
+    const int r = slot.repetition;
+    if (!quiet) {
+      std::cerr << "kvbench: " << p.workload << " on " << p.engine_spec
+                << " (rep " << r + 1 << "/" << p.repetitions << ")\n";
     }
+    Result<RepResult> rep = runner.RunOnce(p, r);
+    reps.push_back(rep.ok() ? std::move(*rep) : FailedRep(p, r, rep.status()));
+    reps.back().run_order = reps.size() - 1;
+    ReportFailures(reps.back());
+    failed = failed || reps.back().failed();
+    Status ws = WriteJsonFile(results_path, ResultsJson(context, config, reps));
+    if (!ws.ok()) return UsageError(ws);
   }
   FinishContext(&context);
   Status ws = WriteJsonFile(results_path, ResultsJson(context, config, reps));
   if (!ws.ok()) return UsageError(ws);
-  PrintTable(std::cout, reps);
+  PrintInPointOrder(slots, reps);
   std::cout << "results: " << results_path << "\n";
   return failed ? kExitFailed : 0;
 }
@@ -528,7 +612,13 @@ Status SettingsFromJson(const json& st, bool quiet, RunSettings* s) {
   a.warmup_seconds = NumberText(st, "warmup_seconds");
   a.latency_sample = NumberText(st, "latency_sample");
   a.warmup_ops = NumberText(st, "warmup_ops");
-  return ParseSettings(a, s);
+  // Files from before the interleaved schedule ran sequentially, with one
+  // seed for every repetition.
+  a.order = st.value("order", "sequential");
+  a.order_seed = NumberText(st, "order_seed");
+  Status ok = ParseSettings(a, s);
+  s->seed_per_repetition = st.value("seed_per_repetition", false);
+  return ok;
 }
 
 Status PlanRerun(const std::string& file, std::vector<PointSpec>* points,

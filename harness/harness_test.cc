@@ -7,7 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -310,6 +312,57 @@ int Cli(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   return KvbenchMain(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST_CASE("repetitions run interleaved in a recorded order with own seeds") {
+  testing::TempDir dir;
+  std::string out = dir.Sub("inter");
+  REQUIRE(Cli({"run", "--engines", "memory,null", "--workloads", "ycsb-c",
+               "--keys", "200", "--ops", "400", "--repetitions", "3",
+               "--order-seed", "7", "--out", out, "--quiet"}) == 0);
+  Result<nlohmann::json> j = ReadResultsFile(out + "/results.json");
+  REQUIRE(j.ok());
+  const nlohmann::json& sched = (*j)["config"]["schedule"];
+  CHECK(sched["order"] == "interleaved");
+  CHECK(sched["order_seed"] == 7);
+  REQUIRE(sched["slots"].size() == 6);
+  // Round r holds repetition r of both points: engines alternate.
+  for (size_t k = 0; k < 6; ++k) {
+    CHECK(sched["slots"][k][1] == static_cast<int>(k / 2));
+    if (k % 2 == 1) CHECK(sched["slots"][k][0] != sched["slots"][k - 1][0]);
+  }
+  // Every repetition records its place in the run and its seed: one seed per
+  // repetition, the same for both engines within a round.
+  std::map<int, std::set<std::string>> seeds;  // repetition -> seeds
+  std::set<uint64_t> orders;
+  for (const nlohmann::json& b : (*j)["benchmarks"]) {
+    if (b["run_type"] != "iteration") continue;
+    orders.insert(b["run_order"].get<uint64_t>());
+    seeds[b["repetition_index"].get<int>()].insert(
+        b["params"]["seed"].get<std::string>());
+  }
+  CHECK(orders.size() == 6);
+  REQUIRE(seeds.size() == 3);
+  CHECK(*seeds[0].begin() == "42");  // rep 0 keeps the workload's seed
+  for (auto& [rep, set] : seeds) CHECK(set.size() == 1);
+  CHECK(*seeds[1].begin() != *seeds[2].begin());
+  // The same order seed gives the same schedule; sequential keeps points
+  // together.
+  std::string again = dir.Sub("again"), seq = dir.Sub("seq");
+  REQUIRE(Cli({"run", "--engines", "memory,null", "--workloads", "ycsb-c",
+               "--keys", "200", "--ops", "400", "--repetitions", "3",
+               "--order-seed", "7", "--out", again, "--quiet"}) == 0);
+  CHECK((*ReadResultsFile(again +
+                          "/results.json"))["config"]["schedule"]["slots"] ==
+        sched["slots"]);
+  REQUIRE(Cli({"run", "--engines", "memory,null", "--workloads", "ycsb-c",
+               "--keys", "200", "--ops", "400", "--repetitions", "2", "--order",
+               "sequential", "--out", seq, "--quiet"}) == 0);
+  const nlohmann::json s2 =
+      (*ReadResultsFile(seq + "/results.json"))["config"]["schedule"]["slots"];
+  CHECK(s2 == nlohmann::json::parse("[[0,0],[0,1],[1,0],[1,1]]"));
+  CHECK(Cli({"run", "--order", "random", "--out", dir.Sub("bad")}) == 2);
+  CHECK(Cli({"run", "--order-seed", "-1", "--out", dir.Sub("bad2")}) == 2);
 }
 
 TEST_CASE(

@@ -76,6 +76,7 @@ json RepToJson(const RepResult& r, int repetitions) {
   b["run_type"] = "iteration";
   b["repetitions"] = repetitions;
   b["repetition_index"] = r.repetition;
+  b["run_order"] = r.run_order;
   b["threads"] = r.threads;
   b["engine"] = r.engine;
   b["engine_spec"] = r.engine_spec;

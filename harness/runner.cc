@@ -773,6 +773,10 @@ class PointRun {
   // Resolves the workload, makes the adapter, generates keys; decides skips.
   Status Setup() {
     KVB_ASSIGN_OR_RETURN(spec_, ResolveWorkload(point_));
+    if (rep_.repetition > 0 && settings_.seed_per_repetition &&
+        !settings_.reuse)
+      spec_.seed =
+          StreamSeed(spec_.seed, static_cast<uint64_t>(rep_.repetition));
     KVB_ASSIGN_OR_RETURN(AdapterSpec aspec,
                          ParseAdapterSpec(point_.engine_spec));
     // The workload's durability goes to the adapter unless the engine spec

@@ -55,6 +55,15 @@ struct RunSettings {
   // (harness/icount.h); kCallgrind needs the process to run under callgrind.
   icount::Mode count_instructions = icount::Mode::kOff;
   std::string count_instructions_note;  // how auto decided (for the context)
+  // Repetition r > 0 runs with its own seed, StreamSeed(seed, r), recorded in
+  // its params (rep 0 keeps the workload's seed, so `--seed S --repetitions 1`
+  // reproduces any repetition). Off with `reuse`: the reused database was
+  // loaded with one seed.
+  bool seed_per_repetition = true;
+  // The run's schedule (harness/cli.cc MakeSchedule): interleaved rounds in an
+  // order shuffled with order_seed, or each point's repetitions back to back.
+  bool interleave = true;
+  uint64_t order_seed = 0;
 };
 
 struct PointSpec {
@@ -105,7 +114,8 @@ struct RepResult {
   PointSpec point;
   std::string name;  // workload/engine/keys:N/threads:T
   int repetition = 0;
-  std::string engine;  // registry name
+  uint64_t run_order = 0;  // position in the run's schedule (0 = first)
+  std::string engine;      // registry name
   std::string engine_spec;
   std::string workload;
   std::map<std::string, std::string> params;  // every parameter, resolved
