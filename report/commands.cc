@@ -51,6 +51,8 @@ std::string TakeCompareFlag(const std::vector<std::string>& a, size_t* i,
     *gate = true;
   } else if (f == "--allow-incomparable") {
     o->allow_incomparable = true;
+  } else if (f == "--paired") {
+    o->paired = true;
   } else if (f == "--metric") {
     if (!value(&v) || (v != "wall" && v != "cpu" && v != "both"))
       return "--metric expects wall, cpu or both";
@@ -357,7 +359,7 @@ struct AbArgs {
   CompareOptions o;
   bool gate = false;
   std::string dir;
-  int rounds = 5;
+  int rounds = 6;  // 6 pairs: the fewest that can reach p < 0.05 paired
   std::vector<std::string> bins, run_flags;  // bins: BIN_A, BIN_B
 };
 
@@ -387,6 +389,7 @@ std::string TakeAbFlag(const std::vector<std::string>& args, size_t* i,
 std::string ParseAbArgs(const std::vector<std::string>& args, AbArgs* a) {
   a->o.threshold_pct = kDefaultThresholdPct;
   a->o.alpha = kDefaultAlpha;
+  a->o.paired = true;  // round r of A ran beside round r of B
   size_t i = 0;
   for (; i < args.size() && args[i] != "--"; ++i) {
     bool taken = false;

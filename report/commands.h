@@ -5,6 +5,7 @@
 //   report DIR|FILE... [--no-plots]            0 ok, 2 bad input
 //   compare BASE NEW [--gate] [--threshold P] [--alpha A] [--json FILE]
 //           [--allow-incomparable] [--ignore-engine-options] [--metric both|wall|cpu]
+//           [--paired]
 //                                              without --gate: 0, or 2 on bad input;
 //                                              with --gate: the kExit* codes of
 //                                              report/compare.h

@@ -52,8 +52,39 @@ MetricChange Change(const std::vector<double>& base,
   return m;
 }
 
+// As Change, for repetitions measured in pairs (base[i] beside next[i]): the
+// signed-rank test and the paired Hodges-Lehmann interval of the log ratios.
+// Unequal counts: the unpaired Change.
+MetricChange PairedChange(const std::vector<double>& base,
+                          const std::vector<double>& next, double alpha) {
+  std::vector<double> lb = Logs(base), ln = Logs(next);
+  if (lb.size() != ln.size() || lb.size() != base.size() ||
+      ln.size() != next.size())
+    return Change(base, next, alpha);
+  MetricChange m;
+  m.base = Median(base);
+  m.next = Median(next);
+  m.n_base = base.size();
+  m.n_new = next.size();
+  m.paired = true;
+  if (lb.empty()) return m;
+  std::vector<double> d(lb.size());
+  for (size_t i = 0; i < d.size(); ++i) d[i] = ln[i] - lb[i];
+  ShiftCi s = PairedShift(d, alpha);
+  m.change_pct = (std::exp(s.estimate) - 1) * 100;
+  m.lo_pct = (std::exp(s.lo) - 1) * 100;
+  m.hi_pct = (std::exp(s.hi) - 1) * 100;
+  m.ci_available = s.available;
+  SignedRankResult w = WilcoxonSignedRank(d);
+  m.p = w.p;
+  m.exact = w.exact;
+  return m;
+}
+
 Verdict Decide(const MetricChange& m, double alpha, bool higher_is_better) {
-  if (m.n_base < 2 || m.n_new < 2 || SmallestP(m.n_base, m.n_new) >= alpha) {
+  const double smallest =
+      m.paired ? SmallestSignedRankP(m.n_base) : SmallestP(m.n_base, m.n_new);
+  if (m.n_base < 2 || m.n_new < 2 || smallest >= alpha) {
     return Verdict::kTooFewReps;
   }
   if (m.p >= alpha) return Verdict::kNoChange;
@@ -251,8 +282,9 @@ void CompareMachines(const Dataset& base, const Dataset& next, bool by_machine,
 void JudgeTime(const Point& b, const Point& n, const CompareOptions& o,
                CompareRow* row) {
   using M = CompareOptions::Metric;
-  row->wall = Change(b.ops_per_s, n.ops_per_s, o.alpha);
-  row->cpu = Change(b.cpu_ops_per_s, n.cpu_ops_per_s, o.alpha);
+  auto change = o.paired ? PairedChange : Change;
+  row->wall = change(b.ops_per_s, n.ops_per_s, o.alpha);
+  row->cpu = change(b.cpu_ops_per_s, n.cpu_ops_per_s, o.alpha);
   std::vector<const MetricChange*> judged;
   if (o.metric != M::kCpu) judged.push_back(&row->wall);
   if (o.metric != M::kWall) judged.push_back(&row->cpu);
@@ -342,7 +374,9 @@ Comparison Compare(const Dataset& base, const Dataset& next,
        next_instr = AllHaveInstructions(next);
   bool instr = base_instr && next_instr;
   using M = CompareOptions::Metric;
-  c.mode = instr                 ? "instructions (exact)"
+  c.mode = instr      ? "instructions (exact)"
+           : o.paired ? "wall-clock and/or CPU time, paired by round (Wilcoxon "
+                        "signed-rank)"
            : o.metric == M::kCpu ? "CPU time per op (Mann-Whitney U)"
            : o.metric == M::kWall
                ? "wall-clock (Mann-Whitney U)"

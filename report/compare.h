@@ -76,6 +76,12 @@ struct CompareOptions {
   // 16: CPU alone misses an added fsync, sleeping lock waits, lost
   // parallelism). Not yet recalibrated: docs/gating.md.
   enum class Metric { kWall, kCpu, kBoth } metric = Metric::kBoth;
+  // Repetition i of BASE and of NEW were measured side by side (kvbench ab:
+  // the same round, the same seed): judge the per-pair log ratios with the
+  // Wilcoxon signed-rank test and their Hodges-Lehmann interval instead of
+  // pooling each side (needs 6 pairs for p < 0.05). A benchmark whose two
+  // sides have different counts falls back to the unpaired test.
+  bool paired = false;
 };
 
 enum class Verdict { kFaster, kSlower, kNoChange, kTooFewReps };
@@ -88,6 +94,7 @@ struct MetricChange {
   bool ci_available = false;
   double p = 1;
   bool exact = false;
+  bool paired = false;  // judged by the signed-rank test over pairs
   size_t n_base = 0, n_new = 0;
 };
 

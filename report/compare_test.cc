@@ -410,11 +410,15 @@ TEST_CASE("ab alternates the two builds, merges each side and gates", "[ab]") {
   REQUIRE(merged->points.size() == 1);
   CHECK(merged->points[0].ops_per_s.size() == 6);
   CHECK(std::filesystem::exists(dir.Sub("ab/compare.json")));
-  // A/A through ab passes.
+  // A/A through ab passes; ab pairs rounds, so 4 rounds cannot reach
+  // p < 0.05 (smallest p 2 / 2^4) and say so.
   std::ostringstream out2, err2;
   CHECK(RunAbCommand(
-            {a, a, "--rounds", "4", "--out", dir.Sub("aa"), "--gate", "--"},
+            {a, a, "--rounds", "6", "--out", dir.Sub("aa"), "--gate", "--"},
             out2, err2) == kExitOk);
+  CHECK(RunAbCommand(
+            {a, b, "--rounds", "4", "--out", dir.Sub("ab4"), "--gate", "--"},
+            out2, err2) == kExitTooFewReps);
   // A binary that does not exist is a usage error, not a crash.
   CHECK(RunAbCommand({dir.Sub("nope"), a, "--out", dir.Sub("x"), "--"}, out2,
                      err2) == kExitUsage);
@@ -581,6 +585,30 @@ TEST_CASE("the threshold applies to the interval, not the point estimate",
   // Tight repetitions: the whole interval lies beyond 30 %.
   GateRun t = Gate({base}, {Pt("lmdb", {60, 61, 59, 60, 61, 59, 60, 60})});
   CHECK(t.rc == kExitRegression);
+}
+
+TEST_CASE("--paired sees a steady change that drift between rounds hides",
+          "[gate]") {
+  // Six rounds on a machine whose speed drifts 3.5x over the run; in every
+  // round NEW is 5 % slower than BASE. Pooled, the sides overlap (U test: no
+  // change); paired by round, all six ratios agree (p = 2 / 2^6).
+  FixturePoint base = Pt("lmdb", {100, 150, 200, 250, 300, 350});
+  FixturePoint next = Pt("lmdb", {95, 142.5, 190, 237.5, 285, 332.5});
+  base.cpu_ns = {5000, 5000, 5000, 5000, 5000, 5000};
+  next.cpu_ns = base.cpu_ns;
+  GateRun pooled = Gate({base}, {next}, {"--metric", "wall"});
+  INFO(pooled.out);
+  CHECK(pooled.out.find("no significant change") != std::string::npos);
+  GateRun paired = Gate({base}, {next},
+                        {"--metric", "wall", "--paired", "--threshold", "1"});
+  INFO(paired.out);
+  CHECK(paired.out.find("paired by round") != std::string::npos);
+  CHECK(paired.out.find("0.031") != std::string::npos);
+  CHECK(paired.rc == kExitRegression);
+  // Unequal counts cannot be paired: the unpaired test judges them.
+  FixturePoint five = Pt("lmdb", {95, 142.5, 190, 237.5, 285});
+  CHECK(Gate({base}, {five}, {"--metric", "wall", "--paired"})
+            .out.find("no significant change") != std::string::npos);
 }
 
 TEST_CASE("gate: nothing compared does not pass", "[gate]") {

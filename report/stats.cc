@@ -180,4 +180,118 @@ ShiftCi HodgesLehmannShift(const std::vector<double>& x,
   return r;
 }
 
+namespace {
+
+// counts[k]: sign patterns of ranks 1..n (doubled, so midranks are integers)
+// whose positive ranks sum to k (doubled). 2^n patterns in all.
+std::vector<double> SignedRankCounts(const std::vector<int>& doubled_ranks) {
+  int total = 0;
+  for (int r : doubled_ranks) total += r;
+  std::vector<double> counts(static_cast<size_t>(total) + 1, 0.0);
+  counts[0] = 1;
+  int reach = 0;
+  for (int r : doubled_ranks) {
+    for (int k = reach; k >= 0; --k) counts[k + r] += counts[k];
+    reach += r;
+  }
+  return counts;
+}
+
+// Doubled midranks of |d| (d without zeros).
+std::vector<int> DoubledRanks(const std::vector<double>& d) {
+  std::vector<size_t> idx(d.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+    return std::fabs(d[a]) < std::fabs(d[b]);
+  });
+  std::vector<int> ranks(d.size());
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i;
+    while (j + 1 < idx.size() &&
+           std::fabs(d[idx[j + 1]]) == std::fabs(d[idx[i]]))
+      ++j;
+    // Ranks i+1..j+1 share their mean; doubled: i + j + 2.
+    for (size_t k = i; k <= j; ++k) ranks[idx[k]] = static_cast<int>(i + j + 2);
+    i = j + 1;
+  }
+  return ranks;
+}
+
+constexpr size_t kMaxExactPairs = 60;
+
+}  // namespace
+
+double SmallestSignedRankP(size_t n) {
+  return n == 0 ? 1.0
+                : std::min(1.0, 2.0 / std::ldexp(1.0, static_cast<int>(n)));
+}
+
+SignedRankResult WilcoxonSignedRank(const std::vector<double>& d_in) {
+  SignedRankResult r;
+  std::vector<double> d;
+  for (double v : d_in) {
+    if (v != 0) d.push_back(v);
+  }
+  r.n = d.size();
+  if (d.empty()) return r;
+  std::vector<int> ranks = DoubledRanks(d);
+  int w2 = 0;  // doubled W+
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (d[i] > 0) w2 += ranks[i];
+  }
+  r.w_plus = w2 / 2.0;
+  if (d.size() <= kMaxExactPairs) {
+    std::vector<double> counts = SignedRankCounts(ranks);
+    double all = std::ldexp(1.0, static_cast<int>(d.size()));
+    double le = 0, ge = 0;
+    for (size_t k = 0; k < counts.size(); ++k) {
+      if (static_cast<int>(k) <= w2) le += counts[k];
+      if (static_cast<int>(k) >= w2) ge += counts[k];
+    }
+    r.p = std::min(1.0, 2 * std::min(le, ge) / all);
+    r.exact = true;
+    return r;
+  }
+  double n = static_cast<double>(d.size());
+  double mean = n * (n + 1) / 4;
+  double var = 0;
+  for (int rk : ranks) var += (rk / 2.0) * (rk / 2.0);
+  var /= 4;  // sum of squared ranks / 4: exact under ties
+  double z = (std::fabs(r.w_plus - mean) - 0.5) / std::sqrt(var);
+  r.p = std::min(1.0, 2 * NormalSf(std::max(0.0, z)));
+  return r;
+}
+
+ShiftCi PairedShift(const std::vector<double>& d, double alpha) {
+  ShiftCi r;
+  if (d.empty()) return r;
+  std::vector<double> walsh;
+  for (size_t i = 0; i < d.size(); ++i) {
+    for (size_t j = i; j < d.size(); ++j) walsh.push_back((d[i] + d[j]) / 2);
+  }
+  std::sort(walsh.begin(), walsh.end());
+  r.estimate = Median(walsh);
+  r.lo = walsh.front();
+  r.hi = walsh.back();
+  if (d.size() > kMaxExactPairs) return r;
+  // The critical count c: the largest with P(W+ <= c - 1) <= alpha / 2 (no
+  // ties: ranks 1..n, doubled 2..2n).
+  std::vector<int> ranks(d.size());
+  for (size_t i = 0; i < ranks.size(); ++i)
+    ranks[i] = static_cast<int>(2 * (i + 1));
+  std::vector<double> counts = SignedRankCounts(ranks);
+  double all = std::ldexp(1.0, static_cast<int>(d.size())), cum = 0;
+  size_t c = 0;
+  for (size_t w = 0; w < counts.size(); w += 2) {  // W+ = w / 2
+    cum += counts[w];
+    if (cum / all > alpha / 2) break;
+    c = w / 2 + 1;
+  }
+  if (c == 0) return r;
+  r.lo = walsh[c - 1];
+  r.hi = walsh[walsh.size() - c];
+  r.available = true;
+  return r;
+}
+
 }  // namespace kvb::report

@@ -65,6 +65,26 @@ struct ShiftCi {
 ShiftCi HodgesLehmannShift(const std::vector<double>& x,
                            const std::vector<double>& y, double alpha = 0.05);
 
+// Wilcoxon signed-rank test of paired differences `d` (BASE and NEW measured
+// side by side, e.g. the rounds of `kvbench ab`): zero differences are dropped
+// (Wilcoxon's convention), tied |d| get midranks, and the two-sided p is exact
+// from the distribution of W+ over the 2^n sign patterns (n <= 60; above, the
+// normal approximation with tie correction). With n pairs the smallest p is
+// 2 / 2^n, so 6 pairs are needed for p < 0.05.
+struct SignedRankResult {
+  double w_plus = 0;  // sum of the ranks of the positive differences
+  double p = 1;
+  size_t n = 0;  // nonzero differences used
+  bool exact = false;
+};
+SignedRankResult WilcoxonSignedRank(const std::vector<double>& d);
+// Smallest two-sided p that n pairs can give: min(1, 2 / 2^n).
+double SmallestSignedRankP(size_t n);
+// Hodges-Lehmann estimate of the median of paired differences (the median of
+// the Walsh averages (d_i + d_j) / 2, i <= j) with its interval at level
+// 1 - alpha from the signed-rank distribution (Tukey). `available` is false
+// below 6 pairs at 95 %; lo/hi then span all Walsh averages.
+ShiftCi PairedShift(const std::vector<double>& d, double alpha = 0.05);
 // Standard normal survival function P(Z > z).
 double NormalSf(double z);
 

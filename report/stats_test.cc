@@ -193,5 +193,50 @@ TEST_CASE("Moses interval covers a known shift about 95% of the time",
   CHECK(covered <= 396);
 }
 
+TEST_CASE("Wilcoxon signed-rank matches scipy.stats.wilcoxon", "[stats]") {
+  // Reference values: scipy 1.10 wilcoxon(d, method='exact') (no ties), and
+  // method='approx', correction=True for 70 pairs.
+  SignedRankResult a =
+      WilcoxonSignedRank({0.05, 0.07, -0.01, 0.04, 0.09, 0.03, 0.06, 0.02});
+  CHECK(a.exact);
+  CHECK(a.p == Approx(0.015625).epsilon(1e-12));
+  CHECK(WilcoxonSignedRank({1, 2, 3, 4, 5, 6}).p ==
+        Approx(0.03125).epsilon(1e-12));
+  std::vector<double> d = {0.12, -0.03, 0.07, 0.21,  -0.09,
+                           0.15, 0.04,  0.18, -0.01, 0.11};
+  CHECK(WilcoxonSignedRank(d).p == Approx(0.048828125).epsilon(1e-12));
+  std::vector<double> big;
+  for (int k = 0; k < 70; ++k) big.push_back(d[k % 10] + k * 1e-4);
+  SignedRankResult b = WilcoxonSignedRank(big);
+  CHECK_FALSE(b.exact);
+  CHECK(b.p == Approx(9.139920494396762e-08).epsilon(1e-6));
+  // Zero differences are dropped; all zeros: no evidence at all.
+  CHECK(WilcoxonSignedRank({0, 0, 1, 2, 3, 4, 5, 6}).n == 6);
+  CHECK(WilcoxonSignedRank({0, 0, 0}).p == 1);
+  CHECK(SmallestSignedRankP(5) == Approx(0.0625));
+  CHECK(SmallestSignedRankP(6) == Approx(0.03125));
+}
+
+TEST_CASE("paired shift: Walsh-average estimate, interval from 6 pairs",
+          "[stats]") {
+  // 1..5: Walsh averages 1, 1.5, 2, ..., 5; median 3; n = 5 cannot reach 95 %.
+  ShiftCi five = PairedShift({1, 2, 3, 4, 5});
+  CHECK(five.estimate == Approx(3));
+  CHECK_FALSE(five.available);
+  // n = 6: P(W+ <= 0) = 1/64 <= 0.025 < P(W+ <= 1): the interval is
+  // [smallest, largest] Walsh average.
+  ShiftCi six = PairedShift({1, 2, 3, 4, 5, 6});
+  CHECK(six.available);
+  CHECK(six.estimate == Approx(3.5));
+  CHECK(six.lo == Approx(1));
+  CHECK(six.hi == Approx(6));
+  // n = 10: c = 9 (P(W+ <= 8) = 0.0244, P(W+ <= 9) = 0.0322), so the interval
+  // is the 9th smallest and 9th largest of the 55 Walsh averages.
+  ShiftCi ten = PairedShift({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  CHECK(ten.available);
+  CHECK(ten.lo == Approx(3));
+  CHECK(ten.hi == Approx(8));
+}
+
 }  // namespace
 }  // namespace kvb::report
