@@ -64,6 +64,44 @@ TEST_CASE("histogram percentiles are within the stated relative error") {
   CHECK(h.count() == values.size());
 }
 
+TEST_CASE("exported histograms keep every count and recompute percentiles") {
+  std::mt19937_64 rng(2);
+  std::lognormal_distribution<double> dist(8.0, 2.0);
+  std::vector<uint64_t> values;
+  Histogram h;
+  for (int i = 0; i < 100000; ++i) {
+    auto v = static_cast<uint64_t>(dist(rng)) + 1;
+    values.push_back(v);
+    h.Record(v);
+  }
+  std::sort(values.begin(), values.end());
+  std::vector<Histogram::Range> r = h.Export(7);
+  uint64_t total = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    total += r[i].count;
+    REQUIRE(r[i].count > 0);
+    REQUIRE(r[i].lo < r[i].hi);
+    if (i > 0) REQUIRE(r[i - 1].hi <= r[i].lo);  // increasing, no overlap
+    // At most 1/128 of the lower bound wide (one unit below 128).
+    REQUIRE(r[i].hi - r[i].lo <= std::max<uint64_t>(1, r[i].lo / 128));
+  }
+  CHECK(total == h.count());
+  // Someone holding only the export finds any percentile within one bucket.
+  for (double p : {50.0, 99.0, 99.99, 99.999}) {
+    uint64_t rank = static_cast<uint64_t>(std::ceil(p / 100 * values.size()));
+    uint64_t exact = values[rank - 1], seen = 0;
+    for (const Histogram::Range& b : r) {
+      seen += b.count;
+      if (seen < rank) continue;
+      INFO("p" << p << " exact " << exact << " bucket [" << b.lo << ", " << b.hi
+               << ")");
+      CHECK(b.lo <= exact);
+      CHECK(exact < b.hi);
+      break;
+    }
+  }
+}
+
 TEST_CASE("histograms merge exactly") {
   Histogram a, b, all;
   for (uint64_t v = 1; v < 100000; v += 7) {
@@ -312,6 +350,40 @@ int Cli(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   return KvbenchMain(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST_CASE("results carry p99.99 and each phase's histogram") {
+  testing::TempDir dir;
+  std::string out = dir.Sub("hist");
+  REQUIRE(Cli({"run", "--engines", "memory", "--workloads", "ycsb-a", "--keys",
+               "500", "--ops", "5000", "--out", out, "--quiet"}) == 0);
+  Result<nlohmann::json> j = ReadResultsFile(out + "/results.json");
+  REQUIRE(j.ok());
+  const nlohmann::json& b = (*j)["benchmarks"][0];
+  for (const char* op : {"read", "update"}) {
+    INFO(op);
+    const nlohmann::json& top = b["latency"][op];
+    CHECK(top["p99_99_ns"].get<double>() >= top["p99_9_ns"].get<double>());
+    CHECK_FALSE(top.contains("histogram"));  // written once, in phases
+    const nlohmann::json& h = b["phases"]["run"]["latency"][op]["histogram"];
+    CHECK(h["format"].get<std::string>().rfind("kvbench-buckets-1", 0) == 0);
+    CHECK(h["unit"] == "ns");
+    uint64_t total = 0;
+    std::istringstream cells(h["buckets"].get<std::string>());
+    std::string cell;
+    double last_hi = 0;
+    while (std::getline(cells, cell, ';')) {
+      std::istringstream f(cell);
+      double lo = 0, hi = 0;
+      uint64_t count = 0;
+      REQUIRE(f >> lo >> hi >> count);
+      CHECK(lo < hi);
+      CHECK(lo >= last_hi);
+      last_hi = hi;
+      total += count;
+    }
+    CHECK(total == top["count"].get<uint64_t>());
+  }
 }
 
 TEST_CASE("repetitions run interleaved in a recorded order with own seeds") {

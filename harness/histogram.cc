@@ -47,4 +47,21 @@ uint64_t Histogram::Percentile(double p) const {
   return max_;
 }
 
+std::vector<Histogram::Range> Histogram::Export(int sub_bits) const {
+  std::vector<Range> out;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    if (counts_[i] == 0) continue;
+    const uint64_t v = BucketLow(i);
+    const int msb = 63 - __builtin_clzll(v | 1);
+    const int shift = msb < sub_bits ? 0 : msb - sub_bits;
+    const uint64_t lo = (v >> shift) << shift;
+    if (!out.empty() && out.back().lo == lo) {
+      out.back().count += counts_[i];
+    } else {
+      out.push_back({lo, lo + (uint64_t{1} << shift), counts_[i]});
+    }
+  }
+  return out;
+}
+
 }  // namespace kvb

@@ -60,6 +60,18 @@ class Histogram {
   // The value at percentile p in [0, 100] (nearest rank); 0 when empty.
   uint64_t Percentile(double p) const;
 
+  // The counts on a coarser log-linear grid for export: values below
+  // 2^sub_bits one unit wide, above, each power-of-two range in 2^sub_bits
+  // equal buckets (so a bucket is at most 1/2^sub_bits of its lower bound
+  // wide). Only non-empty buckets, in increasing order; the counts sum to
+  // count(). REQUIRES 1 <= sub_bits <= kSubBits (each fine bucket lies inside
+  // one coarse bucket).
+  struct Range {
+    uint64_t lo, hi;  // [lo, hi) in recorded units
+    uint64_t count;
+  };
+  std::vector<Range> Export(int sub_bits) const;
+
  private:
   std::vector<uint64_t> counts_;
   uint64_t count_ = 0;

@@ -18,10 +18,29 @@ using json = nlohmann::json;
 double Ns(double v) { return std::round(v * 10) / 10; }
 
 json LatencyJson(const LatencySummary& l) {
-  return json{{"count", l.count},          {"mean_ns", Ns(l.mean_ns)},
-              {"min_ns", Ns(l.min_ns)},    {"p50_ns", Ns(l.p50_ns)},
-              {"p90_ns", Ns(l.p90_ns)},    {"p99_ns", Ns(l.p99_ns)},
-              {"p99_9_ns", Ns(l.p999_ns)}, {"max_ns", Ns(l.max_ns)}};
+  // One line of text, not a JSON array: an indented array would put every
+  // number on its own line (5x the bytes).
+  std::string buckets;
+  char cell[96];
+  for (const LatencySummary::Bucket& b : l.buckets) {
+    std::snprintf(cell, sizeof cell, "%s%.1f %.1f %llu",
+                  buckets.empty() ? "" : ";", Ns(b.lo_ns), Ns(b.hi_ns),
+                  static_cast<unsigned long long>(b.count));
+    buckets += cell;
+  }
+  return json{
+      {"count", l.count},
+      {"mean_ns", Ns(l.mean_ns)},
+      {"min_ns", Ns(l.min_ns)},
+      {"p50_ns", Ns(l.p50_ns)},
+      {"p90_ns", Ns(l.p90_ns)},
+      {"p99_ns", Ns(l.p99_ns)},
+      {"p99_9_ns", Ns(l.p999_ns)},
+      {"p99_99_ns", Ns(l.p9999_ns)},
+      {"max_ns", Ns(l.max_ns)},
+      {"histogram", json{{"format", "kvbench-buckets-1: lo_ns hi_ns count;..."},
+                         {"unit", "ns"},
+                         {"buckets", buckets}}}};
 }
 
 json PhaseJson(const PhaseResult& p) {
@@ -103,7 +122,11 @@ json RepToJson(const RepResult& r, int repetitions) {
   json phases = json::object();
   for (const PhaseResult& p : r.phases) phases[p.name] = PhaseJson(p);
   b["phases"] = phases;
-  b["latency"] = primary ? PhaseJson(*primary)["latency"] : json::object();
+  // The primary phase's figures again, without the histograms (they are in
+  // phases.<primary>.latency: written once).
+  json top = primary ? phases[r.primary_phase]["latency"] : json::object();
+  for (auto& [op, l] : top.items()) l.erase("histogram");
+  b["latency"] = top;
   b["bytes_on_disk"] = r.bytes_on_disk;
   b["logical_bytes"] = r.logical_bytes;
   b["space_amp"] = r.space_amp;

@@ -628,6 +628,10 @@ void RunPhase(const std::string& label,
   phase->rss_end_bytes = probes::CurrentRssBytes();
 }
 
+// Exported histograms: 128 buckets per power of two (0.8 % wide at most), a
+// few hundred non-empty buckets for a typical op type.
+constexpr int kExportSubBits = 7;
+
 LatencySummary Summarise(const Histogram& h) {
   auto ns = [](uint64_t ticks) {
     return clock::TicksToNs(static_cast<double>(ticks));
@@ -640,7 +644,10 @@ LatencySummary Summarise(const Histogram& h) {
   s.p90_ns = ns(h.Percentile(90));
   s.p99_ns = ns(h.Percentile(99));
   s.p999_ns = ns(h.Percentile(99.9));
+  s.p9999_ns = ns(h.Percentile(99.99));
   s.max_ns = ns(h.max());
+  for (const Histogram::Range& r : h.Export(kExportSubBits))
+    s.buckets.push_back({ns(r.lo), ns(r.hi), r.count});
   return s;
 }
 

@@ -78,7 +78,15 @@ struct PointSpec {
 struct LatencySummary {
   uint64_t count = 0;
   double mean_ns = 0, min_ns = 0, p50_ns = 0, p90_ns = 0, p99_ns = 0,
-         p999_ns = 0, max_ns = 0;
+         p999_ns = 0, p9999_ns = 0, max_ns = 0;
+  // The whole histogram for later percentiles: [lo_ns, hi_ns) and a count per
+  // non-empty bucket, each at most 1/128 of its lower bound wide (results/
+  // SCHEMA.md "histogram").
+  struct Bucket {
+    double lo_ns, hi_ns;
+    uint64_t count;
+  };
+  std::vector<Bucket> buckets;
 };
 
 struct PhaseResult {

@@ -58,6 +58,7 @@ json LatencyOf(const FixturePoint& p, size_t i) {
             {"p90_ns", 2e9 / ips},
             {"p99_ns", p.p99_ns * scale},
             {"p99_9_ns", p.p99_ns * 3 * scale},
+            {"p99_99_ns", p.p99_ns * 5 * scale},
             {"max_ns", p.p99_ns * 10}}}};
 }
 

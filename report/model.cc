@@ -37,6 +37,7 @@ void AddLatency(const json& lat, Point* p) {
     l.p50.push_back(Num(it.value(), "p50_ns"));
     l.p99.push_back(Num(it.value(), "p99_ns"));
     l.p999.push_back(Num(it.value(), "p99_9_ns"));
+    l.p9999.push_back(Num(it.value(), "p99_99_ns"));
     l.count += Num(it.value(), "count");
   }
 }

@@ -19,8 +19,8 @@
 namespace kvb::report {
 
 struct LatencyReps {  // one op type, one value per repetition, in ns
-  std::vector<double> p50, p99, p999;
-  double count = 0;  // ops over all repetitions
+  std::vector<double> p50, p99, p999, p9999;  // p9999: 0 in older files
+  double count = 0;                           // ops over all repetitions
 };
 
 struct Point {

@@ -181,10 +181,10 @@ void EnvironmentTable(std::ostream& out, const Machine& m) {
 void GroupTable(std::ostream& out, const Group& g) {
   std::string op = GroupMainOp(g);
   out << "| # | engine | ops/s (median) | 95% CI | reps | vs best | p50 " << op
-      << " | p99 | p99.9"
+      << " | p99 | p99.9 | p99.99"
       << " | on disk | space amp | RSS | reopen | bad reads | errors |\n"
       << "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|-"
-         "--:|\n";
+         "--:|---:|\n";
   double best = g.ranked.empty() ? 0 : Median(g.ranked[0]->ops_per_s);
   int rank = 0;
   for (const Point* p : g.ranked) {
@@ -198,8 +198,10 @@ void GroupTable(std::ostream& out, const Group& g) {
     }
     auto lat = p->latency.find(op);
     auto pct = [&](const std::vector<double> LatencyReps::*f) {
-      return lat == p->latency.end() ? std::string("–")
-                                     : FormatNs(Median(lat->second.*f));
+      // Older results files have no p99.99 (0): a dash, not "0 ns".
+      return lat == p->latency.end() || MedianOr(lat->second.*f, 0) <= 0
+                 ? std::string("–")
+                 : FormatNs(Median(lat->second.*f));
     };
     double disk = MedianOr(p->bytes_on_disk, -1);
     double amp = MedianOr(p->space_amp, 0);
@@ -208,7 +210,7 @@ void GroupTable(std::ostream& out, const Group& g) {
         << p->ops_per_s.size() << " | "
         << (rank == 1 ? "—" : Percent((ci.median / best - 1) * 100)) << " | "
         << pct(&LatencyReps::p50) << " | " << pct(&LatencyReps::p99) << " | "
-        << pct(&LatencyReps::p999) << " | "
+        << pct(&LatencyReps::p999) << " | " << pct(&LatencyReps::p9999) << " | "
         << (disk > 0 ? FormatBytes(disk) : "–") << " | "
         << (amp > 0 ? Fixed(amp, 2) : "–") << " | "
         << (p->peak_rss.empty() ? "–" : FormatBytes(Median(p->peak_rss)))
@@ -225,7 +227,7 @@ void GroupTable(std::ostream& out, const Group& g) {
     out << "| – | " << p->engine_spec << " | "
         << (p->skipped ? "skipped: " + p->skip_reason
                        : "no figures (set-up failed)")
-        << " | | | | | | | | | | | | " << p->errors << " |\n";
+        << " | | | | | | | | | | | | | " << p->errors << " |\n";
   }
 }
 
@@ -234,13 +236,15 @@ void OpLatencyTable(std::ostream& out, const Group& g) {
   for (const Point* p : g.ranked) multi = multi || p->latency.size() > 1;
   if (!multi) return;
   out << "\nLatency by operation type (median over repetitions):\n\n"
-      << "| engine | op | ops | p50 | p99 | p99.9 "
-         "|\n|---|---|---:|---:|---:|---:|\n";
+      << "| engine | op | ops | p50 | p99 | p99.9 | p99.99 "
+         "|\n|---|---|---:|---:|---:|---:|---:|\n";
   for (const Point* p : g.ranked) {
     for (const auto& [op, l] : p->latency) {
       out << "| " << p->engine_spec << " | " << op << " | "
           << FormatCount(l.count) << " | " << FormatNs(Median(l.p50)) << " | "
           << FormatNs(Median(l.p99)) << " | " << FormatNs(Median(l.p999))
+          << " | "
+          << (MedianOr(l.p9999, 0) > 0 ? FormatNs(Median(l.p9999)) : "–")
           << " |\n";
     }
   }

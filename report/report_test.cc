@@ -69,6 +69,9 @@ TEST_CASE("report names the clearly fastest engine and has every table",
   CHECK(md.find("## Which engine for which workload") != std::string::npos);
   CHECK(md.find("| # | engine | ops/s (median) | 95% CI |") !=
         std::string::npos);
+  CHECK(md.find("| p99 | p99.9 | p99.99 |") != std::string::npos);
+  // linhash: p99 5 µs in the fixture, p99.99 five times that (median rep).
+  CHECK(Line(md, "| 1 | linhash").find("| 25.2 µs |") != std::string::npos);
   CHECK(Line(md, "**Best throughput**").find("linhash") != std::string::npos);
   CHECK(Line(md, "**Best throughput**").find("significantly ahead of lmdb") !=
         std::string::npos);
