@@ -598,36 +598,43 @@ std::unique_ptr<ValueReader> Store::ValueStream(std::unique_ptr<File> file,
   return r;
 }
 
-Status Store::Read(std::string_view key, std::string* value) {
+Status Store::Read(std::string_view key, std::string* value,
+                   const ReadOptions& ro) {
   uint64_t ticket = 0;
-  if (cache_) {
-    KVB_RETURN_IF_ERROR(options_.transform.Validate(key, max_rel_path_));
-    if (cache_->Get(key, value, &ticket)) return Status::OK();
-  }
+  // The cache first, before the key is validated or its path built: only
+  // keys that passed validation were ever inserted, so a hit needs neither
+  // (a hash, a probe, a copy; no transform, no system call).
+  if (cache_ && !ro.direct && cache_->Get(key, value, &ticket))
+    return Status::OK();
   std::string path;
   KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  if (cache_ && ro.direct) cache_->Invalidate(key);
   Status s = ReadFileValue(path, value);
   if (!s.ok()) {
     // Never leave damaged bytes in the caller's buffer.
     if (s.IsCorruption()) value->clear();
     return s.IsCorruption() ? s.WithContext(path) : ExplainOpenError(s, path);
   }
-  if (cache_ && key.size() + value->size() <= cache_->max_charge()) {
+  if (cache_ && !ro.direct &&
+      key.size() + value->size() <= cache_->max_charge()) {
     cache_->Insert(key, std::make_shared<const std::string>(*value), ticket);
   }
   return Status::OK();
 }
 
-Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
+Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key,
+                                                       const ReadOptions& ro) {
   uint64_t ticket = 0;
-  if (cache_) {
-    KVB_RETURN_IF_ERROR(options_.transform.Validate(key, max_rel_path_));
+  if (cache_ && !ro.direct) {
     std::shared_ptr<const std::string> hit;
     if (cache_->GetShared(key, &hit, &ticket))
       return NewSharedStringReader(std::move(hit));
   }
   std::string path;
   KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  // diskv's direct read drops the cached copy too (synchronously here, so a
+  // later fill is judged against a fresh ticket: its defect D2 cannot occur).
+  if (cache_ && ro.direct) cache_->Invalidate(key);
   Result<std::unique_ptr<File>> file =
       env_->OpenFile(path, OpenMode::kReadOnly);
   if (!file.ok()) return ExplainOpenError(file.status(), path);
@@ -644,7 +651,8 @@ Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
   // Decide the tee from the file size up front: a value that cannot be cached
   // is never buffered. (Compressed values can still outgrow the limit; the tee
   // then gives up.)
-  const bool tee = cache_ && key.size() + size <= cache_->max_charge();
+  const bool tee =
+      cache_ && !ro.direct && key.size() + size <= cache_->max_charge();
   std::unique_ptr<ValueReader> r = ValueStream(std::move(*file), size);
   if (tee)
     r = std::make_unique<CacheTeeReader>(std::move(r), cache_, key, ticket);
@@ -653,9 +661,8 @@ Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
 
 Status Store::Has(std::string_view key, bool* found) {
   *found = false;
-  std::string path;
-  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
   if (cache_) {
+    // A cached key is a valid key (see Read).
     uint64_t ticket;
     std::shared_ptr<const std::string> hit;
     if (cache_->GetShared(key, &hit, &ticket)) {
@@ -663,6 +670,8 @@ Status Store::Has(std::string_view key, bool* found) {
       return Status::OK();
     }
   }
+  std::string path;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
   Result<FileStat> st = env_->Stat(path);
   if (!st.ok()) {
     if (st.status().IsNotFound()) return Status::OK();

@@ -159,6 +159,14 @@ struct WriteOptions {
   bool sync = false;
 };
 
+struct ReadOptions {
+  // Bypass the cache for this call (diskv's ReadStream `direct`): the value is
+  // read from its file, is not cached, and any cached copy of the key is
+  // dropped, so later reads see the file as it is now (e.g. after it was
+  // changed behind the store's back). No effect when the cache is off.
+  bool direct = false;
+};
+
 struct StoreStats {
   LruCache::Stats cache;  // zero when the cache is off
   uint64_t index_keys = 0;
@@ -195,8 +203,10 @@ class Store {
   // InvalidArgument for a bad key; Corruption for a damaged compressed value,
   // and (checksummed store) for a value file whose trailer is missing or does
   // not match: a flipped byte, a truncated or a zero-length file. Only
-  // verified values enter the cache.
-  Status Read(std::string_view key, std::string* value);
+  // verified values enter the cache. A cache hit builds no path and makes no
+  // system call.
+  Status Read(std::string_view key, std::string* value,
+              const ReadOptions& ro = {});
   // A stream over the value; it owns its open file (closed when destroyed, read
   // to the end or not) and sees the value as of the open, whatever later writes
   // do. Large values are never held whole in memory: the cache tee stops as
@@ -205,8 +215,10 @@ class Store {
   // that reaches it: in a checksummed store the read that would return the
   // last bytes returns Corruption instead, so a stream read to its end
   // (*got == 0) yielded exactly the stored value. The cache is filled only by
-  // a stream read to its verified end.
-  Result<std::unique_ptr<ValueReader>> ReadStream(std::string_view key);
+  // a stream read to its verified end (never with ro.direct). A cache hit
+  // streams the cached bytes (shared, not copied).
+  Result<std::unique_ptr<ValueReader>> ReadStream(std::string_view key,
+                                                  const ReadOptions& ro = {});
   // *found = whether `key` has a value. InvalidArgument for a bad key.
   Status Has(std::string_view key, bool* found);
 
