@@ -188,7 +188,12 @@ Store::Store(std::string base, Options options)
       env_(options_.env != nullptr ? options_.env : Env::Default()),
       stripes_(new std::mutex[kStripes]) {}
 
-Store::~Store() = default;
+Store::~Store() {
+  // The walk checks stop_build_ between entries; the thread must be gone
+  // before the members it uses are destroyed.
+  stop_build_.store(true, std::memory_order_relaxed);
+  if (build_thread_.joinable()) build_thread_.join();
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
                                            Options options) {
@@ -256,10 +261,7 @@ Status Store::Init() {
   temp_nonce_ = RandomNonce();
   if (options_.cache_bytes > 0)
     cache_ = std::make_shared<LruCache>(options_.cache_bytes);
-  if (options_.index) {
-    index_ = std::make_unique<KeyIndex>(options_.index_less);
-    KVB_RETURN_IF_ERROR(BuildIndex());
-  }
+  if (options_.index) KVB_RETURN_IF_ERROR(StartIndexBuild());
   return Status::OK();
 }
 
@@ -353,11 +355,59 @@ Status Store::CleanTempDir() {
   return Status::OK();
 }
 
-Status Store::BuildIndex() {
-  return ForEachKey("", [this](const std::string& key) {
-    index_->Insert(key);
+Status Store::StartIndexBuild() {
+  if (options_.index_factory) {
+    index_ = options_.index_factory(options_.index_less);
+    if (index_ == nullptr)
+      return Status::InvalidArgument("fileperkey: index_factory returned null");
+  } else {
+    index_ = std::make_unique<KeyIndex>(options_.index_less);
+  }
+  building_.store(true, std::memory_order_release);
+  if (!options_.index_in_background) return RunIndexBuild();
+  build_thread_ = std::thread([this] { RunIndexBuild().IgnoreError(); });
+  return Status::OK();
+}
+
+Status Store::RunIndexBuild() {
+  Status s = ForEachKey("", [this](const std::string& key) {
+    if (stop_build_.load(std::memory_order_relaxed)) return false;
+    std::lock_guard lock(build_mu_);
+    if (build_abandoned_) return false;
+    // A key written or erased since the walk began is already right in the
+    // index; what the walk saw of it may be older.
+    if (build_touched_.count(key) == 0) index_->Insert(key);
     return true;
   });
+  std::lock_guard lock(build_mu_);
+  if (!build_abandoned_ && !s.ok())
+    build_status_ = s.WithContext("fileperkey: building the index");
+  if (stop_build_.load(std::memory_order_relaxed) && build_status_.ok())
+    build_status_ =
+        Status::Aborted("fileperkey: store closed during the index build");
+  build_touched_.clear();
+  building_.store(false, std::memory_order_release);
+  build_cv_.notify_all();
+  return build_status_;
+}
+
+void Store::NoteIndex(std::string_view key, bool present) {
+  if (building_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(build_mu_);
+    if (building_.load(std::memory_order_relaxed)) build_touched_.emplace(key);
+    present ? index_->Insert(key) : index_->Erase(key);
+    return;
+  }
+  present ? index_->Insert(key) : index_->Erase(key);
+}
+
+Status Store::WaitForIndex() const {
+  if (!index_)
+    return Status::FailedPrecondition("fileperkey: the index is off");
+  std::unique_lock lock(build_mu_);
+  build_cv_.wait(lock,
+                 [this] { return !building_.load(std::memory_order_relaxed); });
+  return build_status_;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,7 +561,7 @@ Status Store::Publish(std::string_view key, const std::string& tmp,
       // After the rename: a reader that opened the old file before it and fills
       // the cache later holds a ticket this invalidation makes stale.
       if (cache_) cache_->Invalidate(key);
-      if (index_) index_->Insert(key);
+      if (index_) NoteIndex(key, /*present=*/true);
     }
   }
   if (!s.ok()) return s.IsInvalidArgument() ? Collision(target) : s;
@@ -697,7 +747,7 @@ Status Store::Erase(std::string_view key) {
     if (s.ok() || s.IsNotFound()) {
       // Also on NotFound: the file may have been removed behind our back.
       if (cache_) cache_->Invalidate(key);
-      if (index_) index_->Erase(key);
+      if (index_) NoteIndex(key, /*present=*/false);
     }
   }
   if (!s.ok()) return ExplainOpenError(s, path);
@@ -739,7 +789,13 @@ Status Store::EraseAll() {
     if (!s.ok() && !s.IsNotFound()) return s;
   }
   if (cache_) cache_->Clear();
-  if (index_) index_->Clear();
+  if (index_) {
+    // A walk still running must add nothing from now on: whatever it saw is
+    // gone.
+    std::lock_guard lock(build_mu_);
+    build_abandoned_ = true;
+    index_->Clear();
+  }
   {
     std::lock_guard lock(unsynced_mu_);
     unsynced_files_.clear();
@@ -832,15 +888,13 @@ Status Store::ForEachKey(std::string_view prefix,
 
 Result<std::vector<std::string>> Store::IndexKeysAfter(std::string_view after,
                                                        size_t n) const {
-  if (!index_)
-    return Status::FailedPrecondition("fileperkey: the index is off");
+  KVB_RETURN_IF_ERROR(WaitForIndex());
   return index_->KeysAfter(after, n);
 }
 
 Result<std::vector<std::string>> Store::IndexKeysFrom(std::string_view start,
                                                       size_t n) const {
-  if (!index_)
-    return Status::FailedPrecondition("fileperkey: the index is off");
+  KVB_RETURN_IF_ERROR(WaitForIndex());
   return index_->KeysFrom(start, n);
 }
 
@@ -1001,7 +1055,10 @@ Status Store::CheckSyncHealth() const {
 StoreStats Store::stats() const {
   StoreStats s;
   if (cache_) s.cache = cache_->stats();
-  if (index_) s.index_keys = index_->size();
+  if (index_) {
+    s.index_keys = index_->size();
+    s.index_building = building_.load(std::memory_order_acquire);
+  }
   s.writes = writes_.load(std::memory_order_relaxed);
   s.rename_retries = rename_retries_.load(std::memory_order_relaxed);
   return s;
