@@ -205,19 +205,23 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
     return Status::InvalidArgument("fileperkey: base directory path too long");
   }
   KVB_RETURN_IF_ERROR(options.transform.CheckValid());
-  if (options.compression != Codec::kNone &&
-      options.checksum == ValueChecksum::kCrc32c) {
+  std::shared_ptr<const Compression> codec = options.compressor;
+  if (codec == nullptr && options.compression != Codec::kNone) {
+    // Validates the level once here instead of failing every write.
+    KVB_ASSIGN_OR_RETURN(codec, BuiltinCompression(options.compression,
+                                                   options.compression_level));
+  }
+  if (codec != nullptr && codec->codec() == Codec::kNone) {
+    return Status::InvalidArgument(
+        "fileperkey: a compressor must report a codec other than none");
+  }
+  if (codec != nullptr && options.checksum == ValueChecksum::kCrc32c) {
     return Status::InvalidArgument(
         "fileperkey: checksum=crc32c is for uncompressed values; compressed "
         "frames carry their own checksum (use checksum=default)");
   }
-  if (options.compression != Codec::kNone) {
-    // Validates the level once here instead of failing every write.
-    std::string scratch;
-    KVB_RETURN_IF_ERROR(CompressString(
-        options.compression, options.compression_level, "", &scratch));
-  }
   std::unique_ptr<Store> store(new Store(std::move(base), std::move(options)));
+  store->codec_ = std::move(codec);
   KVB_RETURN_IF_ERROR(store->Init());
   return store;
 }
@@ -293,7 +297,7 @@ Result<bool> Store::ChecksumForNewMeta() {
   // (RefuseForeignDirectory refused an explicit checksum already).
   KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
   const bool adopted = !std::all_of(names.begin(), names.end(), IsReservedName);
-  return !adopted && options_.compression == Codec::kNone &&
+  return !adopted && codec_ == nullptr &&
          options_.checksum != ValueChecksum::kNone;
 }
 
@@ -302,7 +306,7 @@ Status Store::CheckMeta() {
   StoreMeta want;
   want.transform = options_.transform.Describe();
   want.encoding = options_.transform.encoding();
-  want.compression = options_.compression;
+  want.compression = codec_ ? codec_->codec() : Codec::kNone;
   Result<std::string> text = env_->ReadFileToString(path);
   if (!text.ok()) {
     if (!text.status().IsNotFound()) return text.status();
@@ -490,10 +494,8 @@ Status Store::CreateTemp(std::string* tmp_path, std::unique_ptr<File>* file) {
 
 Status Store::WriteBody(File* file, ValueReader* src) {
   std::unique_ptr<ValueWriter> w = NewFileWriter(file);
-  if (options_.compression != Codec::kNone) {
-    KVB_ASSIGN_OR_RETURN(
-        w, NewCompressingWriter(options_.compression,
-                                options_.compression_level, std::move(w)));
+  if (codec_) {
+    KVB_ASSIGN_OR_RETURN(w, codec_->NewWriter(std::move(w)));
   } else if (value_crc_) {
     w = NewTrailerWriter(std::move(w));
   }
@@ -628,7 +630,7 @@ Status Store::ReadFileValue(const std::string& path, std::string* value) const {
                        env_->OpenFile(path, OpenMode::kReadOnly));
   KVB_ASSIGN_OR_RETURN(uint64_t size, file->Size());
   std::string raw;
-  std::string* dst = options_.compression == Codec::kNone ? value : &raw;
+  std::string* dst = codec_ == nullptr ? value : &raw;
   dst->resize(size);
   size_t got = 0;
   KVB_RETURN_IF_ERROR(file->ReadAt(0, size, dst->data(), &got));
@@ -636,14 +638,14 @@ Status Store::ReadFileValue(const std::string& path, std::string* value) const {
   file->Close().IgnoreError();  // read-only: nothing to lose
   if (dst == value) return value_crc_ ? CheckAndStripTrailer(value) : Status();
   value->clear();
-  return DecompressString(raw, value);
+  std::unique_ptr<ValueReader> r = codec_->NewReader(NewStringReader(raw));
+  return ReadAll(r.get(), value);
 }
 
 std::unique_ptr<ValueReader> Store::ValueStream(std::unique_ptr<File> file,
                                                 uint64_t size) const {
   std::unique_ptr<ValueReader> r = NewFileReader(std::move(file));
-  if (options_.compression != Codec::kNone)
-    return NewDecompressingReader(std::move(r));
+  if (codec_) return codec_->NewReader(std::move(r));
   if (value_crc_) return NewTrailerReader(std::move(r), size);
   return r;
 }
@@ -838,7 +840,7 @@ Status Store::Import(const std::string& src_path, std::string_view key,
     return Status::InvalidArgument("fileperkey: cannot import a directory");
   const bool sync = wo.sync || options_.sync;
   // A raw rename only where the stored file is the value byte for byte.
-  if (move && options_.compression == Codec::kNone && !value_crc_) {
+  if (move && codec_ == nullptr && !value_crc_) {
     if (sync) {
       // The imported bytes must be durable before the rename publishes them.
       KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
@@ -982,7 +984,7 @@ Status Store::RewriteDropped(const std::string& path) {
   if (!src.ok()) return src.status().IsNotFound() ? Status::OK() : src.status();
   // Where the format can tell (a trailer, a frame checksum), never make
   // damage durable: what reads back must still be the value.
-  if (value_crc_ || options_.compression != Codec::kNone) {
+  if (value_crc_ || codec_ != nullptr) {
     Status v = VerifyValueFile(path);
     if (!v.ok())
       return v.WithContext("fileperkey: not rewriting after a failed fsync");

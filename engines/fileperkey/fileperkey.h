@@ -81,6 +81,7 @@
 #include "core/result.h"
 #include "core/status.h"
 #include "engines/fileperkey/codec.h"
+#include "engines/fileperkey/compression.h"
 #include "engines/fileperkey/key_index.h"
 #include "engines/fileperkey/lru_cache.h"
 #include "engines/fileperkey/ordered_index.h"
@@ -142,6 +143,10 @@ struct Options {
   // Compression of values written from now on. Reads detect the codec per file.
   Codec compression = Codec::kNone;
   int compression_level = 0;  // 0 = codec default
+  // A compression implementation (diskv's Compression option, e.g.
+  // ZlibDictCompression); when set it is used instead of compression /
+  // compression_level, for writes and reads.
+  std::shared_ptr<const Compression> compressor;
   // Per-file checksum of uncompressed values (see ValueChecksum). Store::
   // value_checksum() tells what an open store uses.
   ValueChecksum checksum = ValueChecksum::kDefault;
@@ -346,6 +351,9 @@ class Store {
   const Options options_;
   Env* const env_;
   std::string temp_dir_;
+  // What compresses values (Options::compressor, or the built-in codec);
+  // null = uncompressed.
+  std::shared_ptr<const Compression> codec_;
   bool value_crc_ = false;   // value files end in a CRC-32C trailer
   size_t max_rel_path_ = 0;  // longest relative path a key may map to
   uint32_t umask_ = 022;
