@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <vector>
 
 namespace kvb::fileperkey {
@@ -12,6 +13,18 @@ namespace {
 
 constexpr unsigned char kGzipMagic[] = {0x1f, 0x8b};
 constexpr unsigned char kZstdMagic[] = {0x28, 0xb5, 0x2f, 0xfd};
+
+uLong DictionaryId(std::string_view dict) {
+  return adler32(adler32(0L, Z_NULL, 0),
+                 reinterpret_cast<const Bytef*>(dict.data()),
+                 static_cast<uInt>(dict.size()));
+}
+
+std::string HexId(uLong id) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "0x%08lx", id & 0xffffffffUL);
+  return buf;
+}
 
 Status ZlibError(const char* what, const z_stream& zs, int code) {
   std::string msg = std::string("fileperkey: ") + what + ": ";
@@ -27,13 +40,20 @@ class DeflateWriter final : public ValueWriter {
   ~DeflateWriter() override {
     if (initialised_) deflateEnd(&zs_);
   }
-  Status Init(bool gzip, int level) {
+  // `dictionary` non-empty only for zlib framing (gzip has no FDICT).
+  Status Init(bool gzip, int level, std::string_view dictionary = {}) {
     const int window = gzip ? 15 + 16 : 15;
     const int rc =
         deflateInit2(&zs_, level == 0 ? Z_DEFAULT_COMPRESSION : level,
                      Z_DEFLATED, window, 8, Z_DEFAULT_STRATEGY);
     if (rc != Z_OK) return Status::IOError("fileperkey: deflateInit2 failed");
     initialised_ = true;
+    if (!dictionary.empty() &&
+        deflateSetDictionary(&zs_,
+                             reinterpret_cast<const Bytef*>(dictionary.data()),
+                             static_cast<uInt>(dictionary.size())) != Z_OK) {
+      return Status::IOError("fileperkey: deflateSetDictionary failed");
+    }
     return Status::OK();
   }
   Status Append(std::string_view data) override {
@@ -129,8 +149,8 @@ class ZstdWriter final : public ValueWriter {
 // are sticky.
 class DecompressingReader final : public ValueReader {
  public:
-  explicit DecompressingReader(std::unique_ptr<ValueReader> src)
-      : src_(std::move(src)) {}
+  DecompressingReader(std::unique_ptr<ValueReader> src, std::string dictionary)
+      : src_(std::move(src)), dictionary_(std::move(dictionary)) {}
   ~DecompressingReader() override {
     if (z_initialised_) inflateEnd(&zs_);
     ZSTD_freeDCtx(zd_);
@@ -206,7 +226,11 @@ class DecompressingReader final : public ValueReader {
     zs_.next_out = reinterpret_cast<Bytef*>(dst);
     zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, UINT_MAX));
     const uInt out_before = zs_.avail_out;
-    const int rc = inflate(&zs_, Z_NO_FLUSH);
+    int rc = inflate(&zs_, Z_NO_FLUSH);
+    if (rc == Z_NEED_DICT) {
+      KVB_RETURN_IF_ERROR(SetDictionary());
+      rc = inflate(&zs_, Z_NO_FLUSH);
+    }
     in_pos_ += avail - zs_.avail_in;
     *got = out_before - zs_.avail_out;
     if (rc == Z_STREAM_END) {
@@ -244,6 +268,28 @@ class DecompressingReader final : public ValueReader {
     return Status::OK();
   }
 
+  // The stream's header named a dictionary (its Adler-32 is in zs_.adler).
+  Status SetDictionary() {
+    const uLong want = zs_.adler;
+    if (dictionary_.empty()) {
+      return Status::Corruption(
+          "fileperkey: the zlib stream needs a preset dictionary (id " +
+          HexId(want) + ") and none is configured");
+    }
+    const uLong have = DictionaryId(dictionary_);
+    if (have != want) {
+      return Status::Corruption(
+          "fileperkey: wrong zlib dictionary: the stream needs id " +
+          HexId(want) + ", the configured dictionary has id " + HexId(have));
+    }
+    if (inflateSetDictionary(&zs_,
+                             reinterpret_cast<const Bytef*>(dictionary_.data()),
+                             static_cast<uInt>(dictionary_.size())) != Z_OK) {
+      return Status::Corruption("fileperkey: inflateSetDictionary failed");
+    }
+    return Status::OK();
+  }
+
   // A gzip/zlib value is one stream; bytes after it mean the file is not what
   // we wrote.
   Status CheckTrailing() {
@@ -256,6 +302,7 @@ class DecompressingReader final : public ValueReader {
   }
 
   std::unique_ptr<ValueReader> src_;
+  const std::string dictionary_;
   std::string in_;
   size_t in_pos_ = 0;
   bool src_eof_ = false;
@@ -336,7 +383,28 @@ Result<std::unique_ptr<ValueWriter>> NewCompressingWriter(
 
 std::unique_ptr<ValueReader> NewDecompressingReader(
     std::unique_ptr<ValueReader> src) {
-  return std::make_unique<DecompressingReader>(std::move(src));
+  return std::make_unique<DecompressingReader>(std::move(src), std::string());
+}
+
+std::unique_ptr<ValueReader> NewDecompressingReader(
+    std::unique_ptr<ValueReader> src, std::string dictionary) {
+  return std::make_unique<DecompressingReader>(std::move(src),
+                                               std::move(dictionary));
+}
+
+Result<std::unique_ptr<ValueWriter>> NewZlibDictWriter(
+    int level, std::string_view dictionary, std::unique_ptr<ValueWriter> dst) {
+  if (level < 0 || level > 9) {
+    return Status::InvalidArgument(
+        "fileperkey: zlib level must be 1..9 (0 = default)");
+  }
+  if (dictionary.empty() || dictionary.size() > UINT_MAX) {
+    return Status::InvalidArgument(
+        "fileperkey: a zlib preset dictionary must not be empty");
+  }
+  auto w = std::make_unique<DeflateWriter>(std::move(dst));
+  KVB_RETURN_IF_ERROR(w->Init(/*gzip=*/false, level, dictionary));
+  return std::unique_ptr<ValueWriter>(std::move(w));
 }
 
 Status CompressString(Codec codec, int level, std::string_view in,

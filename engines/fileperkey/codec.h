@@ -41,11 +41,20 @@ Codec DetectCodec(std::string_view head);
 // InvalidArgument for kNone or a level out of range.
 Result<std::unique_ptr<ValueWriter>> NewCompressingWriter(
     Codec codec, int level, std::unique_ptr<ValueWriter> dst);
+// Like NewCompressingWriter(kZlib, ...), with a preset dictionary (non-empty):
+// the stream carries the FDICT flag and the dictionary's Adler-32.
+Result<std::unique_ptr<ValueWriter>> NewZlibDictWriter(
+    int level, std::string_view dictionary, std::unique_ptr<ValueWriter> dst);
 // Decompresses `src` (owned), detecting the codec from its first bytes. Read()
 // returns Corruption for an unknown magic, a damaged or truncated frame, a
 // checksum mismatch, or bytes after the frame.
 std::unique_ptr<ValueReader> NewDecompressingReader(
     std::unique_ptr<ValueReader> src);
+// Like NewDecompressingReader, offering `dictionary` to a zlib stream that
+// asks for one. A stream that asks for a dictionary with another id (or for
+// one when `dictionary` is empty) is Corruption saying so.
+std::unique_ptr<ValueReader> NewDecompressingReader(
+    std::unique_ptr<ValueReader> src, std::string dictionary);
 
 // Whole-buffer conveniences built on the streams.
 Status CompressString(Codec codec, int level, std::string_view in,

@@ -188,7 +188,12 @@ Store::Store(std::string base, Options options)
       env_(options_.env != nullptr ? options_.env : Env::Default()),
       stripes_(new std::mutex[kStripes]) {}
 
-Store::~Store() = default;
+Store::~Store() {
+  // The walk checks stop_build_ between entries; the thread must be gone
+  // before the members it uses are destroyed.
+  stop_build_.store(true, std::memory_order_relaxed);
+  if (build_thread_.joinable()) build_thread_.join();
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
                                            Options options) {
@@ -200,19 +205,23 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& base_dir,
     return Status::InvalidArgument("fileperkey: base directory path too long");
   }
   KVB_RETURN_IF_ERROR(options.transform.CheckValid());
-  if (options.compression != Codec::kNone &&
-      options.checksum == ValueChecksum::kCrc32c) {
+  std::shared_ptr<const Compression> codec = options.compressor;
+  if (codec == nullptr && options.compression != Codec::kNone) {
+    // Validates the level once here instead of failing every write.
+    KVB_ASSIGN_OR_RETURN(codec, BuiltinCompression(options.compression,
+                                                   options.compression_level));
+  }
+  if (codec != nullptr && codec->codec() == Codec::kNone) {
+    return Status::InvalidArgument(
+        "fileperkey: a compressor must report a codec other than none");
+  }
+  if (codec != nullptr && options.checksum == ValueChecksum::kCrc32c) {
     return Status::InvalidArgument(
         "fileperkey: checksum=crc32c is for uncompressed values; compressed "
         "frames carry their own checksum (use checksum=default)");
   }
-  if (options.compression != Codec::kNone) {
-    // Validates the level once here instead of failing every write.
-    std::string scratch;
-    KVB_RETURN_IF_ERROR(CompressString(
-        options.compression, options.compression_level, "", &scratch));
-  }
   std::unique_ptr<Store> store(new Store(std::move(base), std::move(options)));
+  store->codec_ = std::move(codec);
   KVB_RETURN_IF_ERROR(store->Init());
   return store;
 }
@@ -256,10 +265,7 @@ Status Store::Init() {
   temp_nonce_ = RandomNonce();
   if (options_.cache_bytes > 0)
     cache_ = std::make_shared<LruCache>(options_.cache_bytes);
-  if (options_.index) {
-    index_ = std::make_unique<KeyIndex>(options_.index_less);
-    KVB_RETURN_IF_ERROR(BuildIndex());
-  }
+  if (options_.index) KVB_RETURN_IF_ERROR(StartIndexBuild());
   return Status::OK();
 }
 
@@ -291,7 +297,7 @@ Result<bool> Store::ChecksumForNewMeta() {
   // (RefuseForeignDirectory refused an explicit checksum already).
   KVB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(base_));
   const bool adopted = !std::all_of(names.begin(), names.end(), IsReservedName);
-  return !adopted && options_.compression == Codec::kNone &&
+  return !adopted && codec_ == nullptr &&
          options_.checksum != ValueChecksum::kNone;
 }
 
@@ -300,7 +306,7 @@ Status Store::CheckMeta() {
   StoreMeta want;
   want.transform = options_.transform.Describe();
   want.encoding = options_.transform.encoding();
-  want.compression = options_.compression;
+  want.compression = codec_ ? codec_->codec() : Codec::kNone;
   Result<std::string> text = env_->ReadFileToString(path);
   if (!text.ok()) {
     if (!text.status().IsNotFound()) return text.status();
@@ -353,11 +359,59 @@ Status Store::CleanTempDir() {
   return Status::OK();
 }
 
-Status Store::BuildIndex() {
-  return ForEachKey("", [this](const std::string& key) {
-    index_->Insert(key);
+Status Store::StartIndexBuild() {
+  if (options_.index_factory) {
+    index_ = options_.index_factory(options_.index_less);
+    if (index_ == nullptr)
+      return Status::InvalidArgument("fileperkey: index_factory returned null");
+  } else {
+    index_ = std::make_unique<KeyIndex>(options_.index_less);
+  }
+  building_.store(true, std::memory_order_release);
+  if (!options_.index_in_background) return RunIndexBuild();
+  build_thread_ = std::thread([this] { RunIndexBuild().IgnoreError(); });
+  return Status::OK();
+}
+
+Status Store::RunIndexBuild() {
+  Status s = ForEachKey("", [this](const std::string& key) {
+    if (stop_build_.load(std::memory_order_relaxed)) return false;
+    std::lock_guard lock(build_mu_);
+    if (build_abandoned_) return false;
+    // A key written or erased since the walk began is already right in the
+    // index; what the walk saw of it may be older.
+    if (build_touched_.count(key) == 0) index_->Insert(key);
     return true;
   });
+  std::lock_guard lock(build_mu_);
+  if (!build_abandoned_ && !s.ok())
+    build_status_ = s.WithContext("fileperkey: building the index");
+  if (stop_build_.load(std::memory_order_relaxed) && build_status_.ok())
+    build_status_ =
+        Status::Aborted("fileperkey: store closed during the index build");
+  build_touched_.clear();
+  building_.store(false, std::memory_order_release);
+  build_cv_.notify_all();
+  return build_status_;
+}
+
+void Store::NoteIndex(std::string_view key, bool present) {
+  if (building_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(build_mu_);
+    if (building_.load(std::memory_order_relaxed)) build_touched_.emplace(key);
+    present ? index_->Insert(key) : index_->Erase(key);
+    return;
+  }
+  present ? index_->Insert(key) : index_->Erase(key);
+}
+
+Status Store::WaitForIndex() const {
+  if (!index_)
+    return Status::FailedPrecondition("fileperkey: the index is off");
+  std::unique_lock lock(build_mu_);
+  build_cv_.wait(lock,
+                 [this] { return !building_.load(std::memory_order_relaxed); });
+  return build_status_;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,10 +494,8 @@ Status Store::CreateTemp(std::string* tmp_path, std::unique_ptr<File>* file) {
 
 Status Store::WriteBody(File* file, ValueReader* src) {
   std::unique_ptr<ValueWriter> w = NewFileWriter(file);
-  if (options_.compression != Codec::kNone) {
-    KVB_ASSIGN_OR_RETURN(
-        w, NewCompressingWriter(options_.compression,
-                                options_.compression_level, std::move(w)));
+  if (codec_) {
+    KVB_ASSIGN_OR_RETURN(w, codec_->NewWriter(std::move(w)));
   } else if (value_crc_) {
     w = NewTrailerWriter(std::move(w));
   }
@@ -511,7 +563,7 @@ Status Store::Publish(std::string_view key, const std::string& tmp,
       // After the rename: a reader that opened the old file before it and fills
       // the cache later holds a ticket this invalidation makes stale.
       if (cache_) cache_->Invalidate(key);
-      if (index_) index_->Insert(key);
+      if (index_) NoteIndex(key, /*present=*/true);
     }
   }
   if (!s.ok()) return s.IsInvalidArgument() ? Collision(target) : s;
@@ -578,7 +630,7 @@ Status Store::ReadFileValue(const std::string& path, std::string* value) const {
                        env_->OpenFile(path, OpenMode::kReadOnly));
   KVB_ASSIGN_OR_RETURN(uint64_t size, file->Size());
   std::string raw;
-  std::string* dst = options_.compression == Codec::kNone ? value : &raw;
+  std::string* dst = codec_ == nullptr ? value : &raw;
   dst->resize(size);
   size_t got = 0;
   KVB_RETURN_IF_ERROR(file->ReadAt(0, size, dst->data(), &got));
@@ -586,48 +638,55 @@ Status Store::ReadFileValue(const std::string& path, std::string* value) const {
   file->Close().IgnoreError();  // read-only: nothing to lose
   if (dst == value) return value_crc_ ? CheckAndStripTrailer(value) : Status();
   value->clear();
-  return DecompressString(raw, value);
+  std::unique_ptr<ValueReader> r = codec_->NewReader(NewStringReader(raw));
+  return ReadAll(r.get(), value);
 }
 
 std::unique_ptr<ValueReader> Store::ValueStream(std::unique_ptr<File> file,
                                                 uint64_t size) const {
   std::unique_ptr<ValueReader> r = NewFileReader(std::move(file));
-  if (options_.compression != Codec::kNone)
-    return NewDecompressingReader(std::move(r));
+  if (codec_) return codec_->NewReader(std::move(r));
   if (value_crc_) return NewTrailerReader(std::move(r), size);
   return r;
 }
 
-Status Store::Read(std::string_view key, std::string* value) {
+Status Store::Read(std::string_view key, std::string* value,
+                   const ReadOptions& ro) {
   uint64_t ticket = 0;
-  if (cache_) {
-    KVB_RETURN_IF_ERROR(options_.transform.Validate(key, max_rel_path_));
-    if (cache_->Get(key, value, &ticket)) return Status::OK();
-  }
+  // The cache first, before the key is validated or its path built: only
+  // keys that passed validation were ever inserted, so a hit needs neither
+  // (a hash, a probe, a copy; no transform, no system call).
+  if (cache_ && !ro.direct && cache_->Get(key, value, &ticket))
+    return Status::OK();
   std::string path;
   KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  if (cache_ && ro.direct) cache_->Invalidate(key);
   Status s = ReadFileValue(path, value);
   if (!s.ok()) {
     // Never leave damaged bytes in the caller's buffer.
     if (s.IsCorruption()) value->clear();
     return s.IsCorruption() ? s.WithContext(path) : ExplainOpenError(s, path);
   }
-  if (cache_ && key.size() + value->size() <= cache_->max_charge()) {
+  if (cache_ && !ro.direct &&
+      key.size() + value->size() <= cache_->max_charge()) {
     cache_->Insert(key, std::make_shared<const std::string>(*value), ticket);
   }
   return Status::OK();
 }
 
-Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
+Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key,
+                                                       const ReadOptions& ro) {
   uint64_t ticket = 0;
-  if (cache_) {
-    KVB_RETURN_IF_ERROR(options_.transform.Validate(key, max_rel_path_));
+  if (cache_ && !ro.direct) {
     std::shared_ptr<const std::string> hit;
     if (cache_->GetShared(key, &hit, &ticket))
       return NewSharedStringReader(std::move(hit));
   }
   std::string path;
   KVB_RETURN_IF_ERROR(KeyPath(key, &path));
+  // diskv's direct read drops the cached copy too (synchronously here, so a
+  // later fill is judged against a fresh ticket: its defect D2 cannot occur).
+  if (cache_ && ro.direct) cache_->Invalidate(key);
   Result<std::unique_ptr<File>> file =
       env_->OpenFile(path, OpenMode::kReadOnly);
   if (!file.ok()) return ExplainOpenError(file.status(), path);
@@ -644,7 +703,8 @@ Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
   // Decide the tee from the file size up front: a value that cannot be cached
   // is never buffered. (Compressed values can still outgrow the limit; the tee
   // then gives up.)
-  const bool tee = cache_ && key.size() + size <= cache_->max_charge();
+  const bool tee =
+      cache_ && !ro.direct && key.size() + size <= cache_->max_charge();
   std::unique_ptr<ValueReader> r = ValueStream(std::move(*file), size);
   if (tee)
     r = std::make_unique<CacheTeeReader>(std::move(r), cache_, key, ticket);
@@ -653,9 +713,8 @@ Result<std::unique_ptr<ValueReader>> Store::ReadStream(std::string_view key) {
 
 Status Store::Has(std::string_view key, bool* found) {
   *found = false;
-  std::string path;
-  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
   if (cache_) {
+    // A cached key is a valid key (see Read).
     uint64_t ticket;
     std::shared_ptr<const std::string> hit;
     if (cache_->GetShared(key, &hit, &ticket)) {
@@ -663,6 +722,8 @@ Status Store::Has(std::string_view key, bool* found) {
       return Status::OK();
     }
   }
+  std::string path;
+  KVB_RETURN_IF_ERROR(KeyPath(key, &path));
   Result<FileStat> st = env_->Stat(path);
   if (!st.ok()) {
     if (st.status().IsNotFound()) return Status::OK();
@@ -688,7 +749,7 @@ Status Store::Erase(std::string_view key) {
     if (s.ok() || s.IsNotFound()) {
       // Also on NotFound: the file may have been removed behind our back.
       if (cache_) cache_->Invalidate(key);
-      if (index_) index_->Erase(key);
+      if (index_) NoteIndex(key, /*present=*/false);
     }
   }
   if (!s.ok()) return ExplainOpenError(s, path);
@@ -730,7 +791,13 @@ Status Store::EraseAll() {
     if (!s.ok() && !s.IsNotFound()) return s;
   }
   if (cache_) cache_->Clear();
-  if (index_) index_->Clear();
+  if (index_) {
+    // A walk still running must add nothing from now on: whatever it saw is
+    // gone.
+    std::lock_guard lock(build_mu_);
+    build_abandoned_ = true;
+    index_->Clear();
+  }
   {
     std::lock_guard lock(unsynced_mu_);
     unsynced_files_.clear();
@@ -773,7 +840,7 @@ Status Store::Import(const std::string& src_path, std::string_view key,
     return Status::InvalidArgument("fileperkey: cannot import a directory");
   const bool sync = wo.sync || options_.sync;
   // A raw rename only where the stored file is the value byte for byte.
-  if (move && options_.compression == Codec::kNone && !value_crc_) {
+  if (move && codec_ == nullptr && !value_crc_) {
     if (sync) {
       // The imported bytes must be durable before the rename publishes them.
       KVB_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
@@ -823,15 +890,13 @@ Status Store::ForEachKey(std::string_view prefix,
 
 Result<std::vector<std::string>> Store::IndexKeysAfter(std::string_view after,
                                                        size_t n) const {
-  if (!index_)
-    return Status::FailedPrecondition("fileperkey: the index is off");
+  KVB_RETURN_IF_ERROR(WaitForIndex());
   return index_->KeysAfter(after, n);
 }
 
 Result<std::vector<std::string>> Store::IndexKeysFrom(std::string_view start,
                                                       size_t n) const {
-  if (!index_)
-    return Status::FailedPrecondition("fileperkey: the index is off");
+  KVB_RETURN_IF_ERROR(WaitForIndex());
   return index_->KeysFrom(start, n);
 }
 
@@ -919,7 +984,7 @@ Status Store::RewriteDropped(const std::string& path) {
   if (!src.ok()) return src.status().IsNotFound() ? Status::OK() : src.status();
   // Where the format can tell (a trailer, a frame checksum), never make
   // damage durable: what reads back must still be the value.
-  if (value_crc_ || options_.compression != Codec::kNone) {
+  if (value_crc_ || codec_ != nullptr) {
     Status v = VerifyValueFile(path);
     if (!v.ok())
       return v.WithContext("fileperkey: not rewriting after a failed fsync");
@@ -992,7 +1057,10 @@ Status Store::CheckSyncHealth() const {
 StoreStats Store::stats() const {
   StoreStats s;
   if (cache_) s.cache = cache_->stats();
-  if (index_) s.index_keys = index_->size();
+  if (index_) {
+    s.index_keys = index_->size();
+    s.index_building = building_.load(std::memory_order_acquire);
+  }
   s.writes = writes_.load(std::memory_order_relaxed);
   s.rename_retries = rename_retries_.load(std::memory_order_relaxed);
   return s;

@@ -65,6 +65,7 @@
 #define KVB_ENGINES_FILEPERKEY_FILEPERKEY_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -72,6 +73,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -79,8 +81,10 @@
 #include "core/result.h"
 #include "core/status.h"
 #include "engines/fileperkey/codec.h"
+#include "engines/fileperkey/compression.h"
 #include "engines/fileperkey/key_index.h"
 #include "engines/fileperkey/lru_cache.h"
+#include "engines/fileperkey/ordered_index.h"
 #include "engines/fileperkey/stream.h"
 #include "engines/fileperkey/transform.h"
 
@@ -126,14 +130,23 @@ struct Options {
   std::string temp_dir;
   // Read cache size in bytes (keys + values); 0 = no cache.
   uint64_t cache_bytes = 0;
-  // Keep an ordered in-memory index of keys (built by walking the tree at
-  // Open).
+  // Keep an ordered in-memory index of keys (built by walking the tree, see
+  // index_in_background).
   bool index = false;
   // Index order; null = byte order.
   KeyLess index_less;
+  // The index implementation (diskv's Index option); null = KeyIndex.
+  IndexFactory index_factory;
+  // true: Open returns at once and a background thread walks the tree into the
+  // index (see Store::WaitForIndex); false: Open walks it before returning.
+  bool index_in_background = true;
   // Compression of values written from now on. Reads detect the codec per file.
   Codec compression = Codec::kNone;
   int compression_level = 0;  // 0 = codec default
+  // A compression implementation (diskv's Compression option, e.g.
+  // ZlibDictCompression); when set it is used instead of compression /
+  // compression_level, for writes and reads.
+  std::shared_ptr<const Compression> compressor;
   // Per-file checksum of uncompressed values (see ValueChecksum). Store::
   // value_checksum() tells what an open store uses.
   ValueChecksum checksum = ValueChecksum::kDefault;
@@ -159,9 +172,18 @@ struct WriteOptions {
   bool sync = false;
 };
 
+struct ReadOptions {
+  // Bypass the cache for this call (diskv's ReadStream `direct`): the value is
+  // read from its file, is not cached, and any cached copy of the key is
+  // dropped, so later reads see the file as it is now (e.g. after it was
+  // changed behind the store's back). No effect when the cache is off.
+  bool direct = false;
+};
+
 struct StoreStats {
   LruCache::Stats cache;  // zero when the cache is off
   uint64_t index_keys = 0;
+  bool index_building = false;  // the background walk is still running
   uint64_t writes = 0;
   uint64_t rename_retries =
       0;  // a directory vanished under a write (concurrent erase)
@@ -195,8 +217,10 @@ class Store {
   // InvalidArgument for a bad key; Corruption for a damaged compressed value,
   // and (checksummed store) for a value file whose trailer is missing or does
   // not match: a flipped byte, a truncated or a zero-length file. Only
-  // verified values enter the cache.
-  Status Read(std::string_view key, std::string* value);
+  // verified values enter the cache. A cache hit builds no path and makes no
+  // system call.
+  Status Read(std::string_view key, std::string* value,
+              const ReadOptions& ro = {});
   // A stream over the value; it owns its open file (closed when destroyed, read
   // to the end or not) and sees the value as of the open, whatever later writes
   // do. Large values are never held whole in memory: the cache tee stops as
@@ -205,8 +229,10 @@ class Store {
   // that reaches it: in a checksummed store the read that would return the
   // last bytes returns Corruption instead, so a stream read to its end
   // (*got == 0) yielded exactly the stored value. The cache is filled only by
-  // a stream read to its verified end.
-  Result<std::unique_ptr<ValueReader>> ReadStream(std::string_view key);
+  // a stream read to its verified end (never with ro.direct). A cache hit
+  // streams the cached bytes (shared, not copied).
+  Result<std::unique_ptr<ValueReader>> ReadStream(std::string_view key,
+                                                  const ReadOptions& ro = {});
   // *found = whether `key` has a value. InvalidArgument for a bad key.
   Status Has(std::string_view key, bool* found);
 
@@ -233,11 +259,22 @@ class Store {
                     const std::function<bool(const std::string&)>& fn);
   // Index queries (FailedPrecondition when the index is off): exactly min(n,
   // available) keys strictly after `after` ("" = from the first) / at or after
-  // `start`, in index order.
+  // `start`, in index order. While the background build runs they wait for it
+  // (WaitForIndex), and return its error if it failed.
+  //
+  // During the build every other operation works at once and is correct:
+  // reads, Has and ForEachKey use the files, not the index; writes, erases
+  // and imports update the index, and the walk never re-adds a key that
+  // changed after it started (nor anything after an EraseAll).
   Result<std::vector<std::string>> IndexKeysAfter(std::string_view after,
                                                   size_t n) const;
   Result<std::vector<std::string>> IndexKeysFrom(std::string_view start,
                                                  size_t n) const;
+  // Blocks until the index holds every key (returns at once when it is built,
+  // or was built synchronously). OK; FailedPrecondition when the index is off;
+  // or the walk's error (e.g. an unreadable directory), which every index query
+  // then returns too: reopen the store to retry.
+  Status WaitForIndex() const;
 
   // Makes every write and erase acknowledged so far durable (a no-op when
   // everything was written with sync). After any failed fsync it returns that
@@ -273,7 +310,14 @@ class Store {
   Status CleanTempDir();
   // InvalidArgument naming the first symbolic link in the tree, if any.
   Status RefuseSymlinks();
-  Status BuildIndex();
+  // Starts the index walk (on a thread, or here when not in background).
+  Status StartIndexBuild();
+  // The walk: inserts each key found unless a mutation touched it since the
+  // build began; publishes the result and wakes WaitForIndex.
+  Status RunIndexBuild();
+  // A mutation's index update (present = written, else erased); during the
+  // build it also marks the key so the walk leaves it alone.
+  void NoteIndex(std::string_view key, bool present);
   Status KeyPath(std::string_view key, std::string* path) const;
   std::mutex& StripeFor(std::string_view key) const;
 
@@ -307,13 +351,27 @@ class Store {
   const Options options_;
   Env* const env_;
   std::string temp_dir_;
+  // What compresses values (Options::compressor, or the built-in codec);
+  // null = uncompressed.
+  std::shared_ptr<const Compression> codec_;
   bool value_crc_ = false;   // value files end in a CRC-32C trailer
   size_t max_rel_path_ = 0;  // longest relative path a key may map to
   uint32_t umask_ = 022;
 
   std::unique_ptr<FileLock> lock_;
   std::shared_ptr<LruCache> cache_;  // shared with cache-filling streams
-  std::unique_ptr<KeyIndex> index_;
+  std::unique_ptr<OrderedIndex> index_;
+
+  // The background index build. build_mu_ orders the walk's inserts against
+  // mutations (NoteIndex) and guards the members below it.
+  mutable std::mutex build_mu_;
+  mutable std::condition_variable build_cv_;
+  std::atomic<bool> building_{false};
+  std::atomic<bool> stop_build_{false};  // the destructor wants the walk gone
+  bool build_abandoned_ = false;         // EraseAll ran: the walk adds nothing
+  Status build_status_;
+  std::unordered_set<std::string> build_touched_;
+  std::thread build_thread_;
 
   static constexpr size_t kStripes = 256;
   std::unique_ptr<std::mutex[]> stripes_;

@@ -1,7 +1,8 @@
-// kvb::fileperkey::KeyIndex — the optional in-memory ordered index of keys
-// (diskv's Index).
+// kvb::fileperkey::KeyIndex — the default OrderedIndex (ordered_index.h): the
+// optional in-memory ordered index of keys (diskv's BTreeIndex).
 //
-// Rebuilt from a walk of the directory tree when the store opens, then kept in
+// Rebuilt from a walk of the directory tree when the store opens (in the
+// background, see Store::WaitForIndex), then kept in
 // step with every write, erase, erase-all and import (diskv defect D6). Queries
 // page with "strictly after" semantics and return exactly n keys when that many
 // exist (diskv defect D5: diskv restarted from the first key when `from` was
@@ -16,34 +17,35 @@
 #define KVB_ENGINES_FILEPERKEY_KEY_INDEX_H_
 
 #include <cstddef>
-#include <functional>
 #include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "engines/fileperkey/ordered_index.h"
+
 namespace kvb::fileperkey {
 
-using KeyLess = std::function<bool(std::string_view a, std::string_view b)>;
-
-class KeyIndex {
+class KeyIndex final : public OrderedIndex {
  public:
   // `less` null = byte order.
   explicit KeyIndex(KeyLess less = nullptr);
 
-  void Insert(std::string_view key);
-  void Erase(std::string_view key);
-  void Clear();
+  void Insert(std::string_view key) override;
+  void Erase(std::string_view key) override;
+  void Clear() override;
   bool Contains(std::string_view key) const;
-  size_t size() const;
+  size_t size() const override;
 
   // Up to `n` keys strictly after `after` in index order; empty `after` = from
   // the first key (the empty key is never a valid key). The answer does not
   // depend on whether `after` is itself in the index.
-  std::vector<std::string> KeysAfter(std::string_view after, size_t n) const;
+  std::vector<std::string> KeysAfter(std::string_view after,
+                                     size_t n) const override;
   // Up to `n` keys >= `start` in index order.
-  std::vector<std::string> KeysFrom(std::string_view start, size_t n) const;
+  std::vector<std::string> KeysFrom(std::string_view start,
+                                    size_t n) const override;
 
  private:
   struct Compare {

@@ -2,16 +2,22 @@
 //
 // Fixes diskv's cache defects by construction:
 //   - the charge of an entry is key bytes + value bytes, taken from the entry
-//   itself when it
-//     leaves, so the running total always equals the sum over entries and
-//     cannot drift or underflow (issues #40, #61, #78, defect D2);
-//   - insert replaces an existing entry; a value larger than a shard's share of
-//   the capacity
-//     is simply not cached; nothing ever panics or aborts;
+//     itself when it leaves, so the running total always equals the sum over
+//     entries and cannot drift or underflow (issues #40, #61, #78, defect D2);
+//   - insert replaces an existing entry; nothing ever panics or aborts;
 //   - eviction is least-recently-used, O(1) per evicted entry.
-// The capacity is split evenly over 2^k shards (k chosen so each shard holds at
-// least 1 MiB, at most 16 shards); each shard has its own mutex, so lookups on
-// different keys rarely meet.
+//
+// Policy (as diskv's CacheSizeMax): any entry whose key + value fits the whole
+// capacity is cached; a larger one is not. The shards share one byte budget:
+// an insert evicts the least recently used entries of its own shard first and,
+// if that is not enough, those of the other shards in turn, so the order is
+// LRU within each shard and approximately LRU overall (keys spread evenly over
+// the shards). The budget is never exceeded, even transiently.
+//
+// Sharding: 2^k shards (k chosen so each holds at least 1 MiB of the budget,
+// at most 16 shards), each with its own mutex and hash table, so lookups on
+// different keys rarely meet. A lookup hashes the key once (XXH3) and touches
+// one shard: hash-table probe, LRU splice, copy.
 //
 // Stale fills: a reader that missed, read the file, and inserts afterwards
 // could race with a writer that replaced the file meanwhile. Get() hands out a
@@ -26,12 +32,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace kvb::fileperkey {
 
@@ -59,9 +62,9 @@ class LruCache {
   // Like Get, but shares the cached bytes instead of copying them.
   bool GetShared(std::string_view key,
                  std::shared_ptr<const std::string>* value, uint64_t* ticket);
-  // Inserts or replaces unless the value is too large or the key was
-  // invalidated since `ticket` was issued. Returns whether the entry was
-  // stored.
+  // Inserts or replaces unless key + value exceed capacity() or the key was
+  // invalidated since `ticket` was issued, evicting least recently used
+  // entries to make room. Returns whether the entry was stored.
   bool Insert(std::string_view key, std::shared_ptr<const std::string> value,
               uint64_t ticket);
   // Removes the key (if present) and makes outstanding tickets for it stale.
@@ -69,23 +72,38 @@ class LruCache {
   // Removes everything and makes every outstanding ticket stale.
   void Clear();
 
-  // Largest key + value that can be cached.
-  uint64_t max_charge() const { return shard_capacity_; }
-  uint64_t capacity() const { return shard_capacity_ * num_shards_; }
+  // Largest key + value that can be cached: the whole capacity.
+  uint64_t max_charge() const { return capacity_; }
+  uint64_t capacity() const { return capacity_; }
   Stats stats() const;
 
-  // Test hook: true when every shard's total equals the sum of its entries and
-  // is within its capacity, and the LRU list and the map agree.
+  // Test hook: true when every shard's total equals the sum of its entries,
+  // the shards' totals add up to the budget in use and stay within the
+  // capacity, and each shard's hash table and LRU list agree. Call it only
+  // while no other thread uses the cache.
   bool TEST_CheckInvariants() const;
+  // Test hook: the shared budget in use now (entries + reservations), which
+  // never exceeds capacity(). (stats().charge sums the shards one at a time,
+  // so under concurrent traffic it is not a snapshot.)
+  uint64_t TEST_BudgetInUse() const { return used_.load(); }
 
  private:
+  struct Entry;
   struct Shard;
 
   Shard& ShardFor(uint64_t hash) const;
+  // Takes `charge` bytes of the shared budget if they are free.
+  bool TryReserve(uint64_t charge);
+  // Evicts from shards other than `skip` until `charge` bytes are reserved;
+  // false if everything is gone and they still are not free.
+  bool ReserveFromOthers(const Shard* skip, uint64_t charge);
 
-  size_t num_shards_;
-  uint64_t shard_capacity_;
+  const uint64_t capacity_;
+  size_t num_shards_ = 1;
   std::unique_ptr<Shard[]> shards_;
+  // Bytes held by all shards plus reservations of inserts in progress.
+  std::atomic<uint64_t> used_{0};
+  std::atomic<size_t> evict_cursor_{0};
 };
 
 }  // namespace kvb::fileperkey
