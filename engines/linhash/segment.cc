@@ -72,6 +72,20 @@ const Segment::Region* Segment::FindRegion(uint64_t offset) const {
 
 Status Segment::ReadRecord(uint64_t offset, bool verify, std::string* scratch,
                            RecordView* rec) const {
+  return Read(offset, verify ? Part::kVerified : Part::kWhole, scratch, rec);
+}
+
+Status Segment::ReadKey(uint64_t offset, std::string* scratch,
+                        RecordView* rec) const {
+  return Read(offset, Part::kKey, scratch, rec);
+}
+
+Status Segment::Read(uint64_t offset, Part part, std::string* scratch,
+                     RecordView* rec) const {
+  auto parse = [part, rec](std::string_view data, size_t* need) {
+    if (part == Part::kKey) return ParseRecordKey(data, rec, need);
+    return ParseRecord(data, part == Part::kVerified, rec, need);
+  };
   size_t need = 0;
   if (offset < kSegmentHeaderSize)
     return Status::Corruption("record offset in header");
@@ -80,7 +94,7 @@ Status Segment::ReadRecord(uint64_t offset, bool verify, std::string* scratch,
     if (r != nullptr) {
       std::string_view view(r->map->data() + (offset - r->start),
                             r->end - offset);
-      ParseResult p = ParseRecord(view, verify, rec, &need);
+      ParseResult p = parse(view, &need);
       if (p == ParseResult::kOk) return Status::OK();
       if (p == ParseResult::kBad)
         return Status::Corruption("bad record in " + path_);
@@ -94,8 +108,7 @@ Status Segment::ReadRecord(uint64_t offset, bool verify, std::string* scratch,
       scratch->resize(want);
       size_t got = 0;
       KVB_RETURN_IF_ERROR(file_->ReadAt(offset, want, scratch->data(), &got));
-      ParseResult p = ParseRecord(std::string_view(scratch->data(), got),
-                                  verify, rec, &need);
+      ParseResult p = parse(std::string_view(scratch->data(), got), &need);
       if (p == ParseResult::kOk) return Status::OK();
       if (p == ParseResult::kBad || need > avail || got < want) break;
       want = need;
@@ -107,7 +120,7 @@ Status Segment::ReadRecord(uint64_t offset, bool verify, std::string* scratch,
   if (pos >= len)
     return Status::Corruption("record offset beyond the end of " + path_);
   std::string_view view(buf_.get() + pos, len - pos);
-  if (ParseRecord(view, verify, rec, &need) != ParseResult::kOk) {
+  if (parse(view, &need) != ParseResult::kOk) {
     return Status::Corruption("bad record in the buffer of " + path_);
   }
   return Status::OK();
