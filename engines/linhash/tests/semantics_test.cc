@@ -7,7 +7,9 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "core/env.h"
@@ -227,6 +229,159 @@ TEST_CASE(
   INFO(s.ToString());
   CHECK(s.IsInvalidArgument());
   CHECK(SortedNames(f.env.get(), "/foreign") == before);
+}
+
+// Collects Options::logger lines from any thread.
+struct LogSink {
+  std::mutex mu;
+  std::vector<std::string> errors;
+  std::vector<std::string> infos;
+  std::function<void(Options::LogLevel, std::string_view)> Fn() {
+    return [this](Options::LogLevel level, std::string_view line) {
+      std::lock_guard lock(mu);
+      (level == Options::LogLevel::kError ? errors : infos).emplace_back(line);
+    };
+  }
+  bool Has(const std::vector<std::string>& lines, std::string_view word) {
+    std::lock_guard lock(mu);
+    for (const auto& l : lines) {
+      if (l.find(word) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+// Waits up to 10 s for pred().
+template <typename Pred>
+bool WaitFor(Pred pred) {
+  const auto until = Clock::now() + std::chrono::seconds(10);
+  while (!pred()) {
+    if (Clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// Writes, waits `wait_ms`, cuts power; returns what a reopen finds of "k".
+std::string PutThenPowerLoss(int64_t sync_ms, int wait_ms, LogSink* sink) {
+  auto mem = NewMemEnv();
+  FaultInjectionEnv fenv(mem.get());
+  Options o;
+  o.env = &fenv;
+  o.checkpoint_interval_ms = 0;  // only the periodic sync may sync the log
+  o.background_sync_interval_ms = sync_ms;
+  {
+    auto db = MustOpen("/db", o);
+    const uint64_t syncs_before = db->GetMetrics().syncs;
+    REQUIRE_OK(db->Put("k", "v"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    if (sync_ms > 0) {
+      CHECK(WaitFor([&] { return db->GetMetrics().syncs > syncs_before; }));
+      // One more period, so a sync that started after the Put has ended.
+      const uint64_t seen = db->GetMetrics().syncs;
+      CHECK(WaitFor([&] { return db->GetMetrics().syncs > seen; }));
+    }
+    REQUIRE_OK(fenv.SimulatePowerLoss());
+    // The handle's files are dead now: Close fails, as a crashed process.
+  }
+  Options r = o;
+  r.background_sync_interval_ms = 0;
+  r.logger = sink->Fn();
+  auto db = MustOpen("/db", r);
+  return Get(db.get(), "k");
+}
+
+TEST_CASE("periodic background sync makes writes durable without a call",
+          "[linhash]") {
+  LogSink sink;
+  CHECK(PutThenPowerLoss(/*sync_ms=*/20, 100, &sink) == "v");
+  // Open reported the tail it replayed.
+  CHECK(sink.Has(sink.infos, "replayed 1 records"));
+  // The control: without the periodic sync the same write is lost.
+  LogSink none;
+  CHECK(PutThenPowerLoss(/*sync_ms=*/0, 100, &none) == "<none>");
+}
+
+Options FragmentingOptions(Env* env) {
+  Options o;
+  o.env = env;
+  o.max_segment_size = 4096;
+  o.compaction_min_segment_size = 0;
+  o.compaction_min_fragmentation = 0.3;
+  o.background_compaction_interval_ms = 20;
+  return o;
+}
+
+std::map<std::string, std::string> Fragment(DB* db) {
+  std::map<std::string, std::string> model;
+  for (int ver = 0; ver < 4; ++ver) {
+    for (int i = 0; i < 200; ++i) {
+      std::string v = std::to_string(ver) + std::string(60, 'x');
+      REQUIRE_OK(db->Put(Key(i), v));
+      model[Key(i)] = v;
+    }
+  }
+  return model;
+}
+
+TEST_CASE("background compaction runs by itself and keeps the data",
+          "[linhash]") {
+  auto env = NewMemEnv();
+  auto db = MustOpen("/db", FragmentingOptions(env.get()));
+  auto model = Fragment(db.get());
+  CHECK(WaitFor([&] { return db->GetMetrics().compactions > 0; }));
+  CHECK(WaitFor([&] {
+    Stats st = db->GetStats();
+    return static_cast<double>(st.dead_bytes) < 0.3 * st.log_bytes;
+  }));
+  for (const auto& [k, v] : model) REQUIRE(Get(db.get(), k) == v);
+  CHECK(db->GetMetrics().background_errors == 0);
+  REQUIRE_OK(db->Close());
+  db = MustOpen("/db", FragmentingOptions(env.get()));
+  for (const auto& [k, v] : model) REQUIRE(Get(db.get(), k) == v);
+}
+
+TEST_CASE("a background compaction error reaches the logger and metrics",
+          "[linhash]") {
+  auto mem = NewMemEnv();
+  FaultInjectionEnv fenv(mem.get());
+  // Compaction cannot delete its sources: it fails after its copies and
+  // checkpoint, and every later run retries the removal.
+  fenv.FailAlways(FaultInjectionEnv::Op::kRemove, Status::IOError("injected"));
+  LogSink sink;
+  Options o = FragmentingOptions(&fenv);
+  o.logger = sink.Fn();
+  auto db = MustOpen("/db", o);
+  auto model = Fragment(db.get());
+  CHECK(WaitFor([&] { return db->GetMetrics().background_errors >= 2; }));
+  CHECK(sink.Has(sink.errors, "background compaction failed"));
+  CHECK(sink.Has(sink.errors, "injected"));
+  CHECK(db->GetMetrics().compactions == 0);
+  for (const auto& [k, v] : model) REQUIRE(Get(db.get(), k) == v);
+  // The disk recovers: the next run removes the sources.
+  fenv.ClearFaults();
+  CHECK(WaitFor([&] { return db->GetMetrics().compactions > 0; }));
+  REQUIRE_OK(db->Put("after", "ok"));
+  for (const auto& [k, v] : model) REQUIRE(Get(db.get(), k) == v);
+}
+
+TEST_CASE("a sticky background sync error is reported once", "[linhash]") {
+  auto mem = NewMemEnv();
+  FaultInjectionEnv fenv(mem.get());
+  LogSink sink;
+  Options o;
+  o.env = &fenv;
+  o.background_sync_interval_ms = 10;
+  o.logger = sink.Fn();
+  auto db = MustOpen("/db", o);
+  REQUIRE_OK(db->Put("k", "v"));
+  fenv.FailAlways(FaultInjectionEnv::Op::kDataSync, Status::IOError("eio"));
+  CHECK(WaitFor([&] { return db->GetMetrics().background_errors > 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(db->GetMetrics().background_errors == 1);
+  CHECK(sink.Has(sink.errors, "background sync failed"));
+  CHECK(db->Put("k2", "v").IsFailedPrecondition());
+  fenv.ClearFaults();
 }
 
 }  // namespace
