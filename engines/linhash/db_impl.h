@@ -75,6 +75,8 @@ class DB::Impl {
              bool* inserted);
   Status Get(std::string_view key, std::string* out, bool append);
   Status Has(std::string_view key, bool* found);
+  Status MultiGet(std::span<const std::string_view> keys, std::string* values,
+                  Status* statuses);
   Status Delete(std::string_view key);
   Status Write(const WriteBatch::Op* ops, size_t n);
   struct EncodedBatch;
@@ -173,6 +175,9 @@ class DB::Impl {
   Status Lookup(uint64_t h, std::string_view key, bool key_only, Fn&& found);
   // Finds the slot of `key` (reading keys only); f->found() false if absent.
   Status FindKey(uint64_t h, std::string_view key, Found* f);
+  // One MultiGet group (n <= kMultiGetGroup keys) under one shared lock.
+  void MultiGetGroup(const std::string_view* keys, size_t n,
+                     std::string* values, Status* statuses);
   void ApplyPut(uint64_t h, const Found& f, uint64_t loc, Segment* dst,
                 uint32_t size);
   void ApplyDelete(const Found& f, Segment* dst, uint32_t size);

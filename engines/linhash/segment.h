@@ -50,6 +50,10 @@ class Segment {
   // checksum: ParseRecordKey); rec->size is still the whole record's size.
   // Locking and errors as ReadRecord.
   Status ReadKey(uint64_t offset, std::string* scratch, RecordView* rec) const;
+  // Starts loading the first lines of the record at `offset` into the cache
+  // when it is in a mapping (a hint: no read, no error). Locking as
+  // ReadRecord.
+  void Prefetch(uint64_t offset) const;
 
   // ---- Writer side ----
   uint64_t end() const {

@@ -384,5 +384,82 @@ TEST_CASE("a sticky background sync error is reported once", "[linhash]") {
   fenv.ClearFaults();
 }
 
+uint64_t ConstantHash(std::string_view) { return 0x42; }
+
+// MultiGet against single Gets over `keys` (present, absent, repeated).
+void CheckMultiGet(DB* db, const std::vector<std::string>& keys) {
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  std::vector<std::string> values(keys.size(), "unchanged");
+  std::vector<Status> statuses(keys.size());
+  REQUIRE_OK(db->MultiGet(views, values.data(), statuses.data()));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::string want = Get(db, keys[i]);
+    INFO("key " << keys[i]);
+    if (want == "<none>") {
+      CHECK(statuses[i].IsNotFound());
+      CHECK(values[i] == "unchanged");
+    } else {
+      CHECK_OK(statuses[i]);
+      CHECK(values[i] == want);
+    }
+  }
+}
+
+std::vector<std::string> MixedKeys(int n) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i) {
+    keys.push_back(Key(i * 7 % (n + 50)));   // some beyond n: absent
+    if (i % 5 == 0) keys.push_back(Key(i));  // repeats
+  }
+  return keys;
+}
+
+TEST_CASE("MultiGet answers as Get, over mmap and pread, with collisions",
+          "[linhash]") {
+  testing::TempDir tmp;
+  for (ReadBackend backend : {ReadBackend::kMmap, ReadBackend::kPread}) {
+    for (bool collide : {false, true}) {
+      Options o;
+      o.read_backend = backend;
+      if (collide) o.TEST_hash = &ConstantHash;
+      const std::string dir = tmp.Sub(
+          std::to_string(static_cast<int>(backend)) + (collide ? "c" : "n"));
+      auto db = MustOpen(dir, o);
+      const int n = collide ? 60 : 3000;
+      for (int i = 0; i < n; ++i)
+        REQUIRE_OK(db->Put(Key(i), std::string(i % 300, 'a' + i % 26)));
+      REQUIRE_OK(db->Delete(Key(3)));
+      CheckMultiGet(db.get(), MixedKeys(n));
+      REQUIRE_OK(db->Close());
+      db = MustOpen(dir, o);  // sealed, mapped segments after reopen
+      CheckMultiGet(db.get(), MixedKeys(n));
+      std::vector<std::string_view> none;
+      REQUIRE_OK(db->MultiGet(none, nullptr, nullptr));
+    }
+  }
+}
+
+TEST_CASE("MultiGet reports a damaged record for its key only", "[linhash]") {
+  MemFixture f;
+  {
+    auto db = MustOpen(f.dir, f.opts);
+    REQUIRE_OK(db->Put("a", "1"));
+    REQUIRE_OK(db->Put("z", std::string(100, 'z')));  // the last record
+    REQUIRE_OK(db->Close());
+  }
+  FlipLastByte(f.env.get(), OnlySegment(f.env.get(), f.dir));
+  auto db = MustOpen(f.dir, f.opts);
+  std::vector<std::string_view> keys = {"a", "z", "none"};
+  std::vector<std::string> values(3);
+  std::vector<Status> st(3);
+  Status s = db->MultiGet(keys, values.data(), st.data());
+  CHECK(s.IsCorruption());
+  CHECK_OK(st[0]);
+  CHECK(values[0] == "1");
+  CHECK(st[1].IsCorruption());
+  CHECK(st[2].IsNotFound());
+  CHECK(db->GetMetrics().gets == 3);
+}
+
 }  // namespace
 }  // namespace kvb::linhash
