@@ -461,5 +461,41 @@ TEST_CASE("MultiGet reports a damaged record for its key only", "[linhash]") {
   CHECK(db->GetMetrics().gets == 3);
 }
 
+TEST_CASE("MultiGet with a concurrent writer sees whole values", "[linhash]") {
+  testing::TempDir tmp;
+  Options o;
+  o.max_segment_size = 64 << 10;  // rotations and new mappings meanwhile
+  auto db = MustOpen(tmp.Sub("db"), o);
+  constexpr int kKeys = 200;
+  auto value_of = [](int i, int ver) {
+    return Key(i) + "|" + std::string(ver % 90, 'a' + ver % 26);
+  };
+  for (int i = 0; i < kKeys; ++i) REQUIRE_OK(db->Put(Key(i), value_of(i, 0)));
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int ver = 1; !stop.load(std::memory_order_relaxed); ++ver) {
+      if (!db->Put(Key(ver % kKeys), value_of(ver % kKeys, ver)).ok()) return;
+    }
+  });
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i) keys.push_back(Key(i));
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  std::vector<std::string> values(kKeys);
+  std::vector<Status> st(kKeys);
+  int bad = 0;
+  const auto until = Clock::now() + std::chrono::milliseconds(500);
+  while (Clock::now() < until) {
+    if (!db->MultiGet(views, values.data(), st.data()).ok()) ++bad;
+    for (int i = 0; i < kKeys; ++i) {
+      const std::string& v = values[i];
+      const std::string prefix = keys[i] + "|";
+      if (!st[i].ok() || v.compare(0, prefix.size(), prefix) != 0) ++bad;
+    }
+  }
+  stop.store(true);
+  writer.join();
+  CHECK(bad == 0);
+}
+
 }  // namespace
 }  // namespace kvb::linhash
