@@ -1,5 +1,6 @@
 // Shared parts of the adapter interface: durability names, the default
-// Has/WriteBatch/Scan, and the directory helpers every adapter uses at Open.
+// Has/MultiGet/WriteBatch/Scan, and the directory helpers every adapter uses
+// at Open.
 #include "adapters/adapter.h"
 
 #include <sys/stat.h>
@@ -43,6 +44,17 @@ Status Adapter::Has(std::string_view key, bool* found) {
     return Status::OK();
   }
   return s;
+}
+
+Status Adapter::MultiGet(std::span<const std::string_view> keys,
+                         std::string* values, Status* statuses) {
+  Status first;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    statuses[i] = Get(keys[i], &values[i]);
+    if (first.ok() && !statuses[i].ok() && !statuses[i].IsNotFound())
+      first = statuses[i];
+  }
+  return first;
 }
 
 Status Adapter::WriteBatch(std::span<const KeyValue> pairs) {

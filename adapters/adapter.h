@@ -104,6 +104,13 @@ class Adapter {
   virtual Status Delete(std::string_view key) = 0;
   // *found = whether the key exists. Default: Get.
   virtual Status Has(std::string_view key, bool* found);
+  // Looks up every keys[i]: statuses[i] is what Get(keys[i], &values[i])
+  // returns (values[i] filled when OK). Returns OK if every status is OK or
+  // NotFound, else the first other one. Default: a loop of Get; an engine
+  // with a batched read (linhash) overrides it. REQUIRES: values and statuses
+  // have keys.size() elements.
+  virtual Status MultiGet(std::span<const std::string_view> keys,
+                          std::string* values, Status* statuses);
   // Writes all pairs; native where capabilities().batch, else a loop of Put.
   virtual Status WriteBatch(std::span<const KeyValue> pairs);
   // Calls `cb` for up to `limit` pairs with key >= start, in byte order.

@@ -123,6 +123,10 @@ class LinhashAdapter final : public adapters_internal::BuiltinAdapter {
   Status Has(std::string_view key, bool* found) override {
     return db_->Has(key, found);
   }
+  Status MultiGet(std::span<const std::string_view> keys, std::string* values,
+                  Status* statuses) override {
+    return db_->MultiGet(keys, values, statuses);
+  }
   Status WriteBatch(std::span<const KeyValue> pairs) override {
     linhash::WriteBatch batch;
     for (const KeyValue& kv : pairs) batch.Put(kv.key, kv.value);
@@ -153,6 +157,8 @@ std::map<std::string, double> LinhashAdapter::Stats() {
        {"puts", m.puts},
        {"gets", m.gets},
        {"deletes", m.deletes},
+       {"deletes_absent", m.deletes_absent},
+       {"background_errors", m.background_errors},
        {"hash_collisions", m.hash_collisions},
        {"compactions", m.compactions},
        {"recoveries", m.recoveries},

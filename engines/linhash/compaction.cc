@@ -61,7 +61,13 @@ Result<CompactionResult> DB::Impl::Compact() {
       victims.push_back(sealed[i]);
     }
   }
-  if (victims.empty()) return result;
+  if (victims.empty()) {
+    // Sources left by an earlier failed run were removed above: this call
+    // deleted segments, so it counts.
+    if (result.compacted_segments > 0)
+      compactions_.fetch_add(1, std::memory_order_relaxed);
+    return result;
+  }
   std::sort(victims.begin(), victims.end(),
             [](const auto& a, const auto& b) { return a->seq() < b->seq(); });
   for (const auto& v : victims)

@@ -58,6 +58,7 @@ Result<std::unique_ptr<DB>> DB::Open(const std::string& dir,
     s = impl->Open();
   }
   KVB_RETURN_IF_ERROR(s);
+  impl->LogOpen();
   return std::unique_ptr<DB>(new DB(std::move(impl)));
 }
 
@@ -75,6 +76,10 @@ Status DB::GetAppend(std::string_view k, std::string* out) {
   return impl_->Get(k, out, true);
 }
 Status DB::Has(std::string_view k, bool* found) { return impl_->Has(k, found); }
+Status DB::MultiGet(std::span<const std::string_view> keys, std::string* values,
+                    Status* statuses) {
+  return impl_->MultiGet(keys, values, statuses);
+}
 Status DB::Delete(std::string_view k) { return impl_->Delete(k); }
 Status DB::Write(const WriteBatch& b) {
   return impl_->Write(b.ops_.data(), b.ops_.size());
@@ -165,9 +170,15 @@ uint64_t DB::Impl::CurrentLsn() const {
 
 // ---- Lookups ----
 
-Status DB::Impl::FindKey(uint64_t h, std::string_view key, Found* f) {
+// Walks h's candidates; for the slot whose record holds `key` calls
+// found(bucket, slot, segment, record) and returns OK. NotFound if no slot
+// does. With key_only the records are read without their values (no value
+// CRC): the key comparison needs only the key.
+template <typename Fn>
+Status DB::Impl::Lookup(uint64_t h, std::string_view key, bool key_only,
+                        Fn&& found) {
   std::string& scratch = Scratch();
-  Status st;
+  Status st = Status::NotFound();
   RecordView rec{};
   index_.ForEachCandidate(h, [&](Bucket* b, int i) {
     Segment* seg = seg_table_[LocSegment(b->loc[i])];
@@ -175,56 +186,50 @@ Status DB::Impl::FindKey(uint64_t h, std::string_view key, Found* f) {
       st = Status::Corruption("index points to a missing segment");
       return true;
     }
-    st = seg->ReadRecord(LocOffset(b->loc[i]), options_.verify_checksums,
-                         &scratch, &rec);
-    if (!st.ok()) return true;
+    const uint64_t off = LocOffset(b->loc[i]);
+    Status r = key_only ? seg->ReadKey(off, &scratch, &rec)
+                        : seg->ReadRecord(off, options_.verify_checksums,
+                                          &scratch, &rec);
+    if (!r.ok()) {
+      st = r;
+      return true;
+    }
     if (rec.key != key) {
       collisions_.Add();
       return false;
     }
-    f->ref = {b, i};
-    f->old_size = rec.size;
-    f->old_segment = seg;
+    st = Status::OK();
+    found(b, i, seg, rec);
     return true;
   });
+  return st;
+}
+
+Status DB::Impl::FindKey(uint64_t h, std::string_view key, Found* f) {
+  Status st = Lookup(h, key, /*key_only=*/true,
+                     [f](Bucket* b, int i, Segment* seg, const RecordView& r) {
+                       f->ref = {b, i};
+                       f->old_size = r.size;
+                       f->old_segment = seg;
+                     });
   // A walk cut short by a chain cycle may have missed the key.
-  return st.ok() ? index_.health() : st;
+  return st.ok() || st.IsNotFound() ? index_.health() : st;
 }
 
 Status DB::Impl::Get(std::string_view key, std::string* out, bool append) {
   KVB_RETURN_IF_ERROR(CheckOpen());
   const uint64_t h = HashKey(key);
-  std::string& scratch = Scratch();
-  Status st = Status::NotFound();
-  RecordView rec{};
+  Status st;
   {
     std::shared_lock lock(index_mu_);
-    index_.ForEachCandidate(h, [&](Bucket* b, int i) {
-      Segment* seg = seg_table_[LocSegment(b->loc[i])];
-      if (seg == nullptr) {
-        st = Status::Corruption("index points to a missing segment");
-        return true;
-      }
-      Status r = seg->ReadRecord(LocOffset(b->loc[i]),
-                                 options_.verify_checksums, &scratch, &rec);
-      if (!r.ok()) {
-        st = r;
-        return true;
-      }
-      if (rec.key != key) {
-        collisions_.Add();
-        return false;
-      }
-      st = Status::OK();
-      if (out != nullptr) {
-        if (append) {
-          out->append(rec.value);
-        } else {
-          out->assign(rec.value);
-        }
-      }
-      return true;
-    });
+    st = Lookup(h, key, /*key_only=*/false,
+                [out, append](Bucket*, int, Segment*, const RecordView& r) {
+                  if (append) {
+                    out->append(r.value);
+                  } else {
+                    out->assign(r.value);
+                  }
+                });
   }
   gets_.Add();
   // A walk through a chunk that failed its check may have missed the key.
@@ -232,37 +237,102 @@ Status DB::Impl::Get(std::string_view key, std::string* out, bool append) {
 }
 
 Status DB::Impl::Has(std::string_view key, bool* found) {
-  Status s = Get(key, nullptr, false);
-  *found = s.ok();
-  return s.IsNotFound() ? Status::OK() : s;
+  KVB_RETURN_IF_ERROR(CheckOpen());
+  const uint64_t h = HashKey(key);
+  Status st;
+  {
+    std::shared_lock lock(index_mu_);
+    st = Lookup(h, key, /*key_only=*/true,
+                [](Bucket*, int, Segment*, const RecordView&) {});
+  }
+  gets_.Add();  // as Pogreb: Has counts as a Get
+  *found = st.ok();
+  st = CheckIndex(st);
+  return st.IsNotFound() ? Status::OK() : st;
+}
+
+// Keys per MultiGet group: enough misses in flight to cover the memory
+// latency (a core keeps 10-12 line fill buffers busy), few enough that the
+// group's buckets and records are still cached when they are read.
+constexpr size_t kMultiGetGroup = 16;
+
+Status DB::Impl::MultiGet(std::span<const std::string_view> keys,
+                          std::string* values, Status* statuses) {
+  KVB_RETURN_IF_ERROR(CheckOpen());
+  for (size_t i = 0; i < keys.size(); i += kMultiGetGroup) {
+    const size_t n = std::min(kMultiGetGroup, keys.size() - i);
+    MultiGetGroup(keys.data() + i, n, values + i, statuses + i);
+  }
+  gets_.Add(keys.size());
+  Status first;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    statuses[i] = CheckIndex(std::move(statuses[i]));
+    if (first.ok() && !statuses[i].ok() && !statuses[i].IsNotFound())
+      first = statuses[i];
+  }
+  return first;
+}
+
+void DB::Impl::MultiGetGroup(const std::string_view* keys, size_t n,
+                             std::string* values, Status* statuses) {
+  uint64_t h[kMultiGetGroup];
+  const Bucket* b[kMultiGetGroup];
+  for (size_t j = 0; j < n; ++j) h[j] = HashKey(keys[j]);
+  std::shared_lock lock(index_mu_);
+  // 1. Every primary bucket of the group in flight at once (two lines each).
+  for (size_t j = 0; j < n; ++j) {
+    b[j] = index_.Primary(index_.BucketFor(h[j]));
+    __builtin_prefetch(b[j]);
+    __builtin_prefetch(reinterpret_cast<const char*>(b[j]) + 64);
+  }
+  // 2. The record of each bucket's first matching slot (most keys have one).
+  for (size_t j = 0; j < n; ++j) {
+    for (int i = 0; i < kSlotsPerBucket; ++i) {
+      if (!SlotMatches(*b[j], i, h[j])) continue;
+      const Segment* seg = seg_table_[LocSegment(b[j]->loc[i])];
+      if (seg != nullptr) seg->Prefetch(LocOffset(b[j]->loc[i]));
+      break;
+    }
+  }
+  // 3. The lookups proper, now mostly cache hits.
+  for (size_t j = 0; j < n; ++j) {
+    std::string* out = &values[j];
+    statuses[j] = Lookup(h[j], keys[j], /*key_only=*/false,
+                         [out](Bucket*, int, Segment*, const RecordView& r) {
+                           out->assign(r.value);
+                         });
+  }
 }
 
 // ---- Writes ----
 
 void DB::Impl::ApplyPut(uint64_t h, const Found& f, uint64_t loc, Segment* dst,
                         uint32_t size) {
-  {
-    std::unique_lock lock(index_mu_);
-    if (f.found()) {
-      index_.Replace(f.ref, loc);
-    } else {
-      index_.Insert(index_.FindHole(h), h, loc);
-    }
-  }
+  std::unique_lock lock(index_mu_);
+  ApplyPutLocked(h, f, loc, dst, size);
+}
+
+void DB::Impl::ApplyPutLocked(uint64_t h, const Found& f, uint64_t loc,
+                              Segment* dst, uint32_t size) {
   if (f.found()) {
+    index_.Replace(f.ref, loc);
     f.old_segment->dead_keys++;
     f.old_segment->dead_bytes += f.old_size;
+  } else {
+    index_.Insert(index_.FindHole(h), h, loc);
   }
   dst->put_records++;
   key_count_.store(index_.count(), std::memory_order_relaxed);
 }
 
 void DB::Impl::ApplyDelete(const Found& f, Segment* dst, uint32_t size) {
+  std::unique_lock lock(index_mu_);
+  ApplyDeleteLocked(f, dst, size);
+}
+
+void DB::Impl::ApplyDeleteLocked(const Found& f, Segment* dst, uint32_t size) {
   if (f.found()) {
-    {
-      std::unique_lock lock(index_mu_);
-      index_.Remove(f.ref);
-    }
+    index_.Remove(f.ref);
     f.old_segment->dead_keys++;
     f.old_segment->dead_bytes += f.old_size;
   }
@@ -331,7 +401,12 @@ Status DB::Impl::Delete(std::string_view key) {
     KVB_RETURN_IF_ERROR(CheckWritable());
     Found f;
     KVB_RETURN_IF_ERROR(CheckIndex(FindKey(h, key, &f)));
-    if (!f.found()) return Status::OK();
+    if (!f.found()) {
+      // As Pogreb: nothing is logged, but the delete is counted.
+      deletes_.Add();
+      deletes_absent_.Add();
+      return Status::OK();
+    }
     encode_buf_.clear();
     AppendRecord(&encode_buf_, RecordType::kDelete, key, {});
     uint64_t off = 0;
@@ -417,29 +492,45 @@ Status DB::Impl::Write(const WriteBatch::Op* ops, size_t n) {
     KVB_RETURN_IF_ERROR(IndexBatchLocked(batch, ops, off));
     lsn = CurrentLsn();
   }
-  puts_.Add(n);
   return WaitDurable(lsn);
 }
 
 // The batch is in the log at `off`: from here nothing may fail, it must be in
-// the index (a failure is a background error that stops writes).
+// the index (a failure is a background error that stops writes). The index
+// lock is held exclusively across the whole batch, so a concurrent reader sees
+// all of it or none of it (the lookups here read keys only).
 Status DB::Impl::IndexBatchLocked(const EncodedBatch& batch,
                                   const WriteBatch::Op* ops, uint64_t off) {
   Segment* a = active();
   a->dead_bytes += batch.head;
-  for (size_t i = 0; i < batch.rel.size(); ++i) {
-    const uint64_t hash = batch.hashes[i];
-    Found f;
-    Status s = FindKey(hash, ops[i].key, &f);
-    if (!s.ok()) return SetBackgroundError(s);
-    const uint64_t rec_off = off + batch.head + batch.rel[i];
-    if (ops[i].is_delete) {
-      ApplyDelete(f, a, batch.RecordSize(i));
-    } else {
-      ApplyPut(hash, f, MakeLoc(hash, a->id(), static_cast<uint32_t>(rec_off)),
-               a, batch.RecordSize(i));
+  uint64_t puts = 0;
+  uint64_t deletes = 0;
+  uint64_t absent = 0;
+  Status s;
+  {
+    std::unique_lock lock(index_mu_);
+    for (size_t i = 0; i < batch.rel.size() && s.ok(); ++i) {
+      const uint64_t hash = batch.hashes[i];
+      Found f;
+      s = FindKey(hash, ops[i].key, &f);
+      if (!s.ok()) break;
+      const uint64_t rec_off = off + batch.head + batch.rel[i];
+      if (ops[i].is_delete) {
+        ApplyDeleteLocked(f, a, batch.RecordSize(i));
+        deletes++;
+        absent += f.found() ? 0 : 1;
+      } else {
+        const uint32_t loc32 = static_cast<uint32_t>(rec_off);
+        ApplyPutLocked(hash, f, MakeLoc(hash, a->id(), loc32), a,
+                       batch.RecordSize(i));
+        puts++;
+      }
     }
   }
+  if (!s.ok()) return SetBackgroundError(s);
+  puts_.Add(puts);
+  deletes_.Add(deletes);
+  deletes_absent_.Add(absent);
   return CheckAfterApply();
 }
 
@@ -646,12 +737,13 @@ void DB::Impl::BackgroundLoop() {
     lock.unlock();
     now = Clock::now();
     if (now >= next_sync) {
-      Sync()
-          .IgnoreError();  // a failure is sticky and reported by the next write
+      BackgroundResult("sync", Sync());
       next_sync = next_of(options_.background_sync_interval_ms, now);
     }
     if (now >= next_compact) {
-      Compact().status().IgnoreError();  // Busy or nothing to do is fine
+      Status s = Compact().status();
+      if (!s.IsBusy())
+        BackgroundResult("compaction", s);  // Busy: a user's runs
       next_compact = next_of(options_.background_compaction_interval_ms, now);
     }
     if (now >= next_ckpt) {
@@ -660,10 +752,46 @@ void DB::Impl::BackgroundLoop() {
         std::lock_guard wl(writer_mu_);
         lsn = CurrentLsn();
       }
-      if (lsn != last_ckpt_lsn_.load()) Checkpoint().IgnoreError();
+      if (lsn != last_ckpt_lsn_.load())
+        BackgroundResult("checkpoint", Checkpoint());
       next_ckpt = next_of(options_.checkpoint_interval_ms, now);
     }
     lock.lock();
+  }
+}
+
+void DB::Impl::Log(Options::LogLevel level, const std::string& line) const {
+  if (options_.logger) options_.logger(level, line);
+}
+
+void DB::Impl::BackgroundResult(const char* what, const Status& s) {
+  if (s.ok()) return;
+  bool sticky;
+  {
+    std::lock_guard lock(writer_mu_);
+    sticky = !bg_error_.ok();
+  }
+  // Once the handle refuses writes every later background call fails with
+  // the same sticky error: that one is reported once, not every period.
+  if (sticky && sticky_reported_) return;
+  if (sticky) sticky_reported_ = true;
+  background_errors_.fetch_add(1, std::memory_order_relaxed);
+  Log(Options::LogLevel::kError,
+      std::string("linhash: background ") + what + " failed: " + s.ToString());
+}
+
+void DB::Impl::LogOpen() const {
+  if (!options_.logger) return;
+  for (const std::string& n : recovery_notes_)
+    Log(Options::LogLevel::kInfo, "linhash: open " + dir_ + ": " + n);
+  if (rebuilds_.load() > 0) {
+    Log(Options::LogLevel::kInfo,
+        "linhash: open " + dir_ + ": index rebuilt from the whole log");
+  }
+  if (recoveries_.load() > 0) {
+    Log(Options::LogLevel::kInfo,
+        "linhash: open " + dir_ + ": recovered, replayed " +
+            std::to_string(replayed_.load()) + " records");
   }
 }
 
@@ -677,6 +805,9 @@ Result<uint64_t> DB::Impl::FileSize() const {
   KVB_ASSIGN_OR_RETURN(auto names, env_->ListDir(dir_));
   uint64_t total = 0;
   for (const auto& n : names) {
+    const bool ours = n == kLockName || n == kIndexName || n == kIndexTmpName ||
+                      IsAsideFileName(n) || ParseSegmentFileName(n).has_value();
+    if (!ours) continue;  // unrelated files may share the directory
     auto st = env_->Stat(Path(n));
     if (st.ok() && !st->is_dir) total += st->size;
   }
@@ -688,6 +819,7 @@ Metrics DB::Impl::GetMetrics() const {
   m.puts = puts_.Sum();
   m.gets = gets_.Sum();
   m.deletes = deletes_.Sum();
+  m.deletes_absent = deletes_absent_.Sum();
   m.hash_collisions = collisions_.Sum();
   m.compactions = compactions_.load();
   m.recoveries = recoveries_.load();
@@ -699,6 +831,7 @@ Metrics DB::Impl::GetMetrics() const {
   m.torn_tail_bytes = torn_tail_bytes_.load();
   m.repair_cut_bytes = repair_cut_bytes_.load();
   m.repair_lost_records = repair_lost_records_.load();
+  m.background_errors = background_errors_.load();
   return m;
 }
 

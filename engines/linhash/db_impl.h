@@ -75,6 +75,8 @@ class DB::Impl {
              bool* inserted);
   Status Get(std::string_view key, std::string* out, bool append);
   Status Has(std::string_view key, bool* found);
+  Status MultiGet(std::span<const std::string_view> keys, std::string* values,
+                  Status* statuses);
   Status Delete(std::string_view key);
   Status Write(const WriteBatch::Op* ops, size_t n);
   struct EncodedBatch;
@@ -106,6 +108,8 @@ class DB::Impl {
   // tail replay touched it): DB::Open then retries with IgnoreCheckpoint().
   bool checkpoint_damaged() const { return checkpoint_damaged_; }
   void IgnoreCheckpoint() { ignore_checkpoint_ = true; }
+  // Passes what Open's recovery did to Options::logger.
+  void LogOpen() const;
 
   // For the iterator.
   RwLock& index_mu() { return index_mu_; }
@@ -167,10 +171,20 @@ class DB::Impl {
   Status RenumberSegment(DiskSegment* d, uint32_t new_id);
 
   // ---- Write path (db_impl.cc) ----
+  template <typename Fn>
+  Status Lookup(uint64_t h, std::string_view key, bool key_only, Fn&& found);
+  // Finds the slot of `key` (reading keys only); f->found() false if absent.
   Status FindKey(uint64_t h, std::string_view key, Found* f);
+  // One MultiGet group (n <= kMultiGetGroup keys) under one shared lock.
+  void MultiGetGroup(const std::string_view* keys, size_t n,
+                     std::string* values, Status* statuses);
   void ApplyPut(uint64_t h, const Found& f, uint64_t loc, Segment* dst,
                 uint32_t size);
   void ApplyDelete(const Found& f, Segment* dst, uint32_t size);
+  // As above with index_mu_ already held exclusively.
+  void ApplyPutLocked(uint64_t h, const Found& f, uint64_t loc, Segment* dst,
+                      uint32_t size);
+  void ApplyDeleteLocked(const Found& f, Segment* dst, uint32_t size);
   Status PrepareAppend(uint64_t bytes);
   Status AppendLocked(std::string_view records, uint64_t* offset);
   Status Rotate();
@@ -207,7 +221,11 @@ class DB::Impl {
   void RetireSources(const std::vector<std::shared_ptr<Segment>>& victims);
   Status RemoveRetired(CompactionResult* result);
 
-  // ---- Background thread ----
+  // ---- Background thread, events ----
+  void Log(Options::LogLevel level, const std::string& line) const;
+  // Reports a failed background call (logger + Metrics::background_errors);
+  // a sticky write error only the first time. Background thread only.
+  void BackgroundResult(const char* what, const Status& s);
   void StartBackground();
   void StopBackground();
   void BackgroundLoop();
@@ -266,12 +284,13 @@ class DB::Impl {
   std::condition_variable bg_cv_;
   bool bg_stop_ = false;
   std::thread bg_thread_;
+  bool sticky_reported_ = false;  // background thread only
 
   // Metrics.
-  ShardedCounter puts_, gets_, deletes_, collisions_;
+  ShardedCounter puts_, gets_, deletes_, deletes_absent_, collisions_;
   std::atomic<uint64_t> compactions_{0}, recoveries_{0}, replayed_{0},
       rebuilds_{0}, checkpoints_{0}, syncs_{0}, torn_tail_bytes_{0},
-      repair_cut_bytes_{0}, repair_lost_records_{0};
+      repair_cut_bytes_{0}, repair_lost_records_{0}, background_errors_{0};
 };
 
 }  // namespace kvb::linhash

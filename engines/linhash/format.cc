@@ -142,10 +142,18 @@ void AppendRecord(std::string* dst, RecordType type, std::string_view key,
   EncodeFixed32(dst->data() + start, MaskCrc(crc));
 }
 
-ParseResult ParseRecord(std::string_view data, bool verify, RecordView* out,
+namespace {
+
+// The parsed header of the record at the front of `data`.
+struct RecordHeader {
+  RecordType type;
+  size_t hdr;  // crc + both varints
+  uint64_t klen;
+  uint64_t total;
+};
+
+ParseResult ParseHeader(const char* p, size_t n, RecordHeader* h,
                         size_t* need) {
-  const char* p = data.data();
-  size_t n = data.size();
   *need = kMaxRecordHeader;
   if (n < 6) return ParseResult::kNeedMore;
   uint32_t tag = 0;
@@ -162,17 +170,45 @@ ParseResult ParseRecord(std::string_view data, bool verify, RecordView* out,
   if (type == 1 && vlen != 0) return ParseResult::kBad;
   if (type == 2 && (klen != 0 || vlen != kBatchValueSize))
     return ParseResult::kBad;
-  uint64_t total = 4 + static_cast<uint64_t>(a) + b + klen + vlen;
-  *need = total;
-  if (n < total) return ParseResult::kNeedMore;
-  if (verify && UnmaskCrc(DecodeFixed32(p)) != Crc32c(p + 4, total - 4)) {
+  h->type = static_cast<RecordType>(type);
+  h->hdr = 4 + static_cast<size_t>(a) + static_cast<size_t>(b);
+  h->klen = klen;
+  h->total = h->hdr + klen + vlen;
+  return ParseResult::kOk;
+}
+
+}  // namespace
+
+ParseResult ParseRecord(std::string_view data, bool verify, RecordView* out,
+                        size_t* need) {
+  const char* p = data.data();
+  RecordHeader h{};
+  ParseResult r = ParseHeader(p, data.size(), &h, need);
+  if (r != ParseResult::kOk) return r;
+  *need = h.total;
+  if (data.size() < h.total) return ParseResult::kNeedMore;
+  if (verify && UnmaskCrc(DecodeFixed32(p)) != Crc32c(p + 4, h.total - 4)) {
     return ParseResult::kBad;
   }
-  size_t hdr = 4 + a + b;
-  out->type = static_cast<RecordType>(type);
-  out->key = std::string_view(p + hdr, klen);
-  out->value = std::string_view(p + hdr + klen, vlen);
-  out->size = static_cast<uint32_t>(total);
+  out->type = h.type;
+  out->key = std::string_view(p + h.hdr, h.klen);
+  out->value = std::string_view(p + h.hdr + h.klen, h.total - h.hdr - h.klen);
+  out->size = static_cast<uint32_t>(h.total);
+  return ParseResult::kOk;
+}
+
+ParseResult ParseRecordKey(std::string_view data, RecordView* out,
+                           size_t* need) {
+  const char* p = data.data();
+  RecordHeader h{};
+  ParseResult r = ParseHeader(p, data.size(), &h, need);
+  if (r != ParseResult::kOk) return r;
+  *need = h.hdr + h.klen;
+  if (data.size() < *need) return ParseResult::kNeedMore;
+  out->type = h.type;
+  out->key = std::string_view(p + h.hdr, h.klen);
+  out->value = {};
+  out->size = static_cast<uint32_t>(h.total);
   return ParseResult::kOk;
 }
 

@@ -76,6 +76,12 @@ enum class ParseResult : uint8_t {
 // checked.
 ParseResult ParseRecord(std::string_view data, bool verify, RecordView* out,
                         size_t* need);
+// Parses only the header and key of the record at the front of `data`, for
+// lookups that need no value (Has, the overwrite check of Put): out->value is
+// empty, out->size is the whole record's size, *need counts header and key
+// only, and no checksum is checked (the header's bounds still are).
+ParseResult ParseRecordKey(std::string_view data, RecordView* out,
+                           size_t* need);
 
 // ---- Checkpoint (index.lhx) header fields ----
 struct IndexHeader {

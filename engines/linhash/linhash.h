@@ -73,8 +73,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -166,6 +168,17 @@ struct Options {
   // Verify each record's CRC on every read (a few ns per record).
   bool verify_checksums = true;
 
+  // ---- Events ----
+  // Receives one line per event the caller would otherwise not see: a
+  // failure of background work (periodic sync, background compaction,
+  // periodic checkpoint; kError, also counted in Metrics::background_errors)
+  // and what Open's recovery did (a replayed tail, a rebuild, a cut; kInfo).
+  // Called from the background thread or the thread inside Open, never with a
+  // lock of the DB held; must be thread-safe and must not call into the DB.
+  // Null: events are only counted.
+  enum class LogLevel : uint8_t { kInfo, kError };
+  std::function<void(LogLevel level, std::string_view message)> logger;
+
   // TEST ONLY: replaces the key hash (e.g. to force every key into one bucket
   // chain).
   uint64_t (*TEST_hash)(std::string_view key) = nullptr;
@@ -180,9 +193,12 @@ struct CompactionResult {
 
 // Counters since Open.
 struct Metrics {
-  uint64_t puts = 0;              // Put, PutIfAbsent, and each op of a Write
-  uint64_t gets = 0;              // Get, GetAppend and Has
-  uint64_t deletes = 0;           // Delete calls that removed a key
+  uint64_t puts = 0;     // Put, PutIfAbsent, and each put op of a Write
+  uint64_t gets = 0;     // Get, GetAppend, Has and each key of a MultiGet
+  uint64_t deletes = 0;  // every Delete call and delete op of a Write, as
+                         // Pogreb's Dels (present or absent key)
+  uint64_t deletes_absent = 0;    // those of `deletes` that found no key (no
+                                  // record logged)
   uint64_t hash_collisions = 0;   // slots whose 48 hash bits matched but whose
                                   // key did not
   uint64_t compactions = 0;       // Compact calls that deleted a segment
@@ -199,6 +215,9 @@ struct Metrics {
   uint64_t torn_tail_bytes = 0;      // torn tail cut (no valid record in it)
   uint64_t repair_cut_bytes = 0;     // cut by repair, kept in *.corrupt files
   uint64_t repair_lost_records = 0;  // valid records inside those cut bytes
+  // Failures of background work (periodic sync, background compaction,
+  // periodic checkpoint), each also passed to Options::logger.
+  uint64_t background_errors = 0;
 };
 
 // Shape of the index and log, for stats and tests.
@@ -277,8 +296,21 @@ class DB {
   // Appends the value to *out (no allocation when its capacity suffices), or
   // returns NotFound. Errors as Get.
   [[nodiscard]] Status GetAppend(std::string_view key, std::string* out);
-  // *found = whether the key exists. Errors as Get (never NotFound).
+  // *found = whether the key exists. Reads only the key of a candidate record
+  // (as Pogreb): its value and value checksum are not read, so Has is as fast
+  // for large values as for small ones and a damaged value does not make it
+  // fail (Get still reports it). Errors as Get (never NotFound).
   [[nodiscard]] Status Has(std::string_view key, bool* found);
+  // Looks up every keys[i] as Get does: statuses[i] is OK (values[i] then
+  // holds the value), NotFound (values[i] unchanged) or Get's error for it.
+  // Faster than a loop of Get: keys are taken in groups of 16, and the index
+  // buckets of a group, then its records, are prefetched before any of them
+  // is read, so the memory misses of the group overlap. A group is read under
+  // one hold of the shared index lock. Returns OK if every status is OK or
+  // NotFound, else the first other status. REQUIRES: values and statuses
+  // have keys.size() elements.
+  [[nodiscard]] Status MultiGet(std::span<const std::string_view> keys,
+                                std::string* values, Status* statuses);
   // Removes the key; OK whether or not it existed (nothing is written if it
   // did not). Errors as Put.
   [[nodiscard]] Status Delete(std::string_view key);

@@ -138,19 +138,24 @@ Status DB::Impl::ScanDirectory(std::vector<DiskSegment>* segs,
                                bool* has_index) {
   KVB_ASSIGN_OR_RETURN(auto names, env_->ListDir(dir_));
   *has_index = false;
+  std::string foreign;  // the first name that is not ours (nor lost+found)
   for (const std::string& n : names) {
     if (n == kLockName || n == kIndexTmpName || IsAsideFileName(n)) continue;
     if (n == kIndexName) {
       *has_index = true;
-      continue;
-    }
-    if (auto sn = ParseSegmentFileName(n)) {
+    } else if (auto sn = ParseSegmentFileName(n)) {
       segs->push_back({*sn, nullptr, 0});
-      continue;
+    } else if (n != "lost+found" && foreign.empty()) {
+      foreign = n;
     }
+  }
+  // Files that are not ours are left alone next to a database (a README, a
+  // mount root's lost+found); without any file of ours they mean the
+  // directory belongs to something else.
+  if (!foreign.empty() && segs->empty() && !*has_index) {
     return Status::InvalidArgument(
         "linhash: " + dir_ + " is not a linhash database (unexpected file '" +
-        n + "')");
+        foreign + "')");
   }
   std::sort(segs->begin(), segs->end(),
             [](const DiskSegment& a, const DiskSegment& b) {

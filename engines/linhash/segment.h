@@ -46,6 +46,14 @@ class Segment {
   // the bytes are not a valid record.
   Status ReadRecord(uint64_t offset, bool verify, std::string* scratch,
                     RecordView* rec) const;
+  // Reads only the header and key of the record at `offset` (no value, no
+  // checksum: ParseRecordKey); rec->size is still the whole record's size.
+  // Locking and errors as ReadRecord.
+  Status ReadKey(uint64_t offset, std::string* scratch, RecordView* rec) const;
+  // Starts loading the first lines of the record at `offset` into the cache
+  // when it is in a mapping (a hint: no read, no error). Locking as
+  // ReadRecord.
+  void Prefetch(uint64_t offset) const;
 
   // ---- Writer side ----
   uint64_t end() const {
@@ -104,6 +112,9 @@ class Segment {
     uint64_t end;
     std::unique_ptr<MappedRegion> map;
   };
+  enum class Part : uint8_t { kWhole, kVerified, kKey };
+  Status Read(uint64_t offset, Part part, std::string* scratch,
+              RecordView* rec) const;
   Status WriteThrough(std::string_view data);
   // Maps flushed bytes not yet mapped when enough of them accumulated (or
   // `force`).
