@@ -18,6 +18,7 @@
 #include "core/strings.h"
 #include "crash/crash.h"
 #include "harness/context.h"
+#include "harness/crash_ledger.h"
 #include "harness/icount.h"
 #include "harness/probes.h"
 #include "harness/progress.h"
@@ -502,6 +503,37 @@ void PrintInPointOrder(const std::vector<Slot>& slots,
   PrintTable(std::cout, sorted);
 }
 
+// The crash ledger a run consults (harness/crash_ledger.h). An unreadable
+// ledger is a warning: entries then say "not checked", never "checked".
+struct LedgerView {
+  std::string path;
+  crash_ledger::Ledger ledger;
+};
+
+LedgerView OpenLedger(bool quiet) {
+  LedgerView v{crash_ledger::DefaultPath(), {}};
+  Result<crash_ledger::Ledger> l = crash_ledger::Load(v.path);
+  if (l.ok()) {
+    v.ledger = std::move(*l);
+  } else {
+    std::cerr << "kvbench: warning: " << Text(l.status()) << "\n";
+  }
+  if (!quiet && v.ledger.unreadable_lines > 0)
+    std::cerr << "kvbench: warning: " << v.ledger.unreadable_lines
+              << " unreadable lines in the crash ledger " << v.path << "\n";
+  return v;
+}
+
+// Records on a persistent entry whether kvbench crash checked its settings.
+void NoteCrashCheck(const LedgerView& v, RepResult* rep) {
+  if (rep->skipped || rep->engine_options.empty()) return;
+  Result<Capabilities> caps = CapabilitiesOf(rep->engine_spec);
+  if (!caps.ok() || !caps->persistent) return;
+  rep->crash_check =
+      crash_ledger::CheckFor(v.ledger, rep->engine, rep->engine_options);
+  rep->crash_check.ledger = v.path;
+}
+
 // Runs every point (already checked) in the schedule's order, writing results
 // after each repetition so an interrupted run leaves data.
 int Execute(const std::vector<PointSpec>& points, RunSettings settings,
@@ -519,6 +551,7 @@ int Execute(const std::vector<PointSpec>& points, RunSettings settings,
   for (const PointSpec& p : points) config["points"].push_back(PointToJson(p));
   config["schedule"] = ScheduleJson(slots, settings);
 
+  const LedgerView ledger = OpenLedger(quiet);
   std::vector<RepResult> reps;
   bool failed = false;
   for (const Slot& slot : slots) {
@@ -531,6 +564,7 @@ int Execute(const std::vector<PointSpec>& points, RunSettings settings,
     Result<RepResult> rep = runner.RunOnce(p, r);
     reps.push_back(rep.ok() ? std::move(*rep) : FailedRep(p, r, rep.status()));
     reps.back().run_order = reps.size() - 1;
+    NoteCrashCheck(ledger, &reps.back());
     ReportFailures(reps.back());
     failed = failed || reps.back().failed();
     Status ws = WriteJsonFile(results_path, ResultsJson(context, config, reps));
@@ -887,6 +921,10 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   FinishContext(&r->context);
   s = WriteJsonFile(out + "/crash.json", CrashReportJson(*r));
   if (!s.ok()) return UsageError(s);
+  // Only a run that passed vouches for its settings; a failed one is recorded
+  // too (with its failures), so later entries show what was found.
+  Status ls = crash_ledger::Append(crash_ledger::DefaultPath(), *r);
+  if (!ls.ok()) std::cerr << "kvbench: warning: " << Text(ls) << "\n";
   PrintCrashTable(std::cout, *r);
   std::cout << "results: " << out << "/crash.json\n";
   return r->failed() ? kExitFailed : 0;

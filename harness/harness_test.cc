@@ -1,5 +1,7 @@
 // Tests of the histogram, the results writer/reader and small end-to-end runs
 // of every preset on the memory and null adapters.
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -411,6 +413,53 @@ TEST_CASE("each phase records the flushes and writes its class cost") {
     CHECK(process.io.write_calls >= 400);
     CHECK(sync.io.write_bytes >= 400 * 1000);  // 1000-byte values
   }
+}
+
+// Runs the real kvbench binary (the ledger names this executable's build)
+// with the crash ledger in `ledger`; returns its exit status.
+int Kvbench(const std::string& args, const std::string& ledger,
+            const std::string& log) {
+  std::string cmd = "KVB_CRASH_LEDGER='" + ledger + "' " +
+                    std::string(KVB_KVBENCH_BIN) + " " + args + " > '" + log +
+                    "' 2>&1";
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST_CASE("entries say whether kvbench crash checked their exact settings") {
+  testing::TempDir dir;
+  const std::string ledger = dir.Sub("ledger.jsonl"), log = dir.Sub("log");
+  REQUIRE(Kvbench("crash --engines linhash --durability process --trials 2 "
+                  "--keys 200 --kill-ms 30-80 --out " + dir.Sub("crash") +
+                      " --quiet",
+                  ledger, log) == 0);
+  // One torn line must not hide the good records.
+  { std::ofstream(ledger, std::ios::app) << "{\"build\": \"x\", torn\n"; }
+  REQUIRE(Kvbench("run --engines linhash,linhash:max_segment_mb=64,lmdb "
+                  "--workloads ycsb-c --keys 200 --ops 400 --durability "
+                  "process --out " + dir.Sub("run") + " --quiet",
+                  ledger, log) == 0);
+  Result<nlohmann::json> j = ReadResultsFile(dir.Sub("run") + "/results.json");
+  REQUIRE(j.ok());
+  std::map<std::string, nlohmann::json> by_spec;
+  for (const nlohmann::json& e : (*j)["benchmarks"])
+    by_spec[e["engine_spec"]] = e["crash_checked"];
+  INFO((*j)["benchmarks"].dump());
+  // The crashed settings: checked, with the trials and no violations.
+  CHECK(by_spec["linhash"]["checked"] == true);
+  CHECK(by_spec["linhash"]["trials"] == 2);
+  CHECK(by_spec["linhash"]["violations"] == 0);
+  CHECK(by_spec["linhash"]["ledger"] == ledger);
+  // Other options, or another engine: not checked.
+  CHECK(by_spec["linhash:max_segment_mb=64"]["checked"] == false);
+  CHECK(by_spec["lmdb"]["checked"] == false);
+  // The same settings at another class were not checked either.
+  REQUIRE(Kvbench("run --engines linhash --workloads ycsb-c --keys 200 --ops "
+                  "400 --durability sync --out " + dir.Sub("sync") + " --quiet",
+                  ledger, log) == 0);
+  Result<nlohmann::json> k = ReadResultsFile(dir.Sub("sync") + "/results.json");
+  REQUIRE(k.ok());
+  CHECK((*k)["benchmarks"][0]["crash_checked"]["checked"] == false);
 }
 
 TEST_CASE("concurrent fuzz with several threads has no mismatches on memory") {

@@ -71,6 +71,17 @@ json IoPerOpJson(const PhaseResult& p) {
   return j;
 }
 
+json CrashCheckJson(const RepResult::CrashCheck& c) {
+  json j{{"checked", c.checked}, {"ledger", c.ledger}};
+  if (!c.checked) return j;
+  j["runs"] = c.runs;
+  j["trials"] = c.trials;
+  j["failed_trials"] = c.failed_trials;
+  j["violations"] = c.violations;
+  j["last_date"] = c.last_date;
+  return j;
+}
+
 json PhaseJson(const PhaseResult& p) {
   json lat = json::object();
   for (const auto& [op, l] : p.latency) lat[op] = LatencyJson(l);
@@ -135,6 +146,7 @@ json RepToJson(const RepResult& r, int repetitions) {
                        {"settings", r.durability_settings}};
     b["engine_options"] = r.engine_options;
   }
+  if (r.crash_check.looked) b["crash_checked"] = CrashCheckJson(r.crash_check);
   json overrides = json::array();
   for (const auto& [k, v] : r.point.params)
     overrides.push_back(json::array({k, v}));

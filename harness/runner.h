@@ -146,6 +146,14 @@ struct RepResult {
   std::string durability;
   std::string durability_settings;
   std::map<std::string, std::string> engine_options;
+  // Whether `kvbench crash` checked exactly these engine options on this
+  // build (harness/crash_ledger.h); filled in by the CLI. `looked` false: no
+  // ledger was consulted.
+  struct CrashCheck {
+    bool looked = false, checked = false;
+    uint64_t runs = 0, trials = 0, failed_trials = 0, violations = 0;
+    std::string last_date, ledger;
+  } crash_check;
   uint32_t threads = 1;
   std::vector<PhaseResult> phases;
   std::string primary_phase;  // which phase real_time/items_per_second describe
