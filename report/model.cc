@@ -140,6 +140,31 @@ void AddFootprint(const json& b, Point* p) {
   }
 }
 
+// The class an entry ran at, its kernel requests per op and its crash check
+// (results schema 2).
+void AddDurability(const json& b, Point* p) {
+  if (b.contains("durability") && b["durability"].is_object())
+    p->durability = b["durability"].value("class", "");
+  if (b.contains("io_per_op") && b["io_per_op"].is_object()) {
+    const json& io = b["io_per_op"];
+    p->flushes_per_op.push_back(Num(io, "flushes"));
+    if (io.contains("write_calls")) {
+      p->write_calls_per_op.push_back(Num(io, "write_calls"));
+      p->device_bytes_per_op.push_back(Num(io, "device_bytes"));
+    }
+  }
+  if (!b.contains("crash_checked") || !b["crash_checked"].is_object()) return;
+  const json& c = b["crash_checked"];
+  if (!c.value("checked", false)) {
+    p->crash_checked = "not checked";
+    return;
+  }
+  p->crash_checked = std::to_string(c.value("trials", uint64_t{0})) +
+                     " trials, " +
+                     std::to_string(c.value("violations", uint64_t{0})) +
+                     " violations";
+}
+
 // The settings (config.settings) that change what is measured: a table, so
 // SCHEMA.md's "Comparability" list and the code are one list.
 constexpr const char* kComparedSettings[] = {
@@ -233,6 +258,7 @@ void AddEntry(const json& b, const std::string& machine, const json& settings,
   AddLatency(b.contains("latency") ? b["latency"] : json(), &p);
   AddMemory(b, ds->FindMachine(machine), &p);
   AddFootprint(b, &p);
+  AddDurability(b, &p);
   if (Num(b, "reopen_ms", -1) >= 0) p.reopen_ms.push_back(Num(b, "reopen_ms"));
   AddSeries(b, ips, &p);
 }

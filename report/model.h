@@ -58,6 +58,14 @@ struct Point {
   bool rss_is_peak = true;
   bool persistent = true;  // false: noted "not persistent" or 0 bytes on disk
   bool verified = true;    // false when verification was off (the null adapter)
+  // The durability class the entries ran at (results schema 2; "" before),
+  // what it cost per op of the measured phase (io_per_op, per repetition) and
+  // whether kvbench crash checked these settings on that build: "" (no
+  // record), "not checked", "N trials, 0 violations" or "N trials, V
+  // violations".
+  std::string durability;
+  std::vector<double> flushes_per_op, write_calls_per_op, device_bytes_per_op;
+  std::string crash_checked;
   uint64_t mismatches = 0, missing = 0, errors = 0;
   int skipped = 0;
   std::string skip_reason;

@@ -231,6 +231,29 @@ void GroupTable(std::ostream& out, const Group& g) {
   }
 }
 
+// What each engine's durability class cost per op and whether kvbench crash
+// checked it on that build (results schema 2; nothing for older files).
+void DurabilityTable(std::ostream& out, const Group& g) {
+  bool any = false;
+  for (const Point* p : g.ranked) any = any || !p->durability.empty();
+  if (!any) return;
+  out << "\n| engine | durability | flushes/op | write calls/op | device "
+         "bytes/op | kvbench crash on this build |\n"
+         "|---|---|---:|---:|---:|---|\n";
+  auto per_op = [](const std::vector<double>& v, int digits) {
+    return v.empty() ? std::string("–") : Fixed(Median(v), digits);
+  };
+  for (const Point* p : g.ranked) {
+    std::string crash = p->crash_checked.empty() ? "–" : p->crash_checked;
+    if (!p->persistent) crash = "not persistent";
+    out << "| " << p->engine_spec << " | "
+        << (p->durability.empty() ? "–" : p->durability) << " | "
+        << per_op(p->flushes_per_op, 3) << " | "
+        << per_op(p->write_calls_per_op, 2) << " | "
+        << per_op(p->device_bytes_per_op, 0) << " | " << crash << " |\n";
+  }
+}
+
 void OpLatencyTable(std::ostream& out, const Group& g) {
   bool multi = false;
   for (const Point* p : g.ranked) multi = multi || p->latency.size() > 1;
@@ -654,6 +677,7 @@ void WriteReport(std::ostream& out, const Dataset& ds,
   for (const Group& g : groups) {
     out << "### " << g.title << "\n\n";
     GroupTable(out, g);
+    DurabilityTable(out, g);
     OpLatencyTable(out, g);
     out << "\n";
   }

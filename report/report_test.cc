@@ -116,6 +116,36 @@ TEST_CASE(
   CHECK(Line(only, "**Best throughput**").find("memory") != std::string::npos);
 }
 
+TEST_CASE("report shows each engine's class, its cost per op and its crash "
+          "check", "[report]") {
+  kvb::testing::TempDir dir("kvb-report-dur");
+  nlohmann::json j = MakeResults({Pt("lmdb", 200000, 3000, 8 << 20),
+                                  Pt("linhash", 450000, 5000, 12 << 20)});
+  for (nlohmann::json& e : j["benchmarks"]) {
+    bool lmdb = e["engine"] == "lmdb";
+    e["durability"] = {{"class", lmdb ? "sync" : "process"}, {"settings", "x"}};
+    e["io_per_op"] = {{"flushes", lmdb ? 1.0 : 0.0},
+                      {"write_calls", lmdb ? 2.5 : 1.0},
+                      {"device_bytes", lmdb ? 8192.0 : 160.0}};
+    e["crash_checked"] =
+        lmdb ? nlohmann::json{{"checked", false}, {"ledger", "l"}}
+             : nlohmann::json{{"checked", true}, {"trials", 20},
+                              {"violations", 0}, {"ledger", "l"}};
+  }
+  std::string md = ReportOf(j, &dir);
+  INFO(md);
+  CHECK(md.find("| engine | durability | flushes/op |") != std::string::npos);
+  CHECK(Line(md, "| lmdb | sync |").find("| 1.000 | 2.50 | 8192 | not checked |") !=
+        std::string::npos);
+  CHECK(Line(md, "| linhash | process |")
+            .find("| 0.000 | 1.00 | 160 | 20 trials, 0 violations |") !=
+        std::string::npos);
+  // Older files (no durability object) get no such table.
+  kvb::testing::TempDir dir2("kvb-report-dur2");
+  CHECK(ReportOf(MakeResults({Pt("lmdb", 200000, 3000, 8 << 20)}), &dir2)
+            .find("| engine | durability |") == std::string::npos);
+}
+
 TEST_CASE("report gives the harness's overhead from the null adapter",
           "[report]") {
   kvb::testing::TempDir dir("kvb-report-null");
