@@ -53,10 +53,21 @@ Status Adapter::Scan(std::string_view start, size_t limit,
 Result<uint64_t> Adapter::BytesOnDisk() const {
   if (dir_.empty())
     return Status::FailedPrecondition("BytesOnDisk: never opened");
-  return AllocatedBytesUnder(dir_);
+  KVB_ASSIGN_OR_RETURN(uint64_t all, AllocatedBytesUnder(dir_));
+  KVB_ASSIGN_OR_RETURN(uint64_t logs, InfoLogBytes());
+  return all > logs ? all - logs : 0;
 }
 
-Result<uint64_t> AllocatedBytesUnder(const std::string& dir) {
+Result<uint64_t> Adapter::InfoLogBytes() const {
+  if (dir_.empty())
+    return Status::FailedPrecondition("InfoLogBytes: never opened");
+  return AllocatedBytesUnder(
+      dir_, [this](std::string_view name) { return IsInfoLog(name); });
+}
+
+Result<uint64_t> AllocatedBytesUnder(
+    const std::string& dir,
+    const std::function<bool(std::string_view)>& only) {
   std::error_code ec;
   fs::recursive_directory_iterator it(
       dir, fs::directory_options::skip_permission_denied, ec);
@@ -75,6 +86,9 @@ Result<uint64_t> AllocatedBytesUnder(const std::string& dir) {
     // Directories count too: a layout of many small directories (fileperkey's
     // two-level transforms) pays a block for each, and hiding that would
     // flatter it.
+    if (only && (!S_ISREG(st.st_mode) ||
+                 !only(it->path().filename().string())))
+      continue;
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
       total += static_cast<uint64_t>(st.st_blocks) * 512;
   }

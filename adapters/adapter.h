@@ -116,9 +116,16 @@ class Adapter {
   // empty.
   virtual std::map<std::string, double> Stats() { return {}; }
   // Allocated bytes (st_blocks * 512) of every file and subdirectory under
-  // the adapter's directory. Meaningful after Close too. Default: walks the
-  // directory.
+  // the adapter's directory except the engine's info logs (IsInfoLog): the
+  // engine's data, what a space-amplification figure should divide.
+  // Meaningful after Close too. Default: walks the directory.
   virtual Result<uint64_t> BytesOnDisk() const;
+  // Allocated bytes of the info logs alone (0 for engines that write none).
+  Result<uint64_t> InfoLogBytes() const;
+  // Whether a file of this name (no directory part) is a human-readable log
+  // of the engine's activity, not data (RocksDB's and LevelDB's LOG,
+  // LOG.old*). Default: none is.
+  virtual bool IsInfoLog(std::string_view file_name) const { return false; }
   // Native storage of struct values (adapters/typed_record.h), for engines
   // that keep typed values; null (the default) means "bytes only": the harness
   // then stores structs as JSON. Owned by the adapter; valid while it lives.
@@ -132,8 +139,11 @@ class Adapter {
 };
 
 // Sum of st_blocks * 512 of all regular files and subdirectories under `dir`
-// (recursively; symlinks are not followed).
-Result<uint64_t> AllocatedBytesUnder(const std::string& dir);
+// (recursively; symlinks are not followed). With `only`, just the regular
+// files whose name it accepts.
+Result<uint64_t> AllocatedBytesUnder(
+    const std::string& dir,
+    const std::function<bool(std::string_view)>& only = nullptr);
 // Creates `dir` (mkdir -p) and checks it is a writable directory (every
 // adapter's first step of opening). Clear
 // one-line errors: "not a directory: X", "cannot create directory X: Permission

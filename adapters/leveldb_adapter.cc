@@ -165,6 +165,9 @@ class LevelDbAdapter final : public adapters_internal::BuiltinAdapter {
     return FromLevel(db_->Write(sync_options, &empty), "leveldb sync");
   }
 
+  bool IsInfoLog(std::string_view name) const override {
+    return adapters_internal::IsLsmInfoLog(name);
+  }
   std::map<std::string, double> Stats() override {
     std::map<std::string, double> out;
     adapters_internal::AddLevelFileCounts(

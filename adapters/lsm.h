@@ -32,6 +32,11 @@ struct LsmOptions {
   }
 };
 
+// RocksDB's and LevelDB's info logs: "LOG" and the rotated "LOG.old*".
+inline bool IsLsmInfoLog(std::string_view name) {
+  return name == "LOG" || name.rfind("LOG.old", 0) == 0;
+}
+
 // The status codes RocksDB and LevelDB share, keeping `msg`; nullopt for the
 // rest, which each adapter maps itself.
 template <typename EngineStatus>

@@ -222,6 +222,9 @@ class RocksDbAdapter final : public adapters_internal::BuiltinAdapter {
     return FromRocks(db_->SyncWAL(), "rocksdb SyncWAL");
   }
 
+  bool IsInfoLog(std::string_view name) const override {
+    return adapters_internal::IsLsmInfoLog(name);
+  }
   std::map<std::string, double> Stats() override;
 
  private:

@@ -175,6 +175,7 @@ json RepToJson(const RepResult& r, int repetitions) {
   b["latency"] = top;
   if (primary) b["io_per_op"] = IoPerOpJson(*primary);
   b["bytes_on_disk"] = r.bytes_on_disk;
+  b["info_log_bytes"] = r.info_log_bytes;
   b["logical_bytes"] = r.logical_bytes;
   b["space_amp"] = r.space_amp;
   b["peak_rss_bytes"] = r.peak_rss_bytes;

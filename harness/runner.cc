@@ -1072,6 +1072,8 @@ class PointRun {
     Check(db_->Close(), "close");
     Result<uint64_t> bytes = db_->BytesOnDisk();
     if (bytes.ok()) rep_.bytes_on_disk = static_cast<int64_t>(*bytes);
+    Result<uint64_t> logs = db_->InfoLogBytes();
+    if (logs.ok()) rep_.info_log_bytes = static_cast<int64_t>(*logs);
     if (rep_.bytes_on_disk > 0 && rep_.logical_bytes > 0) {
       rep_.space_amp =
           static_cast<double>(rep_.bytes_on_disk) / rep_.logical_bytes;

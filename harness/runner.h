@@ -157,7 +157,8 @@ struct RepResult {
   uint32_t threads = 1;
   std::vector<PhaseResult> phases;
   std::string primary_phase;  // which phase real_time/items_per_second describe
-  int64_t bytes_on_disk = -1;
+  int64_t bytes_on_disk = -1;   // engine data after close (info logs excluded)
+  int64_t info_log_bytes = -1;  // the engine's info logs (Adapter::IsInfoLog)
   uint64_t logical_bytes = 0;
   double space_amp = 0;
   uint64_t peak_rss_bytes = 0;      // VmHWM of this repetition (or ru_maxrss)

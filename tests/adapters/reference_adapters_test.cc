@@ -176,6 +176,48 @@ TEST_CASE("leveldb takes only none or snappy compression", "[leveldb]") {
 }
 #endif  // KVB_HAVE_LEVELDB
 
+TEST_CASE("bytes on disk leave out the LSM engines' info logs", "[lsm]") {
+  std::vector<std::string> specs;
+#ifdef KVB_HAVE_ROCKSDB
+  specs.push_back("rocksdb");
+#endif
+#ifdef KVB_HAVE_LEVELDB
+  specs.push_back("leveldb");
+#endif
+  if (specs.empty()) {
+    testing::NoteSkipped();
+    WARN("neither rocksdb nor leveldb built: not tested");
+    return;
+  }
+  for (const std::string& spec : specs) {
+    INFO(spec);
+    testing::TempDir dir;
+    const std::string db = dir.Sub("db");
+    auto a = Make(spec, db);
+    for (int i = 0; i < 200; i++) REQUIRE_OK(a->Put(Key("k", i), "value"));
+    REQUIRE_OK(a->Close());
+    CHECK(std::filesystem::exists(db + "/LOG"));
+    Result<uint64_t> all = AllocatedBytesUnder(db), data = a->BytesOnDisk(),
+                     logs = a->InfoLogBytes();
+    REQUIRE(all.ok());
+    REQUIRE(data.ok());
+    REQUIRE(logs.ok());
+    CHECK(*logs > 0);
+    CHECK(*data > 0);
+    CHECK(*data + *logs == *all);
+  }
+#ifdef KVB_HAVE_LMDB
+  // An engine without info logs: everything is data.
+  testing::TempDir dir;
+  auto lmdb = Make("lmdb", dir.Sub("db"));
+  REQUIRE_OK(lmdb->Put("k", "v"));
+  REQUIRE_OK(lmdb->Close());
+  CHECK(lmdb->InfoLogBytes().value() == 0);
+  CHECK(lmdb->BytesOnDisk().value() ==
+        AllocatedBytesUnder(dir.Sub("db")).value());
+#endif
+}
+
 TEST_CASE("durability=periodic:MS syncs in the background", "[periodic]") {
   std::vector<std::pair<std::string, std::string>>
       cases;  // spec, name of the Stats counter
