@@ -26,6 +26,12 @@ nlohmann::json CaptureContext(const ContextInputs& in);
 // Versions of every reference library this build links ("rocksdb": "7.8.3",
 // ...).
 std::map<std::string, std::string> LibraryVersions();
+// Every reference library this build links, as loaded in this process:
+// [{name, version, path, assertions}], where `path` is the shared object the
+// loader chose and `assertions` whether it imports __assert_fail
+// (harness/loaded_library.h). If detection fails: path and assertions null and
+// an `error` text.
+nlohmann::json LinkedLibraries();
 // Records the load average at the end of the run ("load_avg_end").
 void FinishContext(nlohmann::json* context);
 
