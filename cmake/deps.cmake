@@ -26,29 +26,37 @@ find_package(benchmark QUIET)
 find_package(Catch2 2 QUIET)
 
 # KVB_REFS_DIR: link RocksDB and LevelDB from scripts/build-release-refs.sh's cache (the directory
-# given to its --cache, default ~/.cache/kvbench/refs) instead of Debian's packages. Each must
-# have a finished build there (DIR/<package>-<version>/prefix/kvb-refs.stamp); the newest
-# version wins. Unset (the default): Debian's librocksdb-dev and libleveldb-dev.
+# given to its --cache, default ~/.cache/kvbench/refs; scripts/build.sh --release-refs sets it)
+# instead of Debian's packages. A library with a finished build there
+# (DIR/<package>-<version>/prefix/kvb-refs.stamp; the newest version wins) is linked from it and
+# KVB_<NAME>_RELEASE_REF is ON; one without falls back to Debian's with a warning (the results
+# still record which build ran: context `libraries`). Unset (the default): Debian's
+# librocksdb-dev and libleveldb-dev, exactly as before.
 set(KVB_REFS_DIR "" CACHE PATH
     "link rocksdb and leveldb from this scripts/build-release-refs.sh cache (empty: Debian's)")
 function(kvb_release_ref pkg header)
+  string(TOUPPER ${pkg} upper)
+  set(KVB_${upper}_RELEASE_REF OFF PARENT_SCOPE)
+  unset(${upper}_INCLUDE CACHE)
+  unset(${upper}_LIB CACHE)
   file(GLOB stamps "${KVB_REFS_DIR}/${pkg}-*/prefix/kvb-refs.stamp")
   if(NOT stamps)
-    message(FATAL_ERROR "KVB_REFS_DIR=${KVB_REFS_DIR} holds no finished ${pkg} build; run "
-                        "scripts/build-release-refs.sh --cache ${KVB_REFS_DIR}")
+    message(WARNING "KVB_REFS_DIR=${KVB_REFS_DIR} holds no finished ${pkg} build, so Debian's "
+                    "is linked; run scripts/build-release-refs.sh --cache ${KVB_REFS_DIR}")
+    find_path(${upper}_INCLUDE ${header})
+    find_library(${upper}_LIB ${pkg})
+    return()
   endif()
   list(SORT stamps COMPARE NATURAL)
   list(GET stamps -1 stamp)
   get_filename_component(prefix "${stamp}" DIRECTORY)
-  string(TOUPPER ${pkg} upper)
-  unset(${upper}_INCLUDE CACHE)
-  unset(${upper}_LIB CACHE)
   find_path(${upper}_INCLUDE ${header} PATHS ${prefix}/include NO_DEFAULT_PATH)
   find_library(${upper}_LIB ${pkg} PATHS ${prefix}/lib NO_DEFAULT_PATH)
   if(NOT ${upper}_INCLUDE OR NOT ${upper}_LIB)
     message(FATAL_ERROR "${prefix}: no ${header} or lib${pkg}.so; rebuild it with "
                         "scripts/build-release-refs.sh")
   endif()
+  set(KVB_${upper}_RELEASE_REF ON PARENT_SCOPE)
   message(STATUS "kvbench ${pkg}: release build ${prefix}")
 endfunction()
 if(NOT "${KVB_REFS_DIR}" STREQUAL "${KVB_REFS_DIR_APPLIED}")
@@ -58,6 +66,8 @@ if(NOT "${KVB_REFS_DIR}" STREQUAL "${KVB_REFS_DIR_APPLIED}")
   endforeach()
   set(KVB_REFS_DIR_APPLIED "${KVB_REFS_DIR}" CACHE INTERNAL "")
 endif()
+set(KVB_ROCKSDB_RELEASE_REF OFF)
+set(KVB_LEVELDB_RELEASE_REF OFF)
 if(KVB_REFS_DIR)
   kvb_release_ref(rocksdb rocksdb/db.h)
   kvb_release_ref(leveldb leveldb/db.h)

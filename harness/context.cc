@@ -152,9 +152,11 @@ json LinkedLibraries() {
     if (lib.ok()) {
       e["path"] = lib->path;
       e["assertions"] = lib->assertions;
+      e["sync_points"] = lib->sync_points;
     } else {
       e["path"] = nullptr;
       e["assertions"] = nullptr;
+      e["sync_points"] = nullptr;
       e["error"] = lib.status().ToString();
     }
     out.push_back(std::move(e));

@@ -45,7 +45,8 @@ T Load(const std::string& bytes, size_t at) {
 // The section headers of an ELF64 little- or native-endian object.
 Result<std::vector<Elf64_Shdr>> SectionHeaders(std::ifstream& in,
                                                const std::string& path) {
-  KVB_ASSIGN_OR_RETURN(std::string head, ReadAt(in, path, 0, sizeof(Elf64_Ehdr)));
+  KVB_ASSIGN_OR_RETURN(std::string head,
+                       ReadAt(in, path, 0, sizeof(Elf64_Ehdr)));
   if (std::memcmp(head.data(), ELFMAG, SELFMAG) != 0 ||
       head[EI_CLASS] != ELFCLASS64) {
     return Status::Corruption(path + ": not an ELF64 file");
@@ -70,6 +71,13 @@ bool IsAssertHandler(std::string_view name) {
   return false;
 }
 
+// A mangled member of a class named SyncPoint in any namespace
+// (_ZN7rocksdb9SyncPoint11GetInstanceEv).
+bool IsSyncPointMember(std::string_view name) {
+  return name.starts_with("_ZN") &&
+         name.find("9SyncPoint") != std::string_view::npos;
+}
+
 // Canonical path of a loaded object's file name (as dladdr gives it).
 std::string Canonical(const char* name) {
   char buf[PATH_MAX];
@@ -78,27 +86,35 @@ std::string Canonical(const char* name) {
 
 }  // namespace
 
-Result<bool> ImportsAssertFail(const std::string& path) {
+Result<LoadedLibrary> InspectSharedObject(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError(path + ": cannot open");
-  KVB_ASSIGN_OR_RETURN(std::vector<Elf64_Shdr> sections, SectionHeaders(in, path));
+  KVB_ASSIGN_OR_RETURN(std::vector<Elf64_Shdr> sections,
+                       SectionHeaders(in, path));
   for (const Elf64_Shdr& s : sections) {
     if (s.sh_type != SHT_DYNSYM) continue;
     if (s.sh_entsize != sizeof(Elf64_Sym) || s.sh_link >= sections.size()) {
       return Status::Corruption(path + ": malformed .dynsym");
     }
     const Elf64_Shdr& str = sections[s.sh_link];
-    KVB_ASSIGN_OR_RETURN(std::string syms, ReadAt(in, path, s.sh_offset, s.sh_size));
+    KVB_ASSIGN_OR_RETURN(std::string syms,
+                         ReadAt(in, path, s.sh_offset, s.sh_size));
     KVB_ASSIGN_OR_RETURN(std::string names,
                          ReadAt(in, path, str.sh_offset, str.sh_size));
+    LoadedLibrary lib;
+    lib.path = path;
     for (size_t at = 0; at + sizeof(Elf64_Sym) <= syms.size();
          at += sizeof(Elf64_Sym)) {
       auto sym = Load<Elf64_Sym>(syms, at);
-      if (sym.st_shndx != SHN_UNDEF || sym.st_name >= names.size()) continue;
+      if (sym.st_name >= names.size()) continue;
       std::string_view name(names.c_str() + sym.st_name);
-      if (IsAssertHandler(name)) return true;
+      if (sym.st_shndx == SHN_UNDEF) {
+        lib.assertions = lib.assertions || IsAssertHandler(name);
+      } else {
+        lib.sync_points = lib.sync_points || IsSyncPointMember(name);
+      }
     }
-    return false;
+    return lib;
   }
   return Status::Corruption(path + ": no .dynsym section");
 }
@@ -109,10 +125,7 @@ Result<LoadedLibrary> LibraryAt(const void* address) {
       info.dli_fname[0] == '\0') {
     return Status::NotFound("no loaded object contains the address");
   }
-  LoadedLibrary lib;
-  lib.path = Canonical(info.dli_fname);
-  KVB_ASSIGN_OR_RETURN(lib.assertions, ImportsAssertFail(lib.path));
-  return lib;
+  return InspectSharedObject(Canonical(info.dli_fname));
 }
 
 Result<LoadedLibrary> FindLoadedLibrary(const std::string& symbol) {

@@ -4,18 +4,20 @@
 # tests; only the shared library, its headers and db_bench. Debian's own builds keep assertions on.
 #
 #   scripts/build-release-refs.sh [--cache DIR] [--enable-deb-src] [--only rocksdb|leveldb]
-#                                 [--jobs N] [--dry-run]
+#                                 [--jobs N] [--dry-run] [--print-stamp]
 #
 # The build lands in DIR/<source package>-<version>/prefix/{include,lib,bin} (DIR defaults to
 # ~/.cache/kvbench/refs, outside the source tree) with a stamp file; a later run with the same
 # version and flags reuses it without building. Link kvbench against it with
-#   scripts/build.sh release -DKVB_REFS_DIR=DIR        (see cmake/README.md)
+#   scripts/build.sh release --release-refs [DIR]      (build/release-refs; cmake/README.md)
 #
 # Source packages need a deb-src entry in apt's sources. The script adds one
 # (sources.list.d/kvbench-deb-src.sources, mirroring the existing deb entries) and runs
 # apt-get update only with consent: --enable-deb-src, or "y" at the prompt on a terminal.
 # KVB_APT_SOURCES_DIR (default /etc/apt) names the apt directory inspected; tests point it at a
 # scratch directory. --dry-run stops after the consent step and prints the plan.
+# --print-stamp prints, for each library, the stamp a cached build must carry to be reused
+# (it touches nothing).
 set -euo pipefail
 
 me=build-release-refs.sh
@@ -25,6 +27,7 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/kvbench/refs
 apt_dir=${KVB_APT_SOURCES_DIR:-/etc/apt}
 enable_deb_src=0
 dry_run=0
+print_stamp=0
 jobs=2
 only=""
 while [[ $# -gt 0 ]]; do
@@ -35,7 +38,8 @@ while [[ $# -gt 0 ]]; do
     --jobs) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || die "--jobs needs a positive number"
             jobs=$2; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --print-stamp) print_stamp=1; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -225,6 +229,14 @@ build_one() {
   echo "$me: $src $ver: built into $dir/prefix"
 }
 
+if [[ $print_stamp -eq 1 ]]; then
+  for ref in "${refs[@]}"; do
+    out=$(source_of "$ref") || exit 1
+    read -r src ver <<< "$out"
+    stamp_text "$ref" "$src" "$ver"
+  done
+  exit 0
+fi
 for ref in "${refs[@]}"; do
   is_cached "$ref" || { ensure_deb_src; break; }
 done

@@ -53,18 +53,28 @@ for args in "--only bogus" "--jobs 0" "--frobnicate" "--cache"; do
   [[ $rc -ne 0 && $(wc -l < "$tmp/err") -eq 1 ]] || fail "bad args '$args': rc $rc, $(cat "$tmp/err")"
 done
 
-# 6. A finished build in the default cache is reused without deb-src and without building.
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/kvbench/refs
-if compgen -G "$cache/*/prefix/kvb-refs.stamp" >/dev/null; then
-  for ref in rocksdb leveldb; do
-    compgen -G "$cache/$ref-*/prefix/kvb-refs.stamp" >/dev/null || continue
-    KVB_APT_SOURCES_DIR=$tmp/apt1-empty "$script" --only "$ref" </dev/null >"$tmp/out" 2>"$tmp/err" ||
-      fail "reuse $ref: exit code $? ($(cat "$tmp/err"))"
-    grep -q 'reusing' "$tmp/out" || fail "reuse $ref: did not reuse: $(cat "$tmp/out")"
-  done
-else
-  echo "note: no finished build in $cache; reuse not checked"
-fi
+# 6. A finished build (its stamp matching the recipe) is reused without deb-src and without
+#    building; a stale stamp is not (it needs deb-src, which the empty apt directory lacks).
+for ref in rocksdb leveldb; do
+  stamp=$("$script" --print-stamp --only "$ref" 2>"$tmp/err") ||
+    { fail "stamp $ref: exit code $? ($(cat "$tmp/err"))"; continue; }
+  pkg=$(sed -n 's/^package=//p' <<< "$stamp")
+  ver=$(sed -n 's/^version=//p' <<< "$stamp")
+  [[ -n $pkg && -n $ver ]] || { fail "stamp $ref: no package or version: $stamp"; continue; }
+  prefix=$tmp/cache6/$pkg-$ver/prefix
+  mkdir -p "$prefix"
+  printf '%s\n' "$stamp" > "$prefix/kvb-refs.stamp"
+  KVB_APT_SOURCES_DIR=$tmp/apt-empty "$script" --cache "$tmp/cache6" --only "$ref" </dev/null \
+    >"$tmp/out" 2>"$tmp/err" || fail "reuse $ref: exit code $? ($(cat "$tmp/err"))"
+  grep -q "reusing $prefix" "$tmp/out" || fail "reuse $ref: did not reuse: $(cat "$tmp/out")"
+  [[ $(ls "$tmp/cache6/$pkg-$ver") == prefix ]] || fail "reuse $ref: wrote into the cache"
+  echo "recipe=0" > "$prefix/kvb-refs.stamp"
+  KVB_APT_SOURCES_DIR=$tmp/apt-empty "$script" --cache "$tmp/cache6" --only "$ref" </dev/null \
+    >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [[ $rc -ne 0 ]] && grep -q -- '--enable-deb-src' "$tmp/err" ||
+    fail "stale $ref: rc $rc, not refused for want of deb-src: $(cat "$tmp/err")"
+done
 
 [[ $fails -eq 0 ]] && echo "build_release_refs_test: all checks passed"
 exit $((fails > 0))
