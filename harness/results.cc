@@ -43,6 +43,34 @@ json LatencyJson(const LatencySummary& l) {
                          {"buckets", buckets}}}};
 }
 
+json IoJson(const io::Counters& c) {
+  return json{{"source", c.proc_io ? "/proc/self/io + flush calls counted in process"
+                                   : "flush calls counted in process; /proc/self/io unreadable"},
+              {"write_calls", c.write_calls},
+              {"write_bytes", c.write_bytes},
+              {"device_bytes", c.device_bytes},
+              {"fsyncs", c.fsyncs},
+              {"fdatasyncs", c.fdatasyncs},
+              {"msyncs", c.msyncs},
+              {"range_syncs", c.range_syncs}};
+}
+
+// The primary phase's kernel requests per op: what the durability class costs.
+json IoPerOpJson(const PhaseResult& p) {
+  const double ops = static_cast<double>(p.ops);
+  auto per = [ops](uint64_t n) { return ops > 0 ? n / ops : 0.0; };
+  json j{{"flushes", per(p.io.flushes())},
+         {"fsyncs", per(p.io.fsyncs)},
+         {"fdatasyncs", per(p.io.fdatasyncs)},
+         {"msyncs", per(p.io.msyncs)}};
+  if (p.io.proc_io) {
+    j["write_calls"] = per(p.io.write_calls);
+    j["write_bytes"] = per(p.io.write_bytes);
+    j["device_bytes"] = per(p.io.device_bytes);
+  }
+  return j;
+}
+
 json PhaseJson(const PhaseResult& p) {
   json lat = json::object();
   for (const auto& [op, l] : p.latency) lat[op] = LatencyJson(l);
@@ -53,6 +81,7 @@ json PhaseJson(const PhaseResult& p) {
               {"rss_end_bytes", p.rss_end_bytes},
               {"errors", p.errors},
               {"latency", lat},
+              {"io", IoJson(p.io)},
               {"ops_per_second_series", p.ops_per_second}};
 }
 
@@ -132,6 +161,7 @@ json RepToJson(const RepResult& r, int repetitions) {
   json top = primary ? phases[r.primary_phase]["latency"] : json::object();
   for (auto& [op, l] : top.items()) l.erase("histogram");
   b["latency"] = top;
+  if (primary) b["io_per_op"] = IoPerOpJson(*primary);
   b["bytes_on_disk"] = r.bytes_on_disk;
   b["logical_bytes"] = r.logical_bytes;
   b["space_amp"] = r.space_amp;

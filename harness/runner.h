@@ -22,12 +22,17 @@
 #define KVB_HARNESS_RUNNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "adapters/adapter.h"
+#include "core/result.h"
 #include "harness/icount.h"
+#include "harness/io_counters.h"
 #include "workloads/workload.h"
 
 namespace kvb {
@@ -64,6 +69,11 @@ struct RunSettings {
   // order shuffled with order_seed, or each point's repetitions back to back.
   bool interleave = true;
   uint64_t order_seed = 0;
+  // Test seam: opens each repetition's adapter (default: OpenAdapter), so the
+  // harness's tests can observe what the runner hands an engine.
+  std::function<Result<std::unique_ptr<Adapter>>(const std::string& spec,
+                                                 const std::string& dir)>
+      open_adapter;
 };
 
 struct PointSpec {
@@ -98,6 +108,9 @@ struct PhaseResult {
   uint64_t errors = 0;
   std::map<std::string, LatencySummary> latency;  // by op type
   std::vector<uint64_t> ops_per_second;  // throughput time series, 1 s buckets
+  // What the process asked of the kernel during the phase (harness/
+  // io_counters.h): write calls, bytes, device bytes, flushes.
+  io::Counters io;
   double ops_per_s() const { return wall_s > 0 ? ops / wall_s : 0; }
 };
 
