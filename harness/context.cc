@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "harness/clock.h"
+#include "harness/loaded_library.h"
 #include "harness/probes.h"
 
 #ifdef KVB_HAVE_ROCKSDB
@@ -129,10 +130,47 @@ std::map<std::string, std::string> LibraryVersions() {
 
 namespace {
 
+// Each reference library and a C symbol it exports: the loaded object that
+// defines the symbol is the library this process runs.
+constexpr std::pair<const char*, const char*> kLibrarySymbols[] = {
+    {"rocksdb", "rocksdb_open"},
+    {"leveldb", "leveldb_open"},
+    {"lmdb", "mdb_env_create"},
+    {"sqlite", "sqlite3_open_v2"},
+};
+
+}  // namespace
+
+json LinkedLibraries() {
+  const auto versions = LibraryVersions();
+  json out = json::array();
+  for (const auto& [name, symbol] : kLibrarySymbols) {
+    auto version = versions.find(name);
+    if (version == versions.end()) continue;
+    json e = {{"name", name}, {"version", version->second}};
+    Result<LoadedLibrary> lib = FindLoadedLibrary(symbol);
+    if (lib.ok()) {
+      e["path"] = lib->path;
+      e["assertions"] = lib->assertions;
+      e["sync_points"] = lib->sync_points;
+    } else {
+      e["path"] = nullptr;
+      e["assertions"] = nullptr;
+      e["sync_points"] = nullptr;
+      e["error"] = lib.status().ToString();
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+namespace {
+
 // What CaptureContext looks up once for several fields.
 struct Facts {
   const ContextInputs& in;
   probes::FsInfo fs;
+  json libraries;  // LinkedLibraries()
 };
 
 // A getter's way of saying "leave this field out".
@@ -190,19 +228,13 @@ json Warnings(const Facts& f) {
         "kvbench built without NDEBUG (assertions on): numbers not "
         "representative");
   }
-  auto versions = LibraryVersions();
-  // Debian builds librocksdb and libleveldb without -DNDEBUG (see
-  // /work/shared/specs/machine-limits.md): their assertions and sync points are
-  // live.
-  if (versions.count("rocksdb")) {
-    warnings.push_back(
-        "reference library built with assertions: Debian's librocksdb is "
-        "compiled without NDEBUG; its numbers are slower than a release build");
-  }
-  if (versions.count("leveldb")) {
-    warnings.push_back(
-        "reference library built with assertions: Debian's libleveldb is "
-        "compiled without NDEBUG");
+  for (const json& lib : f.libraries) {
+    if (lib["assertions"] != true) continue;
+    warnings.push_back("reference library built with assertions: " +
+                       lib["name"].get<std::string>() + " (" +
+                       lib["path"].get<std::string>() +
+                       " imports __assert_fail); a release build is faster "
+                       "(scripts/build-release-refs.sh)");
   }
   if (f.fs.rotational == 1)
     warnings.push_back("data directory is on a rotational device");
@@ -241,6 +273,7 @@ const std::vector<std::pair<const char*, Getter>>& ContextFields() {
       {"ndebug", [](const Facts&) -> json { return kNdebug; }},
       {"library_build_type", [](const Facts&) -> json { return kNdebug ? "release" : "debug"; }},
       {"library_versions", [](const Facts&) -> json { return LibraryVersions(); }},
+      {"libraries", [](const Facts& f) -> json { return f.libraries; }},
       {"git_revision", [](const Facts&) -> json { return GitRevision(); }},
       {"command_line", [](const Facts& f) -> json { return f.in.argv; }},
       {"seed", [](const Facts& f) -> json { return f.in.seed; }},
@@ -260,7 +293,8 @@ const std::vector<std::pair<const char*, Getter>>& ContextFields() {
 
 json CaptureContext(const ContextInputs& in) {
   clock::Init();
-  const Facts facts{in, probes::DescribeFileSystem(in.data_dir)};
+  const Facts facts{in, probes::DescribeFileSystem(in.data_dir),
+                    LinkedLibraries()};
   json c = json::object();
   for (const auto& [field, get] : ContextFields()) {
     json v = get(facts);

@@ -26,6 +26,13 @@ nlohmann::json CaptureContext(const ContextInputs& in);
 // Versions of every reference library this build links ("rocksdb": "7.8.3",
 // ...).
 std::map<std::string, std::string> LibraryVersions();
+// Every reference library this build links, as loaded in this process:
+// [{name, version, path, assertions, sync_points}], where `path` is the shared
+// object the loader chose, `assertions` whether it imports __assert_fail and
+// `sync_points` whether it defines RocksDB's SyncPoint class
+// (harness/loaded_library.h). If detection fails: path, assertions and
+// sync_points null and an `error` text.
+nlohmann::json LinkedLibraries();
 // Records the load average at the end of the run ("load_avg_end").
 void FinishContext(nlohmann::json* context);
 

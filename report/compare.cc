@@ -134,7 +134,7 @@ void CompareContexts(const json& a, const json& b, const std::string& label,
   }
   for (const char* key :
        {"host_name", "kernel", "compiler", "compiler_flags", "library_versions",
-        "file_system", "rotational", "cache_state"}) {
+        "libraries", "file_system", "rotational", "cache_state"}) {
     if (differ(key)) out->notes.push_back(describe(key));
   }
 }

@@ -42,6 +42,7 @@ json Context(const FixtureContext& c) {
       {"warnings", c.warnings}};
   if (!c.instruction_counter.empty())
     j["instruction_counter"] = c.instruction_counter;
+  if (!c.libraries.is_null()) j["libraries"] = c.libraries;
   return j;
 }
 

@@ -38,6 +38,7 @@ struct FixtureContext {
   double load_avg = 0.2;
   std::vector<std::string> warnings;
   std::string instruction_counter;  // context field when non-empty
+  nlohmann::json libraries;         // context field `libraries` when set
 };
 
 nlohmann::json MakeResults(const std::vector<FixturePoint>& points,

@@ -178,7 +178,24 @@ void EnvironmentTable(std::ostream& out, const Machine& m) {
   row("timer", Ctx(c, "timer"));
 }
 
-void GroupTable(std::ostream& out, const Group& g) {
+// Whether the point's engine ran on a reference library detected as built
+// with assertions (context.libraries[].assertions): its row is marked ‡.
+bool AssertionBuild(const Dataset& ds, const Point& p) {
+  const Machine* m = ds.FindMachine(p.machine);
+  if (m == nullptr || !m->context.contains("libraries") ||
+      !m->context["libraries"].is_array())
+    return false;
+  for (const json& lib : m->context["libraries"]) {
+    if (lib.is_object() && lib.value("name", "") == p.engine &&
+        lib.value("assertions", json()) == true)
+      return true;
+  }
+  return false;
+}
+
+// Returns whether a row was marked ‡ (AssertionBuild).
+bool GroupTable(std::ostream& out, const Group& g, const Dataset& ds) {
+  bool marked = false;
   std::string op = GroupMainOp(g);
   out << "| # | engine | ops/s (median) | 95% CI | reps | vs best | p50 " << op
       << " | p99 | p99.9 | p99.99"
@@ -205,7 +222,10 @@ void GroupTable(std::ostream& out, const Group& g) {
     };
     double disk = MedianOr(p->bytes_on_disk, -1);
     double amp = MedianOr(p->space_amp, 0);
-    out << "| " << ++rank << " | " << p->engine_spec << " | "
+    const bool asserts = AssertionBuild(ds, *p);
+    marked = marked || asserts;
+    out << "| " << ++rank << " | " << p->engine_spec << (asserts ? " ‡" : "")
+        << " | "
         << FormatCount(ci.median) << " | " << ci_text << " | "
         << p->ops_per_s.size() << " | "
         << (rank == 1 ? "—" : Percent((ci.median / best - 1) * 100)) << " | "
@@ -229,6 +249,7 @@ void GroupTable(std::ostream& out, const Group& g) {
                        : "no figures (set-up failed)")
         << " | | | | | | | | | | | | | " << p->errors << " |\n";
   }
+  return marked;
 }
 
 // What each engine's durability class cost per op and whether kvbench crash
@@ -674,9 +695,10 @@ void WriteReport(std::ostream& out, const Dataset& ds,
     out << "\n";
   }
   out << "## Results by workload\n\n";
+  bool assertion_rows = false;
   for (const Group& g : groups) {
     out << "### " << g.title << "\n\n";
-    GroupTable(out, g);
+    assertion_rows = GroupTable(out, g, ds) || assertion_rows;
     DurabilityTable(out, g);
     OpLatencyTable(out, g);
     out << "\n";
@@ -684,6 +706,11 @@ void WriteReport(std::ostream& out, const Dataset& ds,
   out << "† fewer than 6 repetitions: min–max range with its actual coverage "
          "instead of a 95 % "
          "interval.\n\n";
+  if (assertion_rows) {
+    out << "‡ linked against a reference library built with assertions (it "
+           "imports `__assert_fail`; context `libraries`): slower than its "
+           "release build (scripts/build-release-refs.sh).\n\n";
+  }
   ScalingTables(out, ds);
   PlotsSection(out, plots);
 }

@@ -221,6 +221,34 @@ TEST_CASE("report does not rank tail latency across batch and per-key samples",
   CHECK(line.find("per insert") != std::string::npos);
 }
 
+TEST_CASE("rows of engines on assertion builds are marked", "[report]") {
+  kvb::testing::TempDir dir("kvb-report-asserts");
+  FixtureContext ctx;
+  ctx.libraries = nlohmann::json::array(
+      {{{"name", "rocksdb"}, {"version", "7.8.3"},
+        {"path", "/usr/lib/x86_64-linux-gnu/librocksdb.so.7.8"},
+        {"assertions", true}},
+       {{"name", "lmdb"}, {"version", "LMDB 0.9.24"},
+        {"path", "/usr/lib/x86_64-linux-gnu/liblmdb.so.0"},
+        {"assertions", false}}});
+  std::string md = ReportOf(MakeResults({Pt("lmdb", 200000, 3000, 8 << 20, 6),
+                                         Pt("rocksdb", 150000, 4000, 8 << 20, 6)},
+                                        ctx),
+                            &dir);
+  INFO(md);
+  CHECK(md.find("| rocksdb ‡ |") != std::string::npos);
+  CHECK(md.find("| lmdb |") != std::string::npos);
+  CHECK(md.find("lmdb ‡") == std::string::npos);
+  CHECK(md.find("‡ linked against a reference library built with assertions") !=
+        std::string::npos);
+
+  // Release builds everywhere: no mark, no footnote.
+  ctx.libraries[0]["assertions"] = false;
+  md = ReportOf(MakeResults({Pt("rocksdb", 150000, 4000, 8 << 20, 6)}, ctx),
+                &dir);
+  CHECK(md.find("‡") == std::string::npos);
+}
+
 TEST_CASE("report caveats come from the context and the data", "[report]") {
   kvb::testing::TempDir dir("kvb-report-cav");
   FixtureContext ctx;
