@@ -118,6 +118,18 @@ void AddMemory(const json& b, const Machine* m, Point* p) {
   if (rss > 0) p->peak_rss.push_back(rss);
 }
 
+// The page cache figures and the memory cap of a repetition, when recorded.
+void AddCache(const json& b, Point* p) {
+  if (Num(b, "resident_at_run_start", -1) >= 0)
+    p->resident.push_back(Num(b, "resident_at_run_start"));
+  if (!b.contains("memory_limit") || !b["memory_limit"].is_object()) return;
+  const json& m = b["memory_limit"];
+  p->memory_limit = Num(m, "limit_bytes");
+  if (Num(m, "peak_bytes", -1) >= 0) p->cgroup_peak.push_back(Num(m, "peak_bytes"));
+  if (Num(m, "run_end_file_bytes", -1) >= 0)
+    p->cgroup_file_end.push_back(Num(m, "run_end_file_bytes"));
+}
+
 // Disk use, and whether the engine is persistent and was verified.
 void AddFootprint(const json& b, Point* p) {
   if (Num(b, "bytes_on_disk", -1) >= 0)
@@ -144,7 +156,8 @@ void AddFootprint(const json& b, Point* p) {
 // SCHEMA.md's "Comparability" list and the code are one list.
 constexpr const char* kComparedSettings[] = {
     "verify",         "warmup_ops",  "warmup_seconds",     "target_rate",
-    "latency_sample", "cache_state", "count_instructions", "reuse"};
+    "latency_sample", "cache_state", "count_instructions", "reuse",
+    "memory_limit_bytes"};
 // Workload parameters that are samples, not conditions: not compared.
 constexpr const char* kUncomparedParams[] = {"seed"};
 
@@ -233,6 +246,7 @@ void AddEntry(const json& b, const std::string& machine, const json& settings,
   AddLatency(b.contains("latency") ? b["latency"] : json(), &p);
   AddMemory(b, ds->FindMachine(machine), &p);
   AddFootprint(b, &p);
+  AddCache(b, &p);
   if (Num(b, "reopen_ms", -1) >= 0) p.reopen_ms.push_back(Num(b, "reopen_ms"));
   AddSeries(b, ips, &p);
 }

@@ -250,6 +250,31 @@ void OpLatencyTable(std::ostream& out, const Group& g) {
   }
 }
 
+// The page cache as the measured phase started and, under --memory-limit,
+// the cap: shown when any point of the group recorded them.
+void CacheTable(std::ostream& out, const Group& g) {
+  bool any = false;
+  for (const Point* p : g.ranked)
+    any = any || !p->resident.empty() || p->memory_limit > 0;
+  if (!any) return;
+  auto bytes = [](const std::vector<double>& v) {
+    return v.empty() ? std::string("–") : FormatBytes(Median(v));
+  };
+  out << "\nPage cache and memory cap (median over repetitions; resident: "
+         "fraction of the database files in the page cache as the measured "
+         "phase started, mincore):\n\n"
+      << "| engine | resident at start | memory limit | cgroup peak | page "
+         "cache at end |\n|---|---:|---:|---:|---:|\n";
+  for (const Point* p : g.ranked) {
+    out << "| " << p->engine_spec << " | "
+        << (p->resident.empty() ? "–"
+                                : Fixed(Median(p->resident) * 100, 1) + " %")
+        << " | " << (p->memory_limit > 0 ? FormatBytes(p->memory_limit) : "none")
+        << " | " << bytes(p->cgroup_peak) << " | " << bytes(p->cgroup_file_end)
+        << " |\n";
+  }
+}
+
 void ScalingTables(std::ostream& out, const Dataset& ds) {
   // machine/workload/keys -> engine -> threads -> median ops/s
   std::map<std::string, std::map<std::string, std::map<int, double>>> t;
@@ -636,6 +661,7 @@ void WriteReport(std::ostream& out, const Dataset& ds,
     out << "### " << g.title << "\n\n";
     GroupTable(out, g);
     OpLatencyTable(out, g);
+    CacheTable(out, g);
     out << "\n";
   }
   out << "† fewer than 6 repetitions: min–max range with its actual coverage "
