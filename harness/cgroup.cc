@@ -83,6 +83,14 @@ bool HasWord(const std::string& text, const std::string& word) {
   return false;
 }
 
+// A file's words on one line ("cpu io\n" -> "cpu io"), for messages.
+std::string OneLine(const std::string& text) {
+  std::istringstream in(text);
+  std::string w, out;
+  while (in >> w) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
 // ---- Where the memory controller is ---------------------------------------
 
 struct Mount {
@@ -193,7 +201,7 @@ Result<std::string> V2Parent(const std::string& top, const std::string& own) {
   }
   if (!HasWord(*ctl, "memory")) {
     return Refuse("no memory controller in the cgroup v2 hierarchy at " + top +
-                  " (cgroup.controllers: '" + std::string(*ctl) + "')");
+                  " (cgroup.controllers: '" + OneLine(*ctl) + "')");
   }
   if (own != top) {
     Result<std::string> sub = ReadText(own + "/cgroup.subtree_control");

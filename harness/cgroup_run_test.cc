@@ -32,6 +32,14 @@ using json = nlohmann::json;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 
+// Runs kvbench's command line in this process; returns its exit code.
+int Cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "kvbench");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return KvbenchMain(static_cast<int>(argv.size()), argv.data());
+}
+
 // Why a real capped run cannot happen here, or "".
 std::string CannotCap() {
   if (geteuid() != 0) return "not root (memory cgroups need root; CI runs as root)";

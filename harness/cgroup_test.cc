@@ -22,6 +22,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Runs kvbench's command line in this process; returns its exit code.
+int Cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "kvbench");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return KvbenchMain(static_cast<int>(argv.size()), argv.data());
+}
+
 int CliCapture(std::vector<std::string> args, std::string* err) {
   std::ostringstream captured;
   std::streambuf* old = std::cerr.rdbuf(captured.rdbuf());

@@ -1,5 +1,6 @@
 #include "harness/isolate.h"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -318,6 +318,12 @@ Result<RepResult> RepFromJson(const json& b) {
     r.engine_spec = b["engine_spec"].get<std::string>();
     r.workload = b.value("workload", "");
     r.params = b.value("params", std::map<std::string, std::string>{});
+    if (b.contains("durability")) {
+      r.durability = b["durability"].value("class", "");
+      r.durability_settings = b["durability"].value("settings", "");
+      r.engine_options = b.value("engine_options",
+                                 std::map<std::string, std::string>{});
+    }
     r.point.engine_spec = r.engine_spec;
     r.point.workload = r.workload;
     r.point.repetitions = b.value("repetitions", 1);

@@ -1122,6 +1122,7 @@ class PointRun {
   void RecordCgroupAtRunEnd() {
     if (settings_.memory_cgroup.dir.empty()) return;
     CgroupMemoryFigures f = settings_.memory_cgroup.Read();
+    rep_.memory_cap.limit_bytes = settings_.memory_limit;  // so RepToJson keeps it
     rep_.memory_cap.run_end_bytes = f.current_bytes;
     rep_.memory_cap.run_end_file_bytes = f.file_bytes;
     rep_.memory_cap.run_end_anon_bytes = f.anon_bytes;
