@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "harness/cli.h"
 #include "harness/clock.h"
 #include "harness/histogram.h"
+#include "harness/probes.h"
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/suite.h"
@@ -626,6 +628,43 @@ int CliCapture(std::vector<std::string> args, std::string* err) {
   std::cerr.rdbuf(old);
   *err = captured.str();
   return rc;
+}
+
+TEST_CASE("--cache-state cold warns where files live in the page cache") {
+  testing::TempDir dir;
+  // The test's own directory: no caveat unless it is itself on tmpfs.
+  const std::string own = probes::DescribeFileSystem(dir.path()).fs_type;
+  if (own != "tmpfs" && own != "ramfs" && own != "overlayfs")
+    CHECK(probes::ColdCacheCaveat(dir.path()).empty());
+  if (probes::DescribeFileSystem("/dev/shm").fs_type != "tmpfs") {
+    WARN("/dev/shm is not tmpfs here: the warning itself is not exercised");
+    return;
+  }
+  char tmpl[] = "/dev/shm/kvb-test-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string shm = tmpl;
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { std::filesystem::remove_all(path); }
+  } cleanup{shm};
+  CHECK(probes::ColdCacheCaveat(shm).find("is on tmpfs") != std::string::npos);
+  std::string err;
+  const std::string out = dir.Sub("cold");
+  REQUIRE(CliCapture({"run", "--engines", "linhash", "--workloads", "read-heavy",
+                      "--keys", "300", "--ops", "300", "--cache-state", "cold",
+                      "--data-dir", shm + "/data", "--out", out},
+                     &err) == 0);
+  CHECK(err.find("kvbench: warning: --cache-state cold: ") != std::string::npos);
+  Result<nlohmann::json> j = ReadResultsFile(out + "/results.json");
+  REQUIRE(j.ok());
+  bool warned = false;
+  for (const auto& w : (*j)["context"]["warnings"])
+    warned = warned || w.get<std::string>().find("is on tmpfs") != std::string::npos;
+  CHECK(warned);
+  const nlohmann::json& b = (*j)["benchmarks"][0];
+  // Evicted, yet resident: what the warning is about.
+  REQUIRE(b.contains("resident_at_run_start"));
+  CHECK(b["resident_at_run_start"].get<double>() > 0.9);
 }
 
 TEST_CASE("bad numbers are one-line usage errors and leave no output folder") {

@@ -130,6 +130,17 @@ void AddCache(const json& b, Point* p) {
     p->cgroup_file_end.push_back(Num(m, "run_end_file_bytes"));
 }
 
+// Each role's throughput (entries with `roles`).
+void AddRoles(const json& b, Point* p) {
+  if (!b.contains("roles") || !b["roles"].is_object()) return;
+  for (const auto& [name, r] : b["roles"].items()) {
+    Point::Role& role = p->roles[name];
+    role.threads = static_cast<int>(Num(r, "threads"));
+    role.target_rate = Num(r, "target_rate");
+    role.ops_per_s.push_back(Num(r, "ops_per_s"));
+  }
+}
+
 // Disk use, and whether the engine is persistent and was verified.
 void AddFootprint(const json& b, Point* p) {
   if (Num(b, "bytes_on_disk", -1) >= 0)
@@ -247,6 +258,7 @@ void AddEntry(const json& b, const std::string& machine, const json& settings,
   AddMemory(b, ds->FindMachine(machine), &p);
   AddFootprint(b, &p);
   AddCache(b, &p);
+  AddRoles(b, &p);
   if (Num(b, "reopen_ms", -1) >= 0) p.reopen_ms.push_back(Num(b, "reopen_ms"));
   AddSeries(b, ips, &p);
 }

@@ -275,6 +275,25 @@ void CacheTable(std::ostream& out, const Group& g) {
   }
 }
 
+// Per role throughput (read-while-writing's readers and writer): shown when
+// any point of the group has roles.
+void RoleTable(std::ostream& out, const Group& g) {
+  bool any = false;
+  for (const Point* p : g.ranked) any = any || !p->roles.empty();
+  if (!any) return;
+  out << "\nPer role (median over repetitions; latency per op type above):\n\n"
+      << "| engine | role | threads | ops/s | paced at |\n|---|---|---:|---:|---:|\n";
+  for (const Point* p : g.ranked) {
+    for (const auto& [name, r] : p->roles) {
+      out << "| " << p->engine_spec << " | " << name << " | " << r.threads
+          << " | " << Fixed(Median(r.ops_per_s), 0) << " | "
+          << (r.target_rate > 0 ? Fixed(r.target_rate, 0) + " ops/s"
+                                : std::string("closed loop"))
+          << " |\n";
+    }
+  }
+}
+
 void ScalingTables(std::ostream& out, const Dataset& ds) {
   // machine/workload/keys -> engine -> threads -> median ops/s
   std::map<std::string, std::map<std::string, std::map<int, double>>> t;
@@ -662,6 +681,7 @@ void WriteReport(std::ostream& out, const Dataset& ds,
     GroupTable(out, g);
     OpLatencyTable(out, g);
     CacheTable(out, g);
+    RoleTable(out, g);
     out << "\n";
   }
   out << "† fewer than 6 repetitions: min–max range with its actual coverage "
