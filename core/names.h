@@ -5,13 +5,13 @@
 // the mapping once and gives both directions:
 //
 //   constexpr NameTable<Durability, 3> kDurabilityNames{{{
-//       {Durability::kNone, "none"},
-//       {Durability::kAsync, "async"},
+//       {Durability::kMemory, "memory"},
+//       {Durability::kProcess, "process"},
 //       {Durability::kSync, "sync"},
 //   }}};
 //   kDurabilityNames.Name(Durability::kSync)   -> "sync"
-//   kDurabilityNames.Find("async")             -> Durability::kAsync
-//   kDurabilityNames.List()                    -> "none, async, sync"
+//   kDurabilityNames.Find("process")           -> Durability::kProcess
+//   kDurabilityNames.List()                    -> "memory, process, sync"
 //
 // Contract: each value and each name appears once (checked by the users'
 // tests, not at compile time); Name() of a value not in the table returns

@@ -44,6 +44,34 @@ json LatencyJson(const LatencySummary& l) {
                          {"buckets", buckets}}}};
 }
 
+json IoJson(const io::Counters& c) {
+  return json{{"source", c.proc_io ? "/proc/self/io + flush calls counted in process"
+                                   : "flush calls counted in process; /proc/self/io unreadable"},
+              {"write_calls", c.write_calls},
+              {"write_bytes", c.write_bytes},
+              {"device_bytes", c.device_bytes},
+              {"fsyncs", c.fsyncs},
+              {"fdatasyncs", c.fdatasyncs},
+              {"msyncs", c.msyncs},
+              {"range_syncs", c.range_syncs}};
+}
+
+// The primary phase's kernel requests per op: what the durability class costs.
+json IoPerOpJson(const PhaseResult& p) {
+  const double ops = static_cast<double>(p.ops);
+  auto per = [ops](uint64_t n) { return ops > 0 ? n / ops : 0.0; };
+  json j{{"flushes", per(p.io.flushes())},
+         {"fsyncs", per(p.io.fsyncs)},
+         {"fdatasyncs", per(p.io.fdatasyncs)},
+         {"msyncs", per(p.io.msyncs)}};
+  if (p.io.proc_io) {
+    j["write_calls"] = per(p.io.write_calls);
+    j["write_bytes"] = per(p.io.write_bytes);
+    j["device_bytes"] = per(p.io.device_bytes);
+  }
+  return j;
+}
+
 json RoleJson(const RoleResult& r) {
   json lat = json::object();
   for (const auto& [op, l] : r.latency) lat[op] = LatencyJson(l);
@@ -61,6 +89,7 @@ json PhaseFigures(const PhaseResult& p, const json& lat) {
               {"rss_end_bytes", p.rss_end_bytes},
               {"errors", p.errors},
               {"latency", lat},
+              {"io", IoJson(p.io)},
               {"ops_per_second_series", p.ops_per_second}};
 }
 
@@ -174,6 +203,7 @@ json RepToJson(const RepResult& r, int repetitions) {
     }
     b["roles"] = roles;
   }
+  if (primary) b["io_per_op"] = IoPerOpJson(*primary);
   b["bytes_on_disk"] = r.bytes_on_disk;
   b["logical_bytes"] = r.logical_bytes;
   b["space_amp"] = r.space_amp;
@@ -242,6 +272,20 @@ LatencySummary LatencyFromJson(const json& j) {
   return l;
 }
 
+// The inverse of IoJson.
+io::Counters IoFromJson(const json& j) {
+  io::Counters c;
+  c.proc_io = j.value("source", "").rfind("/proc/self/io", 0) == 0;
+  c.write_calls = j.value("write_calls", uint64_t{0});
+  c.write_bytes = j.value("write_bytes", uint64_t{0});
+  c.device_bytes = j.value("device_bytes", uint64_t{0});
+  c.fsyncs = j.value("fsyncs", uint64_t{0});
+  c.fdatasyncs = j.value("fdatasyncs", uint64_t{0});
+  c.msyncs = j.value("msyncs", uint64_t{0});
+  c.range_syncs = j.value("range_syncs", uint64_t{0});
+  return c;
+}
+
 PhaseResult PhaseFromJson(const std::string& name, const json& j) {
   PhaseResult p;
   p.name = name;
@@ -254,6 +298,7 @@ PhaseResult PhaseFromJson(const std::string& name, const json& j) {
     p.latency[op] = LatencyFromJson(l);
   p.ops_per_second =
       j.value("ops_per_second_series", std::vector<uint64_t>{});
+  p.io = IoFromJson(Members(j, "io"));
   for (const auto& [role, rj] : Members(j, "roles").items()) {
     RoleResult& r = p.roles[role];
     r.threads = rj.value("threads", 0u);

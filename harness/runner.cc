@@ -13,7 +13,11 @@
 #include <fstream>
 #include <memory>
 #include <numeric>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "adapters/registry.h"
 #include "adapters/typed_record.h"
@@ -74,6 +78,35 @@ struct Shared {
   TypedRecordAccess* typed = nullptr;
 };
 
+// The entries one Scan returned, copied into one buffer (no allocation per
+// entry once it has grown), so they can be checked after the clock stops:
+// the engine's views are valid only inside its callback.
+class ScanEntries {
+ public:
+  void Clear() {
+    bytes_.clear();
+    sizes_.clear();
+  }
+  void Add(std::string_view key, std::string_view value) {
+    bytes_.append(key).append(value);
+    sizes_.push_back({static_cast<uint32_t>(key.size()),
+                      static_cast<uint32_t>(value.size())});
+  }
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    size_t at = 0;
+    for (const auto& [k, v] : sizes_) {
+      std::string_view all(bytes_);
+      fn(all.substr(at, k), all.substr(at + k, v));
+      at += size_t{k} + v;
+    }
+  }
+
+ private:
+  std::string bytes_;
+  std::vector<std::pair<uint32_t, uint32_t>> sizes_;  // key, value lengths
+};
+
 // One thread's generator, buffers, histograms and counters.
 class Worker {
  public:
@@ -87,9 +120,11 @@ class Worker {
     for (int i = 0; i < kOpTypes; ++i) {
       if (mix.weight[i] > 0) hist_[i] = std::make_unique<Histogram>();
     }
+    // A scan's entries are only copied while the clock runs; they are checked
+    // after it stops (CheckScan).
     scan_cb_ = [this](std::string_view key, std::string_view value) {
       ++scanned_;
-      if (s_->verify) CheckScanned(key, value);
+      if (s_->verify) scan_entries_.Add(key, value);
       return true;
     };
   }
@@ -183,7 +218,7 @@ class Worker {
     for (uint64_t i = begin; i < end; ++i) {
       uint64_t id = ids[i];
       PrefetchAhead(ids, i, end);
-      const std::string_view key = s_->keys->key(id, &key_);
+      const std::string_view key = s_->keys->KeyInto(id, &key_);
       if constexpr (kRecords) {
         s_->records->Make(id, 1, &rec_);
       } else {
@@ -211,7 +246,7 @@ class Worker {
       PrefetchAhead(ids, i, end);
       uint32_t floor = Floor(id);
       const bool timed = (i & s_->sample_mask) == 0;
-      const std::string_view key = s_->keys->key(id, &key_);
+      const std::string_view key = s_->keys->KeyInto(id, &key_);
       uint64_t t0 = Now(timed);
       Status st = GetValue<kRecords>(key);
       if (timed) h.Record(clock::Ticks() - t0);
@@ -225,7 +260,7 @@ class Worker {
     Histogram& h = Hist(static_cast<int>(OpType::kRead));
     for (uint64_t id = begin; id < end; ++id) {
       uint32_t floor = Floor(id);
-      const std::string_view key = s_->keys->key(id, &key_);
+      const std::string_view key = s_->keys->KeyInto(id, &key_);
       uint64_t t0 = clock::Ticks();
       Status st = GetValue<kRecords>(key);
       h.Record(clock::Ticks() - t0);
@@ -355,7 +390,7 @@ class Worker {
   template <bool kRecords = false>
   void Read(uint64_t id, uint64_t due) {
     uint32_t floor = Floor(id);
-    const std::string_view key = s_->keys->key(id, &key_);
+    const std::string_view key = s_->keys->KeyInto(id, &key_);
     uint64_t t0 = Now(timed_);
     Status st = GetValue<kRecords>(key);
     uint64_t t1 = Now(timed_);
@@ -367,7 +402,7 @@ class Worker {
   void Write(OpType op, uint64_t id, bool del, uint64_t due) {
     if constexpr (kRecords) return WriteRecord(op, id, del, due);
     uint32_t version = s_->tracker->BeginWrite(id);
-    const std::string_view key = s_->keys->key(id, &key_);
+    const std::string_view key = s_->keys->KeyInto(id, &key_);
     if (!del) s_->codec->Encode(s_->keys->hash(id, key), version, &value_);
     uint64_t t0 = Now(timed_);
     Status st = del ? s_->db->Delete(key) : s_->db->Put(key, value_);
@@ -384,7 +419,7 @@ class Worker {
     // newest state.
     uint32_t version = s_->tracker->BeginWrite(id);
     uint32_t floor = Floor(id);
-    const std::string_view key = s_->keys->key(id, &key_);
+    const std::string_view key = s_->keys->KeyInto(id, &key_);
     s_->codec->Encode(s_->keys->hash(id, key), version, &value_);
     uint64_t t0 = Now(timed_);
     Status rs = s_->db->Get(key, &read_);
@@ -398,12 +433,16 @@ class Worker {
 
   void Scan(uint64_t id, uint64_t due) {
     uint32_t len = s_->spec->scan_length.Pick(rng_.Next());
-    const std::string_view key = s_->keys->key(id, &key_);
+    const std::string_view key = s_->keys->KeyInto(id, &key_);
+    scan_entries_.Clear();
     uint64_t t0 = Now(timed_);
     Status st = s_->db->Scan(key, len, scan_cb_);
     uint64_t t1 = Now(timed_);
     Record(OpType::kScan, t0, t1, due);
     if (!st.ok()) Error(st);
+    scan_entries_.ForEach([this](std::string_view k, std::string_view v) {
+      CheckScanned(k, v);
+    });
   }
 
   void CheckScanned(std::string_view key, std::string_view value) {
@@ -505,7 +544,7 @@ class Worker {
   void WriteRecord(OpType op, uint64_t id, bool del, uint64_t due) {
     uint32_t version = s_->tracker->BeginWrite(id);
     if (!del) s_->records->Make(id, version, &rec_);
-    const std::string_view key = s_->keys->key(id, &key_);
+    const std::string_view key = s_->keys->KeyInto(id, &key_);
     uint64_t t0 = Now(timed_);
     Status st = del ? DeleteRecord(key) : PutRecord(key);
     uint64_t t1 = Now(timed_);
@@ -518,7 +557,7 @@ class Worker {
     uint32_t version = s_->tracker->BeginWrite(id);
     uint32_t floor = Floor(id);
     s_->records->Make(id, version, &rec_);
-    const std::string_view key = s_->keys->key(id, &key_);
+    const std::string_view key = s_->keys->KeyInto(id, &key_);
     uint64_t t0 = Now(timed_);
     Status rs = GetRecord(key);
     Status ws = PutRecord(key);
@@ -540,7 +579,7 @@ class Worker {
       pairs.clear();
       for (uint64_t j = i; j < stop; ++j) {
         std::string& v = values[j - i];
-        const std::string_view key = s_->keys->key(ids[j], &keys[j - i]);
+        const std::string_view key = s_->keys->KeyInto(ids[j], &keys[j - i]);
         s_->codec->Encode(s_->keys->hash(ids[j], key), 1, &v);
         pairs.push_back(KeyValue{key, v});
       }
@@ -581,10 +620,13 @@ class Worker {
   bool timed_ = true;
   std::vector<std::string> messages_;
   std::string value_, read_;
-  std::string key_;  // the current key, when the key set spells keys on demand
+  // The current key, copied or spelled here before each engine call
+  // (KeySet::KeyInto), so the engine gets bytes already in this core's cache.
+  std::string key_;
   TypedRecord rec_, got_, scratch_;  // value_kind=struct: written, read, check
   bool got_decoded_ = true;
   ScanCallback scan_cb_;
+  ScanEntries scan_entries_;  // the current scan's entries, checked after it
   alignas(64) std::atomic<uint64_t> done_{0};
 };
 
@@ -614,6 +656,7 @@ void RunPhase(const std::string& label,
     });
   }
   while (ready.load() < workers.size()) std::this_thread::yield();
+  const io::Counters io0 = io::Read();
   start = clock::Ticks();
   go.store(true, std::memory_order_release);
 
@@ -637,6 +680,7 @@ void RunPhase(const std::string& label,
     bar.Update(n, elapsed);
   }
   for (auto& th : threads) th.join();
+  phase->io = io::Delta(io0, io::Read());
   uint64_t end = *std::max_element(ends.begin(), ends.end());
   for (size_t t = 0; t < workers.size(); ++t)
     workers[t]->elapsed_s = Seconds(ends[t] - start);
@@ -909,7 +953,7 @@ class PointRun {
         keys_,
         KeySet::Build(
             capacity_, spec_.key_size, spec_.ordered_keys, spec_.seed,
-            settings_.verify ? KeyStorage::kStored : KeyStorage::kComputed));
+            KeySet::StorageFor(capacity_, spec_.key_size)));
     codec_ = std::make_unique<ValueCodec>(spec_.seed, spec_.value_size);
     tracker_ = std::make_unique<VersionTracker>(
         capacity_, spec_.threads > 1 && spec_.Writes());
@@ -1252,7 +1296,9 @@ class PointRun {
   // the workers' shared state at it. On failure db_ stays the closed one, on
   // which Close and BytesOnDisk still work.
   Status OpenDb() {
-    Result<std::unique_ptr<Adapter>> db = OpenAdapter(adapter_spec_, dir_);
+    Result<std::unique_ptr<Adapter>> db =
+        settings_.open_adapter ? settings_.open_adapter(adapter_spec_, dir_)
+                               : OpenAdapter(adapter_spec_, dir_);
     if (!db.ok()) return db.status();
     db_ = std::move(*db);
     shared_.db = db_.get();

@@ -22,13 +22,18 @@
 #define KVB_HARNESS_RUNNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "adapters/adapter.h"
+#include "core/result.h"
 #include "harness/cgroup.h"
 #include "harness/icount.h"
+#include "harness/io_counters.h"
 #include "workloads/workload.h"
 
 namespace kvb {
@@ -70,6 +75,11 @@ struct RunSettings {
   uint64_t memory_limit = 0;
   // Set in that child: its group, read at the end of the measured phase.
   CgroupRef memory_cgroup;
+  // Test seam: opens each repetition's adapter (default: OpenAdapter), so the
+  // harness's tests can observe what the runner hands an engine.
+  std::function<Result<std::unique_ptr<Adapter>>(const std::string& spec,
+                                                 const std::string& dir)>
+      open_adapter;
 };
 
 struct PointSpec {
@@ -117,6 +127,9 @@ struct PhaseResult {
   std::map<std::string, LatencySummary> latency;  // by op type
   std::vector<uint64_t> ops_per_second;  // throughput time series, 1 s buckets
   std::map<std::string, RoleResult> roles;  // by role, when threads have roles
+  // What the process asked of the kernel during the phase (harness/
+  // io_counters.h): write calls, bytes, device bytes, flushes.
+  io::Counters io;
   double ops_per_s() const { return wall_s > 0 ? ops / wall_s : 0; }
 };
 

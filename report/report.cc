@@ -455,6 +455,7 @@ struct Candidates {
   std::vector<const Point*> in_memory;  // not ranked when `ok` is persistent
   std::string op;                       // the group's main op type
   double alpha = 0.05;
+  const Point* null_point = nullptr;  // the harness's own cost, when it ran
 };
 
 Candidates RankablePoints(const Group& g, double alpha) {
@@ -464,6 +465,7 @@ Candidates RankablePoints(const Group& g, double alpha) {
   std::vector<const Point*> durable, volatile_points;
   for (const Point* p : g.ranked) {
     // The null adapter stores nothing: the harness's own ceiling, not a choice.
+    if (p->engine == "null" && !p->failed()) c.null_point = p;
     if (p->failed() || !p->verified || p->engine == "null") continue;
     (p->persistent ? durable : volatile_points).push_back(p);
   }
@@ -570,9 +572,26 @@ std::string LowestMemory(const Candidates& c) {
          (lean->rss_is_peak ? " peak RSS" : " RSS (largest at a phase end)");
 }
 
+// What the harness itself costs per op (the null adapter's time per op, with
+// its generator, timing and loop, but no engine and nothing to verify), as a
+// fraction of the fastest candidate's time per op: the share of that figure
+// that is not the engine's.
+std::string HarnessOverhead(const Candidates& c) {
+  if (c.null_point == nullptr || c.null_point->ops_per_s.empty()) return "";
+  const Point* fastest = c.ok[0];
+  double null_ops = Median(c.null_point->ops_per_s);
+  double best_ops = Median(fastest->ops_per_s);
+  if (null_ops <= 0 || best_ops <= 0) return "";
+  return "Harness overhead: the null adapter ran " + FormatCount(null_ops) +
+         " ops/s, so the harness's own work is about " +
+         Fixed(100 * best_ops / null_ops, 1) + " % of the time per op of " +
+         fastest->engine_spec + " (" + FormatCount(best_ops) +
+         " ops/s), the fastest ranked engine";
+}
+
 constexpr RecommendationRule kRecommendationRules[] = {
     BestThroughput, BestTailLatency, SmallestFootprint, InMemoryCeiling,
-    LowestMemory};
+    LowestMemory, HarnessOverhead};
 
 }  // namespace
 

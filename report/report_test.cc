@@ -155,6 +155,24 @@ TEST_CASE(
   CHECK(Line(only, "**Best throughput**").find("memory") != std::string::npos);
 }
 
+TEST_CASE("report gives the harness's overhead from the null adapter",
+          "[report]") {
+  kvb::testing::TempDir dir("kvb-report-null");
+  // lmdb 400 k ops/s, null 8 M ops/s: the harness is 5 % of lmdb's op time.
+  std::string md = ReportOf(MakeResults({Pt("null", 8000000, 100, 0),
+                                         Pt("lmdb", 400000, 3000, 8 << 20)}),
+                            &dir);
+  std::string line = Line(md, "Harness overhead");
+  CHECK(line.find("about 5.0 % of the time per op of lmdb") !=
+        std::string::npos);
+  // null is never the best engine.
+  CHECK(Line(md, "**Best throughput**").find("lmdb") != std::string::npos);
+  kvb::testing::TempDir dir2("kvb-report-nonull");
+  std::string none =
+      ReportOf(MakeResults({Pt("lmdb", 400000, 3000, 8 << 20)}), &dir2);
+  CHECK(none.find("Harness overhead") == std::string::npos);
+}
+
 TEST_CASE("report says when the leaders are not significantly different",
           "[report]") {
   kvb::testing::TempDir dir("kvb-report-tie");

@@ -68,6 +68,18 @@ class KeySet {
     SpellKey(id, scratch);
     return *scratch;
   }
+  // Key `id` in *out, copied (kStored) or spelled (kComputed): the view is
+  // valid until *out changes. For a caller that hands the key to an engine:
+  // the key's bytes are then first touched here, not inside the engine call
+  // (at 1 M stored keys that first touch is a DRAM miss).
+  std::string_view KeyInto(uint64_t id, std::string* out) const {
+    if (storage_ == KeyStorage::kStored) {
+      out->assign(arena_.data() + offsets_[id], offsets_[id + 1] - offsets_[id]);
+      return *out;
+    }
+    SpellKey(id, out);
+    return *out;
+  }
   // KeyHash32 of key `id` (computed: spells the key to hash it).
   uint32_t hash(uint64_t id) const;
   // The same, for a caller that holds the key's bytes (`key` == key(id)):
