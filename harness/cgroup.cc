@@ -1,6 +1,8 @@
 #include "harness/cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -215,6 +217,25 @@ Result<std::string> V2Parent(const std::string& top, const std::string& own) {
   return top;
 }
 
+// Removes groups left by a kvbench that died before removing them (killed
+// while a point ran): kvbench-<pid>-<n> under `parent` whose pid is gone.
+// rmdir fails, harmlessly, on a group that still holds processes.
+void RemoveStaleGroups(const std::string& parent) {
+  DIR* d = opendir(parent.c_str());
+  if (d == nullptr) return;
+  while (const dirent* e = readdir(d)) {
+    unsigned long pid = 0;
+    unsigned long n = 0;
+    char tail = 0;
+    if (std::sscanf(e->d_name, "kvbench-%lu-%lu%c", &pid, &n, &tail) != 2)
+      continue;
+    const pid_t p = static_cast<pid_t>(pid);
+    if (p == getpid() || kill(p, 0) == 0 || errno != ESRCH) continue;
+    (void)rmdir((parent + "/" + e->d_name).c_str());
+  }
+  closedir(d);
+}
+
 std::string GroupName() {
   static std::atomic<uint64_t> counter{0};
   return "kvbench-" + std::to_string(getpid()) + "-" +
@@ -321,6 +342,7 @@ Result<MemoryCgroup> MemoryCgroup::Create(uint64_t limit_bytes) {
   } else {
     return Refuse("no cgroup file system with a memory controller is mounted");
   }
+  RemoveStaleGroups(parent);
   g.ref_.dir = parent + "/" + GroupName();
   if (mkdir(g.ref_.dir.c_str(), 0755) != 0) {
     Status s = Status::FromErrno(errno, "mkdir " + g.ref_.dir);

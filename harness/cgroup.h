@@ -14,6 +14,8 @@
 //   v1: otherwise, a v1 `cgroup` mount with the memory controller; the group is
 //       made under kvbench's own memory cgroup. Limits: memory.limit_in_bytes,
 //       and memory.memsw.limit_in_bytes = the same (RAM + swap) where present.
+// Groups are named kvbench-<pid>-<n>; Create first removes such groups whose
+// kvbench is gone (one killed while a point ran cannot remove its own).
 // Failures are clear one-line errors (not root, no memory controller,
 // read-only cgroupfs): the caller must never run uncapped instead.
 //

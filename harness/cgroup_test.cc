@@ -1,6 +1,7 @@
 // --memory-limit's refusals (none of these cases needs root or a cgroup): bad
 // sizes, and a cgroup root that is not one (KVB_CGROUP_ROOT, the test seam of
 // harness/cgroup.h) are one-line errors with a non-zero exit and no run.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -141,6 +142,31 @@ TEST_CASE("a group that does not get the memory controller is refused") {
   // The group it made was removed again.
   for (const auto& e : fs::directory_iterator(root.path()))
     CHECK_FALSE(e.is_directory());
+}
+
+TEST_CASE("groups left by a kvbench that is gone are removed") {
+  testing::TempDir dir, root;
+  Write(root.Sub("cgroup.controllers"), "cpu memory pids\n");
+  Write(root.Sub("cgroup.subtree_control"), "memory\n");
+  // A pid that has just exited (not reaped by anyone else: not reused yet).
+  pid_t dead = fork();
+  REQUIRE(dead >= 0);
+  if (dead == 0) _exit(0);
+  int status = 0;
+  REQUIRE(waitpid(dead, &status, 0) == dead);
+  const std::string stale = root.Sub("kvbench-" + std::to_string(dead) + "-0");
+  const std::string live = root.Sub("kvbench-" + std::to_string(getppid()) + "-3");
+  const std::string other = root.Sub("kvbench-other");
+  for (const std::string& d : {stale, live, other}) fs::create_directory(d);
+  ScopedEnv env("KVB_CGROUP_ROOT", root.path());
+  std::string err;
+  // Still refused (a fake root's groups have no memory.max), but only after
+  // the stale group is gone.
+  ExpectRefusal(RunCapped(dir, "512M", &err), err,
+                "memory controller not enabled", dir);
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(other));
 }
 
 }  // namespace
