@@ -19,7 +19,9 @@
 #include "crash/crash.h"
 #include "harness/context.h"
 #include "harness/crash_ledger.h"
+#include "harness/cgroup.h"
 #include "harness/icount.h"
+#include "harness/isolate.h"
 #include "harness/probes.h"
 #include "harness/progress.h"
 #include "harness/results.h"
@@ -74,6 +76,7 @@ struct RunArgs {
   std::string count_instructions = "off";  // auto | perf | callgrind | off
   std::string order = "interleaved";       // interleaved | sequential
   std::string order_seed;                  // empty: random, recorded
+  std::string memory_limit;                // empty: uncapped
 };
 
 // One text option of `run`: flag, field, help, and the accepted words (empty:
@@ -128,6 +131,11 @@ const std::vector<TextOption>& RunOptions() {
       {"--cache-state", &RunArgs::cache_state,
        "warm, or cold: evict the database's files from the page cache before the "
        "measured phase", {"warm", "cold"}},
+      {"--memory-limit", &RunArgs::memory_limit,
+       "run each point in a child process inside a memory cgroup of SIZE (e.g. "
+       "512M, 2G): the engine's memory and its page cache are capped together, "
+       "as on a machine with that much memory (needs root and a memory "
+       "controller; harness/README.md)", {}, "SIZE"},
       {"--target-rate", &RunArgs::target_rate,
        "open loop at this many ops/s in total; latency counts from each op's "
        "intended start", {}, "FLOAT"},
@@ -213,6 +221,10 @@ Status ParseSettings(const RunArgs& a, RunSettings* s) {
         uint64_t n,
         ParseUint(a.latency_sample, "--latency-sample", 1, kMaxLatencySample));
     s->latency_sample = static_cast<uint32_t>(n);
+  }
+  if (!a.memory_limit.empty()) {
+    KVB_ASSIGN_OR_RETURN(s->memory_limit,
+                         ParseMemorySize(a.memory_limit, "--memory-limit"));
   }
   s->interleave = a.order != "sequential";
   if (a.order_seed.empty()) {
@@ -353,6 +365,7 @@ json SettingsToJson(const RunSettings& s, bool explicit_data_dir) {
       {"count_instructions", icount::ModeName(s.count_instructions)},
       {"order", s.interleave ? "interleaved" : "sequential"},
       {"order_seed", s.order_seed},
+      {"memory_limit_bytes", s.memory_limit},
       {"seed_per_repetition", s.seed_per_repetition && !s.reuse}};
 }
 
@@ -386,8 +399,36 @@ Status ResolveInstructionCounter(const std::string& flag,
   return icount::ExecUnderCallgrind(args, dump_dir);
 }
 
+// What must hold before points run with these settings: --memory-limit can
+// make its group (else the run is refused: never uncapped); a cold cache on a
+// file system where it cannot be made cold is warned about.
+Status CheckRunEnvironment(const RunSettings& s, bool quiet) {
+  if (s.memory_limit > 0) {
+    if (s.count_instructions == icount::Mode::kCallgrind) {
+      return Status::InvalidArgument(
+          "--memory-limit cannot be combined with callgrind instruction "
+          "counting (valgrind's own memory would count against the limit)");
+    }
+    KVB_RETURN_IF_ERROR(CheckMemoryLimit(s.memory_limit));
+  }
+  const std::string caveat =
+      s.cold_cache ? probes::ColdCacheCaveat(s.data_dir) : "";
+  if (!caveat.empty() && !quiet) std::cerr << "kvbench: warning: " << caveat << "\n";
+  return Status::OK();
+}
+
 // Context fields describing how memory and instructions were measured.
 void AddMeasurementContext(const RunSettings& s, json* c) {
+  if (s.memory_limit > 0) {
+    (*c)["memory_limit"] = {
+        {"bytes", s.memory_limit},
+        {"how", "each point in a child process inside a memory cgroup "
+                "(RSS and page cache capped together); per entry: "
+                "memory_limit"}};
+  }
+  const std::string caveat =
+      s.cold_cache ? probes::ColdCacheCaveat(s.data_dir) : "";
+  if (!caveat.empty()) (*c)["warnings"].push_back(caveat);
   (*c)["peak_rss_method"] = probes::PeakRssMethod();
   (*c)["instruction_counter"] = icount::ModeName(s.count_instructions);
   if (!s.count_instructions_note.empty())
@@ -419,18 +460,7 @@ json RunContext(const std::vector<PointSpec>& points, const RunSettings& s,
 // A repetition whose point could not be set up (open failed, bad directory):
 // recorded as one error so the results show it.
 RepResult FailedRep(const PointSpec& p, int r, const Status& why) {
-  RepResult bad;
-  bad.point = p;
-  bad.repetition = r;
-  bad.engine_spec = p.engine_spec;
-  bad.workload = p.workload;
-  Result<WorkloadSpec> w = ResolveWorkload(p);
-  bad.threads = w.ok() ? w->threads : 1;
-  bad.name = BenchmarkName(p.workload, p.engine_spec, w.ok() ? w->keys : 0,
-                           bad.threads);
-  bad.errors = 1;
-  bad.error_messages.push_back(why.ToString());
-  bad.primary_phase = "run";
+  RepResult bad = FailedRepetition(p, r, why);
   std::cerr << "kvbench: error: " << p.workload << " on " << p.engine_spec
             << ": " << Text(why) << "\n";
   return bad;
@@ -540,6 +570,8 @@ int Execute(const std::vector<PointSpec>& points, RunSettings settings,
             bool explicit_data_dir, const std::string& results_path,
             const std::vector<std::string>& argv, const std::string& suite_name,
             bool quiet) {
+  Status env = CheckRunEnvironment(settings, quiet);
+  if (!env.ok()) return UsageError(env);
   Runner runner(settings);
   json context = RunContext(points, settings, argv);
   const std::vector<Slot> slots =
@@ -561,7 +593,9 @@ int Execute(const std::vector<PointSpec>& points, RunSettings settings,
       std::cerr << "kvbench: " << p.workload << " on " << p.engine_spec
                 << " (rep " << r + 1 << "/" << p.repetitions << ")\n";
     }
-    Result<RepResult> rep = runner.RunOnce(p, r);
+    Result<RepResult> rep = settings.memory_limit > 0
+                                ? RunInMemoryCgroup(settings, p, r)
+                                : runner.RunOnce(p, r);
     reps.push_back(rep.ok() ? std::move(*rep) : FailedRep(p, r, rep.status()));
     reps.back().run_order = reps.size() - 1;
     NoteCrashCheck(ledger, &reps.back());
@@ -652,6 +686,8 @@ Status SettingsFromJson(const json& st, bool quiet, RunSettings* s) {
   // seed for every repetition.
   a.order = st.value("order", "sequential");
   a.order_seed = NumberText(st, "order_seed");
+  if (st.value("memory_limit_bytes", uint64_t{0}) > 0)
+    a.memory_limit = NumberText(st, "memory_limit_bytes");
   Status ok = ParseSettings(a, s);
   s->seed_per_repetition = st.value("seed_per_repetition", false);
   return ok;

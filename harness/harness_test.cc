@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,7 @@
 #include "harness/cli.h"
 #include "harness/clock.h"
 #include "harness/histogram.h"
+#include "harness/probes.h"
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/suite.h"
@@ -475,6 +477,103 @@ TEST_CASE("concurrent fuzz with several threads has no mismatches on memory") {
   CHECK(r.Phase("run")->latency.count("delete") == 1);
 }
 
+TEST_CASE("read-while-writing records readers and the paced writer apart") {
+  // One reader does 300 K checked reads while the writer overwrites at 4,000
+  // ops/s. Not a timed assertion: the writer's own count against its own
+  // recorded elapsed time, with generous bounds (a Poisson process of that
+  // mean stays well within them; a loaded machine can only slow it).
+  testing::TempDir dir;
+  const double rate = 4000;
+  RepResult r = RunPreset("memory", "read-while-writing",
+                          {{"keys", "2000"},
+                           {"ops", "300000"},
+                           {"write_rate", std::to_string(rate)}},
+                          dir.path());
+  CHECK(r.errors == 0);
+  CHECK(r.verify.mismatches() == 0);
+  CHECK(r.verify.missing == 0);
+  CHECK(r.threads == 2);
+  CHECK(r.params.at("readers") == "1");
+  CHECK(r.params.at("write_rate") == "4000");
+  const PhaseResult* run = r.Phase("run");
+  REQUIRE(run != nullptr);
+  REQUIRE(run->roles.count("reader") == 1);
+  REQUIRE(run->roles.count("writer") == 1);
+  const RoleResult& reader = run->roles.at("reader");
+  const RoleResult& writer = run->roles.at("writer");
+  CHECK(reader.threads == 1);
+  CHECK(writer.threads == 1);
+  CHECK(reader.ops == 300000);
+  CHECK(reader.latency.count("read") == 1);
+  CHECK(reader.latency.count("update") == 0);
+  CHECK(writer.latency.count("read") == 0);
+  REQUIRE(writer.latency.count("update") == 1);
+  CHECK(writer.latency.count("update_service") == 1);  // open loop
+  CHECK(writer.latency.at("update").count == writer.ops);
+  CHECK(writer.target_rate == rate);
+  CHECK(run->ops == reader.ops + writer.ops);
+  // The writer stops with the readers.
+  CHECK(writer.wall_s <= run->wall_s);
+  CHECK(reader.wall_s <= run->wall_s);
+  CHECK(writer.wall_s > 0);
+  INFO("writer " << writer.ops << " ops in " << writer.wall_s << " s");
+  // Open loop never runs ahead of its schedule (only a slow machine puts it
+  // behind, so no lower bound beyond "it wrote").
+  CHECK(writer.ops > 0);
+  CHECK(writer.ops_per_s() < rate * 1.5 + 50 / writer.wall_s);
+  // The entry shows both roles, with and without histograms.
+  nlohmann::json b = RepToJson(r, 1);
+  CHECK(b["roles"]["reader"]["ops"] == 300000);
+  CHECK(b["roles"]["writer"]["target_rate"] == rate);
+  CHECK_FALSE(b["roles"]["writer"]["latency"]["update"].contains("histogram"));
+  CHECK(b["phases"]["run"]["roles"]["writer"]["latency"]["update"].contains(
+      "histogram"));
+}
+
+TEST_CASE("an entry read back is the entry written (child results)") {
+  // --memory-limit brings each point back from its child process as JSON:
+  // RepFromJson must lose nothing RepToJson writes.
+  testing::TempDir dir;
+  std::vector<RepResult> reps;
+  reps.push_back(RunPreset("memory", "ycsb-a", {{"keys", "300"}, {"ops", "900"}},
+                           dir.path()));
+  reps.push_back(RunPreset("linhash", "read-heavy", {{"keys", "300"}},
+                           dir.path()));
+  reps.push_back(RunPreset("memory", "read-while-writing",
+                           {{"keys", "300"}, {"ops", "3000"}}, dir.path()));
+  reps.push_back(RunPreset("memory", "concurrent-fuzz",
+                           {{"keys", "64"}, {"ops", "3000"}}, dir.path()));
+  reps.back().memory_cap.limit_bytes = 123 << 20;
+  reps.back().memory_cap.cgroup = "v2";
+  reps.back().memory_cap.peak_bytes = 1000;
+  reps.back().memory_cap.oom_kills = 0;
+  reps.back().skipped = false;
+  reps.push_back(FailedRepetition(reps[0].point, 2, Status::Aborted("died")));
+  RepResult skipped = reps[0];
+  skipped.skipped = true;
+  skipped.skip_reason = "engine has no ordered scan";
+  reps.push_back(skipped);
+  for (const RepResult& r : reps) {
+    nlohmann::json first = RepToJson(r, 3);
+    Result<RepResult> back = RepFromJson(first);
+    REQUIRE_OK(back.status());
+    nlohmann::json again = RepToJson(*back, 3);
+    INFO(r.name);
+    CHECK(again == first);
+    CHECK(back->point.params == r.point.params);
+    if (!r.skipped) {
+      CHECK(back->primary_phase == r.primary_phase);
+      REQUIRE(back->phases.size() == r.phases.size());
+      for (size_t i = 0; i < r.phases.size(); ++i)
+        CHECK(back->phases[i].name == r.phases[i].name);
+    }
+  }
+  CHECK(reps[1].resident_at_run_start >= 0);  // persistent: measured
+  CHECK(reps[0].resident_at_run_start < 0);   // memory: not applicable
+  CHECK_FALSE(RepFromJson(nlohmann::json::array()).ok());
+  CHECK_FALSE(RepFromJson({{"name", 1}, {"engine_spec", "x"}}).ok());
+}
+
 TEST_CASE("results round-trip through the file format") {
   testing::TempDir dir;
   std::vector<RepResult> reps;
@@ -721,6 +820,43 @@ int CliCapture(std::vector<std::string> args, std::string* err) {
   std::cerr.rdbuf(old);
   *err = captured.str();
   return rc;
+}
+
+TEST_CASE("--cache-state cold warns where files live in the page cache") {
+  testing::TempDir dir;
+  // The test's own directory: no caveat unless it is itself on tmpfs.
+  const std::string own = probes::DescribeFileSystem(dir.path()).fs_type;
+  if (own != "tmpfs" && own != "ramfs" && own != "overlayfs")
+    CHECK(probes::ColdCacheCaveat(dir.path()).empty());
+  if (probes::DescribeFileSystem("/dev/shm").fs_type != "tmpfs") {
+    WARN("/dev/shm is not tmpfs here: the warning itself is not exercised");
+    return;
+  }
+  char tmpl[] = "/dev/shm/kvb-test-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string shm = tmpl;
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { std::filesystem::remove_all(path); }
+  } cleanup{shm};
+  CHECK(probes::ColdCacheCaveat(shm).find("is on tmpfs") != std::string::npos);
+  std::string err;
+  const std::string out = dir.Sub("cold");
+  REQUIRE(CliCapture({"run", "--engines", "linhash", "--workloads", "read-heavy",
+                      "--keys", "300", "--ops", "300", "--cache-state", "cold",
+                      "--data-dir", shm + "/data", "--out", out},
+                     &err) == 0);
+  CHECK(err.find("kvbench: warning: --cache-state cold: ") != std::string::npos);
+  Result<nlohmann::json> j = ReadResultsFile(out + "/results.json");
+  REQUIRE(j.ok());
+  bool warned = false;
+  for (const auto& w : (*j)["context"]["warnings"])
+    warned = warned || w.get<std::string>().find("is on tmpfs") != std::string::npos;
+  CHECK(warned);
+  const nlohmann::json& b = (*j)["benchmarks"][0];
+  // Evicted, yet resident: what the warning is about.
+  REQUIRE(b.contains("resident_at_run_start"));
+  CHECK(b["resident_at_run_start"].get<double>() > 0.9);
 }
 
 TEST_CASE("bad numbers are one-line usage errors and leave no output folder") {

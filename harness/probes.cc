@@ -156,6 +156,8 @@ static std::string FsTypeName(long type) {
       return "btrfs";
     case 0x794c7630:
       return "overlayfs";
+    case 0x858458f6:
+      return "ramfs";
     case 0x2fc12fc1:
       return "zfs";
     case 0x6969:
@@ -201,6 +203,21 @@ FsInfo DescribeFileSystem(const std::string& path) {
     rot = ReadLine((real.parent_path() / "queue/rotational").string());
   if (!rot.empty()) info.rotational = rot == "1" ? 1 : 0;
   return info;
+}
+
+std::string ColdCacheCaveat(const std::string& path) {
+  const std::string type = DescribeFileSystem(path).fs_type;
+  if (type == "tmpfs" || type == "ramfs") {
+    return "--cache-state cold: " + path + " is on " + type +
+           ", whose files live in the page cache: dropping caches cannot "
+           "make reads cold there (see resident_at_run_start)";
+  }
+  if (type == "overlayfs") {
+    return "--cache-state cold: " + path +
+           " is on overlayfs: eviction may not reach the lower file system's "
+           "pages, reads may stay warm (see resident_at_run_start)";
+  }
+  return "";
 }
 
 Status RemoveTree(const std::string& path) {

@@ -51,6 +51,11 @@ struct FsInfo {
 };
 FsInfo DescribeFileSystem(const std::string& path);
 
+// Empty, or a one-line warning that --cache-state cold cannot make reads of
+// files under `path` cold: tmpfs and ramfs keep files in the page cache, and
+// on overlayfs eviction may not reach the lower layer's pages.
+std::string ColdCacheCaveat(const std::string& path);
+
 // Recursively removes `path` (file or directory); OK if absent.
 Status RemoveTree(const std::string& path);
 

@@ -1,5 +1,6 @@
 #include "harness/results.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -82,9 +83,16 @@ json CrashCheckJson(const RepResult::CrashCheck& c) {
   return j;
 }
 
-json PhaseJson(const PhaseResult& p) {
+json RoleJson(const RoleResult& r) {
   json lat = json::object();
-  for (const auto& [op, l] : p.latency) lat[op] = LatencyJson(l);
+  for (const auto& [op, l] : r.latency) lat[op] = LatencyJson(l);
+  return json{{"threads", r.threads},     {"ops", r.ops},
+              {"wall_s", r.wall_s},       {"ops_per_s", r.ops_per_s()},
+              {"target_rate", r.target_rate}, {"latency", lat}};
+}
+
+// A phase's own figures, with `lat` its latency by op type.
+json PhaseFigures(const PhaseResult& p, const json& lat) {
   return json{{"ops", p.ops},
               {"wall_s", p.wall_s},
               {"cpu_s", p.cpu_s},
@@ -94,6 +102,18 @@ json PhaseJson(const PhaseResult& p) {
               {"latency", lat},
               {"io", IoJson(p.io)},
               {"ops_per_second_series", p.ops_per_second}};
+}
+
+json PhaseJson(const PhaseResult& p) {
+  json lat = json::object();
+  for (const auto& [op, l] : p.latency) lat[op] = LatencyJson(l);
+  json out = PhaseFigures(p, lat);
+  if (!p.roles.empty()) {
+    json roles = json::object();
+    for (const auto& [name, r] : p.roles) roles[name] = RoleJson(r);
+    out["roles"] = roles;
+  }
+  return out;
 }
 
 json VerifyJson(const VerifyCounts& v) {
@@ -109,6 +129,21 @@ json VerifyJson(const VerifyCounts& v) {
 }
 
 std::string RunName(const RepResult& r) { return r.name; }
+
+// -1 (unknown) as null.
+json Known(int64_t v) { return v < 0 ? json(nullptr) : json(v); }
+
+json MemoryCapJson(const MemoryCapResult& m) {
+  return json{{"limit_bytes", m.limit_bytes},
+              {"cgroup", m.cgroup},
+              {"swap_capped", m.swap_capped},
+              {"peak_bytes", Known(m.peak_bytes)},
+              {"peak_source", m.peak_source},
+              {"oom_kills", Known(m.oom_kills)},
+              {"run_end_bytes", Known(m.run_end_bytes)},
+              {"run_end_file_bytes", Known(m.run_end_file_bytes)},
+              {"run_end_anon_bytes", Known(m.run_end_anon_bytes)}};
+}
 
 // A skipped point: its reason and zero figures (Google Benchmark's fields).
 void AddSkipped(const RepResult& r, json* b) {
@@ -173,6 +208,13 @@ json RepToJson(const RepResult& r, int repetitions) {
   json top = primary ? phases[r.primary_phase]["latency"] : json::object();
   for (auto& [op, l] : top.items()) l.erase("histogram");
   b["latency"] = top;
+  if (primary && !primary->roles.empty()) {
+    json roles = phases[r.primary_phase]["roles"];
+    for (auto& [name, role] : roles.items()) {
+      for (auto& [op, l] : role["latency"].items()) l.erase("histogram");
+    }
+    b["roles"] = roles;
+  }
   if (primary) b["io_per_op"] = IoPerOpJson(*primary);
   b["bytes_on_disk"] = r.bytes_on_disk;
   b["info_log_bytes"] = r.info_log_bytes;
@@ -193,9 +235,196 @@ json RepToJson(const RepResult& r, int repetitions) {
     b["cache_eviction"] = r.cache_eviction;
     b["resident_after_evict"] = r.resident_after_evict;
   }
+  if (r.resident_at_run_start >= 0)
+    b["resident_at_run_start"] = r.resident_at_run_start;
+  if (r.memory_cap.limit_bytes > 0) b["memory_limit"] = MemoryCapJson(r.memory_cap);
   b["throughput_series"] =
       primary ? json(primary->ops_per_second) : json::array();
   return b;
+}
+
+namespace {
+
+// j[key] when it is an object, else an empty object (never a temporary:
+// items() of a temporary would dangle in a range-for).
+const json& Members(const json& j, const char* key) {
+  static const json kEmpty = json::object();
+  return j.contains(key) && j[key].is_object() ? j[key] : kEmpty;
+}
+
+int64_t KnownFrom(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : -1;
+}
+
+double MsFrom(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : -1;
+}
+
+LatencySummary LatencyFromJson(const json& j) {
+  LatencySummary l;
+  l.count = j.value("count", uint64_t{0});
+  l.mean_ns = j.value("mean_ns", 0.0);
+  l.min_ns = j.value("min_ns", 0.0);
+  l.p50_ns = j.value("p50_ns", 0.0);
+  l.p90_ns = j.value("p90_ns", 0.0);
+  l.p99_ns = j.value("p99_ns", 0.0);
+  l.p999_ns = j.value("p99_9_ns", 0.0);
+  l.p9999_ns = j.value("p99_99_ns", 0.0);
+  l.max_ns = j.value("max_ns", 0.0);
+  if (!j.contains("histogram")) return l;
+  std::istringstream in(j["histogram"].value("buckets", ""));
+  std::string cell;
+  while (std::getline(in, cell, ';')) {
+    LatencySummary::Bucket b{};
+    unsigned long long n = 0;
+    if (std::sscanf(cell.c_str(), "%lf %lf %llu", &b.lo_ns, &b.hi_ns, &n) == 3) {
+      b.count = n;
+      l.buckets.push_back(b);
+    }
+  }
+  return l;
+}
+
+// The inverse of IoJson.
+io::Counters IoFromJson(const json& j) {
+  io::Counters c;
+  c.proc_io = j.value("source", "").rfind("/proc/self/io", 0) == 0;
+  c.write_calls = j.value("write_calls", uint64_t{0});
+  c.write_bytes = j.value("write_bytes", uint64_t{0});
+  c.device_bytes = j.value("device_bytes", uint64_t{0});
+  c.fsyncs = j.value("fsyncs", uint64_t{0});
+  c.fdatasyncs = j.value("fdatasyncs", uint64_t{0});
+  c.msyncs = j.value("msyncs", uint64_t{0});
+  c.range_syncs = j.value("range_syncs", uint64_t{0});
+  return c;
+}
+
+PhaseResult PhaseFromJson(const std::string& name, const json& j) {
+  PhaseResult p;
+  p.name = name;
+  p.ops = j.value("ops", uint64_t{0});
+  p.wall_s = j.value("wall_s", 0.0);
+  p.cpu_s = j.value("cpu_s", 0.0);
+  p.rss_end_bytes = j.value("rss_end_bytes", uint64_t{0});
+  p.errors = j.value("errors", uint64_t{0});
+  for (const auto& [op, l] : Members(j, "latency").items())
+    p.latency[op] = LatencyFromJson(l);
+  p.ops_per_second =
+      j.value("ops_per_second_series", std::vector<uint64_t>{});
+  p.io = IoFromJson(Members(j, "io"));
+  for (const auto& [role, rj] : Members(j, "roles").items()) {
+    RoleResult& r = p.roles[role];
+    r.threads = rj.value("threads", 0u);
+    r.ops = rj.value("ops", uint64_t{0});
+    r.wall_s = rj.value("wall_s", 0.0);
+    r.target_rate = rj.value("target_rate", 0.0);
+    for (const auto& [op, l] : Members(rj, "latency").items())
+      r.latency[op] = LatencyFromJson(l);
+  }
+  return p;
+}
+
+// The runner's phase order (a JSON object is sorted by name).
+int PhaseRank(const std::string& name) {
+  static const char* kOrder[] = {"load", "warmup", "run", "verify"};
+  for (int i = 0; i < 4; ++i) {
+    if (name == kOrder[i]) return i;
+  }
+  return 4;
+}
+
+VerifyCounts VerifyFromJson(const json& j) {
+  VerifyCounts v;
+  v.enabled = j.value("enabled", true);
+  v.verified = j.value("verified", uint64_t{0});
+  v.missing = j.value("missing", uint64_t{0});
+  v.stale = j.value("stale", uint64_t{0});
+  v.wrong_key = j.value("wrong_key", uint64_t{0});
+  v.corrupt = j.value("corrupt", uint64_t{0});
+  v.unknown_version = j.value("unknown_version", uint64_t{0});
+  v.absent_ok = j.value("absent_ok", uint64_t{0});
+  return v;
+}
+
+MemoryCapResult MemoryCapFromJson(const json& j) {
+  MemoryCapResult m;
+  m.limit_bytes = j.value("limit_bytes", uint64_t{0});
+  m.cgroup = j.value("cgroup", "");
+  m.swap_capped = j.value("swap_capped", false);
+  m.peak_bytes = KnownFrom(j, "peak_bytes");
+  m.peak_source = j.value("peak_source", "");
+  m.oom_kills = KnownFrom(j, "oom_kills");
+  m.run_end_bytes = KnownFrom(j, "run_end_bytes");
+  m.run_end_file_bytes = KnownFrom(j, "run_end_file_bytes");
+  m.run_end_anon_bytes = KnownFrom(j, "run_end_anon_bytes");
+  return m;
+}
+
+}  // namespace
+
+Result<RepResult> RepFromJson(const json& b) {
+  if (!b.is_object() || !b.contains("name") || !b.contains("engine_spec")) {
+    return Status::InvalidArgument("not a benchmarks[] entry");
+  }
+  try {
+    RepResult r;
+    r.name = b["name"].get<std::string>();
+    r.repetition = b.value("repetition_index", 0);
+    r.run_order = b.value("run_order", uint64_t{0});
+    r.threads = b.value("threads", 1u);
+    r.engine = b.value("engine", "");
+    r.engine_spec = b["engine_spec"].get<std::string>();
+    r.workload = b.value("workload", "");
+    r.params = b.value("params", std::map<std::string, std::string>{});
+    if (b.contains("durability")) {
+      r.durability = b["durability"].value("class", "");
+      r.durability_settings = b["durability"].value("settings", "");
+      r.engine_options = b.value("engine_options",
+                                 std::map<std::string, std::string>{});
+    }
+    r.point.engine_spec = r.engine_spec;
+    r.point.workload = r.workload;
+    r.point.repetitions = b.value("repetitions", 1);
+    for (const json& kv : b.value("overrides", json::array()))
+      r.point.params.emplace_back(kv.at(0).get<std::string>(),
+                                  kv.at(1).get<std::string>());
+    if (b.contains("skipped")) {
+      r.skipped = true;
+      r.skip_reason = b["skipped"].get<std::string>();
+      return r;
+    }
+    r.primary_phase = b.value("primary_phase", "run");
+    for (const auto& [name, p] : Members(b, "phases").items())
+      r.phases.push_back(PhaseFromJson(name, p));
+    std::stable_sort(r.phases.begin(), r.phases.end(),
+                     [](const PhaseResult& x, const PhaseResult& y) {
+                       return PhaseRank(x.name) < PhaseRank(y.name);
+                     });
+    r.bytes_on_disk = b.value("bytes_on_disk", int64_t{-1});
+    r.info_log_bytes = b.value("info_log_bytes", int64_t{-1});
+    r.logical_bytes = b.value("logical_bytes", uint64_t{0});
+    r.space_amp = b.value("space_amp", 0.0);
+    r.peak_rss_bytes = b.value("peak_rss_bytes", uint64_t{0});
+    r.instructions = b.value("instructions", int64_t{-1});
+    r.instruction_counter = b.value("instruction_counter", "");
+    r.total_s = b.value("total_s", 0.0);
+    r.reopen_ms = MsFrom(b, "reopen_ms");
+    r.verify_reopen_ms = MsFrom(b, "verify_reopen_ms");
+    r.verify = VerifyFromJson(b.value("verify", json::object()));
+    r.errors = b.value("errors", uint64_t{0});
+    r.error_messages = b.value("error_messages", std::vector<std::string>{});
+    r.notes = b.value("notes", std::vector<std::string>{});
+    r.engine_stats = b.value("engine_stats", std::map<std::string, double>{});
+    r.cache_eviction = b.value("cache_eviction", "");
+    r.resident_after_evict = b.value("resident_after_evict", -1.0);
+    r.resident_at_run_start = b.value("resident_at_run_start", -1.0);
+    if (b.contains("memory_limit"))
+      r.memory_cap = MemoryCapFromJson(b["memory_limit"]);
+    return r;
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("benchmarks[] entry: ") +
+                                   e.what());
+  }
 }
 
 std::vector<json> AggregatesJson(const std::vector<const RepResult*>& reps) {

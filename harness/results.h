@@ -21,6 +21,10 @@ namespace kvb {
 
 // One benchmarks[] entry (run_type "iteration").
 nlohmann::json RepToJson(const RepResult& rep, int repetitions);
+// The inverse of RepToJson: a RepResult whose RepToJson is the same entry
+// (histograms to their exported 0.1 ns resolution). Used to bring a point
+// run in a child process (--memory-limit) back into the run's results.
+[[nodiscard]] Result<RepResult> RepFromJson(const nlohmann::json& entry);
 // mean / median / stddev / cv aggregates over the repetitions of one point
 // (Google Benchmark's names and shape); empty when fewer than 2 non-skipped
 // repetitions.

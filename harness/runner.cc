@@ -144,8 +144,18 @@ class Worker {
   }
   VerifyCounts& verify() { return verify_; }
   uint64_t errors() const { return errors_; }
+  // The thread's role ("" without roles). A stoppable worker ends its mix
+  // loop as soon as Shared::stop is set (read-while-writing's writer).
+  void SetRole(std::string role, bool stoppable) {
+    role_ = std::move(role);
+    stoppable_ = stoppable;
+  }
+  const std::string& role() const { return role_; }
+  // Seconds from the phase's start to this thread's end (RunPhase sets it).
+  double elapsed_s = 0;
   const std::vector<std::string>& messages() const { return messages_; }
   std::atomic<uint64_t>& done() { return done_; }
+  uint64_t done_count() const { return done_.load(std::memory_order_relaxed); }
 
   // Loads ids[begin, end) with version 1; batches when `batch` > 1 (struct
   // values are never batched).
@@ -277,6 +287,7 @@ class Worker {
     double arrival = static_cast<double>(start);
     for (uint64_t i = 0; i < n; ++i) {
       if (deadline != 0 && (i & 255) == 0 && clock::Ticks() >= deadline) break;
+      if (stoppable_ && s_->stop.load(std::memory_order_relaxed)) break;
       OpType op = ops_.Next(rng_.Next());
       timed_ = kOpenLoop || (i & s_->sample_mask) == 0;
       uint64_t due = 0;
@@ -284,7 +295,7 @@ class Worker {
         arrival +=
             -std::log1p(-arrivals_.Unit()) * static_cast<double>(interval);
         due = static_cast<uint64_t>(arrival);
-        WaitUntil(due);
+        if (!WaitUntil(due, stoppable_ ? &s_->stop : nullptr)) break;
       }
       // Only acknowledged inserts: a key another thread has claimed but not
       // yet written is not there to read.
@@ -331,18 +342,24 @@ class Worker {
   // Sleeps until shortly before `due`, then spins: only the last 20 us are
   // spun, so on a small machine the engines' background threads keep their
   // cores (a 200 us spin starved them on 2 cores).
-  static void WaitUntil(uint64_t due) {
+  // Sleeps are at most 1 ms long, so a `stop` (when given) ends the wait
+  // within ~1 ms: false then.
+  static bool WaitUntil(uint64_t due, const std::atomic<bool>* stop) {
     static const uint64_t kSpin = clock::NsToTicks(20000);
+    static const uint64_t kMaxSleep = clock::NsToTicks(1000000);
     // The default 50 us timer slack would make every sleep overshoot the spin.
     static thread_local const bool kSlackSet =
         prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL) == 0;
     (void)kSlackSet;
     for (;;) {
+      if (stop != nullptr && stop->load(std::memory_order_relaxed))
+        return false;
       uint64_t now = clock::Ticks();
-      if (now >= due) return;
+      if (now >= due) return true;
       if (due - now > kSpin) {
+        const uint64_t nap = std::min(due - now - kSpin / 2, kMaxSleep);
         std::this_thread::sleep_for(std::chrono::nanoseconds(
-            static_cast<int64_t>(clock::TicksToNs(due - now - kSpin / 2))));
+            static_cast<int64_t>(clock::TicksToNs(nap))));
       }
     }
   }
@@ -598,6 +615,8 @@ class Worker {
   VerifyCounts verify_;
   uint64_t errors_ = 0;
   uint64_t scanned_ = 0;
+  std::string role_;
+  bool stoppable_ = false;
   bool timed_ = true;
   std::vector<std::string> messages_;
   std::string value_, read_;
@@ -663,6 +682,8 @@ void RunPhase(const std::string& label,
   for (auto& th : threads) th.join();
   phase->io = io::Delta(io0, io::Read());
   uint64_t end = *std::max_element(ends.begin(), ends.end());
+  for (size_t t = 0; t < workers.size(); ++t)
+    workers[t]->elapsed_s = Seconds(ends[t] - start);
   bar.Finish();
   uint64_t n = total_done();
   if (n > last_second_ops) phase->ops_per_second.push_back(n - last_second_ops);
@@ -695,6 +716,31 @@ LatencySummary Summarise(const Histogram& h) {
   return s;
 }
 
+// Per role: threads, ops, the role's wall time and its merged histograms.
+void CollectRoles(std::vector<std::unique_ptr<Worker>>& workers,
+                  PhaseResult* phase) {
+  std::map<std::string, std::vector<const Worker*>> by_role;
+  for (auto& w : workers) {
+    if (!w->role().empty()) by_role[w->role()].push_back(w.get());
+  }
+  for (const auto& [role, members] : by_role) {
+    RoleResult& r = phase->roles[role];
+    for (int slot = 0; slot < kSlots; ++slot) {
+      Histogram merged, service;
+      for (const Worker* w : members) {
+        r.ops += slot == 0 ? w->done_count() : 0;
+        if (slot == 0) r.wall_s = std::max(r.wall_s, w->elapsed_s);
+        if (w->hists()[slot]) merged.Merge(*w->hists()[slot]);
+        if (w->service()[slot]) service.Merge(*w->service()[slot]);
+      }
+      if (merged.count() > 0) r.latency[SlotName(slot)] = Summarise(merged);
+      if (service.count() > 0)
+        r.latency[SlotName(slot) + "_service"] = Summarise(service);
+    }
+    r.threads = static_cast<uint32_t>(members.size());
+  }
+}
+
 // Merges the workers' histograms, counters and errors into the phase and the
 // repetition.
 void Collect(std::vector<std::unique_ptr<Worker>>& workers, PhaseResult* phase,
@@ -709,6 +755,7 @@ void Collect(std::vector<std::unique_ptr<Worker>>& workers, PhaseResult* phase,
     if (service.count() > 0)
       phase->latency[SlotName(slot) + "_service"] = Summarise(service);
   }
+  CollectRoles(workers, phase);
   for (auto& w : workers) {
     phase->errors += w->errors();
     rep->verify.Add(w->verify());
@@ -727,14 +774,26 @@ std::vector<std::unique_ptr<Worker>> MakeWorkers(Shared* shared,
                                                  uint64_t draws) {
   const WorkloadSpec& spec = *shared->spec;
   std::vector<std::unique_ptr<Worker>> workers;
+  static const OpMix kOverwrite = [] {
+    OpMix m;
+    m[OpType::kUpdate] = 1;
+    return m;
+  }();
   for (uint32_t t = 0; t < threads; ++t) {
     const OpMix* mix = &spec.mix;
+    std::string role;
+    const bool writer = !force_mix && spec.readers > 0 && t == spec.readers;
     if (force_mix) {
       mix = force_mix;
+    } else if (spec.readers > 0) {
+      mix = writer ? &kOverwrite : &spec.mix;
+      role = writer ? "writer" : "reader";
     } else if (!spec.roles.empty() && threads >= spec.roles.size()) {
       mix = &spec.roles[t % spec.roles.size()];
+      role = spec.role_names[t % spec.roles.size()];
     }
     workers.push_back(std::make_unique<Worker>(shared, *mix, t, threads));
+    workers.back()->SetRole(role, writer);
     if (draws > 0) workers.back()->Pregenerate(draws);
   }
   return workers;
@@ -1013,6 +1072,8 @@ class PointRun {
       rep_.notes.push_back("not persistent: cold cache not applicable");
       return;
     }
+    const std::string caveat = probes::ColdCacheCaveat(dir_);
+    if (!caveat.empty()) rep_.notes.push_back(caveat);
     Status cs = db_->Close();
     probes::EvictResult ev;
     Status es = cs.ok() ? probes::EvictFromPageCache(dir_, &ev) : cs;
@@ -1027,6 +1088,8 @@ class PointRun {
 
   void Measure() {
     if (!open_) return;
+    if (caps_.persistent && spec_.shape != RunShape::kNone)
+      rep_.resident_at_run_start = probes::ResidentFraction(dir_);
     if (spec_.shape == RunShape::kReadAllShuffled) {
       std::vector<uint32_t> order = Permutation(
           spec_.keys, true, StreamSeed(spec_.seed, 0x72656164));  // "read"
@@ -1035,6 +1098,8 @@ class PointRun {
               auto [b, e] = Share(spec_.keys, Threads(), t);
               w.ReadList(order, b, e);
             });
+    } else if (spec_.shape == RunShape::kMix && spec_.readers > 0) {
+      MeasureReadWhileWriting();
     } else if (spec_.shape == RunShape::kMix) {
       uint64_t ops = spec_.RunOps();
       uint64_t interval = 0;
@@ -1051,6 +1116,60 @@ class PointRun {
               w.RunMix(e - b, 0, start, interval);
             });
     }
+  }
+
+  // Readers share the run's ops (closed loop, or open loop at --target-rate
+  // over the readers); the writer overwrites at write_rate until the last
+  // reader is done.
+  void MeasureReadWhileWriting() {
+    const uint64_t ops = spec_.RunOps();
+    const uint32_t readers = spec_.readers;
+    uint64_t read_interval = 0, write_interval = 0;
+    if (settings_.target_rate > 0) {
+      read_interval = std::max<uint64_t>(
+          1, clock::NsToTicks(1e9 * readers / settings_.target_rate));
+    }
+    if (spec_.write_rate > 0) {
+      write_interval =
+          std::max<uint64_t>(1, clock::NsToTicks(1e9 / spec_.write_rate));
+    }
+    rep_.notes.push_back(
+        "read-while-writing: " + std::to_string(readers) +
+        " reader thread(s) share the run's ops; one writer overwrites " +
+        (spec_.write_rate > 0 ? "at " + std::to_string(static_cast<uint64_t>(
+                                            spec_.write_rate)) +
+                                    " ops/s (open loop, Poisson arrivals)"
+                              : std::string("as fast as it can")) +
+        " until they finish");
+    std::atomic<uint32_t> left{readers};
+    shared_.stop.store(false);
+    PhaseResult& phase =
+        Phase("run", ops, nullptr, Draws(ops * (readers + 1) / readers, "run"),
+              [&](Worker& w, uint32_t t, uint64_t start) {
+                if (t == readers) {
+                  w.RunMix(UINT64_MAX - 1, 0, start, write_interval);
+                  return;
+                }
+                auto [b, e] = Share(ops, readers, t);
+                w.RunMix(e - b, 0, start, read_interval);
+                if (left.fetch_sub(1) == 1) shared_.stop.store(true);
+              });
+    auto writer = phase.roles.find("writer");
+    if (writer != phase.roles.end())
+      writer->second.target_rate = spec_.write_rate;
+    auto reader = phase.roles.find("reader");
+    if (reader != phase.roles.end())
+      reader->second.target_rate = settings_.target_rate;
+  }
+
+  // --memory-limit: the group's charge as the measured phase ends.
+  void RecordCgroupAtRunEnd() {
+    if (settings_.memory_cgroup.dir.empty()) return;
+    CgroupMemoryFigures f = settings_.memory_cgroup.Read();
+    rep_.memory_cap.limit_bytes = settings_.memory_limit;  // so RepToJson keeps it
+    rep_.memory_cap.run_end_bytes = f.current_bytes;
+    rep_.memory_cap.run_end_file_bytes = f.file_bytes;
+    rep_.memory_cap.run_end_anon_bytes = f.anon_bytes;
   }
 
   // Sync, stats, logical bytes, close, allocated bytes.
@@ -1288,6 +1407,22 @@ std::string BenchmarkName(const std::string& workload,
          "/threads:" + std::to_string(threads);
 }
 
+RepResult FailedRepetition(const PointSpec& p, int r, const Status& why) {
+  RepResult bad;
+  bad.point = p;
+  bad.repetition = r;
+  bad.engine_spec = p.engine_spec;
+  bad.workload = p.workload;
+  Result<WorkloadSpec> w = ResolveWorkload(p);
+  bad.threads = w.ok() ? w->threads : 1;
+  bad.name = BenchmarkName(p.workload, p.engine_spec, w.ok() ? w->keys : 0,
+                           bad.threads);
+  bad.errors = 1;
+  bad.error_messages.push_back(why.ToString());
+  bad.primary_phase = "run";
+  return bad;
+}
+
 Result<WorkloadSpec> ResolveWorkload(const PointSpec& point) {
   KVB_ASSIGN_OR_RETURN(WorkloadSpec spec, FindPreset(point.workload));
   for (const auto& [k, v] : point.params)
@@ -1333,6 +1468,7 @@ Result<RepResult> Runner::RunOnce(const PointSpec& point, int repetition) {
   run.Warmup();
   run.MakeCacheCold();
   run.Measure();
+  run.RecordCgroupAtRunEnd();
   run.CloseAndMeasureFiles();
   run.FinalVerify();
   run.Cleanup();

@@ -31,6 +31,7 @@
 
 #include "adapters/adapter.h"
 #include "core/result.h"
+#include "harness/cgroup.h"
 #include "harness/icount.h"
 #include "harness/io_counters.h"
 #include "workloads/workload.h"
@@ -69,6 +70,11 @@ struct RunSettings {
   // order shuffled with order_seed, or each point's repetitions back to back.
   bool interleave = true;
   uint64_t order_seed = 0;
+  // --memory-limit: each point runs in a child process inside a memory cgroup
+  // of this many bytes (harness/isolate.h); 0 = in this process, uncapped.
+  uint64_t memory_limit = 0;
+  // Set in that child: its group, read at the end of the measured phase.
+  CgroupRef memory_cgroup;
   // Test seam: opens each repetition's adapter (default: OpenAdapter), so the
   // harness's tests can observe what the runner hands an engine.
   std::function<Result<std::unique_ptr<Adapter>>(const std::string& spec,
@@ -99,6 +105,18 @@ struct LatencySummary {
   std::vector<Bucket> buckets;
 };
 
+// The threads of one role in a phase (per-thread roles: a workload's roles,
+// or read-while-writing's reader and writer).
+struct RoleResult {
+  uint32_t threads = 0;
+  uint64_t ops = 0;
+  // From the phase's start to the role's last thread's end.
+  double wall_s = 0;
+  double target_rate = 0;  // ops/s the role was paced at; 0 = closed loop
+  std::map<std::string, LatencySummary> latency;  // by op type
+  double ops_per_s() const { return wall_s > 0 ? ops / wall_s : 0; }
+};
+
 struct PhaseResult {
   std::string name;  // load, warmup, run, verify
   uint64_t ops = 0;
@@ -108,6 +126,7 @@ struct PhaseResult {
   uint64_t errors = 0;
   std::map<std::string, LatencySummary> latency;  // by op type
   std::vector<uint64_t> ops_per_second;  // throughput time series, 1 s buckets
+  std::map<std::string, RoleResult> roles;  // by role, when threads have roles
   // What the process asked of the kernel during the phase (harness/
   // io_counters.h): write calls, bytes, device bytes, flushes.
   io::Counters io;
@@ -129,6 +148,19 @@ struct VerifyCounts {
     return stale + wrong_key + corrupt + unknown_version;
   }
   void Add(const VerifyCounts& o);
+};
+
+// --memory-limit: what the point's memory cgroup recorded (-1 = unknown).
+struct MemoryCapResult {
+  uint64_t limit_bytes = 0;  // 0: the point was not capped
+  std::string cgroup;        // "v2" or "v1"
+  bool swap_capped = false;  // swap limited to 0 too (else RAM only)
+  int64_t peak_bytes = -1;   // the group's high-water mark over the point
+  std::string peak_source;   // "memory.peak" | "memory.max_usage_in_bytes"
+  int64_t oom_kills = -1;
+  // Read by the child at the end of the measured phase: the whole charge, its
+  // page cache share and its anonymous (RSS) share.
+  int64_t run_end_bytes = -1, run_end_file_bytes = -1, run_end_anon_bytes = -1;
 };
 
 struct RepResult {
@@ -175,6 +207,10 @@ struct RepResult {
   std::map<std::string, double> engine_stats;
   std::string cache_eviction;  // how cold cache was made, if it was
   double resident_after_evict = -1;
+  // Fraction of the database files' bytes in the page cache (mincore) as the
+  // measured phase starts; -1 = not measured (not persistent, no run phase).
+  double resident_at_run_start = -1;
+  MemoryCapResult memory_cap;
   bool skipped = false;
   std::string skip_reason;
 
@@ -204,6 +240,11 @@ class Runner {
  private:
   RunSettings settings_;
 };
+
+// A repetition whose point could not be set up or whose process died: named
+// like the point, with `why` as its one error.
+RepResult FailedRepetition(const PointSpec& point, int repetition,
+                           const Status& why);
 
 // Resolves a point's workload: the preset with the params applied, validated.
 Result<WorkloadSpec> ResolveWorkload(const PointSpec& point);

@@ -118,6 +118,29 @@ void AddMemory(const json& b, const Machine* m, Point* p) {
   if (rss > 0) p->peak_rss.push_back(rss);
 }
 
+// The page cache figures and the memory cap of a repetition, when recorded.
+void AddCache(const json& b, Point* p) {
+  if (Num(b, "resident_at_run_start", -1) >= 0)
+    p->resident.push_back(Num(b, "resident_at_run_start"));
+  if (!b.contains("memory_limit") || !b["memory_limit"].is_object()) return;
+  const json& m = b["memory_limit"];
+  p->memory_limit = Num(m, "limit_bytes");
+  if (Num(m, "peak_bytes", -1) >= 0) p->cgroup_peak.push_back(Num(m, "peak_bytes"));
+  if (Num(m, "run_end_file_bytes", -1) >= 0)
+    p->cgroup_file_end.push_back(Num(m, "run_end_file_bytes"));
+}
+
+// Each role's throughput (entries with `roles`).
+void AddRoles(const json& b, Point* p) {
+  if (!b.contains("roles") || !b["roles"].is_object()) return;
+  for (const auto& [name, r] : b["roles"].items()) {
+    Point::Role& role = p->roles[name];
+    role.threads = static_cast<int>(Num(r, "threads"));
+    role.target_rate = Num(r, "target_rate");
+    role.ops_per_s.push_back(Num(r, "ops_per_s"));
+  }
+}
+
 // Disk use, and whether the engine is persistent and was verified.
 void AddFootprint(const json& b, Point* p) {
   if (Num(b, "bytes_on_disk", -1) >= 0)
@@ -169,7 +192,8 @@ void AddDurability(const json& b, Point* p) {
 // SCHEMA.md's "Comparability" list and the code are one list.
 constexpr const char* kComparedSettings[] = {
     "verify",         "warmup_ops",  "warmup_seconds",     "target_rate",
-    "latency_sample", "cache_state", "count_instructions", "reuse"};
+    "latency_sample", "cache_state", "count_instructions", "reuse",
+    "memory_limit_bytes"};
 // Workload parameters that are samples, not conditions: not compared.
 constexpr const char* kUncomparedParams[] = {"seed"};
 
@@ -259,6 +283,8 @@ void AddEntry(const json& b, const std::string& machine, const json& settings,
   AddMemory(b, ds->FindMachine(machine), &p);
   AddFootprint(b, &p);
   AddDurability(b, &p);
+  AddCache(b, &p);
+  AddRoles(b, &p);
   if (Num(b, "reopen_ms", -1) >= 0) p.reopen_ms.push_back(Num(b, "reopen_ms"));
   AddSeries(b, ips, &p);
 }

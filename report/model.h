@@ -48,6 +48,20 @@ struct Point {
   std::vector<double> instructions;
   std::map<std::string, LatencyReps> latency;  // by op type
   std::vector<double> bytes_on_disk, space_amp, reopen_ms;
+  // Page cache and memory cap, per repetition where recorded: the fraction of
+  // the database files resident as the measured phase started
+  // (resident_at_run_start), and under --memory-limit the limit, the cgroup's
+  // peak and its page cache at the end of the measured phase.
+  std::vector<double> resident, cgroup_peak, cgroup_file_end;
+  double memory_limit = 0;
+  // Workloads with per-thread roles (read-while-writing's reader and writer):
+  // each role's threads, ops/s per repetition and the rate it was paced at.
+  struct Role {
+    int threads = 0;
+    double target_rate = 0;
+    std::vector<double> ops_per_s;
+  };
+  std::map<std::string, Role> roles;
   // peak_rss_bytes when the harness measured it per repetition
   // (context.peak_rss_method "VmHWM ..."); else the largest VmRSS at the end
   // of any phase (ru_maxrss never decreases across the engines run before this

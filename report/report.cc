@@ -294,6 +294,50 @@ void OpLatencyTable(std::ostream& out, const Group& g) {
   }
 }
 
+// The page cache as the measured phase started and, under --memory-limit,
+// the cap: shown when any point of the group recorded them.
+void CacheTable(std::ostream& out, const Group& g) {
+  bool any = false;
+  for (const Point* p : g.ranked)
+    any = any || !p->resident.empty() || p->memory_limit > 0;
+  if (!any) return;
+  auto bytes = [](const std::vector<double>& v) {
+    return v.empty() ? std::string("–") : FormatBytes(Median(v));
+  };
+  out << "\nPage cache and memory cap (median over repetitions; resident: "
+         "fraction of the database files in the page cache as the measured "
+         "phase started, mincore):\n\n"
+      << "| engine | resident at start | memory limit | cgroup peak | page "
+         "cache at end |\n|---|---:|---:|---:|---:|\n";
+  for (const Point* p : g.ranked) {
+    out << "| " << p->engine_spec << " | "
+        << (p->resident.empty() ? "–"
+                                : Fixed(Median(p->resident) * 100, 1) + " %")
+        << " | " << (p->memory_limit > 0 ? FormatBytes(p->memory_limit) : "none")
+        << " | " << bytes(p->cgroup_peak) << " | " << bytes(p->cgroup_file_end)
+        << " |\n";
+  }
+}
+
+// Per role throughput (read-while-writing's readers and writer): shown when
+// any point of the group has roles.
+void RoleTable(std::ostream& out, const Group& g) {
+  bool any = false;
+  for (const Point* p : g.ranked) any = any || !p->roles.empty();
+  if (!any) return;
+  out << "\nPer role (median over repetitions; latency per op type above):\n\n"
+      << "| engine | role | threads | ops/s | paced at |\n|---|---|---:|---:|---:|\n";
+  for (const Point* p : g.ranked) {
+    for (const auto& [name, r] : p->roles) {
+      out << "| " << p->engine_spec << " | " << name << " | " << r.threads
+          << " | " << Fixed(Median(r.ops_per_s), 0) << " | "
+          << (r.target_rate > 0 ? Fixed(r.target_rate, 0) + " ops/s"
+                                : std::string("closed loop"))
+          << " |\n";
+    }
+  }
+}
+
 void ScalingTables(std::ostream& out, const Dataset& ds) {
   // machine/workload/keys -> engine -> threads -> median ops/s
   std::map<std::string, std::map<std::string, std::map<int, double>>> t;
@@ -701,6 +745,8 @@ void WriteReport(std::ostream& out, const Dataset& ds,
     assertion_rows = GroupTable(out, g, ds) || assertion_rows;
     DurabilityTable(out, g);
     OpLatencyTable(out, g);
+    CacheTable(out, g);
+    RoleTable(out, g);
     out << "\n";
   }
   out << "† fewer than 6 repetitions: min–max range with its actual coverage "

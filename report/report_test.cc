@@ -90,6 +90,45 @@ TEST_CASE("report names the clearly fastest engine and has every table",
   CHECK(md.find("Plots were skipped: --no-plots") != std::string::npos);
 }
 
+TEST_CASE("report shows the resident fraction and the memory cap",
+          "[report]") {
+  kvb::testing::TempDir dir("kvb-report-cache");
+  nlohmann::json results = MakeResults(
+      {Pt("lmdb", 200000, 3000, 8 << 20), Pt("linhash", 450000, 5000, 12 << 20)});
+  for (auto& b : results["benchmarks"]) {
+    if (b.value("run_type", "") != "iteration") continue;
+    b["resident_at_run_start"] = b["engine"] == "linhash" ? 0.25 : 0.5;
+    if (b["engine"] == "linhash") {
+      b["memory_limit"] = {{"limit_bytes", 256 << 20}, {"cgroup", "v1"},
+                           {"peak_bytes", 255 << 20}, {"oom_kills", 0},
+                           {"run_end_file_bytes", 200 << 20}};
+    }
+  }
+  std::string md = ReportOf(results, &dir);
+  CHECK(md.find("Page cache and memory cap") != std::string::npos);
+  INFO(md);
+  CHECK(Line(md, "| linhash | 25.0 %").find("| 256") != std::string::npos);
+  CHECK(Line(md, "| lmdb | 50.0 % | none |") != "");
+  CHECK(md.find("Per role") == std::string::npos);  // no roles recorded
+}
+
+TEST_CASE("report shows read-while-writing's roles apart", "[report]") {
+  kvb::testing::TempDir dir("kvb-report-roles");
+  nlohmann::json results =
+      MakeResults({Pt("lmdb", 200000, 3000, 8 << 20, 6, "read-while-writing")});
+  for (auto& b : results["benchmarks"]) {
+    if (b.value("run_type", "") != "iteration") continue;
+    b["roles"] = {{"reader", {{"threads", 3}, {"ops_per_s", 190000.0},
+                              {"target_rate", 0}}},
+                  {"writer", {{"threads", 1}, {"ops_per_s", 17990.0},
+                              {"target_rate", 18000}}}};
+  }
+  std::string md = ReportOf(results, &dir);
+  INFO(md);
+  CHECK(Line(md, "| lmdb | reader | 3 | 190000 | closed loop |") != "");
+  CHECK(Line(md, "| lmdb | writer | 1 | 17990 | 18000 ops/s |") != "");
+}
+
 TEST_CASE("report recommendation follows the numbers, not the names",
           "[report]") {
   kvb::testing::TempDir dir("kvb-report-md2");

@@ -83,6 +83,33 @@ Status SetMix(WorkloadSpec* s, std::string_view value) {
   return Status::OK();
 }
 
+// threads, keeping read-while-writing's readers = threads - 1.
+Status SetThreads(WorkloadSpec* s, std::string_view n, std::string_view v) {
+  KVB_RETURN_IF_ERROR(SetSmall(&s->threads, n, v));
+  if (s->readers > 0) {
+    if (s->threads < 2) {
+      return Status::InvalidArgument(
+          std::string(n) + ": read-while-writing needs at least 2 threads (a "
+                           "reader and the writer)");
+    }
+    s->readers = s->threads - 1;
+  }
+  return Status::OK();
+}
+
+// readers=N: N reader threads and one writer (threads = N + 1).
+Status SetReaders(WorkloadSpec* s, std::string_view n, std::string_view v) {
+  KVB_ASSIGN_OR_RETURN(uint64_t r, ParseUint(v, n, 1, 4095));
+  s->readers = static_cast<uint32_t>(r);
+  s->threads = s->readers + 1;
+  s->roles.clear();  // the reader/writer split replaces per-thread roles
+  s->role_names.clear();
+  return Status::OK();
+}
+
+// 1e9 writes/s: far above any engine, and its interval stays >= 1 ns.
+constexpr double kMaxWriteRate = 1e9;
+
 using Text = std::string_view;
 struct ParamDef {
   std::string_view name;
@@ -94,7 +121,7 @@ struct ParamDef {
 constexpr ParamDef kParams[] = {
     {"keys", [](WorkloadSpec* s, Text n, Text v) { return SetCount(&s->keys, n, v, kMaxKeys); }},
     {"ops", [](WorkloadSpec* s, Text n, Text v) { return SetCount(&s->ops, n, v, kMaxOps); }},
-    {"threads", [](WorkloadSpec* s, Text n, Text v) { return SetSmall(&s->threads, n, v); }},
+    {"threads", [](WorkloadSpec* s, Text n, Text v) { return SetThreads(s, n, v); }},
     {"key_size", [](WorkloadSpec* s, Text n, Text v) { return SetSize(&s->key_size, n, v); }},
     {"value_size", [](WorkloadSpec* s, Text n, Text v) { return SetSize(&s->value_size, n, v); }},
     {"scan_length", [](WorkloadSpec* s, Text n, Text v) { return SetSize(&s->scan_length, n, v); }},
@@ -115,6 +142,10 @@ constexpr ParamDef kParams[] = {
        return Status::OK(); }},
     {"seed", [](WorkloadSpec* s, Text n, Text v) { return SetCount(&s->seed, n, v, UINT64_MAX); }},
     {"batch_size", [](WorkloadSpec* s, Text n, Text v) { return SetSmall(&s->batch_size, n, v); }},
+    {"readers", [](WorkloadSpec* s, Text n, Text v) { return SetReaders(s, n, v); }},
+    {"write_rate", [](WorkloadSpec* s, Text n, Text v) -> Status {
+       KVB_ASSIGN_OR_RETURN(s->write_rate, ParseDouble(v, n, 0, kMaxWriteRate));
+       return Status::OK(); }},
     {"value_kind", [](WorkloadSpec* s, Text n, Text v) -> Status {
        KVB_RETURN_IF_ERROR(CheckWord(n, v, {"bytes", "struct"}, "bytes or struct"));
        s->value_kind = v == "struct" ? ValueKind::kStruct : ValueKind::kBytes;
@@ -342,7 +373,7 @@ bool WorkloadSpec::Writes() const {
            m.Has(OpType::kDelete) || m.Has(OpType::kReadModifyWrite);
   };
   if (shape != RunShape::kMix) return false;
-  if (writes(mix)) return true;
+  if (writes(mix) || readers > 0) return true;
   for (const OpMix& r : roles) {
     if (writes(r)) return true;
   }
@@ -439,6 +470,13 @@ Status Validate(const WorkloadSpec& s) {
     return bad("hotspot fractions must be in [0, 1]");
   }
   if (s.KeyCapacity() > (uint64_t{1} << 32)) return bad("more than 2^32 keys");
+  if (s.readers > 0) {
+    if (s.shape != RunShape::kMix) return bad("readers needs a mix run phase");
+    if (s.threads != s.readers + 1) return bad("threads must be readers + 1");
+    if (!s.roles.empty()) return bad("readers excludes per-thread roles");
+  } else if (s.write_rate > 0) {
+    return bad("write_rate needs readers (the read-while-writing writer)");
+  }
   return Status::OK();
 }
 
@@ -462,6 +500,11 @@ std::map<std::string, std::string> DescribeParams(const WorkloadSpec& s) {
   p["batch_size"] = std::to_string(s.batch_size);
   if (s.value_kind != ValueKind::kBytes) {
     p["value_kind"] = std::string(ValueKindName(s.value_kind));
+  }
+  // Only on read-while-writing, so other workloads keep their parameter sets.
+  if (s.readers > 0) {
+    p["readers"] = std::to_string(s.readers);
+    p["write_rate"] = FormatDouble(s.write_rate);
   }
   return p;
 }

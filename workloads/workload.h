@@ -90,6 +90,14 @@ struct WorkloadSpec {
   // threads >= roles.size().
   std::vector<OpMix> roles;
   std::vector<std::string> role_names;
+  // Read-while-writing (readers > 0; db_bench's readwhilewriting): threads
+  // 0..readers-1 are role "reader" running `mix` and sharing the run's ops;
+  // the last thread is role "writer", overwriting existing keys (update:1,
+  // same request distribution) at write_rate ops/s (open loop, Poisson
+  // arrivals; 0 = as fast as it can) until the readers finish. threads is
+  // always readers + 1: setting either sets the other.
+  uint32_t readers = 0;
+  double write_rate = 0;
   SizeDist scan_length = SizeDist::Uniform(1, 100);
   uint32_t threads = 1;
   // A class of core/durability.h as text: memory | process | periodic:MS |
@@ -129,7 +137,7 @@ Result<WorkloadSpec> FindPreset(std::string_view name);
 // Sets one field by name from text. Names: keys, ops, threads, key_size,
 // value_size, scan_length, insert_order (sequential|shuffled), distribution,
 // zipf_theta, hot_data_fraction, hot_op_fraction, mix, durability, seed,
-// batch_size, value_kind (bytes|struct).
+// batch_size, value_kind (bytes|struct), readers, write_rate.
 Status ApplyParam(WorkloadSpec* spec, std::string_view name,
                   std::string_view value);
 // Checks ranges and consistency (value sizes >= the verifying header, theta in

@@ -357,6 +357,28 @@ TEST_CASE(
     CHECK(t.Committed(id) == engine[id].load() << 1);
 }
 
+TEST_CASE("read-while-writing parameters are checked") {
+  WorkloadSpec s = *FindPreset("read-while-writing");
+  CHECK(s.readers == 1);
+  CHECK(s.threads == 2);
+  REQUIRE(ApplyParam(&s, "threads", "4").ok());
+  CHECK(s.readers == 3);
+  REQUIRE(ApplyParam(&s, "readers", "2").ok());
+  CHECK(s.threads == 3);
+  CHECK(Validate(s).ok());
+  CHECK_FALSE(ApplyParam(&s, "threads", "1").ok());
+  CHECK_FALSE(ApplyParam(&s, "readers", "0").ok());
+  CHECK_FALSE(ApplyParam(&s, "write_rate", "-1").ok());
+  CHECK_FALSE(ApplyParam(&s, "write_rate", "fast").ok());
+  WorkloadSpec c = *FindPreset("ycsb-c");
+  REQUIRE(ApplyParam(&c, "write_rate", "100").ok());
+  Status v = Validate(c);
+  CHECK(std::string(v.message()).find("write_rate needs readers") !=
+        std::string::npos);
+  // Other workloads keep their parameter sets.
+  CHECK(DescribeParams(*FindPreset("ycsb-c")).count("readers") == 0);
+}
+
 TEST_CASE("presets exist, validate and take parameters") {
   for (const std::string& name : PresetNames()) {
     Result<WorkloadSpec> s = FindPreset(name);
@@ -365,7 +387,7 @@ TEST_CASE("presets exist, validate and take parameters") {
     CHECK(Validate(*s).ok());
     CHECK(!s->source.empty());
   }
-  CHECK(PresetNames().size() == 10);
+  CHECK(PresetNames().size() == 11);
   CHECK_FALSE(FindPreset("nope").ok());
   WorkloadSpec s = *FindPreset("ycsb-a");
   CHECK(ApplyParam(&s, "keys", "500").ok());
@@ -658,6 +680,35 @@ ycsb-f
   batch_load=0
   final_verify=0
   ops_field=100000
+  key_capacity=100000
+  roles=
+read-while-writing
+  batch_size=1000
+  distribution=uniform
+  durability=process
+  hot_data_fraction=0.2
+  hot_op_fraction=0.8
+  insert_order=shuffled
+  key_size=16
+  keys=100000
+  mix=read:1
+  ops=1000000
+  readers=1
+  scan_length=1-100
+  seed=42
+  threads=2
+  value_size=100
+  write_rate=18000
+  zipf_theta=0.99
+  description=N reader threads read existing keys (uniform) while one writer thread overwrites them at write_rate ops/s until the readers finish; latency and throughput per role
+  source=db_bench readwhilewriting (RocksDB tools/db_bench_tool.cc): --threads readers plus one writer thread rate-limited by --benchmark_write_rate_limit (bytes/s); RocksDB's benchmark scripts run it with MB_WRITE_PER_SEC=2, about 18 K writes/s of 16 + 100-byte pairs, the default write_rate here; 16 B keys and 100 B values as db_bench; reads of a reopened database (use_existing_db)
+  value_kind=bytes
+  shape=0
+  load=1
+  reopen_after_load=1
+  batch_load=0
+  final_verify=0
+  ops_field=1000000
   key_capacity=100000
   roles=
 )golden";
