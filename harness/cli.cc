@@ -25,6 +25,7 @@
 #include "harness/runner.h"
 #include "harness/shard.h"
 #include "harness/suite.h"
+#include "history/commands.h"
 #include "report/commands.h"
 #include "workloads/random.h"
 
@@ -943,6 +944,8 @@ std::vector<PassThrough> DeclarePassThrough(CLI::App* app) {
        report::RunMergeCommand},
       {"ab", "run two kvbench builds alternately and compare them",
        report::RunAbCommand},
+      {"history", "results history: add, show, regressions, html",
+       history::RunHistoryCommand},
   };
   for (PassThrough& p : commands) {
     p.app = app->add_subcommand(p.name, p.help);

@@ -2,10 +2,23 @@
 // (harness/cli.cc). Each takes the arguments after the subcommand name, writes
 // results to `out` and one-line errors ("kvbench <cmd>: error: ...") to `err`,
 // never throws, and returns the process exit code:
-//   report DIR|FILE... [--no-plots]            0 ok, 2 bad input
+//   report DIR|FILE... [--no-plots] [--html FILE]
+//                                              0 ok, 2 bad input; --html also
+//                                              writes the self-contained page
+//                                              (report/html.h)
 //   compare BASE NEW [--gate] [--threshold P] [--alpha A] [--json FILE]
 //           [--allow-incomparable] [--ignore-engine-options] [--metric both|wall|cpu]
-//           [--paired]
+//           [--paired] [--markdown FILE|-] [--junit FILE]
+//   compare --against-history N [--db PATH] NEW [same flags]
+//                                              BASE = the last N runs of the
+//                                              history (history/store.h) holding
+//                                              each benchmark of NEW with its
+//                                              parameters on NEW's machine class;
+//                                              the runs used are printed first.
+//                                              --markdown/--junit: the verdicts for
+//                                              CI (report/gate_output.h); "-" sends
+//                                              the Markdown to stdout instead of
+//                                              the table. Exit codes as without.
 //                                              without --gate: 0, or 2 on bad input;
 //                                              with --gate: the kExit* codes of
 //                                              report/compare.h

@@ -1,0 +1,483 @@
+#include "history/store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "core/hash.h"
+
+namespace kvb::history {
+namespace {
+
+using json = nlohmann::json;
+
+// The comparability lists of results/SCHEMA.md (report/model.cc holds the
+// same two; history cannot include report/).
+constexpr const char* kComparedSettings[] = {
+    "verify",         "warmup_ops",  "warmup_seconds",     "target_rate",
+    "latency_sample", "cache_state", "count_instructions", "reuse"};
+constexpr const char* kUncomparedParams[] = {"seed"};
+
+std::string Str(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
+std::string ValueText(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::string Hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The committer date of `rev` from git in the current directory, or "".
+std::string GitDate(std::string rev) {
+  if (size_t d = rev.find("-dirty"); d != std::string::npos) rev.resize(d);
+  if (rev.size() < 7 || rev.size() > 40 ||
+      rev.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return "";
+  std::string cmd = "git log -1 --format=%cI " + rev + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return "";
+  char buf[64] = {};
+  std::string out = fgets(buf, sizeof buf, p) ? buf : "";
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
+    out.pop_back();
+  return out;
+}
+
+// The op type with the most operations, and its p99.
+double MainP99(const json& b) {
+  if (!b.contains("latency") || !b["latency"].is_object()) return NAN;
+  double best = -1, p99 = NAN;
+  for (auto it = b["latency"].begin(); it != b["latency"].end(); ++it) {
+    double count = it.value().value("count", 0.0);
+    if (count > best && it.value().contains("p99_ns")) {
+      best = count;
+      p99 = it.value()["p99_ns"].get<double>();
+    }
+  }
+  return p99;
+}
+
+double Number(const json& b, const char* key) {
+  return b.contains(key) && b[key].is_number() ? b[key].get<double>() : NAN;
+}
+
+void BindNumber(Stmt* s, int i, double v) {
+  if (std::isfinite(v)) {
+    s->Bind(i, v);
+  } else {
+    s->BindNull(i);
+  }
+}
+
+const json& SettingsOf(const json& results) {
+  static const json kNone = json::object();
+  if (results.contains("config") && results["config"].is_object() &&
+      results["config"].contains("settings"))
+    return results["config"]["settings"];
+  return kNone;
+}
+
+// The context of entry `b`'s machine (merged files: context.machines).
+const json& ContextOf(const json& results, const json& b) {
+  const json& ctx = results["context"];
+  std::string m = Str(b, "machine");
+  if (!m.empty() && ctx.contains("machines") && ctx["machines"].contains(m))
+    return ctx["machines"][m];
+  return ctx;
+}
+
+Status InsertRun(Db* db, const json& results, const std::string& digest,
+                 const AddOptions& o, int64_t* id) {
+  const json& ctx = results["context"];
+  const json config = results.value("config", json::object());
+  KVB_ASSIGN_OR_RETURN(
+      std::unique_ptr<Stmt> s,
+      db->Prepare("INSERT INTO runs (digest, source, run_date, git_revision, "
+                  "git_date, machine_class, host, build_type, compiler, "
+                  "compiler_flags, library_versions, suite, context, config, "
+                  "added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  std::string mclass =
+      o.machine_class.empty() ? MachineClassOf(ctx) : o.machine_class;
+  const std::string fields[] = {
+      digest,
+      o.source,
+      Str(ctx, "date"),
+      Str(ctx, "git_revision"),
+      GitDate(Str(ctx, "git_revision")),
+      mclass,
+      Str(ctx, "host_name"),
+      Str(ctx, "build_type"),
+      Str(ctx, "compiler"),
+      Str(ctx, "compiler_flags"),
+      ctx.contains("library_versions") ? ctx["library_versions"].dump() : "{}",
+      Str(config, "suite"),
+      ctx.dump(),
+      config.dump(),
+      NowUtc()};
+  for (size_t i = 0; i < std::size(fields); ++i)
+    s->Bind(static_cast<int>(i + 1), fields[i]);
+  if (Status st = s->Run(); !st.ok()) return st;
+  *id = db->LastInsertId();
+  return Status::OK();
+}
+
+Status InsertEntry(Stmt* s, int64_t run, const json& results, const json& b,
+                   const std::string& forced_class) {
+  json e = b;
+  if (!e.contains("settings")) e["settings"] = SettingsOf(results);
+  const json& params = b.value("params", json::object());
+  std::string engine = Str(b, "engine"), spec = Str(b, "engine_spec");
+  std::string name = Str(b, "name");
+  s->Reset();
+  s->BindInt(1, run);
+  s->Bind(2, Str(b, "machine"));
+  s->Bind(3, forced_class.empty() ? MachineClassOf(ContextOf(results, b))
+                                  : forced_class);
+  s->Bind(4, name);
+  s->Bind(5, StripEngineOptions(name, engine, spec));
+  s->BindInt(6, b.value("repetition_index", 0));
+  s->Bind(7, engine);
+  s->Bind(8, spec);
+  s->Bind(9, Str(b, "workload"));
+  s->BindInt(10, b.value("threads", 1));
+  s->Bind(11, ParamSet(b, e["settings"]));
+  double cpu = Number(b, "cpu_time");
+  BindNumber(s, 12, Number(b, "items_per_second"));
+  BindNumber(s, 13, cpu > 0 ? 1e9 / cpu : NAN);
+  BindNumber(s, 14, MainP99(b));
+  BindNumber(s, 15, Number(b, "bytes_on_disk"));
+  BindNumber(s, 16, Number(b, "instructions_per_op"));
+  s->Bind(17, e.dump());
+  s->Bind(18, b.contains("durability") ? ValueText(b["durability"])
+                                       : Str(params, "durability"));
+  s->Bind(19, b.contains("engine_state")  ? b["engine_state"].dump()
+              : b.contains("engine_stats") ? b["engine_stats"].dump()
+                                           : "");
+  return s->Run();
+}
+
+Status InsertEntries(Db* db, int64_t run, const json& results,
+                     const AddOptions& o, size_t* count) {
+  KVB_ASSIGN_OR_RETURN(
+      std::unique_ptr<Stmt> s,
+      db->Prepare("INSERT INTO entries (run_id, machine, machine_class, name, "
+                  "series_name, repetition_index, engine, engine_spec, "
+                  "workload, threads, param_set, ops_per_s, cpu_ops_per_s, "
+                  "p99_ns, bytes_on_disk, instructions_per_op, entry, "
+                  "durability, engine_state) VALUES "
+                  "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const json& b : results["benchmarks"]) {
+    if (!b.is_object() || b.value("run_type", "iteration") != "iteration")
+      continue;
+    if (Status st = InsertEntry(s.get(), run, results, b, o.machine_class);
+        !st.ok())
+      return st;
+    ++*count;
+  }
+  return Status::OK();
+}
+
+Result<int64_t> FindDigest(Db* db, const std::string& digest) {
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<Stmt> s,
+                       db->Prepare("SELECT id FROM runs WHERE digest = ?"));
+  s->Bind(1, digest);
+  KVB_ASSIGN_OR_RETURN(bool row, s->Step());
+  return row ? s->Int(0) : int64_t{0};
+}
+
+std::string Digest(const json& results) {
+  return Hex(Hash64(results.dump()));
+}
+
+}  // namespace
+
+std::string MachineClassOf(const json& context) {
+  double gib = context.value("memory_bytes", 0.0) / (1024.0 * 1024 * 1024);
+  char mem[32];
+  std::snprintf(mem, sizeof mem, "%.0f GiB", std::round(gib));
+  return Str(context, "cpu_model") + " x" + Str(context, "num_cpus") + ", " +
+         mem;
+}
+
+std::string ParamSet(const json& entry, const json& settings) {
+  json out = json::object();  // keys sorted: canonical
+  if (entry.contains("params") && entry["params"].is_object()) {
+    for (auto it = entry["params"].begin(); it != entry["params"].end(); ++it) {
+      if (std::find(std::begin(kUncomparedParams), std::end(kUncomparedParams),
+                    it.key()) == std::end(kUncomparedParams))
+        out[it.key()] = ValueText(it.value());
+    }
+  }
+  for (const char* key : kComparedSettings) {
+    if (settings.is_object() && settings.contains(key)) {
+      out["settings." + std::string(key)] = ValueText(settings[key]);
+    } else if (std::string(key) == "verify") {
+      out["settings.verify"] = "true";  // SCHEMA.md: absent = true
+    }
+  }
+  return out.dump();
+}
+
+std::string StripEngineOptions(const std::string& name,
+                               const std::string& engine,
+                               const std::string& spec) {
+  if (spec == engine || engine.empty()) return name;
+  size_t at = name.find("/" + spec + "/");
+  if (at == std::string::npos) return name;
+  return name.substr(0, at) + "/" + engine + "/" +
+         name.substr(at + spec.size() + 2);
+}
+
+Result<AddOutcome> AddResults(Db* db, const json& results,
+                              const AddOptions& o) {
+  if (!results.is_object() || !results.contains("context") ||
+      !results.contains("benchmarks") || !results["benchmarks"].is_array())
+    return Status::InvalidArgument(o.source + ": not a kvbench results file");
+  AddOutcome out;
+  std::string digest = Digest(results);
+  KVB_ASSIGN_OR_RETURN(out.run_id, FindDigest(db, digest));
+  if (out.run_id != 0) {
+    out.already = true;
+    return out;
+  }
+  if (Status s = db->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Status s = InsertRun(db, results, digest, o, &out.run_id);
+  if (s.ok()) s = InsertEntries(db, out.run_id, results, o, &out.entries);
+  if (s.ok()) s = db->Exec("COMMIT");
+  if (!s.ok()) {
+    (void)db->Exec("ROLLBACK");
+    return s;
+  }
+  return out;
+}
+
+std::string RunInfo::OrderKey() const {
+  return (git_date.empty() ? run_date : git_date) + " " + run_date;
+}
+
+namespace {
+
+constexpr const char* kRunColumns =
+    "r.id, r.run_date, r.git_revision, r.git_date, r.machine_class, r.source";
+
+RunInfo ReadRun(const Stmt& s, int col) {
+  RunInfo r;
+  r.id = s.Int(col);
+  r.run_date = s.Text(col + 1);
+  r.git_revision = s.Text(col + 2);
+  r.git_date = s.Text(col + 3);
+  r.machine_class = s.Text(col + 4);
+  r.source = s.Text(col + 5);
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<RunInfo>> ListRuns(Db* db) {
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<Stmt> s,
+                       db->Prepare(std::string("SELECT ") + kRunColumns +
+                                   " FROM runs r ORDER BY r.id"));
+  std::vector<RunInfo> out;
+  for (;;) {
+    KVB_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.push_back(ReadRun(*s, 0));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const RunInfo& a, const RunInfo& b) {
+                     return a.OrderKey() < b.OrderKey();
+                   });
+  return out;
+}
+
+namespace {
+
+struct Group {
+  SeriesPoint point;
+  std::string order;
+};
+
+// Fills series from one row of the series query.
+void AddRow(const Stmt& s, const SeriesQuery& q,
+            std::map<std::string, Series>* series,
+            std::map<std::string, std::map<std::string, Group>>* groups) {
+  RunInfo run = ReadRun(s, 4);
+  std::string name = q.ignore_engine_options ? s.Text(2) : s.Text(1);
+  std::string key = s.Text(0) + "\n" + name + "\n" + s.Text(3);
+  Series& se = (*series)[key];
+  se.machine_class = s.Text(0);
+  se.name = name;
+  se.param_set = s.Text(3);
+  std::string label = q.grouping == Grouping::kCommit
+                          ? run.git_revision
+                          : "run " + std::to_string(run.id);
+  Group& g = (*groups)[key][label];
+  if (g.point.label.empty()) {
+    g.point.label = label;
+    g.point.revision = run.git_revision;
+    g.point.date = run.git_date.empty() ? run.run_date : run.git_date;
+    g.order = run.OrderKey();
+  }
+  g.order = std::min(g.order, run.OrderKey());
+  if (std::find(g.point.runs.begin(), g.point.runs.end(), run.id) ==
+      g.point.runs.end())
+    g.point.runs.push_back(run.id);
+  g.point.values.push_back(s.Double(10));
+}
+
+}  // namespace
+
+Result<std::vector<Series>> LoadSeries(Db* db, const SeriesQuery& q) {
+  const char* col = q.metric == Metric::kCpu ? "e.cpu_ops_per_s" : "e.ops_per_s";
+  std::string sql = std::string("SELECT e.machine_class, e.name, e.series_name, "
+                                "e.param_set, ") +
+                    kRunColumns + ", " + col +
+                    " FROM entries e JOIN runs r ON e.run_id = r.id WHERE " +
+                    col + " IS NOT NULL" +
+                    (q.name.empty() ? "" : " AND (e.name = ?1 OR e.series_name = ?1)") +
+                    " ORDER BY e.id";
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<Stmt> s, db->Prepare(sql));
+  if (!q.name.empty()) s->Bind(1, q.name);
+  std::map<std::string, Series> series;
+  std::map<std::string, std::map<std::string, Group>> groups;
+  for (;;) {
+    KVB_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    AddRow(*s, q, &series, &groups);
+  }
+  std::vector<Series> out;
+  for (auto& [key, se] : series) {
+    std::vector<Group*> gs;
+    for (auto& [label, g] : groups[key]) gs.push_back(&g);
+    std::stable_sort(gs.begin(), gs.end(), [](const Group* a, const Group* b) {
+      return a->order < b->order;
+    });
+    for (Group* g : gs) se.points.push_back(std::move(g->point));
+    out.push_back(std::move(se));
+  }
+  return out;
+}
+
+namespace {
+
+// The newest `n` runs (by run date) of `mclass` holding name + param_set,
+// other than the run with digest `skip`.
+Result<std::vector<RunInfo>> RunsHolding(Db* db, const std::string& mclass,
+                                         const std::string& name,
+                                         const std::string& pset,
+                                         const std::string& skip, size_t n) {
+  KVB_ASSIGN_OR_RETURN(
+      std::unique_ptr<Stmt> s,
+      db->Prepare(std::string("SELECT DISTINCT ") + kRunColumns +
+                  " FROM entries e JOIN runs r ON e.run_id = r.id WHERE "
+                  "e.machine_class = ? AND e.name = ? AND e.param_set = ? AND "
+                  "e.ops_per_s IS NOT NULL AND r.digest != ? "
+                  "ORDER BY r.run_date DESC, r.id DESC LIMIT ?"));
+  s->Bind(1, mclass);
+  s->Bind(2, name);
+  s->Bind(3, pset);
+  s->Bind(4, skip);
+  s->BindInt(5, static_cast<int64_t>(n));
+  std::vector<RunInfo> out;
+  for (;;) {
+    KVB_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return out;
+    out.push_back(ReadRun(*s, 0));
+  }
+}
+
+Status AppendEntries(Db* db, int64_t run, const std::string& name,
+                     const std::string& pset, json* benchmarks) {
+  KVB_ASSIGN_OR_RETURN(
+      std::unique_ptr<Stmt> s,
+      db->Prepare("SELECT entry FROM entries WHERE run_id = ? AND name = ? "
+                  "AND param_set = ? ORDER BY repetition_index"));
+  s->BindInt(1, run);
+  s->Bind(2, name);
+  s->Bind(3, pset);
+  for (;;) {
+    KVB_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return Status::OK();
+    json e = json::parse(s->Text(0), nullptr, false);
+    if (e.is_discarded()) continue;
+    e.erase("machine");
+    benchmarks->push_back(std::move(e));
+  }
+}
+
+Result<json> RunContext(Db* db, int64_t run) {
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<Stmt> s,
+                       db->Prepare("SELECT context FROM runs WHERE id = ?"));
+  s->BindInt(1, run);
+  KVB_ASSIGN_OR_RETURN(bool row, s->Step());
+  json ctx = row ? json::parse(s->Text(0), nullptr, false) : json();
+  if (!ctx.is_object()) return Status::Corruption(db->path() + ": run " +
+                                                  std::to_string(run) +
+                                                  " has no readable context");
+  ctx.erase("machines");
+  ctx.erase("merged");
+  return ctx;
+}
+
+}  // namespace
+
+Result<HistoryBase> BaseFromHistory(Db* db, const json& next, size_t n) {
+  HistoryBase out;
+  json benchmarks = json::array();
+  std::set<std::pair<std::string, std::string>> done;
+  std::map<int64_t, RunInfo> used;
+  const std::string skip = Digest(next);
+  for (const json& b : next["benchmarks"]) {
+    if (!b.is_object() || b.value("run_type", "iteration") != "iteration")
+      continue;
+    const json& settings =
+        b.contains("settings") ? b["settings"] : SettingsOf(next);
+    std::string name = Str(b, "name"), pset = ParamSet(b, settings);
+    if (!done.insert({name, pset}).second) continue;
+    std::string mclass = MachineClassOf(ContextOf(next, b));
+    KVB_ASSIGN_OR_RETURN(std::vector<RunInfo> runs,
+                         RunsHolding(db, mclass, name, pset, skip, n));
+    for (const RunInfo& r : runs) {
+      if (Status s = AppendEntries(db, r.id, name, pset, &benchmarks); !s.ok())
+        return s;
+      used[r.id] = r;
+    }
+  }
+  for (auto it = used.rbegin(); it != used.rend(); ++it)
+    out.used.push_back(it->second);
+  std::sort(out.used.begin(), out.used.end(),
+            [](const RunInfo& a, const RunInfo& b) {
+              return a.run_date != b.run_date ? a.run_date > b.run_date
+                                              : a.id > b.id;
+            });
+  json ctx = json::object();
+  if (!out.used.empty()) {
+    KVB_ASSIGN_OR_RETURN(ctx, RunContext(db, out.used[0].id));
+  }
+  out.results = json{{"context", ctx},
+                     {"config", json{{"settings", json::object()}}},
+                     {"benchmarks", benchmarks}};
+  return out;
+}
+
+}  // namespace kvb::history
