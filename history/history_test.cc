@@ -313,7 +313,8 @@ TEST_CASE("history: the command's errors are one line, exit 2") {
   err.str("");
   CHECK(RunHistoryCommand({"runs", "--db", p}, out, err) == 2);
   CHECK(err.str().find("not an SQLite database") != std::string::npos);
-  CHECK(std::count(err.str().begin(), err.str().end(), '\n') == 1);
+  const std::string e = err.str();
+  CHECK(std::count(e.begin(), e.end(), '\n') == 1);
   CHECK(ReadAll(p) == "hello");
 }
 
