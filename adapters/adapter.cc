@@ -1,4 +1,4 @@
-// Shared parts of the adapter interface: durability names, the default
+// Shared parts of the adapter interface: the default
 // Has/MultiGet/WriteBatch/Scan, and the directory helpers every adapter uses
 // at Open.
 #include "adapters/adapter.h"
@@ -10,27 +10,9 @@
 #include <filesystem>
 #include <system_error>
 
-#include "core/names.h"
 
 namespace kvb {
 namespace fs = std::filesystem;
-
-constexpr NameTable<Durability, 3> kDurabilityNames{{{
-    {Durability::kNone, "none"},
-    {Durability::kAsync, "async"},
-    {Durability::kSync, "sync"},
-}}};
-
-std::string_view DurabilityName(Durability d) {
-  return kDurabilityNames.Name(d, "unknown");
-}
-
-Result<Durability> ParseDurability(std::string_view s) {
-  if (std::optional<Durability> d = kDurabilityNames.Find(s)) return *d;
-  return Status::InvalidArgument(
-      "option durability: expected none, async or sync, got '" +
-      std::string(s) + "'");
-}
 
 Status Adapter::Has(std::string_view key, bool* found) {
   std::string scratch;

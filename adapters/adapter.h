@@ -24,14 +24,10 @@
 // Values returned through `std::string* value` are owned by the caller: later
 // operations never change them.
 //
-// Durability: the option `durability` is accepted by every adapter:
-//   - none: writes may sit in memory; Sync() or Close() makes them durable.
-//   - async: the engine flushes in the background (a bounded window of loss
-//     after a crash).
-//   - sync: every acknowledged write is durable before Put/Delete/WriteBatch
-//     returns.
-// An adapter that cannot honour a mode says so with InvalidArgument at
-// creation.
+// Durability: the option `durability` of every adapter names a class
+// (adapters/durability.h: memory, process, periodic:MS, sync), defined by what
+// an acknowledged write survives; an adapter that cannot provide a class is
+// refused by the registry before it opens.
 #ifndef KVB_ADAPTERS_ADAPTER_H_
 #define KVB_ADAPTERS_ADAPTER_H_
 
@@ -44,15 +40,11 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/durability.h"
 #include "core/result.h"
 #include "core/status.h"
 
 namespace kvb {
-
-enum class Durability : uint8_t { kNone, kAsync, kSync };
-std::string_view DurabilityName(Durability d);
-// Parses "none" | "async" | "sync"; InvalidArgument otherwise.
-Result<Durability> ParseDurability(std::string_view s);
 
 struct Capabilities {
   bool persistent = true;   // data survives Close and a new OpenAdapter

@@ -36,6 +36,8 @@ struct Registration {
   std::string description;  // one line
   Capabilities capabilities;
   std::vector<OptionSpec> options;  // excluding the common `durability`
+  // How each class is provided or why it is refused (adapters/durability.h).
+  DurabilityTable durability;
 };
 
 template <typename Config>
@@ -50,6 +52,7 @@ void Register(std::vector<AdapterInfo>* out, Registration r,
   info.built = true;
   info.capabilities = r.capabilities;
   info.options = std::move(r.options);
+  info.durability = r.durability;
   info.inspect = std::move(inspect);
   info.check = [parse, caps = r.capabilities](
                    const OptionMap& o) -> Result<Capabilities> {
@@ -85,6 +88,15 @@ class BuiltinAdapter : public Adapter {
   const std::string_view name_;  // a string literal
   const Capabilities caps_;
 };
+
+// The table of the baselines that keep nothing (null, memory): class memory
+// only. The harness runs them at memory whatever a workload asks.
+inline constexpr DurabilityTable kNotPersistent{{
+    {Durability::kMemory, "not persistent: nothing outlives the adapter", ""},
+    {Durability::kProcess, "", "not persistent (a baseline): use memory"},
+    {Durability::kPeriodic, "", "not persistent (a baseline): use memory"},
+    {Durability::kSync, "", "not persistent (a baseline): use memory"},
+}};
 
 // An engine's counters as Stats() figures.
 inline std::map<std::string, double> CountStats(

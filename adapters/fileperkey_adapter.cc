@@ -13,7 +13,6 @@
 //   transform   hash:2:1  flat | blocks:W:D | hash:W:D — directory layout
 //                         (engine README)
 //   cache_mb    0         read cache in MiB (sharded byte-bounded LRU); 0 = off
-//   sync        false     same as durability=sync
 //   compression none      none | gzip | zlib | zstd (standard frames, one per
 //                         file)
 //   level       0         compression level; 0 = codec default
@@ -24,13 +23,12 @@
 //                         uncompressed store, what the store records otherwise;
 //                         on with compression is refused)
 //
-// Durability:
-//   none   writes are atomic (temp file + rename) but not fsynced; Sync() and
-//          Close() fsync every file written since the last Sync and the
-//          directories holding their names.
-//   async  as none, plus a background Sync() every second.
-//   sync   each Put/Delete fsyncs the value file and its directory before
-//          returning.
+// Durability (the table kFileperkeyDurability below; adapters/durability.h):
+// memory is refused (every Put hands its file to the kernel); process: writes
+// are atomic (temp file + rename) but not fsynced, and Sync() and Close() fsync
+// every file written since the last Sync and the directories holding their
+// names; periodic:MS: as process plus a background Sync() every MS ms; sync:
+// each Put/Delete fsyncs the value file and its directory before returning.
 //
 // Capabilities: persistent, thread_safe, ordered only with index=on (Scan pages
 // through the index and reads each value; keys erased in between are skipped),
@@ -65,7 +63,7 @@ constexpr Capabilities Caps(bool ordered) {
 
 struct FileperkeyConfig {
   fileperkey::Options options;
-  Durability durability = Durability::kNone;
+  DurabilityClass durability;
 
   // index=on makes the adapter ordered.
   Capabilities capabilities() const { return Caps(options.index); }
@@ -95,11 +93,8 @@ struct FileperkeyConfig {
           "fileperkey: checksum=on is for uncompressed values; compressed "
           "frames carry their own checksum");
     }
-    bool sync = false;
-    KVB_RETURN_IF_ERROR(ReadOption(o, "sync", &sync));
     KVB_RETURN_IF_ERROR(ReadDurability(o, &c.durability));
-    if (sync) c.durability = Durability::kSync;
-    c.options.sync = c.durability == Durability::kSync;
+    c.options.sync = c.durability.level == Durability::kSync;
     // A directory of another engine is refused rather than adopted as a tree
     // of keys.
     c.options.adopt_existing = false;
@@ -154,7 +149,7 @@ class FileperkeyAdapter final : public adapters_internal::BuiltinAdapter {
       : BuiltinAdapter("fileperkey", c.capabilities(), dir),
         index_(c.options.index),
         store_(std::move(store)) {
-    periodic_.StartIfAsync(c.durability, 1000, [this] { return Sync(); });
+    periodic_.StartIfPeriodic(c.durability, [this] { return Sync(); });
   }
 
   static Status CheckKey(std::string_view key) {
@@ -251,6 +246,23 @@ Status InspectFileperkey(const std::string& path, bool dump_keys,
   return Status::OK();
 }
 
+
+constexpr DurabilityTable kFileperkeyDurability{{
+    {Durability::kMemory, "",
+     "every Put hands its file to the kernel (write + rename): nothing weaker "
+     "than process"},
+    {Durability::kProcess,
+     "Options::sync=false: temp file write(2) + rename before Put returns; "
+     "fsync of files and directories at Sync/Close",
+     ""},
+    {Durability::kPeriodic,
+     "as process, plus a background Sync every MS ms", ""},
+    {Durability::kSync,
+     "Options::sync=true: fdatasync of the value file and fsync of its "
+     "directory before Put/Delete returns",
+     ""},
+}};
+
 }  // namespace
 
 namespace adapters_internal {
@@ -267,8 +279,6 @@ void AddFileperkeyAdapter(std::vector<AdapterInfo>* out) {
             "directory layout: flat | blocks:W:D | hash:W:D"},
            {"cache_mb", "0",
             "read cache in MiB (byte-bounded sharded LRU); 0 = off"},
-           {"sync", "false",
-            "fsync every write (file + directory); same as durability=sync"},
            {"compression", "none",
             "none | gzip | zlib | zstd (standard frames)"},
            {"level", "0", "compression level; 0 = codec default"},
@@ -277,7 +287,8 @@ void AddFileperkeyAdapter(std::vector<AdapterInfo>* out) {
            {"checksum", "default",
             "default | on | off: CRC-32C trailer per uncompressed value file "
             "(default: on for new uncompressed stores)"},
-       }},
+       },
+       kFileperkeyDurability},
       &FileperkeyConfig::Parse, &FileperkeyAdapter::Open, InspectFileperkey);
 }
 

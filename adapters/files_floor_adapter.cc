@@ -152,13 +152,27 @@ Result<std::string> PrepareTempDir(const std::string& dir) {
   return tmp;
 }
 
-Result<Durability> ParseFloor(const OptionMap& o) {
+Result<DurabilityClass> ParseFloor(const OptionMap& o) {
   return GetDurabilityOption(o);
 }
 
+constexpr DurabilityTable kFilesFloorDurability{{
+    {Durability::kMemory, "",
+     "every Put write(2)s and renames its file: nothing weaker than process"},
+    {Durability::kProcess,
+     "write(2) to a temp file + rename before Put returns; no fsync until "
+     "Sync/Close",
+     ""},
+    {Durability::kPeriodic, "as process, plus a background Sync every MS ms",
+     ""},
+    {Durability::kSync,
+     "fdatasync of the temp file before rename, fsync of the directory after",
+     ""},
+}};
+
 class FilesFloorAdapter final : public adapters_internal::BuiltinAdapter {
  public:
-  static Result<std::unique_ptr<Adapter>> Open(const Durability& d,
+  static Result<std::unique_ptr<Adapter>> Open(const DurabilityClass& d,
                                                const std::string& dir) {
     KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
     KVB_ASSIGN_OR_RETURN(std::string tmp, PrepareTempDir(dir));
@@ -179,12 +193,12 @@ class FilesFloorAdapter final : public adapters_internal::BuiltinAdapter {
   Status Sync() override;
 
  private:
-  FilesFloorAdapter(Durability d, const std::string& dir, std::string tmp)
+  FilesFloorAdapter(const DurabilityClass& d, const std::string& dir, std::string tmp)
       : BuiltinAdapter("files-floor", kFilesFloorCaps, dir),
         durability_(d),
         tmp_dir_(std::move(tmp)),
         nonce_(RandomNonce()) {
-    periodic_.StartIfAsync(d, 1000, [this] { return Sync(); });
+    periodic_.StartIfPeriodic(d, [this] { return Sync(); });
   }
 
   Status KeyPath(std::string_view key, std::string* path) const;
@@ -192,7 +206,7 @@ class FilesFloorAdapter final : public adapters_internal::BuiltinAdapter {
   Status SyncDir(const std::string& dir) const;
   Status SyncFiles(const std::vector<std::string>& paths) const;
 
-  const Durability durability_;
+  const DurabilityClass durability_;
   const std::string tmp_dir_;
   const std::string nonce_;
   bool closed_ = false;
@@ -236,7 +250,7 @@ Status FilesFloorAdapter::WriteTemp(const std::string& tmp,
 Status FilesFloorAdapter::Put(std::string_view key, std::string_view value) {
   std::string path;
   KVB_RETURN_IF_ERROR(KeyPath(key, &path));
-  const bool sync = durability_ == Durability::kSync;
+  const bool sync = durability_.level == Durability::kSync;
   const std::string tmp =
       tmp_dir_ + "/" + nonce_ + "-" +
       std::to_string(temp_counter_.fetch_add(1, std::memory_order_relaxed));
@@ -291,7 +305,7 @@ Status FilesFloorAdapter::Delete(std::string_view key) {
     if (errno == ENOENT) return Status::OK();
     return Errno(errno, "unlink", path);
   }
-  if (durability_ == Durability::kSync) return SyncDir(dir_);
+  if (durability_.level == Durability::kSync) return SyncDir(dir_);
   std::lock_guard lock(unsynced_mu_);
   dir_dirty_ = true;
   return Status::OK();
@@ -395,13 +409,14 @@ std::string FilesFloorName(std::string_view key) {
 namespace adapters_internal {
 
 void AddFilesFloorAdapter(std::vector<AdapterInfo>* out) {
-  Register<Durability>(
+  Register<DurabilityClass>(
       out,
       {"files-floor",
        "baseline: one file per key on bare POSIX calls (the system-call floor "
        "for fileperkey)",
        kFilesFloorCaps,
-       {}},
+       {},
+       kFilesFloorDurability},
       &ParseFloor, &FilesFloorAdapter::Open);
 }
 

@@ -4,15 +4,16 @@
 // One leveldb::DB shared by all threads (LevelDB synchronizes internally).
 // The database lives directly in the adapter's directory.
 //
-// Durability (LevelDB always writes its log):
-//   none   WriteOptions.sync=false: writes reach the OS page cache (they
-//          survive a process crash, not a power loss). Sync() writes an empty
-//          batch with sync=true, which fsyncs the log and so every write
-//          before it (LevelDB has no SyncWAL call).
-//   async  as none, plus a background thread doing that Sync() every
-//          async_ms.
-//   sync   WriteOptions.sync=true on every write (LevelDB groups concurrent
-//          writers into one fsync).
+// Durability (kLevelDbDurability below; LevelDB always writes its log):
+//   memory       refused: there is no mode weaker than process.
+//   process      WriteOptions.sync=false: writes reach the OS page cache (they
+//                survive a process crash, not a power loss). Sync() writes an
+//                empty batch with sync=true, which fsyncs the log and so every
+//                write before it (LevelDB has no SyncWAL call).
+//   periodic:MS  as process, plus a background thread doing that Sync() every
+//                MS ms.
+//   sync         WriteOptions.sync=true on every write (LevelDB groups
+//                concurrent writers into one fsync).
 // Close() syncs, then deletes the DB.
 //
 // Options (compression off by default for every kvbench adapter):
@@ -21,7 +22,6 @@
 //   write_buffer_mb = 64       memtable size in MiB (LevelDB's default: 4).
 //   max_open_files = 1000      table cache size.
 //   compression = none         none|snappy.
-//   async_ms = 1000            sync interval for durability=async.
 //
 // Capabilities: persistent; ordered (bytewise); native atomic WriteBatch;
 // locks its directory (LOCK file: a second open gets Busy). No key/value
@@ -111,9 +111,9 @@ class LevelDbAdapter final : public adapters_internal::BuiltinAdapter {
     leveldb::Status s = leveldb::DB::Open(options, dir, &raw);
     if (!s.ok()) return FromLevel(s, "leveldb open " + dir);
     a->db_.reset(raw);
-    a->write_options_.sync = c.durability == Durability::kSync;
-    a->syncer_.StartIfAsync(c.durability, c.async_ms,
-                            [p = a.get()] { return p->Sync(); });
+    a->write_options_.sync = c.durability.level == Durability::kSync;
+    a->syncer_.StartIfPeriodic(c.durability,
+                               [p = a.get()] { return p->Sync(); });
     return std::unique_ptr<Adapter>(std::move(a));
   }
   ~LevelDbAdapter() override { Close().IgnoreError(); }
@@ -175,7 +175,7 @@ class LevelDbAdapter final : public adapters_internal::BuiltinAdapter {
     std::string usage;
     if (db_->GetProperty("leveldb.approximate-memory-usage", &usage))
       out["approximate-memory-usage"] = std::strtod(usage.c_str(), nullptr);
-    out["async-syncs"] = static_cast<double>(syncer_.syncs());
+    out["periodic-syncs"] = static_cast<double>(syncer_.syncs());
     return out;
   }
 
@@ -191,6 +191,22 @@ class LevelDbAdapter final : public adapters_internal::BuiltinAdapter {
   leveldb::ReadOptions read_options_;
   PeriodicSync syncer_;
 };
+
+constexpr DurabilityTable kLevelDbDurability{{
+    {Durability::kMemory, "",
+     "LevelDB writes its log before every write returns: nothing weaker "
+     "than process"},
+    {Durability::kProcess,
+     "WriteOptions.sync=false (the log is write(2)n before each write "
+     "returns); Sync() = an empty batch with sync=true",
+     ""},
+    {Durability::kPeriodic,
+     "as process, plus that Sync() every MS ms from a background thread", ""},
+    {Durability::kSync,
+     "WriteOptions.sync=true (log fsync before each write returns; "
+     "concurrent writers share one)",
+     ""},
+}};
 
 }  // namespace
 
@@ -210,8 +226,8 @@ void AddLevelDbAdapter(std::vector<AdapterInfo>* out) {
            {"max_open_files", "1000", "table cache size"},
            {"compression", "none",
             "none|snappy (off by default for all adapters)"},
-           {"async_ms", "1000", "log sync interval for durability=async"},
-       }},
+       },
+       kLevelDbDurability},
       &LevelDbConfig::Parse, &LevelDbAdapter::Open);
 }
 

@@ -1,21 +1,24 @@
 // kvb::LinhashAdapter — the linhash engine (engines/linhash, Pogreb's design)
 // behind the Adapter interface. Registered as "linhash".
 //
-// Durability mapping (the common `durability` option):
-//   none  -> background_sync_interval_ms = 0: no automatic fsync; Sync() and
-//            Close() make everything durable (Close also writes the index
-//            checkpoint).
-//   async -> background_sync_interval_ms = sync_interval_ms (default 1000): a
-//            background thread flushes and fdatasyncs the log; a crash loses
-//            at most about that window.
-//   sync  -> background_sync_interval_ms = -1: every Put/Delete/WriteBatch is
-//            durable before it returns; concurrent writers share fdatasyncs
-//            (group commit).
+// Durability mapping (kLinhashDurability below):
+//   memory       background_sync_interval_ms = 0; the only class that allows
+//                write_buffer_kb > 0 (a user-space append buffer a killed
+//                process loses).
+//   process      background_sync_interval_ms = 0, write_buffer_kb = 0: every
+//                record is write(2)n before the call returns; no automatic
+//                fsync; Sync() and Close() make everything durable (Close
+//                also writes the index checkpoint). write_buffer_kb > 0 is
+//                refused: it is not this class.
+//   periodic:MS  background_sync_interval_ms = MS, write_buffer_kb = 0: a
+//                background thread fdatasyncs the log every MS ms.
+//   sync         background_sync_interval_ms = -1: every Put/Delete/WriteBatch
+//                is durable before it returns; concurrent writers share
+//                fdatasyncs (group commit).
 // WriteBatch is native and atomic across a crash (one batch record, one append,
 // one sync).
 //
-// Options (see AddLinhashAdapter for defaults): sync_interval_ms,
-// max_segment_mb, read_backend=mmap|pread, compaction_interval_ms,
+// Options (see AddLinhashAdapter for defaults): max_segment_mb, read_backend=mmap|pread, compaction_interval_ms,
 // compaction_min_segment_mb, compaction_min_fragmentation,
 // checkpoint_interval_ms, write_buffer_kb, load_factor, index_preload_mb,
 // verify_checksums, read_only, repair.
@@ -36,24 +39,33 @@
 namespace kvb {
 namespace {
 
+// The sync policy and append buffer of class `d`; a user-space buffer only
+// in the memory class, since a killed process loses it.
+Status SetSyncPolicy(const DurabilityClass& d, const OptionMap& o,
+                     linhash::Options* opts) {
+  KVB_ASSIGN_OR_RETURN(int64_t buf_kb,
+                       GetIntOption(o, "write_buffer_kb", 0, 0, 65536));
+  if (buf_kb > 0 && d.level != Durability::kMemory &&
+      d.level != Durability::kSync) {
+    return Status::InvalidArgument(
+        "linhash: write_buffer_kb > 0 keeps acknowledged writes in user space "
+        "(lost by a killed process), so it is not durability=" +
+        d.ToString() + "; use durability=memory or write_buffer_kb=0");
+  }
+  opts->write_buffer_size = static_cast<size_t>(buf_kb) << 10;
+  opts->background_sync_interval_ms =
+      d.level == Durability::kSync       ? -1
+      : d.level == Durability::kPeriodic ? static_cast<int64_t>(d.period_ms)
+                                         : 0;
+  return Status::OK();
+}
+
 // Engine options from adapter options (defaults already filled in by the
 // registry).
 Result<linhash::Options> ParseLinhash(const OptionMap& o) {
   linhash::Options opts;
-  KVB_ASSIGN_OR_RETURN(Durability d, GetDurabilityOption(o));
-  KVB_ASSIGN_OR_RETURN(int64_t interval, GetIntOption(o, "sync_interval_ms",
-                                                      1000, 1, 86'400'000));
-  switch (d) {
-    case Durability::kNone:
-      opts.background_sync_interval_ms = 0;
-      break;
-    case Durability::kAsync:
-      opts.background_sync_interval_ms = interval;
-      break;
-    case Durability::kSync:
-      opts.background_sync_interval_ms = -1;
-      break;
-  }
+  KVB_ASSIGN_OR_RETURN(DurabilityClass d, GetDurabilityOption(o));
+  KVB_RETURN_IF_ERROR(SetSyncPolicy(d, o, &opts));
   KVB_ASSIGN_OR_RETURN(int64_t seg_mb,
                        GetIntOption(o, "max_segment_mb", 256, 1, 4095));
   opts.max_segment_size = static_cast<uint64_t>(seg_mb) << 20;
@@ -76,9 +88,6 @@ Result<linhash::Options> ParseLinhash(const OptionMap& o) {
                                  &opts.compaction_min_fragmentation));
   KVB_RETURN_IF_ERROR(ReadOption(o, "checkpoint_interval_ms",
                                  &opts.checkpoint_interval_ms, 0, INT64_MAX));
-  KVB_ASSIGN_OR_RETURN(int64_t buf_kb,
-                       GetIntOption(o, "write_buffer_kb", 0, 0, 65536));
-  opts.write_buffer_size = static_cast<size_t>(buf_kb) << 10;
   KVB_RETURN_IF_ERROR(ReadOption(o, "load_factor", &opts.load_factor));
   KVB_ASSIGN_OR_RETURN(int64_t preload_mb,
                        GetIntOption(o, "index_preload_mb", 8, 0, 1 << 20));
@@ -169,6 +178,22 @@ std::map<std::string, double> LinhashAdapter::Stats() {
        {"syncs", m.syncs}});
 }
 
+constexpr DurabilityTable kLinhashDurability{{
+    {Durability::kMemory,
+     "background_sync_interval_ms=0; write_buffer_kb as given (user-space "
+     "buffer allowed)",
+     ""},
+    {Durability::kProcess,
+     "background_sync_interval_ms=0, write_buffer_kb=0 (one write(2) per "
+     "record)",
+     ""},
+    {Durability::kPeriodic,
+     "background_sync_interval_ms=MS, write_buffer_kb=0", ""},
+    {Durability::kSync,
+     "background_sync_interval_ms=-1 (fdatasync before ack, group commit)",
+     ""},
+}};
+
 }  // namespace
 
 namespace adapters_internal {
@@ -180,8 +205,6 @@ void AddLinhashAdapter(std::vector<AdapterInfo>* out) {
        "Pogreb design: segment log + checkpointed linear-hashing index",
        kLinhashCaps,
        {
-           {"sync_interval_ms", "1000",
-            "durability=async: background fdatasync period"},
            {"max_segment_mb", "256",
             "rotate log segments at this size (1..4095)"},
            {"read_backend", "mmap",
@@ -196,7 +219,7 @@ void AddLinhashAdapter(std::vector<AdapterInfo>* out) {
             "periodic index checkpoint; 0 = only at close"},
            {"write_buffer_kb", "0",
             "user-space log append buffer; 0 = every acknowledged write is "
-            "in the kernel's hands (>0 loses it on a process crash)"},
+            "in the kernel's hands (>0 only with durability=memory or sync)"},
            {"load_factor", "0.8",
             "index slots filled before a bucket split (0.3..1]"},
            {"index_preload_mb", "8",
@@ -207,7 +230,8 @@ void AddLinhashAdapter(std::vector<AdapterInfo>* out) {
            {"read_only", "false", "open without writing or locking"},
            {"repair", "false",
             "cut damaged older segments instead of failing to open"},
-       }},
+       },
+       kLinhashDurability},
       &ParseLinhash, &LinhashAdapter::Open,
       [](const std::string& dir, bool dump_keys, std::ostream& out) {
         return linhash::Inspect(dir, dump_keys, out);

@@ -26,13 +26,16 @@
 // its mutex. A map grown by another process (MDB_MAP_RESIZED) is adopted on the
 // next write the same way.
 //
-// Durability:
-//   none   MDB_NOSYNC: commits are not flushed; Sync() = mdb_env_sync(force).
-//          A process crash loses nothing; LMDB warns that a system crash in
-//          this mode may lose recent transactions or, if the file system
-//          reorders writes, corrupt the database.
-//   async  MDB_NOSYNC plus a background mdb_env_sync every async_ms.
-//   sync   LMDB's default: every commit fsyncs the data, then the meta page.
+// Durability (kLmdbDurability below):
+//   memory       refused: every commit pwrite(2)s its pages.
+//   process      MDB_NOSYNC: commits are not flushed; Sync() =
+//                mdb_env_sync(force). A process crash loses nothing; LMDB
+//                warns that a system crash in this mode may lose recent
+//                transactions or, if the file system reorders writes, corrupt
+//                the database.
+//   periodic:MS  MDB_NOSYNC plus a background mdb_env_sync every MS ms.
+//   sync         LMDB's default: every commit fsyncs the data, then the meta
+//                page.
 // Close() syncs, then closes the env.
 //
 // Options:
@@ -41,7 +44,6 @@
 //                              address space by default).
 //   max_readers = 1024         reader slots, one per thread that ever read
 //                              (LMDB's default is 126).
-//   async_ms = 1000            sync interval for durability=async.
 //
 // Limits: keys are 1..mdb_env_get_maxkeysize() bytes (511 in Debian's build).
 // Put of an empty or longer key is InvalidArgument; Get/Has of one is
@@ -115,8 +117,7 @@ struct LmdbConfig {
   uint64_t map_mb = 1024;
   uint64_t max_map_mb = 262144;
   unsigned max_readers = 1024;
-  uint64_t async_ms = 1000;
-  Durability durability = Durability::kNone;
+  DurabilityClass durability;
 
   static Result<LmdbConfig> Parse(const OptionMap& o) {
     LmdbConfig c;
@@ -125,7 +126,6 @@ struct LmdbConfig {
         ReadOption(o, "max_map_mb", &c.max_map_mb, 1, 1LL << 30));
     KVB_RETURN_IF_ERROR(
         ReadOption(o, "max_readers", &c.max_readers, 1, 1 << 20));
-    KVB_RETURN_IF_ERROR(ReadOption(o, "async_ms", &c.async_ms, 1, 3'600'000));
     KVB_RETURN_IF_ERROR(ReadDurability(o, &c.durability));
     if (c.max_map_mb < c.map_mb) {
       return Status::InvalidArgument(
@@ -150,7 +150,7 @@ Status OpenEnv(const LmdbConfig& c, const std::string& dir, MDB_env** out,
   MDB_env* env = nullptr;
   KVB_RETURN_IF_ERROR(FromMdb(mdb_env_create(&env), "env create"));
   unsigned flags = MDB_NOTLS;
-  if (c.durability != Durability::kSync) flags |= MDB_NOSYNC;
+  if (c.durability.level != Durability::kSync) flags |= MDB_NOSYNC;
   int rc = mdb_env_set_maxreaders(env, c.max_readers);
   if (rc == 0) rc = mdb_env_set_mapsize(env, c.map_mb << 20);
   if (rc == 0) rc = mdb_env_open(env, dir.c_str(), flags, 0644);
@@ -251,7 +251,7 @@ class LmdbAdapter final : public adapters_internal::BuiltinAdapter {
     readers_.Reset([]() -> Result<std::unique_ptr<ReadTxn>> {
       return std::make_unique<ReadTxn>();
     });
-    syncer_.StartIfAsync(c.durability, c.async_ms, [this] { return Sync(); });
+    syncer_.StartIfPeriodic(c.durability, [this] { return Sync(); });
   }
 
   // Runs `fn` inside one write transaction, growing the map and retrying on
@@ -504,9 +504,26 @@ std::map<std::string, double> LmdbAdapter::Stats() {
   }
   out["map_grows"] = static_cast<double>(map_grows_.load());
   out["read_txns"] = static_cast<double>(readers_.size());
-  out["async_syncs"] = static_cast<double>(syncer_.syncs());
+  out["periodic_syncs"] = static_cast<double>(syncer_.syncs());
   return out;
 }
+
+constexpr DurabilityTable kLmdbDurability{{
+    {Durability::kMemory, "",
+     "every commit pwrite(2)s its pages: nothing weaker than process"},
+    {Durability::kProcess,
+     "MDB_NOSYNC (commits written, not flushed); Sync() = "
+     "mdb_env_sync(force)",
+     ""},
+    {Durability::kPeriodic,
+     "MDB_NOSYNC plus mdb_env_sync(force) every MS ms from a background "
+     "thread",
+     ""},
+    {Durability::kSync,
+     "LMDB's default flags: each commit fdatasyncs the data, then the meta "
+     "page",
+     ""},
+}};
 
 }  // namespace
 
@@ -523,8 +540,8 @@ void AddLmdbAdapter(std::vector<AdapterInfo>* out) {
            {"max_map_mb", "262144",
             "largest map size in MiB; beyond it writes fail with NoSpace"},
            {"max_readers", "1024", "reader slots (one per reading thread)"},
-           {"async_ms", "1000", "sync interval for durability=async"},
-       }},
+       },
+       kLmdbDurability},
       &LmdbConfig::Parse, &LmdbAdapter::Open);
 }
 

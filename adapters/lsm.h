@@ -21,15 +21,13 @@ struct LsmOptions {
   uint64_t cache_mb = 64;         // block cache in MiB
   int bloom_bits = 10;            // bloom filter bits per key; 0 = none
   uint64_t write_buffer_mb = 64;  // memtable size in MiB
-  uint64_t async_ms = 1000;       // sync interval for durability=async
-  Durability durability = Durability::kNone;
+  DurabilityClass durability;
 
   Status Read(const OptionMap& o) {
     KVB_RETURN_IF_ERROR(ReadOption(o, "cache_mb", &cache_mb, 0, 1 << 20));
     KVB_RETURN_IF_ERROR(ReadOption(o, "bloom_bits", &bloom_bits, 0, 64));
     KVB_RETURN_IF_ERROR(
         ReadOption(o, "write_buffer_mb", &write_buffer_mb, 1, 1 << 16));
-    KVB_RETURN_IF_ERROR(ReadOption(o, "async_ms", &async_ms, 1, 3'600'000));
     return ReadDurability(o, &durability);
   }
 };

@@ -142,7 +142,8 @@ void AddMemoryAdapter(std::vector<AdapterInfo>* out) {
       {"memory",
        "sharded in-memory hash map (not persistent): the in-memory ceiling",
        kMemoryCaps,
-       {{"shards", "64", "number of independently locked hash maps"}}},
+       {{"shards", "64", "number of independently locked hash maps"}},
+       kNotPersistent},
       &MemoryConfig::Parse, &MemoryAdapter::Open);
 }
 

@@ -114,7 +114,8 @@ void AddNullAdapter(std::vector<AdapterInfo>* out) {
          "busy-wait this many ns in every operation (gate calibration)"},
         {"spin_iters", "0",
          "spin an empty loop this many times in every operation (a fixed "
-         "instruction cost, for instruction-count gates)"}}},
+         "instruction cost, for instruction-count gates)"}},
+       kNotPersistent},
       &NullConfig::Parse, &NullAdapter::Open);
 }
 

@@ -130,11 +130,11 @@ std::string GetStringOption(const OptionMap& options, std::string_view name,
   return it == options.end() ? std::string(fallback) : it->second;
 }
 
-Result<Durability> GetDurabilityOption(const OptionMap& options,
-                                       Durability fallback) {
+Result<DurabilityClass> GetDurabilityOption(const OptionMap& options,
+                                            DurabilityClass fallback) {
   auto it = options.find("durability");
   if (it == options.end()) return fallback;
-  return ParseDurability(it->second);
+  return ParseDurabilityClass(it->second);
 }
 
 Status ReadOption(const OptionMap& options, std::string_view name, bool* out) {
@@ -154,7 +154,7 @@ Status ReadOption(const OptionMap& options, std::string_view name,
   return Status::OK();
 }
 
-Status ReadDurability(const OptionMap& options, Durability* out) {
+Status ReadDurability(const OptionMap& options, DurabilityClass* out) {
   KVB_ASSIGN_OR_RETURN(*out, GetDurabilityOption(options, *out));
   return Status::OK();
 }

@@ -48,9 +48,9 @@ Result<double> GetDoubleOption(const OptionMap& options, std::string_view name,
                                double fallback);
 std::string GetStringOption(const OptionMap& options, std::string_view name,
                             std::string_view fallback);
-// The common `durability` option (default none).
-Result<Durability> GetDurabilityOption(const OptionMap& options,
-                                       Durability fallback = Durability::kNone);
+// The common `durability` option (adapters/durability.h; default process).
+Result<DurabilityClass> GetDurabilityOption(const OptionMap& options,
+                                            DurabilityClass fallback = {});
 
 // Typed reads into a config field, for an adapter's Parse function: each
 // stores the value of `name` in *out, leaves *out alone when the option is
@@ -61,7 +61,7 @@ Status ReadOption(const OptionMap& options, std::string_view name, double* out);
 Status ReadOption(const OptionMap& options, std::string_view name,
                   std::string* out);
 // `durability` (the name is fixed).
-Status ReadDurability(const OptionMap& options, Durability* out);
+Status ReadDurability(const OptionMap& options, DurabilityClass* out);
 // Integers of any width, checked against [min, max] (which must fit T).
 template <typename T>
 requires std::is_integral_v<T> Status ReadOption(const OptionMap& options,

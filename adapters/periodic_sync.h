@@ -1,10 +1,10 @@
 // kvb::PeriodicSync — a background thread that calls a sync function every
 // `interval`.
 //
-// Adapters use it for durability=async on engines that have no background flush
-// of their own (RocksDB's and LevelDB's write-ahead logs, LMDB with
-// MDB_NOSYNC): the window of loss after a power failure is then bounded by the
-// interval (plus the time one sync takes). Errors of the sync function are
+// Adapters use it for durability=periodic:MS on engines that have no background
+// sync of their own (RocksDB's and LevelDB's write-ahead logs, LMDB with
+// MDB_NOSYNC, SQLite, the file-per-key stores): the window of loss after a
+// power failure is then bounded by MS (plus the time one sync takes). Errors of the sync function are
 // counted (failures()); the next explicit Sync() or Close() of the adapter
 // reports the problem anyway.
 //
@@ -49,12 +49,11 @@ class PeriodicSync {
     });
   }
 
-  // Starts only for durability=async: the one mode that syncs in the
-  // background.
-  void StartIfAsync(Durability d, uint64_t interval_ms,
-                    std::function<Status()> sync) {
-    if (d == Durability::kAsync)
-      Start(std::chrono::milliseconds(interval_ms), std::move(sync));
+  // Starts only for the periodic class (every c.period_ms): the one class
+  // that syncs in the background.
+  void StartIfPeriodic(const DurabilityClass& c, std::function<Status()> sync) {
+    if (c.level == Durability::kPeriodic)
+      Start(std::chrono::milliseconds(c.period_ms), std::move(sync));
   }
 
   // Joins the thread; returns once no sync call is running. Safe to call twice.

@@ -145,7 +145,9 @@ Result<OptionMap> CheckOptions(const AdapterInfo& info,
                                const OptionMap& given) {
   OptionMap out;
   for (const OptionSpec& o : info.options) out[o.name] = o.default_value;
-  if (out.find("durability") == out.end()) out["durability"] = "none";
+  // Baselines that keep nothing run at memory; everything else at process.
+  if (out.find("durability") == out.end())
+    out["durability"] = info.capabilities.persistent ? "process" : "memory";
   for (const auto& [key, value] : given) {
     bool known =
         key == "durability" ||
@@ -158,8 +160,9 @@ Result<OptionMap> CheckOptions(const AdapterInfo& info,
     }
     out[key] = value;
   }
-  Result<Durability> d = ParseDurability(out["durability"]);
-  if (!d.ok()) return d.status();
+  KVB_ASSIGN_OR_RETURN(DurabilityClass d,
+                       ParseDurabilityClass(out["durability"]));
+  KVB_RETURN_IF_ERROR(CheckProvides(info.durability, info.name, d));
   return out;
 }
 
@@ -279,6 +282,12 @@ Result<Capabilities> CapabilitiesOf(std::string_view spec) {
 
 Status CheckAdapterSpec(std::string_view spec) {
   return CapabilitiesOf(spec).status();
+}
+
+Result<OptionMap> ResolvedOptions(std::string_view spec) {
+  KVB_RETURN_IF_ERROR(CheckAdapterSpec(spec));
+  KVB_ASSIGN_OR_RETURN(auto resolved, Resolve(spec));
+  return std::move(resolved.second);
 }
 
 Result<std::unique_ptr<Adapter>> OpenAdapter(std::string_view spec,

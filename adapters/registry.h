@@ -3,7 +3,8 @@
 // A spec is "name" or "name:key=value,key=value". Each adapter declares the
 // options it takes, with defaults and one-line help; an unknown name or option
 // is an InvalidArgument whose message lists what is accepted. Every adapter
-// accepts `durability=none|async|sync`.
+// takes `durability=CLASS` (adapters/durability.h; default process) and
+// refuses, with InvalidArgument, a class its table says it cannot provide.
 //
 // The registry is the only way to get an Adapter, and what it returns is open:
 //   Result<std::unique_ptr<Adapter>> db = OpenAdapter("lmdb:map_mb=64", dir);
@@ -42,6 +43,9 @@ struct AdapterInfo {
   bool built = false;       // false: its library was not found at build time
   Capabilities capabilities;
   std::vector<OptionSpec> options;  // excluding the common `durability`
+  // The engine settings used for each durability class, or why a class is
+  // refused (empty rows when !built).
+  DurabilityTable durability{};
   // Both take options already checked against `options` (defaults filled in).
   // `check` validates their values without opening anything and returns the
   // capabilities an adapter opened with them has; `open` opens the adapter on
@@ -86,6 +90,10 @@ const AdapterInfo* FindAdapter(std::string_view name);
 // report: they may depend on its options (fileperkey's index=on makes it
 // ordered), so `AdapterInfo::capabilities` is only the default options' set.
 [[nodiscard]] Result<Capabilities> CapabilitiesOf(std::string_view spec);
+// The options an adapter opened from `spec` uses: the given ones with every
+// default filled in (durability included), after the checks of
+// CheckAdapterSpec. What results record as the exact engine settings.
+[[nodiscard]] Result<OptionMap> ResolvedOptions(std::string_view spec);
 // Opens the adapter of `spec` on directory `dir` (created if missing) and
 // returns it open, or an error and no adapter: first those of
 // CheckAdapterSpec, then the open errors of adapter.h (InvalidArgument for a

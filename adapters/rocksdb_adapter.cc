@@ -4,18 +4,18 @@
 // One rocksdb::DB shared by all threads (RocksDB synchronizes internally).
 // The database lives directly in the adapter's directory.
 //
-// Durability (the write-ahead log is always on):
-//   none   WriteOptions.sync=false: each write reaches the OS page cache
-//          through the WAL, so it survives a process crash but not a power
-//          loss. Sync() = SyncWAL().
-//   async  as none, plus a background thread calling SyncWAL() every
-//          async_ms: at most ~async_ms of acknowledged writes lost on power
-//          failure.
-//   sync   WriteOptions.sync=true: every Put/Delete/WriteBatch fsyncs the WAL
-//          before it returns (RocksDB groups concurrent writers into one
-//          fsync).
-// Close() calls SyncWAL() then DB::Close(): everything acknowledged is
-// durable.
+// Durability (kRocksDbDurability below; adapters/durability.h):
+//   memory       WriteOptions.disableWAL=true: writes live in the memtable
+//                until a flush. Sync() = Flush(wait).
+//   process      WAL on, WriteOptions.sync=false: each write reaches the OS
+//                page cache through the WAL before it returns, so it survives
+//                a process crash but not a power loss. Sync() = SyncWAL().
+//   periodic:MS  as process, plus a background thread calling SyncWAL() every
+//                MS ms.
+//   sync         WriteOptions.sync=true: every Put/Delete/WriteBatch fsyncs the
+//                WAL before it returns (RocksDB groups concurrent writers into
+//                one fsync).
+// Close() calls Sync() then DB::Close(): everything acknowledged is durable.
 //
 // Options (compression is off for every kvbench adapter, so values cost the
 // same bytes everywhere):
@@ -24,7 +24,6 @@
 //   write_buffer_mb = 64       memtable size in MiB.
 //   max_background_jobs = 2    flush + compaction threads (2-core machine).
 //   compression = none         none|snappy|lz4|zstd|zlib (if compiled in).
-//   async_ms = 1000            sync interval for durability=async.
 //   perf_level = disable       RocksDB's per-thread perf_context counting:
 //                              disable|count|time. db_bench's default is
 //                              disable; RocksDB's own default (count) costs
@@ -218,6 +217,8 @@ class RocksDbAdapter final : public adapters_internal::BuiltinAdapter {
   }
 
   Status Sync() override {
+    if (write_options_.disableWAL)
+      return FromRocks(db_->Flush(rocksdb::FlushOptions()), "rocksdb Flush");
     return FromRocks(db_->SyncWAL(), "rocksdb SyncWAL");
   }
 
@@ -229,8 +230,9 @@ class RocksDbAdapter final : public adapters_internal::BuiltinAdapter {
       : BuiltinAdapter("rocksdb", kRocksDbCaps, dir),
         db_(db),
         perf_level_(c.perf_level) {
-    write_options_.sync = c.durability == Durability::kSync;
-    syncer_.StartIfAsync(c.durability, c.async_ms, [this] { return Sync(); });
+    write_options_.sync = c.durability.level == Durability::kSync;
+    write_options_.disableWAL = c.durability.level == Durability::kMemory;
+    syncer_.StartIfPeriodic(c.durability, [this] { return Sync(); });
   }
 
   std::unique_ptr<rocksdb::DB> db_;  // null after Close
@@ -264,9 +266,24 @@ std::map<std::string, double> RocksDbAdapter::Stats() {
         return db_->GetProperty("rocksdb.num-files-at-level" + level, v);
       },
       &out);
-  out["async-syncs"] = static_cast<double>(syncer_.syncs());
+  out["periodic-syncs"] = static_cast<double>(syncer_.syncs());
   return out;
 }
+
+constexpr DurabilityTable kRocksDbDurability{{
+    {Durability::kMemory,
+     "WriteOptions.disableWAL=true; Sync() = Flush(wait)", ""},
+    {Durability::kProcess,
+     "WAL on, WriteOptions.sync=false (each write is write(2)n to the WAL "
+     "before it returns); Sync() = SyncWAL()",
+     ""},
+    {Durability::kPeriodic,
+     "as process, plus SyncWAL() every MS ms from a background thread", ""},
+    {Durability::kSync,
+     "WriteOptions.sync=true (WAL fdatasync before each write returns; "
+     "concurrent writers share one)",
+     ""},
+}};
 
 }  // namespace
 
@@ -285,11 +302,11 @@ void AddRocksDbAdapter(std::vector<AdapterInfo>* out) {
            {"max_background_jobs", "2", "flush and compaction threads"},
            {"compression", "none",
             "none|snappy|lz4|zstd|zlib (off by default for all adapters)"},
-           {"async_ms", "1000", "WAL sync interval for durability=async"},
            {"perf_level", "disable",
             "perf_context counting per thread: disable|count|time (db_bench: "
             "disable)"},
-       }},
+       },
+       kRocksDbDurability},
       &RocksDbConfig::Parse, &RocksDbAdapter::Open);
 }
 

@@ -14,19 +14,26 @@
 // Close; a thread that exits hands its connection back for reuse. The Scan
 // callback must not call back into the adapter.
 //
-// Durability (PRAGMA synchronous, in WAL mode):
-//   none   OFF: SQLite never fsyncs. Sync() fsyncs the WAL, the database file
-//          and the directory while holding the write mutex, which captures
-//          exactly the committed state.
-//   async  NORMAL: commits are not fsynced, checkpoints are (SQLite's advice
-//          for WAL); a power loss can lose the commits since the last
-//          checkpoint (~1000 pages by default).
-//   sync   FULL: every commit fsyncs the WAL.
+// Durability (kSqliteDurability below; PRAGMA synchronous, in WAL mode):
+//   memory       refused: every commit write(2)s its WAL frames.
+//   process      OFF: SQLite never fsyncs; each commit is in the OS's hands.
+//                Sync() fsyncs the WAL, the database file and the directory
+//                while holding the write mutex, which captures exactly the
+//                committed state.
+//   periodic:MS  OFF plus that Sync() every MS ms from a background thread.
+//                (SQLite's own NORMAL has no time bound, so it is not used.)
+//   sync         FULL: every commit fsyncs the WAL.
 // Close() does Sync(), switches every connection to synchronous=FULL so the
 // final checkpoint is fsynced, then closes them all.
 //
 // Options:
-//   cache_mb = 64              page cache per connection in MiB.
+//   cache_mb = 64              page cache per connection in MiB. SQLite's
+//                              cache is per connection and there is one
+//                              connection per thread, so T threads hold up
+//                              to T x cache_mb (Stats: cache_mb_total). A
+//                              shared cache (SQLITE_OPEN_SHAREDCACHE) is
+//                              discouraged by SQLite and serialises readers,
+//                              so it is not used; size cache_mb per thread.
 //   mmap_mb = 0                memory-mapped I/O in MiB; 0 = read() calls.
 //   busy_timeout_ms = 5000     wait for another process's lock.
 //   page_size = 4096           page size of a new database.
@@ -48,6 +55,7 @@
 #include "adapters/builtin.h"
 #include "adapters/options.h"
 #include "adapters/per_thread.h"
+#include "adapters/periodic_sync.h"
 
 namespace kvb {
 namespace {
@@ -120,7 +128,7 @@ struct SqliteConfig {
   uint64_t mmap_mb = 0;
   int busy_timeout_ms = 5000;
   int page_size = 4096;
-  Durability durability = Durability::kNone;
+  DurabilityClass durability;
 
   static Result<SqliteConfig> Parse(const OptionMap& o) {
     SqliteConfig c;
@@ -179,9 +187,8 @@ Result<std::unique_ptr<Conn>> Connect(const SqliteConfig& config,
   if (rc != SQLITE_OK) return FromSqlite(rc, conn->db, "open " + path);
   sqlite3_extended_result_codes(conn->db, 1);
   sqlite3_busy_timeout(conn->db, config.busy_timeout_ms);
-  const char* sync = config.durability == Durability::kSync    ? "FULL"
-                     : config.durability == Durability::kAsync ? "NORMAL"
-                                                               : "OFF";
+  const char* sync =
+      config.durability.level == Durability::kSync ? "FULL" : "OFF";
   std::string pragmas =
       "PRAGMA page_size=" + std::to_string(config.page_size) +
       "; PRAGMA journal_mode=WAL; PRAGMA synchronous=" + sync +
@@ -245,24 +252,33 @@ class SqliteAdapter final : public adapters_internal::BuiltinAdapter {
               const ScanCallback& cb) override;
   Status Sync() override;
   std::map<std::string, double> Stats() override {
-    return {{"connections", static_cast<double>(conns_.size())}};
+    double n = static_cast<double>(conns_.size());
+    return {{"connections", n},
+            {"cache_mb_total", n * static_cast<double>(cache_mb_)},
+            {"periodic_syncs", static_cast<double>(syncer_.syncs())}};
   }
 
  private:
   SqliteAdapter(const SqliteConfig& c, const std::string& dir, std::string path)
-      : BuiltinAdapter("sqlite", kSqliteCaps, dir), path_(std::move(path)) {
+      : BuiltinAdapter("sqlite", kSqliteCaps, dir),
+        path_(std::move(path)),
+        cache_mb_(c.cache_mb) {
     conns_.Reset([c, p = path_] { return Connect(c, p); });
+    syncer_.StartIfPeriodic(c.durability, [this] { return Sync(); });
   }
 
   const std::string path_;  // <dir>/kv.sqlite
+  const uint64_t cache_mb_;
   bool closed_ = false;
   std::mutex write_mu_;
   PerThread<Conn> conns_;
+  PeriodicSync syncer_;  // durability=periodic:MS only
 };
 
 Status SqliteAdapter::Close() {
   if (closed_) return Status::OK();
   closed_ = true;
+  syncer_.Stop();
   Status s = Sync();
   // The last connection to close checkpoints the WAL into the database and
   // deletes the WAL; with synchronous=FULL that checkpoint fsyncs the database
@@ -342,6 +358,19 @@ Status SqliteAdapter::Sync() {
   return FsyncPath(dir_, false);
 }
 
+constexpr DurabilityTable kSqliteDurability{{
+    {Durability::kMemory, "",
+     "every commit write(2)s its WAL frames: nothing weaker than process"},
+    {Durability::kProcess,
+     "journal_mode=WAL, synchronous=OFF; Sync() fsyncs WAL, database, dir",
+     ""},
+    {Durability::kPeriodic,
+     "journal_mode=WAL, synchronous=OFF plus that Sync() every MS ms from a "
+     "background thread",
+     ""},
+    {Durability::kSync, "journal_mode=WAL, synchronous=FULL", ""},
+}};
+
 }  // namespace
 
 namespace adapters_internal {
@@ -357,7 +386,8 @@ void AddSqliteAdapter(std::vector<AdapterInfo>* out) {
            {"mmap_mb", "0", "memory-mapped I/O size in MiB (0 = off)"},
            {"busy_timeout_ms", "5000", "wait for another process's lock"},
            {"page_size", "4096", "page size of a new database"},
-       }},
+       },
+       kSqliteDurability},
       &SqliteConfig::Parse, &SqliteAdapter::Open);
 }
 

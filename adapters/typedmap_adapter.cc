@@ -18,18 +18,19 @@
 //            anything else as {"b64":"<base64>"}; both read back exactly. No
 //            length limit.
 //
-// Durability mapping:
-//   none  — Durability::kImmediate: each write is handed to the OS (write(2))
-//           before Put returns; the engine's flusher fdatasyncs every
-//           sync_interval_ms; Sync() = FSyncAll.
-//   async — Durability::kAsync: memory only; the flusher appends the latest
-//           value of each changed key every sync_interval_ms in one write,
-//           then fdatasyncs.
-//   sync  — Durability::kFSync: durable before Put/Delete returns; concurrent
-//           writers share one fdatasync (group commit).
+// Durability mapping (kTypedmapDurability below):
+//   memory       typedmap kAsync: memory only; the flusher appends the latest
+//                value of each changed key every sync_interval_ms in one
+//                write, then fdatasyncs. A killed process loses up to that.
+//   process      typedmap kImmediate, background flusher off: each write is
+//                handed to the OS (write(2)) before Put returns; Sync() =
+//                FSyncAll.
+//   periodic:MS  typedmap kImmediate, flusher fdatasyncs every MS ms.
+//   sync         typedmap kFSync: durable before Put/Delete returns;
+//                concurrent writers share one fdatasync (group commit).
 //
 // Options:
-//   sync_interval_ms (1000)   flusher period.
+//   sync_interval_ms (1000)   durability=memory: flusher period.
 //   auto_shrink_ratio (0)     0 = off; else Shrink when records / live keys
 //                             >= ratio (> 1), checked every auto_shrink_ms.
 //   auto_shrink_ms (60000)
@@ -67,18 +68,30 @@ bool NeedsEscape(unsigned char c) { return c < 0x20 || c >= 0x7F || c == '%'; }
 
 typedmap::Durability LevelFor(Durability d) {
   switch (d) {
-    case Durability::kAsync:
+    case Durability::kMemory:
       return typedmap::Durability::kAsync;
     case Durability::kSync:
       return typedmap::Durability::kFSync;
-    case Durability::kNone:
+    case Durability::kProcess:
+    case Durability::kPeriodic:
       break;
   }
   return typedmap::Durability::kImmediate;
 }
 
+// The engine's flusher: memory flushes and syncs every sync_interval_ms,
+// periodic syncs every period, process and sync need no flusher.
+void SetFlusher(const DurabilityClass& d, uint64_t sync_interval_ms,
+                typedmap::Options* o) {
+  o->background_flush = d.level == Durability::kMemory ||
+                        d.level == Durability::kPeriodic;
+  uint64_t ms =
+      d.level == Durability::kPeriodic ? d.period_ms : sync_interval_ms;
+  o->sync_interval = std::chrono::milliseconds(ms);
+}
+
 struct TypedmapConfig {
-  Durability durability = Durability::kNone;
+  DurabilityClass durability;
   uint64_t sync_interval_ms = 1000;
   double auto_shrink_ratio = 0;
   uint64_t auto_shrink_ms = 60000;
@@ -158,12 +171,12 @@ class TypedmapAdapter final : public adapters_internal::BuiltinAdapter,
     KVB_RETURN_IF_ERROR(PrepareDirectory(dir));
     KVB_RETURN_IF_ERROR(RefuseForeignDirectory(dir));
     typedmap::Options o;
-    o.sync_interval = std::chrono::milliseconds(c.sync_interval_ms);
+    SetFlusher(c.durability, c.sync_interval_ms, &o);
     o.auto_shrink_ratio = c.auto_shrink_ratio;
     o.auto_shrink_interval = std::chrono::milliseconds(c.auto_shrink_ms);
     o.recover = c.recover;
     std::unique_ptr<TypedmapAdapter> a(
-        new TypedmapAdapter(dir, LevelFor(c.durability), o));
+        new TypedmapAdapter(dir, LevelFor(c.durability.level), o));
     KVB_ASSIGN_OR_RETURN(a->map_, a->store_.Map<Bytes>(""));
     KVB_ASSIGN_OR_RETURN(a->records_, a->store_.Map<TypedRecord>("records"));
     KVB_RETURN_IF_ERROR(a->store_.Open(LogPath(dir)));
@@ -339,6 +352,18 @@ Status InspectTypedmapLog(const std::string& path, bool dump_keys,
   return Status::OK();
 }
 
+constexpr DurabilityTable kTypedmapDurability{{
+    {Durability::kMemory,
+     "typedmap kAsync; background flush + fdatasync every sync_interval_ms",
+     ""},
+    {Durability::kProcess,
+     "typedmap kImmediate (one write(2) per op), no background flusher", ""},
+    {Durability::kPeriodic,
+     "typedmap kImmediate; background fdatasync every MS ms", ""},
+    {Durability::kSync, "typedmap kFSync (fdatasync per op, group commit)",
+     ""},
+}};
+
 }  // namespace
 
 namespace adapters_internal {
@@ -351,14 +376,16 @@ void AddTypedmapAdapter(std::vector<AdapterInfo>* out) {
        "log",
        kTypedmapCaps,
        {
-           {"sync_interval_ms", "1000", "background flush + fdatasync period"},
+           {"sync_interval_ms", "1000",
+            "durability=memory: background flush + fdatasync period"},
            {"auto_shrink_ratio", "0",
             "shrink when records/live keys >= ratio (> 1); 0 = off"},
            {"auto_shrink_ms", "60000",
             "how often auto-shrink checks the ratio"},
            {"recover", "false",
             "open a log with mid-file corruption, keeping what precedes it"},
-       }},
+       },
+       kTypedmapDurability},
       &TypedmapConfig::Parse, &TypedmapAdapter::Open, InspectTypedmapLog);
 }
 

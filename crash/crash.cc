@@ -271,19 +271,24 @@ void CrashOracle::Settle(const std::vector<RecoveredKey>& states) {
   opened_ = false;
 }
 
+bool EveryAckSurvives(const DurabilityClass& c) {
+  return c.level != Durability::kMemory;
+}
+
 bool PromisesPrefix(std::string_view name, Durability durability) {
   // From each engine's documentation: linhash README "Durability contract"
   // (every mode: the state after some prefix of the acknowledged ops);
   // RocksDB/LevelDB replay their write-ahead log in order and stop at its
   // end; LMDB and SQLite (WAL) commit transactions in order. typedmap appends
-  // each write to its log in call order in modes none (kImmediate) and sync
-  // (kFSync); its async mode coalesces dirty keys, so no promise there.
+  // each write to its log in call order in classes process, periodic
+  // (kImmediate) and sync (kFSync); at memory (kAsync) it coalesces dirty
+  // keys, so no promise there.
   // fileperkey writes one file per key and promises nothing across keys.
   if (name == "linhash" || name == "rocksdb" || name == "leveldb" ||
       name == "lmdb" || name == "sqlite") {
     return true;
   }
-  if (name == "typedmap") return durability != Durability::kAsync;
+  if (name == "typedmap") return durability != Durability::kMemory;
   return false;
 }
 
@@ -344,9 +349,10 @@ Status ResolveCrashOptions(CrashOptions* o) {
     Result<AdapterSpec> parsed = ParseAdapterSpec(spec);
     if (!parsed.ok()) return parsed.status().WithContext("--engines");
     if (o->short_cycles) AddShortCycles(&*parsed);
-    if (!parsed->options.count("durability")) {
-      parsed->options["durability"] =
-          std::string(DurabilityName(o->durability));
+    const AdapterInfo* info = FindAdapter(parsed->name);
+    bool keeps_data = info == nullptr || info->capabilities.persistent;
+    if (!parsed->options.count("durability") && keeps_data) {
+      parsed->options["durability"] = o->durability.ToString();
     }
     spec = parsed->ToString();
     // The registry checks the name, the options and their values; an adapter
@@ -573,7 +579,7 @@ Result<ChildRun> RunChild(const ChildArgs& a) {
 struct EngineSetup {
   std::string spec, name, dir;
   Capabilities caps;
-  Durability durability = Durability::kNone;
+  DurabilityClass durability;
   uint32_t threads = 1;
   bool prefix = false;
 };
@@ -710,7 +716,7 @@ ChildArgs ChildArgsFor(const CrashOptions& o, const EngineSetup& e,
   args.keys = o.keys;
   args.threads = e.threads;
   args.sync_every = o.sync_every;
-  args.sync_model = e.durability == Durability::kSync;
+  args.sync_model = EveryAckSurvives(e.durability);
   args.version_base = oracle.next_version() - 1;
   args.seq_base = oracle.next_seq();
   args.stop_at_ack = plan.kill_at_op;
@@ -866,7 +872,7 @@ CrashTrial RunTrial(const CrashOptions& o, const EngineSetup& e, int trial) {
   std::string dir = e.dir + "/trial-" + std::to_string(trial);
   std::error_code ec;
   fs::remove_all(dir, ec);
-  CrashOracle oracle(o.keys, e.durability == Durability::kSync);
+  CrashOracle oracle(o.keys, EveryAckSurvives(e.durability));
   for (uint32_t round = 0; round < o.rounds; ++round) {
     KillPlan plan = DrawKillPlan(o, &rng);
     if (round == 0) {
@@ -945,12 +951,11 @@ Result<EngineSetup> SetUpEngine(const CrashOptions& o, const std::string& spec,
     *skipped = "not persistent: nothing survives a restart to check";
     return e;
   }
-  Result<Durability> d = ParseDurability(parsed->options["durability"]);
-  if (!d.ok()) return d.status();
-  e.durability = *d;
+  KVB_ASSIGN_OR_RETURN(e.durability,
+                       ParseDurabilityClass(parsed->options["durability"]));
   e.threads = e.caps.thread_safe ? o.threads : 1;
   // The prefix check needs one global order of ops: one writer thread.
-  e.prefix = e.threads == 1 && PromisesPrefix(e.name, e.durability);
+  e.prefix = e.threads == 1 && PromisesPrefix(e.name, e.durability.level);
   e.dir = o.data_dir + "/" + DirName(spec);
   return e;
 }
@@ -1044,7 +1049,7 @@ Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
   report.context["schema_version"] = kResultsSchemaVersion;
   report.config = {{"engines", o.engines},
                    {"trials", o.trials},
-                   {"durability", std::string(DurabilityName(o.durability))},
+                   {"durability", o.durability.ToString()},
                    {"seed", o.seed},
                    {"keys", o.keys},
                    {"threads", o.threads},
@@ -1064,7 +1069,7 @@ Result<CrashReport> RunCrash(const CrashOptions& opts, std::ostream& log) {
     r.spec = spec;
     Result<EngineSetup> e = SetUpEngine(o, spec, &r.skipped);
     if (!e.ok()) return e.status();
-    r.model = e->durability == Durability::kSync ? "sync" : "none";
+    r.model = EveryAckSurvives(e->durability) ? "every-ack" : "synced-only";
     r.prefix_checked = e->prefix;
     if (!r.skipped.empty()) {
       if (!o.quiet)
@@ -1229,7 +1234,7 @@ std::vector<std::string> EngineRow(const CrashEngineResult& e) {
   row.push_back(rec.empty() ? "-"
                             : Fixed(*std::max_element(rec.begin(), rec.end())));
   row.push_back(std::to_string(std::llround(Median(AckedCounts(e)))));
-  row.push_back(e.model == "sync" ? "-" : std::to_string(lost_unsynced));
+  row.push_back(e.model == "every-ack" ? "-" : std::to_string(lost_unsynced));
   row.push_back(std::to_string(in_open));
   row.push_back(std::to_string(in_close));
   return row;

@@ -12,9 +12,13 @@
 // the database in-process (timed: the recovery time) and checks every key.
 //
 // Durability model, per engine spec: the spec's own `durability` option wins,
-// else --durability fills it in. `sync`: every acknowledged op is durable.
-// `none` and `async`: the child calls Sync() every ~sync_every acks; an op is
-// durable when its ack was reported before the start of a Sync that completed.
+// else --durability fills it in. A kill -9 is the death of the process, so
+// classes process, periodic:MS and sync (core/durability.h) all promise that
+// every acknowledged op survives it: model `every-ack`. Class memory promises
+// nothing, so the child calls Sync() every ~sync_every acks and an op must
+// survive when its ack was reported before the start of a Sync that completed:
+// model `synced-only`. (Power loss, where the classes differ, is the
+// recorder's job: crash/powerloss/.)
 //
 // The allowed recovered states of a key are its state after its last durable
 // op, or after any later issued op (acknowledged or in flight: a later op may
@@ -153,6 +157,8 @@ class CrashOracle {
 // Adapter names (and durability models) whose documentation promises that a
 // crash leaves the state of a prefix of the acknowledged ops.
 bool PromisesPrefix(std::string_view name, Durability durability);
+// True for every class but memory: a killed process loses no acknowledged op.
+bool EveryAckSurvives(const DurabilityClass& c);
 
 // Where in an engine's life a trial's kill lands (--kill-phase):
 //   write     mid-write (the default): the child writes until killed;
@@ -173,7 +179,8 @@ Result<KillPhase> ParseKillPhase(std::string_view name);
 struct CrashOptions {
   std::vector<std::string> engines;  // specs, as given
   int trials = 10;
-  Durability durability = Durability::kSync;  // default for specs without one
+  // For specs without their own.
+  DurabilityClass durability{Durability::kSync, 0};
   uint64_t seed = 42;
   uint64_t keys = 1000;
   uint32_t threads = 1;         // child writer threads
@@ -194,7 +201,7 @@ struct CrashOptions {
   // of those engines (an option the spec sets itself wins), so rotation,
   // checkpoint, compaction and Shrink happen within a trial.
   bool short_cycles = false;
-  uint32_t sync_every = 100;  // mean acks between Syncs (none/async model)
+  uint32_t sync_every = 100;  // mean acks between Syncs (synced-only model)
   // Kills per trial on the same directory: each round a new child reopens
   // what the previous round's check left (recovery after recovery).
   uint32_t rounds = 1;
@@ -281,7 +288,7 @@ struct CrashTrial {
 struct CrashEngineResult {
   std::string spec;             // resolved, durability included
   std::string skipped;          // non-empty: why no trials ran
-  std::string model;            // "sync" or "none"
+  std::string model;            // "every-ack" or "synced-only"
   bool prefix_checked = false;  // not_prefix was checked
   std::vector<CrashTrial> trials;
   uint64_t Violations(Violation v) const;

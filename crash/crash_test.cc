@@ -269,8 +269,8 @@ Make() {
 TEST_CASE("real engines survive kill -9 without violations", "[crash]") {
   testing::TempDir dir;
   CrashOptions o = SmallRun(dir.path());
-  o.engines = {"linhash", "lmdb", "linhash:durability=none", "memory"};
-  o.durability = Durability::kSync;
+  o.engines = {"linhash", "lmdb", "linhash:durability=memory", "memory"};
+  o.durability = {Durability::kSync, 0};
   REQUIRE_OK(ResolveCrashOptions(&o));
   std::ostringstream log;
   Result<CrashReport> r = RunCrash(o, log);
@@ -290,8 +290,8 @@ TEST_CASE("real engines survive kill -9 without violations", "[crash]") {
       CHECK(t.prefix_checked);
     }
   }
-  CHECK(r->engines[0].model == "sync");
-  CHECK(r->engines[2].model == "none");
+  CHECK(r->engines[0].model == "every-ack");
+  CHECK(r->engines[2].model == "synced-only");
   CHECK(r->engines[3].skipped.find("not persistent") != std::string::npos);
   CHECK_FALSE(r->failed());
   nlohmann::json j = CrashReportJson(*r);
@@ -302,6 +302,36 @@ TEST_CASE("real engines survive kill -9 without violations", "[crash]") {
   CHECK(std::filesystem::is_empty(dir.path()));
 }
 
+TEST_CASE("class process: every acknowledged op survives kill -9",
+          "[crash]") {
+  // The class a suite runs at by default: a killed process may not lose an
+  // acknowledged write, whatever the engine (core/durability.h).
+  testing::TempDir dir;
+  CrashOptions o = SmallRun(dir.path());
+  o.durability = {Durability::kProcess, 0};
+  o.engines = {"linhash", "typedmap", "lmdb", "fileperkey",
+               "linhash:durability=periodic:20"};
+  for (const char* ref : {"rocksdb", "leveldb", "sqlite"}) {
+    const AdapterInfo* info = FindAdapter(ref);
+    if (info != nullptr && info->built) o.engines.push_back(ref);
+  }
+  REQUIRE_OK(ResolveCrashOptions(&o));
+  std::ostringstream log;
+  Result<CrashReport> r = RunCrash(o, log);
+  REQUIRE_OK(r.status());
+  INFO(log.str());
+  for (const CrashEngineResult& res : r->engines) {
+    INFO(res.spec);
+    CHECK(res.skipped.empty());
+    CHECK(res.model == "every-ack");
+    CHECK(res.trials.size() == 3);
+    CHECK_FALSE(res.failed());
+  }
+  // A user-space append buffer is not this class: refused before any trial.
+  o.engines = {"linhash:write_buffer_kb=64"};
+  CHECK(ResolveCrashOptions(&o).IsInvalidArgument());
+}
+
 TEST_CASE("several kills on one database (recovery after recovery)",
           "[crash]") {
   testing::TempDir dir;
@@ -309,7 +339,7 @@ TEST_CASE("several kills on one database (recovery after recovery)",
   o.trials = 2;
   o.rounds = 3;
   o.kill_max_ms = 80;
-  o.engines = {"linhash:durability=none", "lmdb:durability=sync"};
+  o.engines = {"linhash:durability=memory", "lmdb:durability=sync"};
   REQUIRE_OK(ResolveCrashOptions(&o));
   std::ostringstream log;
   Result<CrashReport> r = RunCrash(o, log);
@@ -341,7 +371,7 @@ TEST_CASE("several child writer threads", "[crash]") {
   CrashOptions o = SmallRun(dir.path());
   o.trials = 2;
   o.threads = 2;
-  o.engines = {"linhash:durability=none", "typedmap:durability=sync"};
+  o.engines = {"linhash:durability=memory", "typedmap:durability=sync"};
   REQUIRE_OK(ResolveCrashOptions(&o));
   std::ostringstream log;
   Result<CrashReport> r = RunCrash(o, log);
@@ -481,13 +511,16 @@ TEST_CASE("bad crash options get one-line errors", "[crash]") {
   CHECK(ResolveCrashOptions(&o).IsInvalidArgument());
   o.engines = {};
   CHECK(ResolveCrashOptions(&o).IsInvalidArgument());
-  o.engines = {"linhash:durability=none"};
+  o.engines = {"linhash:durability=memory"};
   REQUIRE_OK(ResolveCrashOptions(&o));
-  CHECK(o.engines[0] == "linhash:durability=none");  // the spec's own wins
+  CHECK(o.engines[0] == "linhash:durability=memory");  // the spec's own wins
   o.engines = {"lmdb"};
-  o.durability = Durability::kNone;
+  o.durability = {Durability::kProcess, 0};
   REQUIRE_OK(ResolveCrashOptions(&o));
-  CHECK(o.engines[0] == "lmdb:durability=none");
+  CHECK(o.engines[0] == "lmdb:durability=process");
+  o.engines = {"lmdb"};
+  o.durability = {Durability::kMemory, 0};  // lmdb refuses memory
+  CHECK(ResolveCrashOptions(&o).IsInvalidArgument());
 }
 
 TEST_CASE("bad --kill-at and --kill-phase values are refused", "[crash]") {
@@ -559,7 +592,7 @@ TEST_CASE("kills during open, close and a second recovery pass", "[crash]") {
   o.trials = 2;
   o.kill_max_ms = 60;
   o.open_kill_max_ms = 15;
-  o.engines = {"linhash", "typedmap:durability=none", "fileperkey"};
+  o.engines = {"linhash", "typedmap:durability=process", "fileperkey"};
   for (KillPhase phase :
        {KillPhase::kOpen, KillPhase::kClose, KillPhase::kRecovery}) {
     o.phase = phase;

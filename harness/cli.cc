@@ -103,8 +103,10 @@ const std::vector<TextOption>& RunOptions() {
       {"--value-size", &RunArgs::value_size,
        "value bytes: N, A-B (uniform) or hist:S:W,...", {}},
       {"--key-size", &RunArgs::key_size, "key bytes: N or A-B", {}},
-      {"--durability", &RunArgs::durability, "none | async | sync",
-       {"none", "async", "sync"}},
+      {"--durability", &RunArgs::durability,
+       "memory | process | periodic:MS | sync (what an acknowledged write "
+       "survives; `kvbench list --durability` shows each engine's settings)",
+       {}, "CLASS"},
       {"--repetitions", &RunArgs::repetitions,
        "repetitions of every point (fresh data each; 1 to 1000)", {}, "UINT"},
       {"--shard", &RunArgs::shard,
@@ -679,13 +681,32 @@ std::string CapsText(const Capabilities& c) {
   return s;
 }
 
+// One line per adapter x class: "ENGINE CLASS  SETTINGS" or "refused: WHY".
+int CmdListDurability() {
+  for (const AdapterInfo& a : AllAdapters()) {
+    if (!a.built) {
+      std::cout << a.name << "  (not built)\n";
+      continue;
+    }
+    for (const DurabilityWay& w : a.durability) {
+      std::string cls(DurabilityName(w.level));
+      if (w.level == Durability::kPeriodic) cls += ":MS";
+      std::printf("%-12s %-12s %s%s\n", a.name.c_str(), cls.c_str(),
+                  w.refused.empty() ? "" : "refused: ",
+                  std::string(w.refused.empty() ? w.settings : w.refused)
+                      .c_str());
+    }
+  }
+  return 0;
+}
+
 int CmdList() {
   for (const AdapterInfo& a : AllAdapters()) {
     std::cout << a.name << (a.built ? "" : " (not built)") << " - "
               << a.description << "\n";
     if (a.built)
       std::cout << "  capabilities: " << CapsText(a.capabilities) << "\n";
-    std::cout << "  options: durability=none|async|sync";
+    std::cout << "  options: durability=memory|process|periodic:MS|sync";
     for (const OptionSpec& o : a.options)
       std::cout << ", " << o.name << "=" << o.default_value;
     std::cout << "\n";
@@ -764,14 +785,14 @@ CLI::App* DeclareCrash(CLI::App* app, CrashArgs* a) {
       "DIR/crash.json (exit 1 on any violation)");
   c->add_option("--engines", a->engines,
                 "engines with options, e.g. "
-                "linhash,typedmap:durability=none")
+                "linhash,typedmap:durability=memory")
       ->required();
   c->add_option("--trials", a->trials, "kills per engine (default 10)")
       ->check(CLI::Range(1, 100000));
   c->add_option("--durability", a->durability,
-                "for specs without their own: sync (every ack durable) or "
-                "none (acks before the last Sync durable); default sync")
-      ->check(CLI::IsMember({"none", "async", "sync"}));
+                "class for specs without their own (default sync); memory is "
+                "checked as 'acks before the last Sync survive', every other "
+                "class as 'every ack survives'");
   c->add_option("--seed", a->seed, "seed of trial seeds and kill delays");
   c->add_option("--keys", a->keys, "key set size (default 1000)")
       ->check(CLI::Range(1, 10000000));
@@ -830,7 +851,10 @@ int CmdCrash(const CrashArgs& a, const std::vector<std::string>& argv) {
   o.sync_every = a.sync_every;
   o.rounds = a.rounds;
   o.quiet = a.quiet;
-  o.durability = *ParseDurability(a.durability);  // checked by CLI11
+  Result<DurabilityClass> durability = ParseDurabilityClass(a.durability);
+  if (!durability.ok())
+    return UsageError("--durability: " + std::string(durability.status().message()));
+  o.durability = *durability;
   Result<SizeDist> kill = ParseSizeDist(a.kill_ms);
   if (!kill.ok() || !kill->hist_sizes.empty()) {
     return UsageError("--kill-ms: expected MIN-MAX milliseconds, got '" +
@@ -911,9 +935,13 @@ CLI::App* DeclareRerun(CLI::App* app, RerunArgs* a) {
   return rerun;
 }
 
-CLI::App* DeclareList(CLI::App* app) {
-  return app->add_subcommand("list",
-                             "list adapters, capabilities, options, workloads");
+CLI::App* DeclareList(CLI::App* app, bool* durability) {
+  CLI::App* list = app->add_subcommand(
+      "list", "list adapters, capabilities, options, workloads");
+  list->add_flag("--durability", *durability,
+                 "instead: every adapter x durability class -> the engine "
+                 "settings used, or why the class is refused");
+  return list;
 }
 
 CLI::App* DeclareInspect(CLI::App* app, InspectArgs* a) {
@@ -960,6 +988,7 @@ struct Commands {
   RunArgs run_args;
   RerunArgs rerun_args;
   InspectArgs inspect_args;
+  bool list_durability = false;
   CrashArgs crash_args;
   CLI::App *run = nullptr, *rerun = nullptr, *list = nullptr,
            *inspect = nullptr, *crash = nullptr, *crash_child = nullptr;
@@ -970,7 +999,7 @@ void DeclareAll(CLI::App* app, Commands* c) {
   app->require_subcommand(1);
   c->run = DeclareRun(app, &c->run_args);
   c->rerun = DeclareRerun(app, &c->rerun_args);
-  c->list = DeclareList(app);
+  c->list = DeclareList(app, &c->list_durability);
   c->inspect = DeclareInspect(app, &c->inspect_args);
   c->crash = DeclareCrash(app, &c->crash_args);
   c->crash_child = DeclareCrashChild(app, &c->crash_args);
@@ -996,7 +1025,7 @@ std::optional<int> Parse(CLI::App* app, int argc, char** argv) {
 int Dispatch(Commands& c, const std::vector<std::string>& args) {
   if (*c.run) return CmdRun(c.run_args, args);
   if (*c.rerun) return CmdRerun(c.rerun_args.file, c.rerun_args.quiet, args);
-  if (*c.list) return CmdList();
+  if (*c.list) return c.list_durability ? CmdListDurability() : CmdList();
   if (*c.inspect) return CmdInspect(c.inspect_args);
   if (*c.crash) return CmdCrash(c.crash_args, args);
   if (*c.crash_child) {

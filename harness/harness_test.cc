@@ -22,6 +22,7 @@
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/suite.h"
+#include "results/schema.h"
 #include "workloads/keyset.h"
 #include "workloads/workload.h"
 
@@ -447,8 +448,44 @@ TEST_CASE(
   Result<nlohmann::json> j = ReadResultsFile(out + "/results.json");
   REQUIRE(j.ok());
   CHECK((*j)["benchmarks"].size() == 4);
-  CHECK((*j)["context"]["schema_version"] == 1);
+  CHECK((*j)["context"]["schema_version"] == kResultsSchemaVersion);
   CHECK((*j)["config"]["points"].size() == 4);
+  // The baselines keep nothing: they ran at memory whatever the workload's
+  // class (process), and say so.
+  for (const nlohmann::json& e : (*j)["benchmarks"]) {
+    CHECK(e["params"]["durability"] == "process");
+    CHECK(e["durability"]["class"] == "memory");
+    CHECK(e["engine_options"]["durability"] == "memory");
+    CHECK_FALSE(e["durability"]["settings"].get<std::string>().empty());
+  }
+
+  // A persistent engine records the class it ran at and the exact settings;
+  // one that refuses the class is skipped with the reason, not run weaker.
+  std::string classes = dir.Sub("classes");
+  CHECK(Cli({"run", "--engines", "lmdb,linhash", "--workloads", "ycsb-c",
+             "--keys", "200", "--ops", "400", "--durability", "periodic:500",
+             "--out", classes, "--quiet"}) == 0);
+  Result<nlohmann::json> c = ReadResultsFile(classes + "/results.json");
+  REQUIRE(c.ok());
+  REQUIRE((*c)["benchmarks"].size() == 2);
+  for (const nlohmann::json& e : (*c)["benchmarks"]) {
+    INFO(e.dump());
+    CHECK(e["durability"]["class"] == "periodic:500");
+    std::string settings = e["durability"]["settings"];
+    CHECK(settings.find("500") != std::string::npos);  // MS filled in
+    CHECK(settings.find("MS") == std::string::npos);
+  }
+  std::string refused = dir.Sub("refused");
+  CHECK(Cli({"run", "--engines", "lmdb", "--workloads", "ycsb-c", "--keys",
+             "200", "--ops", "400", "--durability", "memory", "--out",
+             refused, "--quiet"}) == 0);
+  Result<nlohmann::json> r = ReadResultsFile(refused + "/results.json");
+  REQUIRE(r.ok());
+  REQUIRE((*r)["benchmarks"].size() == 1);
+  CHECK((*r)["benchmarks"][0]["skipped"].dump().find("refuses") !=
+        std::string::npos);
+  CHECK(Cli({"run", "--engines", "lmdb", "--durability", "none"}) == 2);
+  CHECK(Cli({"run", "--engines", "lmdb", "--durability", "periodic:0"}) == 2);
   CHECK(Cli({"rerun", out + "/results.json", "--quiet"}) == 0);
 
   // --verify off is recorded, shown per benchmark, and repeated by rerun.
@@ -623,8 +660,9 @@ TEST_CASE("struct values run end to end on the JSON and the native path") {
   // silently left the native path untested: ask the registry instead.
   const AdapterInfo* typedmap = FindAdapter("typedmap");
   if (typedmap != nullptr && typedmap->built) {
-    engines.push_back("typedmap:durability=async");
-    engines.push_back("typedmap:durability=none");
+    engines.push_back("typedmap:durability=memory");
+    engines.push_back("typedmap:durability=process");
+    engines.push_back("typedmap:durability=periodic:50");
     engines.push_back("typedmap:durability=sync");
   } else {
     WARN("SKIPPED: typedmap not built, the native struct path is not tested");

@@ -101,6 +101,11 @@ json RepToJson(const RepResult& r, int repetitions) {
   b["engine_spec"] = r.engine_spec;
   b["workload"] = r.workload;
   b["params"] = r.params;
+  if (!r.durability.empty()) {
+    b["durability"] = {{"class", r.durability},
+                       {"settings", r.durability_settings}};
+    b["engine_options"] = r.engine_options;
+  }
   json overrides = json::array();
   for (const auto& [k, v] : r.point.params)
     overrides.push_back(json::array({k, v}));

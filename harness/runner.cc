@@ -777,6 +777,46 @@ class PointRun {
 
   RepResult& rep() { return rep_; }
 
+  // The class the adapter runs at: the engine spec's own, else the
+  // workload's. A baseline that keeps nothing (null, memory) runs at memory
+  // whatever the workload asks, with a note; a class the adapter refuses
+  // leaves *refused set (the point is skipped with that reason).
+  Status ChooseDurability(AdapterSpec* aspec, std::string* refused) {
+    if (aspec->options.count("durability")) return Status::OK();
+    aspec->options["durability"] = spec_.durability;
+    const AdapterInfo* info = FindAdapter(aspec->name);
+    if (info == nullptr || !info->built) return Status::OK();
+    KVB_ASSIGN_OR_RETURN(DurabilityClass want,
+                         ParseDurabilityClass(spec_.durability));
+    Status s = CheckProvides(info->durability, info->name, want);
+    if (s.ok()) return Status::OK();
+    if (!info->capabilities.persistent) {
+      aspec->options["durability"] = "memory";
+      rep_.notes.push_back("not persistent: ran at durability=memory, not " +
+                           want.ToString());
+      return Status::OK();
+    }
+    *refused = std::string(s.message());
+    return Status::OK();
+  }
+
+  // The class and settings actually used, and every option, for the results.
+  Status RecordEngineSettings() {
+    KVB_ASSIGN_OR_RETURN(OptionMap opts, ResolvedOptions(adapter_spec_));
+    KVB_ASSIGN_OR_RETURN(DurabilityClass d,
+                         ParseDurabilityClass(opts["durability"]));
+    rep_.durability = d.ToString();
+    if (const AdapterInfo* info = FindAdapter(rep_.engine)) {
+      std::string settings(WayOf(info->durability, d.level).settings);
+      size_t ms = settings.find("MS");
+      if (ms != std::string::npos && d.level == Durability::kPeriodic)
+        settings.replace(ms, 2, std::to_string(d.period_ms));
+      rep_.durability_settings = settings;
+    }
+    rep_.engine_options.insert(opts.begin(), opts.end());
+    return Status::OK();
+  }
+
   // Resolves the workload, makes the adapter, generates keys; decides skips.
   Status Setup() {
     KVB_ASSIGN_OR_RETURN(spec_, ResolveWorkload(point_));
@@ -786,13 +826,9 @@ class PointRun {
           StreamSeed(spec_.seed, static_cast<uint64_t>(rep_.repetition));
     KVB_ASSIGN_OR_RETURN(AdapterSpec aspec,
                          ParseAdapterSpec(point_.engine_spec));
-    // The workload's durability goes to the adapter unless the engine spec
-    // sets its own.
-    if (!aspec.options.count("durability")) {
-      aspec.options["durability"] = spec_.durability;
-    }
+    std::string refused;
+    KVB_RETURN_IF_ERROR(ChooseDurability(&aspec, &refused));
     adapter_spec_ = aspec.ToString();
-    KVB_ASSIGN_OR_RETURN(caps_, CapabilitiesOf(adapter_spec_));
     rep_.engine = aspec.name;
     rep_.workload = spec_.name;
     rep_.params = DescribeParams(spec_);
@@ -800,6 +836,9 @@ class PointRun {
     rep_.name = BenchmarkName(spec_.name, point_.engine_spec, spec_.keys,
                               spec_.threads);
     rep_.primary_phase = spec_.shape == RunShape::kNone ? "load" : "run";
+    if (!refused.empty()) return Skip(refused);
+    KVB_ASSIGN_OR_RETURN(caps_, CapabilitiesOf(adapter_spec_));
+    KVB_RETURN_IF_ERROR(RecordEngineSettings());
     if (spec_.NeedsScan() && !caps_.ordered)
       return Skip("engine has no ordered scan");
     if (spec_.threads > 1 && !caps_.thread_safe) {

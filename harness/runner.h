@@ -127,6 +127,12 @@ struct RepResult {
   std::string engine_spec;
   std::string workload;
   std::map<std::string, std::string> params;  // every parameter, resolved
+  // The durability class the adapter ran at (core/durability.h text) and the
+  // engine settings its table gives for it; every adapter option, defaults
+  // filled in (what the engine was opened with).
+  std::string durability;
+  std::string durability_settings;
+  std::map<std::string, std::string> engine_options;
   uint32_t threads = 1;
   std::vector<PhaseResult> phases;
   std::string primary_phase;  // which phase real_time/items_per_second describe

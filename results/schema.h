@@ -13,7 +13,7 @@
 namespace kvb {
 
 // Bumped when a field changes meaning or disappears (adding a field does not).
-inline constexpr int kResultsSchemaVersion = 1;
+inline constexpr int kResultsSchemaVersion = 2;
 
 // Checks that `j` is a kvbench results file: an object with
 // context.schema_version (an integer) and a benchmarks array.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "core/durability.h"
 #include "core/strings.h"
 #include "workloads/value_codec.h"
 
@@ -108,9 +109,9 @@ constexpr ParamDef kParams[] = {
     {"hot_data_fraction", [](WorkloadSpec* s, Text n, Text v) { return SetFraction(&s->request.hot_data_fraction, n, v); }},
     {"hot_op_fraction", [](WorkloadSpec* s, Text n, Text v) { return SetFraction(&s->request.hot_op_fraction, n, v); }},
     {"mix", [](WorkloadSpec* s, Text, Text v) { return SetMix(s, v); }},
-    {"durability", [](WorkloadSpec* s, Text n, Text v) -> Status {
-       KVB_RETURN_IF_ERROR(CheckWord(n, v, {"none", "async", "sync"}, "none, async or sync"));
-       s->durability = std::string(v);
+    {"durability", [](WorkloadSpec* s, Text, Text v) -> Status {
+       KVB_ASSIGN_OR_RETURN(DurabilityClass c, ParseDurabilityClass(v));
+       s->durability = c.ToString();
        return Status::OK(); }},
     {"seed", [](WorkloadSpec* s, Text n, Text v) { return SetCount(&s->seed, n, v, UINT64_MAX); }},
     {"batch_size", [](WorkloadSpec* s, Text n, Text v) { return SetSmall(&s->batch_size, n, v); }},

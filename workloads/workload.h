@@ -92,7 +92,9 @@ struct WorkloadSpec {
   std::vector<std::string> role_names;
   SizeDist scan_length = SizeDist::Uniform(1, 100);
   uint32_t threads = 1;
-  std::string durability = "none";  // none | async | sync
+  // A class of core/durability.h as text: memory | process | periodic:MS |
+  // sync.
+  std::string durability = "process";
   uint64_t seed = 42;
 
   RunShape shape = RunShape::kMix;

@@ -392,7 +392,7 @@ TEST_CASE("presets exist, validate and take parameters") {
 constexpr char kPresetsGolden[] = R"golden(read-heavy
   batch_size=1000
   distribution=uniform
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -419,7 +419,7 @@ constexpr char kPresetsGolden[] = R"golden(read-heavy
 bulk-insert
   batch_size=1000
   distribution=uniform
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -446,7 +446,7 @@ bulk-insert
 concurrent-fuzz
   batch_size=1000
   distribution=uniform
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -473,7 +473,7 @@ concurrent-fuzz
 typed-struct
   batch_size=1000
   distribution=uniform
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -501,7 +501,7 @@ typed-struct
 ycsb-a
   batch_size=1000
   distribution=scrambled_zipfian
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -528,7 +528,7 @@ ycsb-a
 ycsb-b
   batch_size=1000
   distribution=scrambled_zipfian
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -555,7 +555,7 @@ ycsb-b
 ycsb-c
   batch_size=1000
   distribution=scrambled_zipfian
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -582,7 +582,7 @@ ycsb-c
 ycsb-d
   batch_size=1000
   distribution=latest
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -609,7 +609,7 @@ ycsb-d
 ycsb-e
   batch_size=1000
   distribution=scrambled_zipfian
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled
@@ -636,7 +636,7 @@ ycsb-e
 ycsb-f
   batch_size=1000
   distribution=scrambled_zipfian
-  durability=none
+  durability=process
   hot_data_fraction=0.2
   hot_op_fraction=0.8
   insert_order=shuffled

@@ -30,7 +30,10 @@ Result<std::string> WithSyncDurability(const std::string& spec) {
   if (IsToySpec(spec)) return spec;
   Result<AdapterSpec> parsed = ParseAdapterSpec(spec);
   if (!parsed.ok()) return parsed.status();
-  parsed->options.emplace("durability", "sync");
+  // A baseline that keeps nothing refuses sync; CheckEngineSpec says why.
+  const AdapterInfo* info = FindAdapter(parsed->name);
+  if (info != nullptr && info->capabilities.persistent)
+    parsed->options.emplace("durability", "sync");
   return parsed->ToString();
 }
 

@@ -196,8 +196,8 @@ TEST_CASE("specs are checked before anything runs", "[powerloss][tool]") {
   Result<std::string> spec = WithSyncDurability("linhash");
   REQUIRE(spec.ok());
   CHECK(*spec == "linhash:durability=sync");
-  CHECK(*WithSyncDurability("linhash:durability=none") ==
-        "linhash:durability=none");
+  CHECK(*WithSyncDurability("linhash:durability=process") ==
+        "linhash:durability=process");
 }
 
 DriverOptions ToyOptions(const std::string& name) {

@@ -69,8 +69,8 @@ TEST_CASE("index=on makes Scan ordered over binary keys", "[adapter]") {
 
 TEST_CASE("options are parsed and checked", "[adapter]") {
   for (const char* good :
-       {"fileperkey:cache_mb=4,compression=zstd,level=5", "fileperkey:sync=1",
-        "fileperkey:durability=async", "fileperkey:transform=blocks:2:2",
+       {"fileperkey:cache_mb=4,compression=zstd,level=5",
+        "fileperkey:durability=periodic:100", "fileperkey:durability=sync", "fileperkey:transform=blocks:2:2",
         "fileperkey:checksum=off", "fileperkey:checksum=on",
         "fileperkey:checksum=default",
         "fileperkey:checksum=off,compression=gzip"}) {
@@ -81,6 +81,8 @@ TEST_CASE("options are parsed and checked", "[adapter]") {
        {"fileperkey:transform=tree", "fileperkey:compression=lz4",
         "fileperkey:cache_mb=-1", "fileperkey:index=maybe",
         "fileperkey:durability=later", "fileperkey:nope=1",
+        "fileperkey:sync=1", "fileperkey:durability=memory",
+        "fileperkey:durability=none",
         "fileperkey:checksum=maybe",
         "fileperkey:checksum=on,compression=zstd"}) {
     INFO(bad);
@@ -93,8 +95,8 @@ TEST_CASE("every durability mode and codec round-trips across reopen",
   testing::TempDir tmp;
   int n = 0;
   for (const char* spec :
-       {"fileperkey:durability=none,compression=gzip",
-        "fileperkey:durability=async,cache_mb=1",
+       {"fileperkey:durability=process,compression=gzip",
+        "fileperkey:durability=periodic:10,cache_mb=1",
         "fileperkey:durability=sync,compression=zstd,cache_mb=1"}) {
     INFO(spec);
     const std::string dir = tmp.Sub(std::to_string(n++));

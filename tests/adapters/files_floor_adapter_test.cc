@@ -120,7 +120,7 @@ TEST_CASE("files-floor key limits and bad input", "[floor]") {
 
 TEST_CASE("files-floor durability modes round-trip across reopen", "[floor]") {
   testing::TempDir tmp;
-  for (const char* mode : {"none", "async", "sync"}) {
+  for (const char* mode : {"process", "periodic:20", "sync"}) {
     INFO(mode);
     const std::string dir = tmp.Sub(mode);
     {

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "adapters/registry.h"
 #include "core/testing/test_util.h"
 
 namespace kvb {
@@ -68,17 +69,73 @@ TEST_CASE("Get*Option fall back when absent and parse when present",
   CHECK(*GetSizeOption(o, "c", 0) == 8192);
   CHECK(*GetDoubleOption(o, "d", 0) == 0.25);
   CHECK(GetStringOption(o, "e", "dflt") == "dflt");
-  CHECK(*GetDurabilityOption(o) == Durability::kSync);
-  CHECK(*GetDurabilityOption({}) == Durability::kNone);
+  CHECK(GetDurabilityOption(o)->level == Durability::kSync);
+  CHECK(GetDurabilityOption({})->level == Durability::kProcess);
   CHECK(GetIntOption(o, "b", 0).status().IsInvalidArgument());
 }
 
-TEST_CASE("Durability names round-trip", "[options]") {
-  for (Durability d :
-       {Durability::kNone, Durability::kAsync, Durability::kSync}) {
-    CHECK(*ParseDurability(DurabilityName(d)) == d);
+TEST_CASE("durability classes parse, print and refuse bad spellings",
+          "[options]") {
+  for (const char* text : {"memory", "process", "periodic:1", "periodic:250",
+                           "periodic:86400000", "sync"}) {
+    INFO(text);
+    Result<DurabilityClass> c = ParseDurabilityClass(text);
+    REQUIRE_OK(c.status());
+    CHECK(c->ToString() == text);
   }
-  CHECK(ParseDurability("SYNC").status().IsInvalidArgument());
+  CHECK(ParseDurabilityClass("periodic:250")->period_ms == 250);
+  CHECK(ParseDurabilityClass("periodic:250")->level == Durability::kPeriodic);
+  for (const char* bad :
+       {"SYNC", "", "periodic", "periodic:", "periodic:0", "periodic:-5",
+        "periodic:86400001", "periodic:1x", "sync:5", "process:1", "fast",
+        "periodic:99999999999999999999999"}) {
+    INFO(bad);
+    CHECK(ParseDurabilityClass(bad).status().IsInvalidArgument());
+  }
+  // The retired words meant different guarantees on different engines: the
+  // message says so and names the classes.
+  for (const char* old : {"none", "async"}) {
+    Status s = ParseDurabilityClass(old).status();
+    CHECK(s.IsInvalidArgument());
+    CHECK(std::string(s.message()).find("retired") != std::string::npos);
+    CHECK(std::string(s.message()).find("periodic:MS") != std::string::npos);
+  }
+}
+
+TEST_CASE("every adapter states every class; refused ones are refused",
+          "[options]") {
+  for (const AdapterInfo& a : AllAdapters()) {
+    if (!a.built) continue;
+    INFO(a.name);
+    for (size_t i = 0; i < a.durability.size(); ++i) {
+      const DurabilityWay& w = a.durability[i];
+      CHECK(static_cast<size_t>(w.level) == i);  // rows in class order
+      // Exactly one of settings and refused.
+      CHECK(w.settings.empty() != w.refused.empty());
+      DurabilityClass c{w.level, w.level == Durability::kPeriodic ? 100u : 0u};
+      Status s = CheckAdapterSpec(a.name + ":durability=" + c.ToString());
+      if (w.refused.empty()) {
+        CHECK_OK(s);
+      } else {
+        CHECK(s.IsInvalidArgument());
+        CHECK(std::string(s.message()).find(std::string(w.refused)) !=
+              std::string::npos);
+      }
+    }
+    // Persistent adapters give process (the suites' default); baselines
+    // that keep nothing give only memory.
+    CHECK(WayOf(a.durability, Durability::kProcess).refused.empty() ==
+          a.capabilities.persistent);
+    CHECK(WayOf(a.durability, Durability::kMemory).refused.empty() ==
+          (!a.capabilities.persistent || a.name == "linhash" ||
+           a.name == "typedmap" || a.name == "rocksdb"));
+  }
+  CHECK(CheckAdapterSpec("lmdb:durability=memory").IsInvalidArgument());
+  CHECK(CheckAdapterSpec("memory:durability=sync").IsInvalidArgument());
+  CHECK(CheckAdapterSpec("linhash:write_buffer_kb=64").IsInvalidArgument());
+  CHECK(CheckAdapterSpec("linhash:write_buffer_kb=64,durability=process")
+            .IsInvalidArgument());
+  CHECK_OK(CheckAdapterSpec("linhash:write_buffer_kb=64,durability=memory"));
 }
 
 }  // namespace

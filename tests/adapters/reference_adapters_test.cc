@@ -176,17 +176,20 @@ TEST_CASE("leveldb takes only none or snappy compression", "[leveldb]") {
 }
 #endif  // KVB_HAVE_LEVELDB
 
-TEST_CASE("durability=async syncs in the background", "[async]") {
+TEST_CASE("durability=periodic:MS syncs in the background", "[periodic]") {
   std::vector<std::pair<std::string, std::string>>
       cases;  // spec, name of the Stats counter
 #ifdef KVB_HAVE_ROCKSDB
-  cases.emplace_back("rocksdb:durability=async,async_ms=1", "async-syncs");
+  cases.emplace_back("rocksdb:durability=periodic:1", "periodic-syncs");
 #endif
 #ifdef KVB_HAVE_LEVELDB
-  cases.emplace_back("leveldb:durability=async,async_ms=1", "async-syncs");
+  cases.emplace_back("leveldb:durability=periodic:1", "periodic-syncs");
 #endif
 #ifdef KVB_HAVE_LMDB
-  cases.emplace_back("lmdb:durability=async,async_ms=1", "async_syncs");
+  cases.emplace_back("lmdb:durability=periodic:1", "periodic_syncs");
+#endif
+#ifdef KVB_HAVE_SQLITE
+  cases.emplace_back("sqlite:durability=periodic:1", "periodic_syncs");
 #endif
   for (const auto& [spec, counter] : cases) {
     INFO(spec);

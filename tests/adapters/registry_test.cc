@@ -174,7 +174,9 @@ TEST_CASE("CheckAdapterSpec accepts every declared option at its default",
           "[registry]") {
   for (const AdapterInfo& info : AllAdapters()) {
     if (!info.built) continue;
-    AdapterSpec spec{info.name, {{"durability", "sync"}}};
+    AdapterSpec spec{info.name,
+                     {{"durability",
+                       info.capabilities.persistent ? "sync" : "memory"}}};
     for (const OptionSpec& o : info.options)
       spec.options[o.name] = o.default_value;
     INFO(spec.ToString());
