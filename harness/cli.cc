@@ -967,7 +967,7 @@ std::vector<PassThrough> DeclarePassThrough(CLI::App* app) {
       {"report", "write DIR/report.md and DIR/plots/ from results files",
        report::RunReportCommand},
       {"compare", "compare two results (--gate: exit non-zero on regression)",
-       report::RunCompareCommand},
+       history::RunCompareCommand},  // report's, with --against-history
       {"merge", "join results files (shards, machines) into one",
        report::RunMergeCommand},
       {"ab", "run two kvbench builds alternately and compare them",

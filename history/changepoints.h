@@ -13,8 +13,8 @@
 //      - the step exceeds `noise_factor` times the points' own scatter (the
 //        scaled median absolute deviation of every point median from its
 //        side's median), so machine-load drift between runs is not a step;
-//      - the two-sided Mann-Whitney U test of the pooled repetitions before
-//        versus after gives p < alpha;
+//      - the two-sided Mann-Whitney U test (report/stats.h) of the pooled
+//        repetitions before versus after gives p < alpha;
 //      then both sides are searched again; otherwise the segment ends.
 // Only one series at a time: one machine class, one parameter set.
 // Thread safety: pure functions.
@@ -45,12 +45,6 @@ struct ChangePoint {
 // Change points in increasing index order.
 std::vector<ChangePoint> FindChangePoints(
     const std::vector<std::vector<double>>& points, const StepOptions& o);
-
-// Two-sided Mann-Whitney U p-value: exact without ties when n1 + n2 <= 30,
-// else the normal approximation with tie and continuity correction. 1 when a
-// sample is empty. (report/stats.h has the full version with intervals;
-// history may not include report/.)
-double RankSumP(const std::vector<double>& x, const std::vector<double>& y);
 
 }  // namespace kvb::history
 

@@ -311,4 +311,24 @@ int RunHistoryCommand(const std::vector<std::string>& args, std::ostream& out,
   }
 }
 
+Result<report::HistoryBaseline> BaselineForCompare(const std::string& db,
+                                                   size_t n, const json& next) {
+  const std::string path = db.empty() ? kDefaultDbPath : db;
+  KVB_ASSIGN_OR_RETURN(std::unique_ptr<Db> d, OpenHistory(path, {}));
+  KVB_ASSIGN_OR_RETURN(HistoryBase hb, BaseFromHistory(d.get(), next, n));
+  report::HistoryBaseline out;
+  out.results = std::move(hb.results);
+  out.description =
+      "the last " + std::to_string(n) + " matching runs of " + path;
+  for (const RunInfo& r : hb.used)
+    out.runs.push_back("run " + std::to_string(r.id) + " " + r.run_date + " " +
+                       r.git_revision.substr(0, 12) + " " + r.source);
+  return out;
+}
+
+int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err) {
+  return report::RunCompareCommand(args, out, err, BaselineForCompare);
+}
+
 }  // namespace kvb::history

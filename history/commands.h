@@ -20,10 +20,20 @@
 #include <string>
 #include <vector>
 
+#include "report/commands.h"
+
 namespace kvb::history {
 
 int RunHistoryCommand(const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err);
+
+// report::RunCompareCommand with --against-history N served by the history
+// at --db (default kDefaultDbPath): BaseFromHistory (history/store.h).
+int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err);
+// The report::HistoryBaselineFn of RunCompareCommand.
+[[nodiscard]] Result<report::HistoryBaseline> BaselineForCompare(
+    const std::string& db, size_t n, const nlohmann::json& next);
 
 }  // namespace kvb::history
 

@@ -4,12 +4,15 @@
 #include <set>
 
 #include "core/stats.h"
-#include "history/html.h"
+#include "report/page.h"
 
 namespace kvb::history {
 namespace {
 
 using json = nlohmann::json;
+using report::HtmlEscape;
+using report::PageSpec;
+using report::RenderPage;
 
 constexpr const char* kScript = R"JS(
 var D=KVB.data;

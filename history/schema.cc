@@ -1,5 +1,6 @@
 #include "history/schema.h"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -51,9 +52,16 @@ constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
     "  UNIQUE (run_id, machine, name, param_set, repetition_index));"
     "CREATE INDEX entries_series ON entries (machine_class, name, "
     "param_set);",
-    // -> 2
-    "ALTER TABLE entries ADD COLUMN durability TEXT NOT NULL DEFAULT '';"
+    // -> 2: results schema 2's per-entry durability {class, settings} and
+    // engine_options (series and baselines never mix different ones), and
+    // the engine's state after the run.
+    "ALTER TABLE entries ADD COLUMN durability_class TEXT NOT NULL DEFAULT "
+    "'';"
+    "ALTER TABLE entries ADD COLUMN durability_settings TEXT NOT NULL "
+    "DEFAULT '';"
+    "ALTER TABLE entries ADD COLUMN engine_options TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE entries ADD COLUMN engine_state TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN results_schema INTEGER NOT NULL DEFAULT 1;"
     "UPDATE schema_version SET version = 2;",
 };
 
@@ -70,8 +78,15 @@ std::string CheckHeader(const std::string& path) {
   return "";
 }
 
+// One line: SQLite's integrity reports hold one problem per line.
+std::string OneLine(std::string s) {
+  for (size_t at = 0; (at = s.find('\n', at)) != std::string::npos;)
+    s.replace(at, 1, "; ");
+  return s;
+}
+
 Status Refuse(const std::string& path, const std::string& why) {
-  return Status::InvalidArgument(path + ": " + why +
+  return Status::InvalidArgument(OneLine(path + ": " + why) +
                                  "; left unchanged (give another --db)");
 }
 
@@ -93,9 +108,19 @@ Status QuickCheck(Db* db) {
   if (!s.ok()) return s.status();
   Result<bool> row = (*s)->Step();
   if (!row.ok()) return row.status();
-  if (*row && (*s)->Text(0) != "ok")
-    return Status::Corruption((*s)->Text(0));
-  return Status::OK();
+  if (!*row || (*s)->Text(0) == "ok") return Status::OK();
+  // The first problem, and how many more (quick_check reports one per row,
+  // a row may hold several lines).
+  std::string first = (*s)->Text(0);
+  size_t more = static_cast<size_t>(std::count(first.begin(), first.end(), '\n'));
+  first.resize(std::min(first.find('\n'), first.size()));
+  for (;;) {
+    Result<bool> next = (*s)->Step();
+    if (!next.ok() || !*next) break;
+    ++more;
+  }
+  if (more > 0) first += " (and " + std::to_string(more) + " more problems)";
+  return Status::Corruption(first);
 }
 
 Status Migrate(Db* db, int from, int to) {

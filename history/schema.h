@@ -22,8 +22,10 @@
 
 namespace kvb::history {
 
-// 1: runs and entries. 2: entries gain `durability` and `engine_state`
-// (results files gained a per-entry durability object).
+// 1: runs and entries. 2: entries gain durability_class,
+// durability_settings, engine_options and engine_state, runs the results
+// file's schema_version (results schema 2 added per-entry durability and
+// engine_options; history/README.md, "Schema").
 inline constexpr int kSchemaVersion = 2;
 inline constexpr const char* kDefaultDbPath = "kvbench-out/history.sqlite";
 

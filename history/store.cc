@@ -9,26 +9,16 @@
 #include <set>
 
 #include "core/hash.h"
+#include "report/model.h"
 
 namespace kvb::history {
 namespace {
 
 using json = nlohmann::json;
 
-// The comparability lists of results/SCHEMA.md (report/model.cc holds the
-// same two; history cannot include report/).
-constexpr const char* kComparedSettings[] = {
-    "verify",         "warmup_ops",  "warmup_seconds",     "target_rate",
-    "latency_sample", "cache_state", "count_instructions", "reuse"};
-constexpr const char* kUncomparedParams[] = {"seed"};
-
 std::string Str(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key)) return "";
   return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
-std::string ValueText(const json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
 std::string Hex(uint64_t v) {
@@ -115,7 +105,8 @@ Status InsertRun(Db* db, const json& results, const std::string& digest,
       db->Prepare("INSERT INTO runs (digest, source, run_date, git_revision, "
                   "git_date, machine_class, host, build_type, compiler, "
                   "compiler_flags, library_versions, suite, context, config, "
-                  "added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                  "added_at, results_schema) VALUES "
+                  "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   std::string mclass =
       o.machine_class.empty() ? MachineClassOf(ctx) : o.machine_class;
   const std::string fields[] = {
@@ -136,6 +127,8 @@ Status InsertRun(Db* db, const json& results, const std::string& digest,
       NowUtc()};
   for (size_t i = 0; i < std::size(fields); ++i)
     s->Bind(static_cast<int>(i + 1), fields[i]);
+  s->BindInt(static_cast<int>(std::size(fields) + 1),
+             ctx.value("schema_version", 1));
   if (Status st = s->Run(); !st.ok()) return st;
   *id = db->LastInsertId();
   return Status::OK();
@@ -168,9 +161,11 @@ Status InsertEntry(Stmt* s, int64_t run, const json& results, const json& b,
   BindNumber(s, 15, Number(b, "bytes_on_disk"));
   BindNumber(s, 16, Number(b, "instructions_per_op"));
   s->Bind(17, e.dump());
-  s->Bind(18, b.contains("durability") ? ValueText(b["durability"])
-                                       : Str(params, "durability"));
-  s->Bind(19, b.contains("engine_state")  ? b["engine_state"].dump()
+  const json& d = b.value("durability", json::object());
+  s->Bind(18, d.is_object() ? Str(d, "class") : Str(params, "durability"));
+  s->Bind(19, d.is_object() ? Str(d, "settings") : "");
+  s->Bind(20, EngineOptionsOf(b));
+  s->Bind(21, b.contains("engine_state")   ? b["engine_state"].dump()
               : b.contains("engine_stats") ? b["engine_stats"].dump()
                                            : "");
   return s->Run();
@@ -184,8 +179,9 @@ Status InsertEntries(Db* db, int64_t run, const json& results,
                   "series_name, repetition_index, engine, engine_spec, "
                   "workload, threads, param_set, ops_per_s, cpu_ops_per_s, "
                   "p99_ns, bytes_on_disk, instructions_per_op, entry, "
-                  "durability, engine_state) VALUES "
-                  "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                  "durability_class, durability_settings, engine_options, "
+                  "engine_state) VALUES "
+                  "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   for (const json& b : results["benchmarks"]) {
     if (!b.is_object() || b.value("run_type", "iteration") != "iteration")
       continue;
@@ -220,22 +216,16 @@ std::string MachineClassOf(const json& context) {
 }
 
 std::string ParamSet(const json& entry, const json& settings) {
-  json out = json::object();  // keys sorted: canonical
-  if (entry.contains("params") && entry["params"].is_object()) {
-    for (auto it = entry["params"].begin(); it != entry["params"].end(); ++it) {
-      if (std::find(std::begin(kUncomparedParams), std::end(kUncomparedParams),
-                    it.key()) == std::end(kUncomparedParams))
-        out[it.key()] = ValueText(it.value());
-    }
-  }
-  for (const char* key : kComparedSettings) {
-    if (settings.is_object() && settings.contains(key)) {
-      out["settings." + std::string(key)] = ValueText(settings[key]);
-    } else if (std::string(key) == "verify") {
-      out["settings.verify"] = "true";  // SCHEMA.md: absent = true
-    }
+  json out(report::ComparabilityFields(entry, settings));  // sorted: canonical
+  if (entry.contains("durability") && entry["durability"].is_object()) {
+    out["durability.class"] = Str(entry["durability"], "class");
+    out["durability.settings"] = Str(entry["durability"], "settings");
   }
   return out.dump();
+}
+
+std::string EngineOptionsOf(const json& entry) {
+  return entry.contains("engine_options") ? entry["engine_options"].dump() : "";
 }
 
 std::string StripEngineOptions(const std::string& name,
@@ -323,11 +313,15 @@ void AddRow(const Stmt& s, const SeriesQuery& q,
             std::map<std::string, std::map<std::string, Group>>* groups) {
   RunInfo run = ReadRun(s, 4);
   std::string name = q.ignore_engine_options ? s.Text(2) : s.Text(1);
-  std::string key = s.Text(0) + "\n" + name + "\n" + s.Text(3);
+  // Other engine options (defaults filled in) are another series unless
+  // the engine's options are ignored.
+  std::string key = s.Text(0) + "\n" + name + "\n" + s.Text(3) +
+                    (q.ignore_engine_options ? "" : "\n" + s.Text(11));
   Series& se = (*series)[key];
   se.machine_class = s.Text(0);
   se.name = name;
   se.param_set = s.Text(3);
+  if (!q.ignore_engine_options) se.engine_options = s.Text(11);
   std::string label = q.grouping == Grouping::kCommit
                           ? run.git_revision
                           : "run " + std::to_string(run.id);
@@ -351,7 +345,7 @@ Result<std::vector<Series>> LoadSeries(Db* db, const SeriesQuery& q) {
   const char* col = q.metric == Metric::kCpu ? "e.cpu_ops_per_s" : "e.ops_per_s";
   std::string sql = std::string("SELECT e.machine_class, e.name, e.series_name, "
                                 "e.param_set, ") +
-                    kRunColumns + ", " + col +
+                    kRunColumns + ", " + col + ", e.engine_options" +
                     " FROM entries e JOIN runs r ON e.run_id = r.id WHERE " +
                     col + " IS NOT NULL" +
                     (q.name.empty() ? "" : " AND (e.name = ?1 OR e.series_name = ?1)") +
@@ -380,24 +374,31 @@ Result<std::vector<Series>> LoadSeries(Db* db, const SeriesQuery& q) {
 
 namespace {
 
-// The newest `n` runs (by run date) of `mclass` holding name + param_set,
-// other than the run with digest `skip`.
+// What a baseline entry must share with NEW's: the gate's comparability
+// fields and durability (Key::pset), and the exact engine options.
+struct Key {
+  std::string name, pset, options;
+  auto operator<=>(const Key&) const = default;
+};
+
+// The newest `n` runs (by run date) of `mclass` holding `k`, other than the
+// run with digest `skip`.
 Result<std::vector<RunInfo>> RunsHolding(Db* db, const std::string& mclass,
-                                         const std::string& name,
-                                         const std::string& pset,
-                                         const std::string& skip, size_t n) {
+                                         const Key& k, const std::string& skip,
+                                         size_t n) {
   KVB_ASSIGN_OR_RETURN(
       std::unique_ptr<Stmt> s,
       db->Prepare(std::string("SELECT DISTINCT ") + kRunColumns +
                   " FROM entries e JOIN runs r ON e.run_id = r.id WHERE "
                   "e.machine_class = ? AND e.name = ? AND e.param_set = ? AND "
-                  "e.ops_per_s IS NOT NULL AND r.digest != ? "
-                  "ORDER BY r.run_date DESC, r.id DESC LIMIT ?"));
+                  "e.engine_options = ? AND e.ops_per_s IS NOT NULL AND "
+                  "r.digest != ? ORDER BY r.run_date DESC, r.id DESC LIMIT ?"));
   s->Bind(1, mclass);
-  s->Bind(2, name);
-  s->Bind(3, pset);
-  s->Bind(4, skip);
-  s->BindInt(5, static_cast<int64_t>(n));
+  s->Bind(2, k.name);
+  s->Bind(3, k.pset);
+  s->Bind(4, k.options);
+  s->Bind(5, skip);
+  s->BindInt(6, static_cast<int64_t>(n));
   std::vector<RunInfo> out;
   for (;;) {
     KVB_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -406,15 +407,16 @@ Result<std::vector<RunInfo>> RunsHolding(Db* db, const std::string& mclass,
   }
 }
 
-Status AppendEntries(Db* db, int64_t run, const std::string& name,
-                     const std::string& pset, json* benchmarks) {
+Status AppendEntries(Db* db, int64_t run, const Key& k, json* benchmarks) {
   KVB_ASSIGN_OR_RETURN(
       std::unique_ptr<Stmt> s,
       db->Prepare("SELECT entry FROM entries WHERE run_id = ? AND name = ? "
-                  "AND param_set = ? ORDER BY repetition_index"));
+                  "AND param_set = ? AND engine_options = ? ORDER BY "
+                  "repetition_index"));
   s->BindInt(1, run);
-  s->Bind(2, name);
-  s->Bind(3, pset);
+  s->Bind(2, k.name);
+  s->Bind(3, k.pset);
+  s->Bind(4, k.options);
   for (;;) {
     KVB_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return Status::OK();
@@ -444,7 +446,7 @@ Result<json> RunContext(Db* db, int64_t run) {
 Result<HistoryBase> BaseFromHistory(Db* db, const json& next, size_t n) {
   HistoryBase out;
   json benchmarks = json::array();
-  std::set<std::pair<std::string, std::string>> done;
+  std::set<Key> done;
   std::map<int64_t, RunInfo> used;
   const std::string skip = Digest(next);
   for (const json& b : next["benchmarks"]) {
@@ -452,15 +454,16 @@ Result<HistoryBase> BaseFromHistory(Db* db, const json& next, size_t n) {
       continue;
     const json& settings =
         b.contains("settings") ? b["settings"] : SettingsOf(next);
-    std::string name = Str(b, "name"), pset = ParamSet(b, settings);
-    if (!done.insert({name, pset}).second) continue;
+    Key k{Str(b, "name"), ParamSet(b, settings), EngineOptionsOf(b)};
+    if (!done.insert(k).second) continue;
     std::string mclass = MachineClassOf(ContextOf(next, b));
     KVB_ASSIGN_OR_RETURN(std::vector<RunInfo> runs,
-                         RunsHolding(db, mclass, name, pset, skip, n));
-    for (const RunInfo& r : runs) {
-      if (Status s = AppendEntries(db, r.id, name, pset, &benchmarks); !s.ok())
+                         RunsHolding(db, mclass, k, skip, n));
+    // Oldest first, like the repetitions of one file in time order.
+    for (auto r = runs.rbegin(); r != runs.rend(); ++r) {
+      if (Status s = AppendEntries(db, r->id, k, &benchmarks); !s.ok())
         return s;
-      used[r.id] = r;
+      used[r->id] = *r;
     }
   }
   for (auto it = used.rbegin(); it != used.rend(); ++it)

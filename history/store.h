@@ -6,7 +6,8 @@
 // whose JSON was added before (same XXH3 digest) adds nothing.
 //
 // A series is one benchmark on one machine class with one parameter set
-// (ParamSet: the comparability fields of results/SCHEMA.md), its
+// (ParamSet: the comparability fields of results/SCHEMA.md and durability)
+// and one set of engine options (EngineOptionsOf), its
 // repetitions grouped per run or per commit, in commit order.
 // Thread safety: plain functions over a caller's Db.
 #ifndef KVB_HISTORY_STORE_H_
@@ -25,12 +26,18 @@ namespace kvb::history {
 // "<cpu_model> x<num_cpus>, <memory GiB> GiB" of a results context: runs of
 // one class are comparable (the gate's machine check, docs/gating.md).
 std::string MachineClassOf(const nlohmann::json& context);
-// The fields two entries must share to be one benchmark (results/SCHEMA.md,
-// "Comparability"; the same lists as report/model.cc): every params member
-// but seed, and the compared harness settings. Canonical JSON text. The
-// engine's options are part of the name, not of this set.
+// The fields two entries must share to be one series: the gate's
+// comparability fields (report::ComparabilityFields: every params member but
+// seed, the compared harness settings) and, from results schema 2, the class
+// the adapter ran at and its engine settings ("durability.class",
+// "durability.settings"). Canonical JSON text. The engine spec is part of the
+// name; the exact engine options are EngineOptionsOf.
 std::string ParamSet(const nlohmann::json& entry,
                      const nlohmann::json& settings);
+// The entry's engine_options (defaults filled in) as canonical JSON, "" when
+// absent (results schema 1). Part of a series' identity unless
+// SeriesQuery::ignore_engine_options.
+std::string EngineOptionsOf(const nlohmann::json& entry);
 // `name` with "/<engine_spec>/" replaced by "/<engine>/".
 std::string StripEngineOptions(const std::string& name,
                                const std::string& engine,
@@ -67,6 +74,7 @@ struct SeriesPoint {
 };
 struct Series {
   std::string machine_class = {}, name = {}, param_set = {};
+  std::string engine_options = {};  // "" with ignore_engine_options
   std::vector<SeriesPoint> points = {};  // in commit order
 };
 
@@ -82,8 +90,9 @@ struct SeriesQuery {
                                                      const SeriesQuery& q);
 
 // The baseline of `compare --against-history N`: for every entry name of
-// `next` (with its parameter set, on next's machine class), the entries of
-// the last `n` runs in the history that hold it, as one results document
+// `next` (with its parameter set and engine options, on next's machine
+// class), the entries of the last `n` runs in the history that hold it
+// (oldest first), as one results document
 // (the newest such run's context, per-entry settings) that report/model.h
 // reads like a file. `used`: the runs taken, newest first.
 struct HistoryBase {

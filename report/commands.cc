@@ -7,8 +7,6 @@
 #include <map>
 #include <ostream>
 
-#include "history/schema.h"
-#include "history/store.h"
 #include "report/compare.h"
 #include "report/gate_output.h"
 #include "report/html.h"
@@ -133,34 +131,29 @@ Result<json> ReadNew(const std::string& path) {
   return ReadResultsFile(path);
 }
 
-// compare --against-history N NEW: BASE is the last N matching runs of the
-// history (history/store.h BaseFromHistory).
-int CompareAgainstHistory(const std::string& db_path, size_t n,
+// compare --against-history N NEW: BASE is what `history` returns.
+int CompareAgainstHistory(const HistoryBaselineFn& history,
+                          const std::string& db_path, size_t n,
                           const std::string& new_path, const CompareOptions& o,
                           bool gate, const Outputs& outputs, std::ostream& out,
                           std::ostream& err) {
   const std::string cmd = "compare";
+  if (!history)
+    return Fail(err, cmd, "--against-history needs a results history, which "
+                          "this build of the command does not have");
   Result<json> next_json = ReadNew(new_path);
   if (!next_json.ok())
     return Fail(err, cmd, std::string(next_json.status().message()));
-  Result<std::unique_ptr<history::Db>> db = history::OpenHistory(db_path, {});
-  if (!db.ok()) return Fail(err, cmd, std::string(db.status().message()));
-  Result<history::HistoryBase> hb =
-      history::BaseFromHistory(db->get(), *next_json, n);
+  Result<HistoryBaseline> hb = history(db_path, n, *next_json);
   if (!hb.ok()) return Fail(err, cmd, std::string(hb.status().message()));
-  BaselineNote note{"the last " + std::to_string(n) +
-                        " matching runs of " + db_path,
-                    {}};
-  for (const history::RunInfo& r : hb->used)
-    note.runs.push_back("run " + std::to_string(r.id) + " " + r.run_date +
-                        " " + r.git_revision.substr(0, 12) + " " + r.source);
+  BaselineNote note{hb->description, hb->runs};
   if (outputs.markdown != "-") {
     out << "baseline: " << note.base << ": " << note.runs.size()
         << " run(s) used\n";
     for (const std::string& r : note.runs) out << "  " << r << "\n";
   }
   Dataset base, next;
-  AddResults(hb->results, "history:" + db_path, &base);
+  AddResults(hb->results, "history:" + note.base, &base);
   AddResults(*next_json, new_path, &next);
   return Judge(cmd, base, next, o, gate, note, outputs, out, err);
 }
@@ -387,13 +380,18 @@ std::string TakeOutputFlag(const std::vector<std::string>& a, size_t* i,
 
 int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err) {
+  return RunCompareCommand(args, out, err, nullptr);
+}
+
+int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err, const HistoryBaselineFn& history) {
   try {
     CompareOptions o;
     o.threshold_pct = kDefaultThresholdPct;
     o.alpha = kDefaultAlpha;
     bool gate = false;
     Outputs outputs;
-    std::string db = history::kDefaultDbPath;
+    std::string db;
     double against = 0;
     std::vector<std::string> pos;
     for (size_t i = 0; i < args.size(); ++i) {
@@ -413,7 +411,7 @@ int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
         return Fail(err, "compare",
                     "usage: compare --against-history N [--db PATH] NEW "
                     "[--gate] ...");
-      return CompareAgainstHistory(db, static_cast<size_t>(against), pos[0],
+      return CompareAgainstHistory(history, db, static_cast<size_t>(against), pos[0],
                                    o, gate, outputs, out, err);
     }
     if (pos.size() != 2) {

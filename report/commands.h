@@ -10,11 +10,12 @@
 //           [--allow-incomparable] [--ignore-engine-options] [--metric both|wall|cpu]
 //           [--paired] [--markdown FILE|-] [--junit FILE]
 //   compare --against-history N [--db PATH] NEW [same flags]
-//                                              BASE = the last N runs of the
-//                                              history (history/store.h) holding
-//                                              each benchmark of NEW with its
-//                                              parameters on NEW's machine class;
-//                                              the runs used are printed first.
+//                                              BASE = what the caller's
+//                                              HistoryBaselineFn returns (the
+//                                              kvbench CLI: history/commands.h,
+//                                              the last N matching runs of the
+//                                              history); the runs used are
+//                                              printed first.
 //                                              --markdown/--junit: the verdicts for
 //                                              CI (report/gate_output.h); "-" sends
 //                                              the Markdown to stdout instead of
@@ -35,6 +36,7 @@
 #ifndef KVB_REPORT_COMMANDS_H_
 #define KVB_REPORT_COMMANDS_H_
 
+#include <functional>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -46,8 +48,22 @@ namespace kvb::report {
 
 int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
                      std::ostream& err);
+// The baseline of compare --against-history N, from a results history that
+// report/ does not know (history/ depends on report/, not the reverse).
+struct HistoryBaseline {
+  nlohmann::json results;         // a results document of the baseline entries
+  std::string description;        // "the last 5 matching runs of PATH"
+  std::vector<std::string> runs;  // the runs used, one line each, newest first
+};
+// `db`: the --db value, "" when not given; `next`: NEW's results document.
+using HistoryBaselineFn = std::function<Result<HistoryBaseline>(
+    const std::string& db, size_t n, const nlohmann::json& next)>;
+
+// Without a HistoryBaselineFn, --against-history is refused (exit 2).
 int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err);
+int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err, const HistoryBaselineFn& history);
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
                     std::ostream& err);
 int RunAbCommand(const std::vector<std::string>& args, std::ostream& out,

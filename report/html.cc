@@ -4,14 +4,14 @@
 #include <set>
 
 #include "core/stats.h"
-#include "history/html.h"
+#include "report/page.h"
 #include "report/report.h"
 
 namespace kvb::report {
 namespace {
 
 using json = nlohmann::json;
-using history::HtmlEscape;
+
 
 constexpr const char* kScript = R"JS(
 var D=KVB.data,opt=function(title,ylab,log){return {plugins:{title:{display:true,text:title}},
@@ -172,7 +172,7 @@ std::string ReportHtml(const Dataset& ds) {
                     std::to_string(i) + "\"></div>\n";
   std::vector<std::string> caveats = Caveats(ds);
   caveats.insert(caveats.end(), ds.notes.begin(), ds.notes.end());
-  history::PageSpec page;
+  PageSpec page;
   page.title = "kvbench report";
   page.data = json{{"points", points},
                    {"groups", group_titles},
@@ -205,7 +205,7 @@ std::string ReportHtml(const Dataset& ds) {
   page.script = kScript;
   page.required_ids = {"recommendations", "results-sortable", "environment",
                        "caveats", "chart-throughput", "chart-bytes"};
-  return history::RenderPage(page);
+  return RenderPage(page);
 }
 
 }  // namespace kvb::report

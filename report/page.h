@@ -2,16 +2,17 @@
 // one self-contained HTML file (no network at view time) holding its data as
 // embedded JSON, Debian's Chart.js inlined when installed (libjs-chart.js),
 // sortable tables, stable engine colours, and a self-test the browser test
-// runs (history/README.md, "HTML pages").
+// runs (report/README.md, "HTML pages").
 // Thread safety: plain functions.
-#ifndef KVB_HISTORY_HTML_H_
-#define KVB_HISTORY_HTML_H_
+#ifndef KVB_REPORT_PAGE_H_
+#define KVB_REPORT_PAGE_H_
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
-namespace kvb::history {
+namespace kvb::report {
 
 std::string HtmlEscape(std::string_view s);
 
@@ -40,6 +41,6 @@ struct PageSpec {
 // The whole file.
 std::string RenderPage(const PageSpec& spec);
 
-}  // namespace kvb::history
+}  // namespace kvb::report
 
-#endif  // KVB_HISTORY_HTML_H_
+#endif  // KVB_REPORT_PAGE_H_

@@ -1,4 +1,4 @@
-#include "history/html.h"
+#include "report/page.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include "core/hash.h"
 
-namespace kvb::history {
+namespace kvb::report {
 namespace {
 
 using json = nlohmann::json;
@@ -169,4 +169,4 @@ std::string RenderPage(const PageSpec& spec) {
   return o.str();
 }
 
-}  // namespace kvb::history
+}  // namespace kvb::report
