@@ -178,6 +178,11 @@ TEST_CASE("history: foreign and damaged files are refused and left unchanged") {
     REQUIRE(!r.ok());
     CHECK(std::string(r.status().message()).find("damaged") != std::string::npos);
     CHECK(std::string(r.status().message()).find('\n') == std::string::npos);
+    std::ostringstream out, err;
+    CHECK(RunHistoryCommand({"runs", "--db", p}, out, err) == 2);
+    const std::string e = err.str();
+    CHECK(e.find("damaged") != std::string::npos);
+    CHECK(std::count(e.begin(), e.end(), '\n') == 1);
     CHECK(ReadAll(p) == bytes);
   }
   SECTION("a newer schema") {
@@ -290,6 +295,105 @@ TEST_CASE("history: the baseline of --against-history takes the last N matching 
   Result<HistoryBase> again = BaseFromHistory(db.get(), next, 2);
   REQUIRE(again.ok());
   CHECK(again->used[0].git_revision == "r3");
+}
+
+TEST_CASE("history: other durability or engine options are never one series") {
+  testing::TempDir dir;
+  std::unique_ptr<Db> db = Create(dir.Sub("h.sqlite"));
+  const char* dates[] = {"2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z",
+                         "2026-01-01T00:00:03Z", "2026-01-01T00:00:04Z"};
+  // Same name and params.durability; the adapter ran at another class (run
+  // 2), or with another default option (run 3).
+  const Bench variants[] = {{.ops = {100}},
+                            {.ops = {101}},
+                            {.ops = {50}, .durability = "sync"},
+                            {.ops = {99}, .cache_mb = "128"}};
+  for (int i = 0; i < 4; ++i)
+    REQUIRE(AddResults(db.get(), Run("r" + std::to_string(i), dates[i], {variants[i]}),
+                       {.source = std::to_string(i)})
+                .ok());
+  Result<std::vector<Series>> all = LoadSeries(db.get(), {.grouping = Grouping::kRun});
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 3);
+  size_t two = 0;
+  for (const Series& s : *all) two += s.points.size() == 2;
+  CHECK(two == 1);
+  // Ignoring engine options joins run 3, never the other durability class.
+  Result<std::vector<Series>> joined = LoadSeries(
+      db.get(), {.grouping = Grouping::kRun, .ignore_engine_options = true});
+  REQUIRE(joined.ok());
+  REQUIRE(joined->size() == 2);
+  for (const Series& s : *joined)
+    CHECK(s.points.size() == (s.param_set.find("sync") != std::string::npos ? 1u : 3u));
+  // The against-history baseline of a process-class run takes runs 0 and 1.
+  Result<HistoryBase> base =
+      BaseFromHistory(db.get(), Run("new", "2026-02-01T00:00:00Z", {{.ops = {100}}}), 10);
+  REQUIRE(base.ok());
+  REQUIRE(base->used.size() == 2);
+  CHECK(base->used[0].git_revision == "r1");
+  CHECK(base->used[1].git_revision == "r0");
+}
+
+TEST_CASE("history: a planted step in ten real-shaped runs is the one change point") {
+  testing::TempDir dir;
+  std::unique_ptr<Db> db = Create(dir.Sub("h.sqlite"));
+  const double drift[] = {1.0, 1.03, 0.98, 1.01, 0.97, 1.02, 0.99, 1.0, 1.02, 0.98};
+  for (int i = 0; i < 10; ++i) {
+    std::vector<double> slow = Reps((i < 6 ? 1000 : 750) * drift[i], 0.02);
+    std::vector<double> flat = Reps(500 * drift[9 - i], 0.02);
+    std::string date = "2026-01-" + std::string(i < 9 ? "0" : "") + std::to_string(i + 1) +
+                       "T00:00:00Z";
+    REQUIRE(AddResults(db.get(),
+                       Run("rev" + std::to_string(i), date,
+                           {{.engine = "lmdb", .spec = "lmdb", .ops = slow},
+                            {.engine = "linhash", .spec = "linhash", .ops = flat}}),
+                       {.source = std::to_string(i)})
+                .ok());
+  }
+  std::ostringstream out, err;
+  REQUIRE(RunHistoryCommand({"regressions", "--db", dir.Sub("h.sqlite")}, out, err) == 0);
+  INFO(out.str());
+  const std::string o = out.str();
+  CHECK(o.find("2 series (2 long enough to judge), 1 change point, 1 regression") !=
+        std::string::npos);
+  CHECK(o.find("REGRESSION read-heavy/lmdb/") != std::string::npos);
+  CHECK(o.find("between rev5 and rev6") != std::string::npos);
+  CHECK(o.find("linhash") == std::string::npos);
+}
+
+TEST_CASE("history: compare --against-history gates a run on the last N runs") {
+  testing::TempDir dir;
+  std::string db = dir.Sub("h.sqlite");
+  for (int i = 0; i < 4; ++i) {
+    std::string f = dir.Sub("r" + std::to_string(i) + ".json");
+    REQUIRE(WriteJsonFile(f, Run("rev" + std::to_string(i),
+                                 "2026-01-0" + std::to_string(i + 1) + "T00:00:00Z",
+                                 {{.ops = Reps(1000, 0.01)}}))
+                .ok());
+    std::ostringstream out, err;
+    REQUIRE(RunHistoryCommand({"add", "--db", db, f}, out, err) == 0);
+  }
+  std::string slow = dir.Sub("slow.json");
+  REQUIRE(WriteJsonFile(slow, Run("new", "2026-02-01T00:00:00Z", {{.ops = Reps(600, 0.01)}}))
+              .ok());
+  std::ostringstream out, err;
+  int rc = RunCompareCommand({"--against-history", "3", "--db", db, slow, "--gate",
+                              "--threshold", "10", "--junit", dir.Sub("gate.xml")},
+                             out, err);
+  INFO(out.str() + err.str());
+  CHECK(rc == 1);
+  CHECK(out.str().find("the last 3 matching runs of " + db + ": 3 run(s) used") !=
+        std::string::npos);
+  CHECK(out.str().find("rev3") != std::string::npos);
+  CHECK(out.str().find("rev0") == std::string::npos);
+  CHECK(ReadAll(dir.Sub("gate.xml")).find("<failure type=\"regression\"") !=
+        std::string::npos);
+  // A damaged or missing history: a one-line error, exit 2.
+  std::ostringstream out2, err2;
+  CHECK(RunCompareCommand({"--against-history", "3", "--db", dir.Sub("none.sqlite"), slow},
+                          out2, err2) == 2);
+  const std::string e = err2.str();
+  CHECK(std::count(e.begin(), e.end(), '\n') == 1);
 }
 
 TEST_CASE("history: the dashboard page holds every series and its change points") {
