@@ -312,10 +312,11 @@ int RunHistoryCommand(const std::vector<std::string>& args, std::ostream& out,
 }
 
 Result<report::HistoryBaseline> BaselineForCompare(const std::string& db,
-                                                   size_t n, const json& next) {
+                                                   size_t n, const json& next,
+                                                   bool ignore_engine_options) {
   const std::string path = db.empty() ? kDefaultDbPath : db;
   KVB_ASSIGN_OR_RETURN(std::unique_ptr<Db> d, OpenHistory(path, {}));
-  KVB_ASSIGN_OR_RETURN(HistoryBase hb, BaseFromHistory(d.get(), next, n));
+  KVB_ASSIGN_OR_RETURN(HistoryBase hb, BaseFromHistory(d.get(), next, n, ignore_engine_options));
   report::HistoryBaseline out;
   out.results = std::move(hb.results);
   out.description =

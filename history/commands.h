@@ -33,7 +33,8 @@ int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err);
 // The report::HistoryBaselineFn of RunCompareCommand.
 [[nodiscard]] Result<report::HistoryBaseline> BaselineForCompare(
-    const std::string& db, size_t n, const nlohmann::json& next);
+    const std::string& db, size_t n, const nlohmann::json& next,
+    bool ignore_engine_options);
 
 }  // namespace kvb::history
 

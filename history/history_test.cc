@@ -332,6 +332,13 @@ TEST_CASE("history: other durability or engine options are never one series") {
   REQUIRE(base->used.size() == 2);
   CHECK(base->used[0].git_revision == "r1");
   CHECK(base->used[1].git_revision == "r0");
+  // --ignore-engine-options: run 3 joins, the sync run still does not.
+  Result<HistoryBase> joined_base = BaseFromHistory(
+      db.get(), Run("new", "2026-02-01T00:00:00Z", {{.ops = {100}, .cache_mb = "256"}}), 10,
+      true);
+  REQUIRE(joined_base.ok());
+  REQUIRE(joined_base->used.size() == 3);
+  CHECK(joined_base->used[0].git_revision == "r3");
 }
 
 TEST_CASE("history: a planted step in ten real-shaped runs is the one change point") {

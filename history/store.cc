@@ -375,10 +375,24 @@ Result<std::vector<Series>> LoadSeries(Db* db, const SeriesQuery& q) {
 namespace {
 
 // What a baseline entry must share with NEW's: the gate's comparability
-// fields and durability (Key::pset), and the exact engine options.
+// fields and durability (Key::pset), and the exact engine options; with
+// `joined` (--ignore-engine-options) the name without the engine's options.
 struct Key {
   std::string name, pset, options;
+  bool joined = false;
   auto operator<=>(const Key&) const = default;
+  // The WHERE terms on entries `e` for this key.
+  std::string Where() const {
+    return joined ? "e.series_name = ? AND e.param_set = ?"
+                  : "e.name = ? AND e.param_set = ? AND e.engine_options = ?";
+  }
+  // Binds Where's values from index `at`; the next free index.
+  int Bind(Stmt* s, int at) const {
+    s->Bind(at++, name);
+    s->Bind(at++, pset);
+    if (!joined) s->Bind(at++, options);
+    return at;
+  }
 };
 
 // The newest `n` runs (by run date) of `mclass` holding `k`, other than the
@@ -390,15 +404,13 @@ Result<std::vector<RunInfo>> RunsHolding(Db* db, const std::string& mclass,
       std::unique_ptr<Stmt> s,
       db->Prepare(std::string("SELECT DISTINCT ") + kRunColumns +
                   " FROM entries e JOIN runs r ON e.run_id = r.id WHERE "
-                  "e.machine_class = ? AND e.name = ? AND e.param_set = ? AND "
-                  "e.engine_options = ? AND e.ops_per_s IS NOT NULL AND "
-                  "r.digest != ? ORDER BY r.run_date DESC, r.id DESC LIMIT ?"));
+                  "e.machine_class = ? AND " + k.Where() +
+                  " AND e.ops_per_s IS NOT NULL AND r.digest != ? "
+                  "ORDER BY r.run_date DESC, r.id DESC LIMIT ?"));
   s->Bind(1, mclass);
-  s->Bind(2, k.name);
-  s->Bind(3, k.pset);
-  s->Bind(4, k.options);
-  s->Bind(5, skip);
-  s->BindInt(6, static_cast<int64_t>(n));
+  int at = k.Bind(s.get(), 2);
+  s->Bind(at, skip);
+  s->BindInt(at + 1, static_cast<int64_t>(n));
   std::vector<RunInfo> out;
   for (;;) {
     KVB_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -410,13 +422,10 @@ Result<std::vector<RunInfo>> RunsHolding(Db* db, const std::string& mclass,
 Status AppendEntries(Db* db, int64_t run, const Key& k, json* benchmarks) {
   KVB_ASSIGN_OR_RETURN(
       std::unique_ptr<Stmt> s,
-      db->Prepare("SELECT entry FROM entries WHERE run_id = ? AND name = ? "
-                  "AND param_set = ? AND engine_options = ? ORDER BY "
-                  "repetition_index"));
+      db->Prepare("SELECT entry FROM entries e WHERE e.run_id = ? AND " +
+                  k.Where() + " ORDER BY e.repetition_index"));
   s->BindInt(1, run);
-  s->Bind(2, k.name);
-  s->Bind(3, k.pset);
-  s->Bind(4, k.options);
+  (void)k.Bind(s.get(), 2);
   for (;;) {
     KVB_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return Status::OK();
@@ -443,7 +452,8 @@ Result<json> RunContext(Db* db, int64_t run) {
 
 }  // namespace
 
-Result<HistoryBase> BaseFromHistory(Db* db, const json& next, size_t n) {
+Result<HistoryBase> BaseFromHistory(Db* db, const json& next, size_t n,
+                                    bool ignore_engine_options) {
   HistoryBase out;
   json benchmarks = json::array();
   std::set<Key> done;
@@ -454,7 +464,10 @@ Result<HistoryBase> BaseFromHistory(Db* db, const json& next, size_t n) {
       continue;
     const json& settings =
         b.contains("settings") ? b["settings"] : SettingsOf(next);
-    Key k{Str(b, "name"), ParamSet(b, settings), EngineOptionsOf(b)};
+    Key k{Str(b, "name"), ParamSet(b, settings), EngineOptionsOf(b),
+          ignore_engine_options};
+    if (k.joined)
+      k.name = StripEngineOptions(k.name, Str(b, "engine"), Str(b, "engine_spec"));
     if (!done.insert(k).second) continue;
     std::string mclass = MachineClassOf(ContextOf(next, b));
     KVB_ASSIGN_OR_RETURN(std::vector<RunInfo> runs,

@@ -99,9 +99,11 @@ struct HistoryBase {
   nlohmann::json results;
   std::vector<RunInfo> used;
 };
-[[nodiscard]] Result<HistoryBase> BaseFromHistory(Db* db,
-                                                  const nlohmann::json& next,
-                                                  size_t n);
+// With ignore_engine_options, entries match by the name without the engine's
+// options and any engine options (like compare --ignore-engine-options).
+[[nodiscard]] Result<HistoryBase> BaseFromHistory(
+    Db* db, const nlohmann::json& next, size_t n,
+    bool ignore_engine_options = false);
 
 }  // namespace kvb::history
 

@@ -144,7 +144,8 @@ int CompareAgainstHistory(const HistoryBaselineFn& history,
   Result<json> next_json = ReadNew(new_path);
   if (!next_json.ok())
     return Fail(err, cmd, std::string(next_json.status().message()));
-  Result<HistoryBaseline> hb = history(db_path, n, *next_json);
+  Result<HistoryBaseline> hb =
+      history(db_path, n, *next_json, o.ignore_engine_options);
   if (!hb.ok()) return Fail(err, cmd, std::string(hb.status().message()));
   BaselineNote note{hb->description, hb->runs};
   if (outputs.markdown != "-") {

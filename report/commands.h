@@ -55,9 +55,11 @@ struct HistoryBaseline {
   std::string description;        // "the last 5 matching runs of PATH"
   std::vector<std::string> runs;  // the runs used, one line each, newest first
 };
-// `db`: the --db value, "" when not given; `next`: NEW's results document.
+// `db`: the --db value, "" when not given; `next`: NEW's results document;
+// the last: --ignore-engine-options was given.
 using HistoryBaselineFn = std::function<Result<HistoryBaseline>(
-    const std::string& db, size_t n, const nlohmann::json& next)>;
+    const std::string& db, size_t n, const nlohmann::json& next,
+    bool ignore_engine_options)>;
 
 // Without a HistoryBaselineFn, --against-history is refused (exit 2).
 int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,

@@ -41,7 +41,7 @@ th.asc::after{content:" \25B2"}th.desc::after{content:" \25BC"}
 // Installed first: records errors for the self-test.
 constexpr const char* kErrorTrap = R"(<script>
 window.KVB_ERRORS=[];
-window.addEventListener('error',function(e){KVB_ERRORS.push(String(e.message))});
+window.addEventListener('error',function(e){var t=e.target;KVB_ERRORS.push(t&&t!==window&&(t.src||t.href)?'failed to load '+(t.src||t.href):String(e.message))},true);
 (function(){var f=console.error;console.error=function(){KVB_ERRORS.push(Array.prototype.join.call(arguments,' '));f.apply(console,arguments)}})();
 </script>)";
 
