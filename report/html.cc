@@ -26,9 +26,10 @@ KVB.table('results-table',[
   {title:'peak RSS',key:'rss',numeric:true,format:KVB.bytes},{title:'status',key:'status'}],D.points,'results-sortable');
 function bars(id,title,ylab,key,log){var groups=D.groups,ds=D.engines.map(function(e){
   return {label:e,backgroundColor:KVB.colour(e),data:groups.map(function(g){var p=D.points.find(function(p){return p.group===g&&p.engine_spec===e});return p&&p[key]>0?p[key]:null})}});
+  if(!ds.some(function(d){return d.data.some(function(v){return v!==null})}))return KVB.empty(id,title+': no engine here has a figure above zero.');
   KVB.chart(id,{type:'bar',data:{labels:groups,datasets:ds},options:opt(title,ylab,log)})}
-bars('chart-throughput','Throughput by engine and workload (median of the repetitions)','ops/s',false);
-bars('chart-bytes','Bytes on disk after the final close','bytes',true);
+bars('chart-throughput','Throughput by engine and workload (median of the repetitions)','ops/s','ops',false);
+bars('chart-bytes','Bytes on disk after the final close','bytes','bytes',true);
 D.groups.forEach(function(g,i){var ds=D.points.filter(function(p){return p.group===g&&p.p50>0}).map(function(p){
   return {label:p.engine_spec,borderColor:KVB.colour(p.engine),backgroundColor:KVB.colour(p.engine),data:[p.p50,p.p99,p.p999,p.p9999]}});
   KVB.chart('chart-latency-'+i,{type:'line',data:{labels:['p50','p99','p99.9','p99.99'],datasets:ds},options:opt('Latency percentiles: '+g+' ('+(D.points.find(function(p){return p.group===g})||{}).op+')','ns (log)',true)})});
@@ -126,10 +127,21 @@ std::string EnvironmentHtml(const Dataset& ds) {
   return h;
 }
 
+// The Markdown report's **bold** as <strong>, the rest escaped.
+std::string InlineHtml(const std::string& s) {
+  std::string h = HtmlEscape(s);
+  bool open = false;
+  for (size_t at = 0; (at = h.find("**", at)) != std::string::npos;) {
+    h.replace(at, 2, open ? "</strong>" : "<strong>");
+    open = !open;
+  }
+  return open ? h + "</strong>" : h;
+}
+
 std::string ListHtml(const std::vector<std::string>& items, const char* none) {
   if (items.empty()) return std::string("<p>") + none + "</p>";
   std::string h = "<ul>";
-  for (const std::string& s : items) h += "<li>" + HtmlEscape(s) + "</li>";
+  for (const std::string& s : items) h += "<li>" + InlineHtml(s) + "</li>";
   return h + "</ul>";
 }
 

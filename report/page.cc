@@ -75,10 +75,14 @@ KVB.chart=function(id,config){var d=document.getElementById(id);if(!d)return;
   if(!window.Chart){d.appendChild(KVB.el('p',{'class':'note'},'Charts need Chart.js (Debian: libjs-chart.js), which was not installed when this page was written; the tables hold the same figures.'));d.style.height='auto';return}
   var c=KVB.el('canvas');d.appendChild(c);config.options=Object.assign({animation:false,responsive:true,maintainAspectRatio:false},config.options||{});
   KVB.charts.push(new Chart(c,config))};
+// A chart with nothing to draw: a note instead, which the self-test accepts.
+KVB.empty=function(id,text){var d=document.getElementById(id);if(!d)return;d.classList.add('empty');d.style.height='auto';d.appendChild(KVB.el('p',{'class':'note'},text))};
 KVB.selftest=function(){var fails=[];
   (KVB.data.required||[]).forEach(function(id){if(!document.getElementById(id))fails.push('missing #'+id)});
   var charts=document.querySelectorAll('.chart');
-  if(window.Chart)Array.prototype.forEach.call(charts,function(d){var c=d.querySelector('canvas');if(!c||!Chart.getChart(c))fails.push('chart #'+d.id+' not drawn')});
+  if(window.Chart)Array.prototype.forEach.call(charts,function(d){if(d.classList.contains('empty'))return;var c=d.querySelector('canvas'),ch=c&&Chart.getChart(c);
+    if(!ch){fails.push('chart #'+d.id+' not drawn');return}
+    if(!ch.data.datasets.some(function(s){return s.data.some(function(v){return v!==null&&v!==undefined&&!isNaN(v)})}))fails.push('chart #'+d.id+' has no data')});
   var ts=document.querySelectorAll('table.sortable'),t=ts[0];for(var q=0;q<ts.length;q++)if(ts[q].tBodies[0].rows.length>1){t=ts[q];break}
   if(!t)fails.push('no sortable table');else{
     var cells=t.tHead.rows[0].cells,col=-1;for(var i=cells.length-1;i>=0;i--)if(cells[i].getAttribute('data-numeric')==='1'){col=i;break}
