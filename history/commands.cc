@@ -140,7 +140,11 @@ int Add(const Args& a, std::ostream& out, std::ostream& err) {
       out << path << ": already in the history (run " << r->run_id << ")\n";
     } else {
       out << path << ": added as run " << r->run_id << " (" << r->entries
-          << " entries)\n";
+          << " entries"
+          << (r->replaced ? ", replacing run " + std::to_string(r->replaced) +
+                                ", an earlier version of this file"
+                          : std::string())
+          << ")\n";
     }
   }
   return 0;

@@ -452,6 +452,16 @@ TEST_CASE("history: add twice through the command") {
   REQUIRE(RunHistoryCommand({"show", "read-heavy/memory/keys:10000/threads:1", "--db", db},
                             out, err) == 0);
   CHECK(out.str().find("abc") != std::string::npos);
+  // The run went on and rewrote its file: the new version replaces run 1.
+  REQUIRE(WriteJsonFile(f, Run("abc", "2026-01-01T00:00:00Z", {{.ops = {1, 2, 3}}})).ok());
+  out.str("");
+  REQUIRE(RunHistoryCommand({"add", "--db", db, f}, out, err) == 0);
+  CHECK(out.str().find("added as run 2 (3 entries, replacing run 1") != std::string::npos);
+  Result<std::unique_ptr<Db>> d = OpenHistory(db, {});
+  REQUIRE(d.ok());
+  Result<std::vector<RunInfo>> runs = ListRuns(d->get());
+  REQUIRE(runs.ok());
+  CHECK(runs->size() == 1);
 }
 
 }  // namespace

@@ -201,6 +201,32 @@ Result<int64_t> FindDigest(Db* db, const std::string& digest) {
   return row ? s->Int(0) : int64_t{0};
 }
 
+// A run added before from the same path with the same start time and host:
+// the file was rewritten since (a run adds a repetition at a time), 0 if none.
+Result<int64_t> FindEarlierVersion(Db* db, const json& ctx,
+                                   const std::string& source) {
+  if (source.empty()) return int64_t{0};
+  KVB_ASSIGN_OR_RETURN(
+      std::unique_ptr<Stmt> s,
+      db->Prepare("SELECT id FROM runs WHERE source = ? AND run_date = ? AND "
+                  "host = ?"));
+  s->Bind(1, source);
+  s->Bind(2, Str(ctx, "date"));
+  s->Bind(3, Str(ctx, "host_name"));
+  KVB_ASSIGN_OR_RETURN(bool row, s->Step());
+  return row ? s->Int(0) : int64_t{0};
+}
+
+Status DeleteRun(Db* db, int64_t id) {
+  for (const char* sql : {"DELETE FROM entries WHERE run_id = ?",
+                          "DELETE FROM runs WHERE id = ?"}) {
+    KVB_ASSIGN_OR_RETURN(std::unique_ptr<Stmt> s, db->Prepare(sql));
+    s->BindInt(1, id);
+    KVB_RETURN_IF_ERROR(s->Run());
+  }
+  return Status::OK();
+}
+
 std::string Digest(const json& results) {
   return Hex(Hash64(results.dump()));
 }
@@ -250,9 +276,13 @@ Result<AddOutcome> AddResults(Db* db, const json& results,
     out.already = true;
     return out;
   }
+  KVB_ASSIGN_OR_RETURN(out.replaced,
+                       FindEarlierVersion(db, results["context"], o.source));
   if (Status s = db->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  // Inserted before the old version goes, so run ids are never reused.
   Status s = InsertRun(db, results, digest, o, &out.run_id);
   if (s.ok()) s = InsertEntries(db, out.run_id, results, o, &out.entries);
+  if (s.ok() && out.replaced) s = DeleteRun(db, out.replaced);
   if (s.ok()) s = db->Exec("COMMIT");
   if (!s.ok()) {
     (void)db->Exec("ROLLBACK");

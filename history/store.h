@@ -3,7 +3,8 @@
 // machine class, build, library versions) and one `entries` row per
 // benchmark repetition (name, parameter set, durability, engine state, the
 // headline figures and the whole entry as JSON). Adding is idempotent: a file
-// whose JSON was added before (same XXH3 digest) adds nothing.
+// whose JSON was added before (same XXH3 digest) adds nothing; a newer version
+// of a run added before (AddOutcome::replaced) replaces it.
 //
 // A series is one benchmark on one machine class with one parameter set
 // (ParamSet: the comparability fields of results/SCHEMA.md and durability)
@@ -51,6 +52,10 @@ struct AddOutcome {
   int64_t run_id = 0;
   size_t entries = 0;
   bool already = false;  // the same file was added before: nothing written
+  // A run added earlier from the same source path with the same start time
+  // and host (a results file is rewritten after every repetition, so an add
+  // during a run takes part of it): that run, now replaced by this one.
+  int64_t replaced = 0;
 };
 [[nodiscard]] Result<AddOutcome> AddResults(Db* db,
                                             const nlohmann::json& results,
