@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <ostream>
 
+#include "core/hash.h"
 #include "core/stats.h"
 #include "history/changepoints.h"
 #include "history/dashboard.h"
@@ -186,7 +187,7 @@ std::string PText(double p) {
 std::string Tag(const std::string& pset) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%08x",
-                static_cast<unsigned>(std::hash<std::string>{}(pset)));
+                static_cast<unsigned>(Hash64(pset)));  // stable across builds
   return buf;
 }
 
@@ -209,6 +210,8 @@ int Show(Args a, std::ostream& out, std::ostream& err) {
     out << s.name << "\n  machine class: " << s.machine_class
         << "\n  parameters [" << Tag(s.param_set) << "]: " << s.param_set
         << "\n";
+    if (!s.engine_options.empty())
+      out << "  engine options: " << s.engine_options << "\n";
     std::vector<ChangePoint> cps;
     std::vector<std::vector<double>> pts;
     for (const SeriesPoint& p : s.points) pts.push_back(p.values);
