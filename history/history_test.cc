@@ -209,10 +209,35 @@ TEST_CASE("history: a version 1 file is migrated to the current schema") {
     CHECK(*SchemaVersionOf(v1->get()) == 1);
     // Version 1 has no durability column: the current writer cannot add.
     CHECK(!AddResults(v1->get(), Run("a", "d", {{.ops = {1}}}), {}).ok());
+    // A run as a version-1 writer stored it.
+    REQUIRE((*v1)->Exec(
+                   "INSERT INTO runs VALUES (1, 'd1', 'old.json', '2025-12-01T00:00:00Z', "
+                   "'0123abc', '', 'Test CPU x2, 4 GiB', 'h', 'Release', '', '', '{}', "
+                   "'ci-gate', '{}', '{}', '2025-12-01T00:00:00Z');"
+                   "INSERT INTO entries VALUES (1, 1, '', 'Test CPU x2, 4 GiB', "
+                   "'read-heavy/memory/keys:10000/threads:1', "
+                   "'read-heavy/memory/keys:10000/threads:1', 0, 'memory', 'memory', "
+                   "'read-heavy', 1, '{}', 123.0, 123.0, NULL, NULL, NULL, '{}')")
+                .ok());
   }
   std::unique_ptr<Db> db = Create(p);
   CHECK(*SchemaVersionOf(db.get()) == 2);
+  // The old rows survive with the new columns at their defaults.
+  auto s = db->Prepare(
+      "SELECT r.git_revision, r.results_schema, e.ops_per_s, e.durability_class, "
+      "e.engine_options FROM entries e JOIN runs r ON e.run_id = r.id");
+  REQUIRE(s.ok());
+  REQUIRE(*(*s)->Step());
+  CHECK((*s)->Text(0) == "0123abc");
+  CHECK((*s)->Int(1) == 1);
+  CHECK((*s)->Double(2) == 123.0);
+  CHECK((*s)->Text(3).empty());
+  CHECK((*s)->Text(4).empty());
   CHECK(AddResults(db.get(), Run("a", "d", {{.ops = {1}}}), {}).ok());
+  // A version-1 point and a version-2 point are different series.
+  Result<std::vector<Series>> series = LoadSeries(db.get(), {});
+  REQUIRE(series.ok());
+  CHECK(series->size() == 2);
 }
 
 std::vector<double> Reps(double centre, double spread) {
