@@ -28,6 +28,7 @@
 #include "harness/runner.h"
 #include "harness/shard.h"
 #include "harness/suite.h"
+#include "history/commands.h"
 #include "report/commands.h"
 #include "workloads/random.h"
 
@@ -1040,11 +1041,13 @@ std::vector<PassThrough> DeclarePassThrough(CLI::App* app) {
       {"report", "write DIR/report.md and DIR/plots/ from results files",
        report::RunReportCommand},
       {"compare", "compare two results (--gate: exit non-zero on regression)",
-       report::RunCompareCommand},
+       history::RunCompareCommand},  // report's, with --against-history
       {"merge", "join results files (shards, machines) into one",
        report::RunMergeCommand},
       {"ab", "run two kvbench builds alternately and compare them",
        report::RunAbCommand},
+      {"history", "results history: add, show, regressions, html",
+       history::RunHistoryCommand},
   };
   for (PassThrough& p : commands) {
     p.app = app->add_subcommand(p.name, p.help);

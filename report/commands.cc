@@ -8,6 +8,8 @@
 #include <ostream>
 
 #include "report/compare.h"
+#include "report/gate_output.h"
+#include "report/html.h"
 #include "report/model.h"
 #include "report/process.h"
 #include "report/report.h"
@@ -78,21 +80,83 @@ std::string TakeCompareFlag(const std::vector<std::string>& a, size_t* i,
   return "";
 }
 
+// Where compare writes its verdicts besides the text table (all optional).
+struct Outputs {
+  std::string json, markdown, junit;  // markdown "-": stdout, for the table
+};
+
+Status WriteOutputs(const Comparison& c, const BaselineNote& note,
+                    const Outputs& o, std::ostream& out) {
+  if (!o.json.empty()) {
+    json j = ComparisonJson(c);
+    if (!note.runs.empty()) j["baseline_runs"] = note.runs;
+    KVB_RETURN_IF_ERROR(WriteJsonFile(o.json, j));
+  }
+  if (o.markdown == "-") {
+    out << ComparisonMarkdown(c, note);
+  } else if (!o.markdown.empty()) {
+    KVB_RETURN_IF_ERROR(WriteTextFile(o.markdown, ComparisonMarkdown(c, note)));
+  }
+  if (!o.junit.empty())
+    KVB_RETURN_IF_ERROR(WriteTextFile(o.junit, ComparisonJUnit(c, note)));
+  return Status::OK();
+}
+
+int Judge(const std::string& cmd, const Dataset& base, const Dataset& next,
+          const CompareOptions& o, bool gate, const BaselineNote& note,
+          const Outputs& outputs, std::ostream& out, std::ostream& err) {
+  Comparison c = Compare(base, next, o);
+  if (outputs.markdown != "-") PrintComparison(out, c, gate);
+  Status s = WriteOutputs(c, note, outputs, out);
+  if (!s.ok()) return Fail(err, cmd, s.ToString());
+  return gate ? c.GateExitCode() : kExitOk;
+}
+
 int CompareAndPrint(const std::string& cmd, const std::string& base_path,
                     const std::string& new_path, const CompareOptions& o,
-                    bool gate, const std::string& json_out, std::ostream& out,
+                    bool gate, const Outputs& outputs, std::ostream& out,
                     std::ostream& err) {
   Result<Dataset> base = LoadDataset({base_path});
   if (!base.ok()) return Fail(err, cmd, std::string(base.status().message()));
   Result<Dataset> next = LoadDataset({new_path});
   if (!next.ok()) return Fail(err, cmd, std::string(next.status().message()));
-  Comparison c = Compare(*base, *next, o);
-  PrintComparison(out, c, gate);
-  if (!json_out.empty()) {
-    Status s = WriteJsonFile(json_out, ComparisonJson(c));
-    if (!s.ok()) return Fail(err, cmd, s.ToString());
+  return Judge(cmd, *base, *next, o, gate, BaselineNote{base_path, {}},
+               outputs, out, err);
+}
+
+// NEW: a results file, or a folder holding results.json.
+Result<json> ReadNew(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return ReadResultsFile(path + "/results.json");
+  return ReadResultsFile(path);
+}
+
+// compare --against-history N NEW: BASE is what `history` returns.
+int CompareAgainstHistory(const HistoryBaselineFn& history,
+                          const std::string& db_path, size_t n,
+                          const std::string& new_path, const CompareOptions& o,
+                          bool gate, const Outputs& outputs, std::ostream& out,
+                          std::ostream& err) {
+  const std::string cmd = "compare";
+  if (!history)
+    return Fail(err, cmd, "--against-history needs a results history, which "
+                          "this build of the command does not have");
+  Result<json> next_json = ReadNew(new_path);
+  if (!next_json.ok())
+    return Fail(err, cmd, std::string(next_json.status().message()));
+  Result<HistoryBaseline> hb =
+      history(db_path, n, *next_json, o.ignore_engine_options);
+  if (!hb.ok()) return Fail(err, cmd, std::string(hb.status().message()));
+  BaselineNote note{hb->description, hb->runs};
+  if (outputs.markdown != "-") {
+    out << "baseline: " << note.base << ": " << note.runs.size()
+        << " run(s) used\n";
+    for (const std::string& r : note.runs) out << "  " << r << "\n";
   }
-  return gate ? c.GateExitCode() : kExitOk;
+  Dataset base, next;
+  AddResults(hb->results, "history:" + note.base, &base);
+  AddResults(*next_json, new_path, &next);
+  return Judge(cmd, base, next, o, gate, note, outputs, out, err);
 }
 
 std::string UniqueKey(const std::string& want, const json& ctx,
@@ -237,12 +301,19 @@ int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
   try {
     std::vector<std::string> inputs;
     bool plots = true;
-    for (const std::string& a : args) {
+    std::string html;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& a = args[i];
       if (a == "--no-plots") {
         plots = false;
+      } else if (a == "--html") {
+        if (i + 1 >= args.size() || args[i + 1].empty())
+          return Fail(err, "report", "--html expects a file name");
+        html = args[++i];
       } else if (a.rfind("--", 0) == 0) {
         return Fail(err, "report",
-                    "unknown flag " + a + " (usage: report DIR [--no-plots])");
+                    "unknown flag " + a +
+                        " (usage: report DIR [--no-plots] [--html FILE])");
       } else {
         inputs.push_back(a);
       }
@@ -271,6 +342,12 @@ int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
     Status s = WriteTextFile(path, md.str());
     if (!s.ok()) return Fail(err, "report", s.ToString());
     out << "report: " << path << "\n";
+    if (!html.empty()) {
+      std::string page = ReportHtml(*ds);
+      s = WriteTextFile(html, page);
+      if (!s.ok()) return Fail(err, "report", s.ToString());
+      out << "html: " << html << " (" << page.size() << " bytes)\n";
+    }
     if (po.ok)
       out << "plots: " << po.files.size() << " files in " << dir << "/plots\n";
     return kExitOk;
@@ -279,30 +356,72 @@ int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
   }
 }
 
+// compare's own flags (not ab's); "" or the error.
+std::string TakeOutputFlag(const std::vector<std::string>& a, size_t* i,
+                           Outputs* outputs, std::string* db, double* against,
+                           bool* taken) {
+  *taken = true;
+  const std::string& f = a[*i];
+  const std::string* v = *i + 1 < a.size() ? &a[*i + 1] : nullptr;
+  if (f == "--markdown" || f == "--junit" || f == "--db") {
+    if (!v || v->empty()) return f + " expects a file name";
+    (f == "--markdown" ? outputs->markdown
+     : f == "--junit"  ? outputs->junit
+                       : *db) = *v;
+  } else if (f == "--against-history") {
+    if (!v || !ParseDouble(*v, 1, 100000, against) || *against != int(*against))
+      return "--against-history expects a run count 1..100000";
+  } else {
+    *taken = false;
+    return "";
+  }
+  ++*i;
+  return "";
+}
+
 int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err) {
+  return RunCompareCommand(args, out, err, nullptr);
+}
+
+int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err, const HistoryBaselineFn& history) {
   try {
     CompareOptions o;
     o.threshold_pct = kDefaultThresholdPct;
     o.alpha = kDefaultAlpha;
     bool gate = false;
-    std::string json_out;
+    Outputs outputs;
+    std::string db;
+    double against = 0;
     std::vector<std::string> pos;
     for (size_t i = 0; i < args.size(); ++i) {
       bool taken = false;
-      std::string e = TakeCompareFlag(args, &i, &o, &gate, &json_out, &taken);
+      std::string e =
+          TakeCompareFlag(args, &i, &o, &gate, &outputs.json, &taken);
+      if (e.empty() && !taken)
+        e = TakeOutputFlag(args, &i, &outputs, &db, &against, &taken);
       if (!e.empty()) return Fail(err, "compare", e);
       if (taken) continue;
       if (args[i].rfind("--", 0) == 0)
         return Fail(err, "compare", "unknown flag " + args[i]);
       pos.push_back(args[i]);
     }
+    if (against > 0) {
+      if (pos.size() != 1)
+        return Fail(err, "compare",
+                    "usage: compare --against-history N [--db PATH] NEW "
+                    "[--gate] ...");
+      return CompareAgainstHistory(history, db, static_cast<size_t>(against), pos[0],
+                                   o, gate, outputs, out, err);
+    }
     if (pos.size() != 2) {
       return Fail(err, "compare",
                   "usage: compare BASE NEW [--gate] [--threshold P] [--alpha "
-                  "A] [--json FILE]");
+                  "A] [--json FILE] [--markdown FILE|-] [--junit FILE] (or "
+                  "--against-history N NEW)");
     }
-    return CompareAndPrint("compare", pos[0], pos[1], o, gate, json_out, out,
+    return CompareAndPrint("compare", pos[0], pos[1], o, gate, outputs, out,
                            err);
   } catch (const std::exception& e) {
     return Fail(err, "compare", e.what());
@@ -464,7 +583,8 @@ int RunAbCommand(const std::vector<std::string>& args, std::ostream& out,
     }
     out << "ab: " << a.dir << "/A.json vs " << a.dir << "/B.json\n";
     return CompareAndPrint("ab", a.dir + "/A.json", a.dir + "/B.json", a.o,
-                           a.gate, a.dir + "/compare.json", out, err);
+                           a.gate, Outputs{a.dir + "/compare.json", "", ""},
+                           out, err);
   } catch (const std::exception& e) {
     return Fail(err, "ab", e.what());
   }

@@ -2,10 +2,24 @@
 // (harness/cli.cc). Each takes the arguments after the subcommand name, writes
 // results to `out` and one-line errors ("kvbench <cmd>: error: ...") to `err`,
 // never throws, and returns the process exit code:
-//   report DIR|FILE... [--no-plots]            0 ok, 2 bad input
+//   report DIR|FILE... [--no-plots] [--html FILE]
+//                                              0 ok, 2 bad input; --html also
+//                                              writes the self-contained page
+//                                              (report/html.h)
 //   compare BASE NEW [--gate] [--threshold P] [--alpha A] [--json FILE]
 //           [--allow-incomparable] [--ignore-engine-options] [--metric both|wall|cpu]
-//           [--paired]
+//           [--paired] [--markdown FILE|-] [--junit FILE]
+//   compare --against-history N [--db PATH] NEW [same flags]
+//                                              BASE = what the caller's
+//                                              HistoryBaselineFn returns (the
+//                                              kvbench CLI: history/commands.h,
+//                                              the last N matching runs of the
+//                                              history); the runs used are
+//                                              printed first.
+//                                              --markdown/--junit: the verdicts for
+//                                              CI (report/gate_output.h); "-" sends
+//                                              the Markdown to stdout instead of
+//                                              the table. Exit codes as without.
 //                                              without --gate: 0, or 2 on bad input;
 //                                              with --gate: the kExit* codes of
 //                                              report/compare.h
@@ -22,6 +36,7 @@
 #ifndef KVB_REPORT_COMMANDS_H_
 #define KVB_REPORT_COMMANDS_H_
 
+#include <functional>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,8 +48,24 @@ namespace kvb::report {
 
 int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
                      std::ostream& err);
+// The baseline of compare --against-history N, from a results history that
+// report/ does not know (history/ depends on report/, not the reverse).
+struct HistoryBaseline {
+  nlohmann::json results;         // a results document of the baseline entries
+  std::string description;        // "the last 5 matching runs of PATH"
+  std::vector<std::string> runs;  // the runs used, one line each, newest first
+};
+// `db`: the --db value, "" when not given; `next`: NEW's results document;
+// the last: --ignore-engine-options was given.
+using HistoryBaselineFn = std::function<Result<HistoryBaseline>(
+    const std::string& db, size_t n, const nlohmann::json& next,
+    bool ignore_engine_options)>;
+
+// Without a HistoryBaselineFn, --against-history is refused (exit 2).
 int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err);
+int RunCompareCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err, const HistoryBaselineFn& history);
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out,
                     std::ostream& err);
 int RunAbCommand(const std::vector<std::string>& args, std::ostream& out,

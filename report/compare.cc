@@ -239,6 +239,23 @@ constexpr NameTable<Verdict, 4> kVerdictNames{{{
 
 const char* VerdictName(Verdict v) { return kVerdictNames.Name(v, "?").data(); }
 
+const char* GateText(int rc) {
+  switch (rc) {
+    case kExitOk:
+      return "pass";
+    case kExitRegression:
+      return "FAIL: regression";
+    case kExitMissing:
+      return "FAIL: benchmark missing from NEW";
+    case kExitCorrectness:
+      return "FAIL: correctness (mismatches or errors)";
+    case kExitTooFewReps:
+      return "FAIL: too few repetitions to judge";
+    default:
+      return "FAIL: results not comparable";
+  }
+}
+
 int Comparison::GateExitCode() const {
   if (!incomparable.empty() && !options.allow_incomparable)
     return kExitIncomparable;
@@ -487,23 +504,6 @@ void PrintNotes(std::ostream& out, const Comparison& c) {
           << "; use at least 4 per side (5+ recommended)\n";
       break;
     }
-  }
-}
-
-const char* GateText(int rc) {
-  switch (rc) {
-    case kExitOk:
-      return "pass";
-    case kExitRegression:
-      return "FAIL: regression";
-    case kExitMissing:
-      return "FAIL: benchmark missing from NEW";
-    case kExitCorrectness:
-      return "FAIL: correctness (mismatches or errors)";
-    case kExitTooFewReps:
-      return "FAIL: too few repetitions to judge";
-    default:
-      return "FAIL: results not comparable";
   }
 }
 

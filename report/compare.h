@@ -86,6 +86,8 @@ struct CompareOptions {
 
 enum class Verdict { kFaster, kSlower, kNoChange, kTooFewReps };
 const char* VerdictName(Verdict v);
+// "pass", "FAIL: regression", ... for a kExit* code.
+const char* GateText(int exit_code);
 
 struct MetricChange {
   double base = 0, next = 0;      // medians

@@ -202,23 +202,8 @@ std::string ValueText(const json& v) {
 }
 
 void AddComparability(const json& b, const json& settings, Point* p) {
-  if (b.contains("params") && b["params"].is_object()) {
-    for (auto it = b["params"].begin(); it != b["params"].end(); ++it) {
-      if (std::find(std::begin(kUncomparedParams), std::end(kUncomparedParams),
-                    it.key()) != std::end(kUncomparedParams))
-        continue;
-      p->identity[it.key()] = ValueText(it.value());
-    }
-  }
+  p->identity = ComparabilityFields(b, settings);
   if (b.contains("engine_spec")) p->identity["engine_spec"] = p->engine_spec;
-  if (!settings.is_object()) return;
-  for (const char* key : kComparedSettings) {
-    if (settings.contains(key)) {
-      p->identity[key] = ValueText(settings[key]);
-    } else if (std::string(key) == "verify") {
-      p->identity[key] = "true";  // SCHEMA.md: absent = true
-    }
-  }
 }
 
 // " [k=v, ...]" of the fields of `mine` that differ from `first`.
@@ -404,6 +389,28 @@ std::string FormatNs(double ns) {
   if (ns >= 1e6) return Fmt("%.2f %s", ns / 1e6, "ms");
   if (ns >= 1e3) return Fmt("%.1f %s", ns / 1e3, "µs");
   return Fmt("%.0f %s", ns, "ns");
+}
+
+std::map<std::string, std::string> ComparabilityFields(const json& b,
+                                                       const json& settings) {
+  std::map<std::string, std::string> out;
+  if (b.contains("params") && b["params"].is_object()) {
+    for (auto it = b["params"].begin(); it != b["params"].end(); ++it) {
+      if (std::find(std::begin(kUncomparedParams), std::end(kUncomparedParams),
+                    it.key()) != std::end(kUncomparedParams))
+        continue;
+      out[it.key()] = ValueText(it.value());
+    }
+  }
+  if (!settings.is_object()) return out;
+  for (const char* key : kComparedSettings) {
+    if (settings.contains(key)) {
+      out[key] = ValueText(settings[key]);
+    } else if (std::string(key) == "verify") {
+      out[key] = "true";  // SCHEMA.md: absent = true
+    }
+  }
+  return out;
 }
 
 }  // namespace kvb::report

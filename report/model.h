@@ -111,6 +111,14 @@ struct Dataset {
 // "machine" field.
 std::string MachineKey(const nlohmann::json& context);
 
+// The comparability fields of one benchmark entry (results/SCHEMA.md,
+// "Comparability"), engine_spec aside: every params member but `seed`, and
+// the compared harness settings of `settings` (the entry's own, else the
+// file's config.settings). Name -> value text. Point::identity is this plus
+// engine_spec; history/ keys its series on it.
+std::map<std::string, std::string> ComparabilityFields(
+    const nlohmann::json& entry, const nlohmann::json& settings);
+
 // One results file is read and checked by ReadResultsFile (results/file.h).
 // Adds a parsed results file to the dataset (repetitions of one machine × name
 // are pooled).

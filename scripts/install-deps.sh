@@ -21,6 +21,7 @@ case "${1:-}" in
       libbenchmark-dev libbenchmark-tools catch2 libcli11-dev
       python3-matplotlib python3-numpy python3-scipy
       rocksdb-tools clang libclang-rt-14-dev clang-format
+      libjs-chart.js chromium  # HTML pages: inlined charts; the browser test
     )
     ;;
   *)
