@@ -11,6 +11,7 @@
 #include "history/dashboard.h"
 #include "history/schema.h"
 #include "history/store.h"
+#include "report/compare.h"
 #include "results/file.h"
 
 namespace kvb::history {
@@ -116,7 +117,8 @@ std::vector<std::string> Expand(const std::vector<std::string>& paths) {
 }
 
 int Add(const Args& a, std::ostream& out, std::ostream& err) {
-  if (a.pos.empty()) return Fail(err, "usage: history add [--db PATH] RESULTS...");
+  if (a.pos.empty())
+    return Fail(err, "usage: history add [--db PATH] RESULTS...");
   // Read every file first: a bad one adds nothing.
   std::vector<std::pair<std::string, json>> files;
   for (const std::string& f : Expand(a.pos)) {
@@ -134,8 +136,8 @@ int Add(const Args& a, std::ostream& out, std::ostream& err) {
   Result<std::unique_ptr<Db>> db = OpenHistory(a.db, {.create = true});
   if (!db.ok()) return Fail(err, std::string(db.status().message()));
   for (const auto& [path, j] : files) {
-    Result<AddOutcome> r =
-        AddResults(db->get(), j, {.source = path, .machine_class = a.machine_class});
+    Result<AddOutcome> r = AddResults(
+        db->get(), j, {.source = path, .machine_class = a.machine_class});
     if (!r.ok()) return Fail(err, std::string(r.status().message()));
     if (r->already) {
       out << path << ": already in the history (run " << r->run_id << ")\n";
@@ -165,18 +167,6 @@ int Runs(const Args& a, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-std::string Fixed(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
-}
-
-std::string Pct(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", v);
-  return buf;
-}
-
 std::string PText(double p) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1e", p);
@@ -199,7 +189,8 @@ Result<std::vector<Series>> Load(const Args& a, std::unique_ptr<Db>* db) {
 }
 
 int Show(Args a, std::ostream& out, std::ostream& err) {
-  if (a.pos.size() != 1) return Fail(err, "usage: history show BENCH [--db PATH]");
+  if (a.pos.size() != 1)
+    return Fail(err, "usage: history show BENCH [--db PATH]");
   a.q.name = a.pos[0];
   std::unique_ptr<Db> db;
   Result<std::vector<Series>> series = Load(a, &db);
@@ -222,14 +213,18 @@ int Show(Args a, std::ostream& out, std::ostream& err) {
     out << line;
     for (size_t i = 0; i < s.points.size(); ++i) {
       const SeriesPoint& p = s.points[i];
-      bool cp = std::any_of(cps.begin(), cps.end(), [&](const ChangePoint& c) {
-        return c.index == i;
-      });
+      bool cp = std::any_of(cps.begin(), cps.end(),
+                            [&](const ChangePoint& c) { return c.index == i; });
       std::snprintf(line, sizeof line, "  %-14s %-26s %5zu %12s %12s %12s%s\n",
                     p.label.substr(0, 14).c_str(), p.date.c_str(),
-                    p.values.size(), Fixed(Median(p.values)).c_str(),
-                    Fixed(*std::min_element(p.values.begin(), p.values.end())).c_str(),
-                    Fixed(*std::max_element(p.values.begin(), p.values.end())).c_str(),
+                    p.values.size(),
+                    report::FormatFixed(Median(p.values), 0).c_str(),
+                    report::FormatFixed(
+                        *std::min_element(p.values.begin(), p.values.end()), 0)
+                        .c_str(),
+                    report::FormatFixed(
+                        *std::max_element(p.values.begin(), p.values.end()), 0)
+                        .c_str(),
                     cp ? "  <- change point" : "");
       out << line;
     }
@@ -242,11 +237,12 @@ void PrintStep(std::ostream& out, const Series& s, const ChangePoint& c) {
   const SeriesPoint& prev = s.points[c.index - 1];
   out << (c.change_pct < 0 ? "REGRESSION " : "improvement ") << s.name << " ["
       << Tag(s.param_set) << "] on " << s.machine_class << ": "
-      << Pct(c.change_pct) << " (" << Fixed(c.before) << " -> "
-      << Fixed(c.after) << " median ops/s) between " << prev.label.substr(0, 12)
-      << " and " << at.label.substr(0, 12) << " (" << at.date << "); U test p "
-      << PText(c.p) << " over " << c.n_before << " vs " << c.n_after
-      << " repetitions\n";
+      << report::ChangeText(c.change_pct) << " ("
+      << report::FormatFixed(c.before, 0) << " -> "
+      << report::FormatFixed(c.after, 0) << " median ops/s) between "
+      << prev.label.substr(0, 12) << " and " << at.label.substr(0, 12) << " ("
+      << at.date << "); U test p " << PText(c.p) << " over " << c.n_before
+      << " vs " << c.n_after << " repetitions\n";
 }
 
 int Regressions(const Args& a, std::ostream& out, std::ostream& err) {
@@ -256,8 +252,8 @@ int Regressions(const Args& a, std::ostream& out, std::ostream& err) {
   out << "method: binary segmentation of per-"
       << (a.q.grouping == Grouping::kRun ? "run" : "commit") << " medians of "
       << (a.q.metric == Metric::kCpu ? "ops per CPU-second" : "ops/s")
-      << "; a step counts when |change| >= " << a.steps.threshold_pct
-      << "%, > " << a.steps.noise_factor
+      << "; a step counts when |change| >= " << a.steps.threshold_pct << "%, > "
+      << a.steps.noise_factor
       << " x the points' scatter (MAD), and the U test of the repetitions "
          "gives p < "
       << a.steps.alpha << "; each side >= " << a.steps.min_points
@@ -280,7 +276,8 @@ int Regressions(const Args& a, std::ostream& out, std::ostream& err) {
 }
 
 int Html(const Args& a, std::ostream& out, std::ostream& err) {
-  if (a.pos.size() != 1) return Fail(err, "usage: history html FILE [--db PATH]");
+  if (a.pos.size() != 1)
+    return Fail(err, "usage: history html FILE [--db PATH]");
   std::unique_ptr<Db> db;
   Result<std::vector<Series>> series = Load(a, &db);
   if (!series.ok()) return Fail(err, std::string(series.status().message()));
@@ -312,7 +309,8 @@ int RunHistoryCommand(const std::vector<std::string>& args, std::ostream& out,
     if (a.sub == "show") return Show(a, out, err);
     if (a.sub == "regressions") return Regressions(a, out, err);
     if (a.sub == "html") return Html(a, out, err);
-    return Fail(err, "unknown history command '" + a.sub + "' (" + kUsage + ")");
+    return Fail(err,
+                "unknown history command '" + a.sub + "' (" + kUsage + ")");
   } catch (const std::exception& ex) {
     return Fail(err, ex.what());
   }
@@ -323,7 +321,8 @@ Result<report::HistoryBaseline> BaselineForCompare(const std::string& db,
                                                    bool ignore_engine_options) {
   const std::string path = db.empty() ? kDefaultDbPath : db;
   KVB_ASSIGN_OR_RETURN(std::unique_ptr<Db> d, OpenHistory(path, {}));
-  KVB_ASSIGN_OR_RETURN(HistoryBase hb, BaseFromHistory(d.get(), next, n, ignore_engine_options));
+  KVB_ASSIGN_OR_RETURN(
+      HistoryBase hb, BaseFromHistory(d.get(), next, n, ignore_engine_options));
   report::HistoryBaseline out;
   out.results = std::move(hb.results);
   out.description =

@@ -211,17 +211,6 @@ void CheckCorrectness(const Point& p, CompareRow* row) {
     row->correctness_detail += " (" + p.error_messages[0] + ")";
 }
 
-std::string Pct(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", v);
-  return buf;
-}
-
-std::string Ci(const MetricChange& m) {
-  if (!m.ci_available) return "n/a";
-  return "[" + Pct(m.lo_pct) + ", " + Pct(m.hi_pct) + "]";
-}
-
 std::string PValue(double p) {
   char buf[32];
   std::snprintf(buf, sizeof buf, p < 0.001 ? "%.1e" : "%.3f", p);
@@ -454,10 +443,11 @@ void PrintRow(std::ostream& out, const Comparison& c, const CompareRow& r) {
                             : VerdictName(r.verdict);
   if (r.regression) verdict += " REGRESSION";
   if (!instr && c.options.metric == CompareOptions::Metric::kBoth)
-    verdict += " (wall " + Pct(r.wall.change_pct) + " " + Ci(r.wall) +
-               ", cpu " + Pct(r.cpu.change_pct) + " " + Ci(r.cpu) + ")";
+    verdict += " (wall " + ChangeText(r.wall.change_pct) + " " +
+               CiText(r.wall) + ", cpu " + ChangeText(r.cpu.change_pct) + " " +
+               CiText(r.cpu) + ")";
   if (r.correctness_failure) verdict += " CORRECTNESS: " + r.correctness_detail;
-  std::string p99 = r.p99.n_base ? Pct(r.p99.change_pct) : "n/a";
+  std::string p99 = r.p99.n_base ? ChangeText(r.p99.change_pct) : "n/a";
   // Under callgrind every time figure is valgrind's: no p99 change to show.
   if (instr && c.counter == "callgrind") p99 = "-";
   char line[640];
@@ -469,11 +459,12 @@ void PrintRow(std::ostream& out, const Comparison& c, const CompareRow& r) {
                   r.throughput.base, r.throughput.next, pct, "exact", "-",
                   p99.c_str(), verdict.c_str());
   } else {
-    std::snprintf(
-        line, sizeof line, "%-58s %12.0f %12.0f %8s %18s %9s %8s  %s\n",
-        r.name.c_str(), r.throughput.base, r.throughput.next,
-        Pct(r.throughput.change_pct).c_str(), Ci(r.throughput).c_str(),
-        PValue(r.throughput.p).c_str(), p99.c_str(), verdict.c_str());
+    std::snprintf(line, sizeof line,
+                  "%-58s %12.0f %12.0f %8s %18s %9s %8s  %s\n", r.name.c_str(),
+                  r.throughput.base, r.throughput.next,
+                  ChangeText(r.throughput.change_pct).c_str(),
+                  CiText(r.throughput).c_str(), PValue(r.throughput.p).c_str(),
+                  p99.c_str(), verdict.c_str());
   }
   out << line;
 }
@@ -558,6 +549,13 @@ json ComparisonJson(const Comparison& c) {
               {"unchecked", c.unchecked},
               {"notes", c.notes},
               {"exit_code", c.GateExitCode()}};
+}
+
+std::string ChangeText(double pct) { return FormatChange(pct, 1); }
+
+std::string CiText(const MetricChange& m) {
+  if (!m.ci_available) return "n/a";
+  return "[" + ChangeText(m.lo_pct) + ", " + ChangeText(m.hi_pct) + "]";
 }
 
 }  // namespace kvb::report

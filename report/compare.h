@@ -100,6 +100,11 @@ struct MetricChange {
   size_t n_base = 0, n_new = 0;
 };
 
+// A change's estimate ("+12.5%") and its 95 % interval ("[+3.1%, +20.0%]", or
+// "n/a" when none could be computed), as every comparison output prints them.
+std::string ChangeText(double pct);
+std::string CiText(const MetricChange& m);
+
 struct CompareRow {
   std::string name;
   // The judged metric that changed most for the worse (instructions per op in

@@ -6,17 +6,6 @@
 namespace kvb::report {
 namespace {
 
-std::string Pct(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", v);
-  return buf;
-}
-
-std::string Ci(const MetricChange& m) {
-  if (!m.ci_available) return "n/a";
-  return "[" + Pct(m.lo_pct) + ", " + Pct(m.hi_pct) + "]";
-}
-
 std::string Num(double v, const char* fmt = "%.0f") {
   char buf[48];
   std::snprintf(buf, sizeof buf, fmt, v);
@@ -42,6 +31,7 @@ std::string Cell(std::string s) {
 std::string Xml(const std::string& s) {
   std::string out;
   for (char ch : s) {
+    // clang-format off
     switch (ch) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -49,6 +39,7 @@ std::string Xml(const std::string& s) {
       case '"': out += "&quot;"; break;
       default: out += ch;
     }
+    // clang-format on
   }
   return out;
 }
@@ -67,9 +58,9 @@ void MarkdownList(std::ostringstream& o, const char* title,
 std::string RowFailure(const Comparison& c, const CompareRow& r) {
   const bool instr = c.mode[0] == 'i';
   std::string what = instr ? "instructions per op " : "throughput ";
-  return what + Pct(r.throughput.change_pct) + " " + Ci(r.throughput) +
-         (instr ? "" : ", p " + PText(r.throughput.p)) + " beyond the " +
-         Num(c.options.threshold_pct, "%g") + "% threshold";
+  return what + ChangeText(r.throughput.change_pct) + " " +
+         CiText(r.throughput) + (instr ? "" : ", p " + PText(r.throughput.p)) +
+         " beyond the " + Num(c.options.threshold_pct, "%g") + "% threshold";
 }
 
 }  // namespace
@@ -91,15 +82,16 @@ std::string ComparisonMarkdown(const Comparison& c, const BaselineNote& b) {
     << "|---|---:|---:|---:|---|---:|---:|---|\n";
   for (const CompareRow& r : c.rows) {
     o << "| `" << Cell(r.name) << "` | " << Num(r.throughput.base) << " | "
-      << Num(r.throughput.next) << " | " << Pct(r.throughput.change_pct)
-      << " | " << Ci(r.throughput) << " | " << PText(r.throughput.p) << " | "
-      << (r.p99.n_base ? Pct(r.p99.change_pct) : "n/a") << " | "
+      << Num(r.throughput.next) << " | " << ChangeText(r.throughput.change_pct)
+      << " | " << CiText(r.throughput) << " | " << PText(r.throughput.p)
+      << " | " << (r.p99.n_base ? ChangeText(r.p99.change_pct) : "n/a") << " | "
       << Cell(VerdictText(r)) << " |\n";
   }
   MarkdownList(o, "Missing in NEW", c.missing);
   MarkdownList(o, "Not comparable (not judged)", c.not_comparable);
-  MarkdownList(o, c.options.allow_incomparable ? "Context differs (allowed)"
-                                               : "Not comparable",
+  MarkdownList(o,
+               c.options.allow_incomparable ? "Context differs (allowed)"
+                                            : "Not comparable",
                c.incomparable);
   MarkdownList(o, "Only in NEW (not compared)", c.only_in_new);
   return o.str();
@@ -127,8 +119,8 @@ std::string ComparisonJUnit(const Comparison& c, const BaselineNote& b) {
       cases << "      <skipped message=\"too few repetitions to judge\"/>\n";
     }
     cases << "      <system-out>" << Xml(VerdictName(r.verdict)) << ": "
-          << Xml(Pct(r.throughput.change_pct)) << " " << Xml(Ci(r.throughput))
-          << "</system-out>\n    </testcase>\n";
+          << Xml(ChangeText(r.throughput.change_pct)) << " "
+          << Xml(CiText(r.throughput)) << "</system-out>\n    </testcase>\n";
   }
   for (const std::string& m : c.missing)
     cases << "    <testcase classname=\"kvbench." << Xml(Workload(m))
@@ -142,10 +134,12 @@ std::string ComparisonJUnit(const Comparison& c, const BaselineNote& b) {
           << Xml(m) << "\"/>\n    </testcase>\n";
   if (blocked) {
     std::string why;
-    for (const std::string& s : c.incomparable) why += (why.empty() ? "" : "; ") + s;
-    cases << "    <testcase classname=\"kvbench.context\" name=\"machine and "
-             "build\" time=\"0\">\n      <error type=\"incomparable\" message=\""
-          << Xml(why) << "\"/>\n    </testcase>\n";
+    for (const std::string& s : c.incomparable)
+      why += (why.empty() ? "" : "; ") + s;
+    cases
+        << "    <testcase classname=\"kvbench.context\" name=\"machine and "
+           "build\" time=\"0\">\n      <error type=\"incomparable\" message=\""
+        << Xml(why) << "\"/>\n    </testcase>\n";
   }
   std::ostringstream o;
   const size_t tests = c.rows.size() + c.missing.size() +
@@ -162,7 +156,8 @@ std::string ComparisonJUnit(const Comparison& c, const BaselineNote& b) {
     << "\"/>\n";
   for (const std::string& r : b.runs)
     o << "      <property name=\"baseline_run\" value=\"" << Xml(r) << "\"/>\n";
-  o << "    </properties>\n" << cases.str() << "  </testsuite>\n</testsuites>\n";
+  o << "    </properties>\n"
+    << cases.str() << "  </testsuite>\n</testsuites>\n";
   return o.str();
 }
 

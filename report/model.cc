@@ -384,6 +384,18 @@ std::string FormatBytes(double v) {
   return Fmt("%.0f %s", v, "B");
 }
 
+std::string FormatFixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string FormatChange(double pct, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%+.*f%%", digits, pct);
+  return buf;
+}
+
 std::string FormatNs(double ns) {
   if (ns >= 1e9) return Fmt("%.2f %s", ns / 1e9, "s");
   if (ns >= 1e6) return Fmt("%.2f %s", ns / 1e6, "ms");

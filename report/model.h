@@ -133,6 +133,10 @@ Result<Dataset> LoadDataset(const std::vector<std::string>& paths);
 std::string FormatCount(double v);
 std::string FormatBytes(double v);
 std::string FormatNs(double ns);
+// `v` with `digits` decimals ("%.*f"); a change in per cent with its sign
+// ("+12.5%" for digits 1).
+std::string FormatFixed(double v, int digits);
+std::string FormatChange(double pct, int digits);
 
 }  // namespace kvb::report
 

@@ -26,18 +26,6 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
-std::string Percent(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.0f%%", v);
-  return buf;
-}
-
 std::string PText(double p) {
   char buf[32];
   std::snprintf(buf, sizeof buf, p < 0.001 ? "p < 0.001" : "p = %.3f", p);
@@ -59,7 +47,7 @@ std::string Ctx(const json& c, const char* key) {
     } else {
       for (const json& e : v) {
         s += (s.empty() ? "" : " ") +
-             (e.is_number() ? Fixed(e.get<double>(), 2) : e.dump());
+             (e.is_number() ? FormatFixed(e.get<double>(), 2) : e.dump());
       }
     }
     return s;
@@ -123,13 +111,13 @@ std::string TieText(
     if (b.empty()) continue;
     double pct = (Median(b) / Median(a) - 1) * 100;
     if (!CanSeparate(a.size(), b.size(), alpha)) {
-      untested.push_back(o->engine_spec + " " + Percent(pct));
+      untested.push_back(o->engine_spec + " " + FormatChange(pct, 0));
       continue;
     }
     UTestResult u = MannWhitneyU(a, b);
     (u.p >= alpha ? ties : behind)
-        .push_back(o->engine_spec + " " + Percent(pct) + " (" + PText(u.p) +
-                   ")");
+        .push_back(o->engine_spec + " " + FormatChange(pct, 0) + " (" +
+                   PText(u.p) + ")");
   }
   auto list = [](const std::vector<std::string>& v) {
     std::string s;
@@ -211,7 +199,8 @@ bool GroupTable(std::ostream& out, const Group& g, const Dataset& ds) {
     std::string ci_text = "n/a";
     if (ci.n >= 2) {
       ci_text = "[" + FormatCount(ci.lo) + ", " + FormatCount(ci.hi) + "]";
-      if (!ci.available) ci_text += " †" + Fixed(ci.coverage * 100, 0) + "%";
+      if (!ci.available)
+        ci_text += " †" + FormatFixed(ci.coverage * 100, 0) + "%";
     }
     auto lat = p->latency.find(op);
     auto pct = [&](const std::vector<double> LatencyReps::*f) {
@@ -225,17 +214,17 @@ bool GroupTable(std::ostream& out, const Group& g, const Dataset& ds) {
     const bool asserts = AssertionBuild(ds, *p);
     marked = marked || asserts;
     out << "| " << ++rank << " | " << p->engine_spec << (asserts ? " ‡" : "")
-        << " | "
-        << FormatCount(ci.median) << " | " << ci_text << " | "
+        << " | " << FormatCount(ci.median) << " | " << ci_text << " | "
         << p->ops_per_s.size() << " | "
-        << (rank == 1 ? "—" : Percent((ci.median / best - 1) * 100)) << " | "
-        << pct(&LatencyReps::p50) << " | " << pct(&LatencyReps::p99) << " | "
-        << pct(&LatencyReps::p999) << " | " << pct(&LatencyReps::p9999) << " | "
-        << (disk > 0 ? FormatBytes(disk) : "–") << " | "
-        << (amp > 0 ? Fixed(amp, 2) : "–") << " | "
+        << (rank == 1 ? "—" : FormatChange((ci.median / best - 1) * 100, 0))
+        << " | " << pct(&LatencyReps::p50) << " | " << pct(&LatencyReps::p99)
+        << " | " << pct(&LatencyReps::p999) << " | " << pct(&LatencyReps::p9999)
+        << " | " << (disk > 0 ? FormatBytes(disk) : "–") << " | "
+        << (amp > 0 ? FormatFixed(amp, 2) : "–") << " | "
         << (p->peak_rss.empty() ? "–" : FormatBytes(Median(p->peak_rss)))
         << " | "
-        << (p->reopen_ms.empty() ? "–" : Fixed(Median(p->reopen_ms), 1) + " ms")
+        << (p->reopen_ms.empty() ? "–"
+                                 : FormatFixed(Median(p->reopen_ms), 1) + " ms")
         << " | "
         << (p->mismatches + p->missing
                 ? "**" + std::to_string(p->mismatches + p->missing) + "**"
@@ -262,7 +251,7 @@ void DurabilityTable(std::ostream& out, const Group& g) {
          "bytes/op | kvbench crash on this build |\n"
          "|---|---|---:|---:|---:|---|\n";
   auto per_op = [](const std::vector<double>& v, int digits) {
-    return v.empty() ? std::string("–") : Fixed(Median(v), digits);
+    return v.empty() ? std::string("–") : FormatFixed(Median(v), digits);
   };
   for (const Point* p : g.ranked) {
     std::string crash = p->crash_checked.empty() ? "–" : p->crash_checked;
@@ -311,9 +300,11 @@ void CacheTable(std::ostream& out, const Group& g) {
          "cache at end |\n|---|---:|---:|---:|---:|\n";
   for (const Point* p : g.ranked) {
     out << "| " << p->engine_spec << " | "
-        << (p->resident.empty() ? "–"
-                                : Fixed(Median(p->resident) * 100, 1) + " %")
-        << " | " << (p->memory_limit > 0 ? FormatBytes(p->memory_limit) : "none")
+        << (p->resident.empty()
+                ? "–"
+                : FormatFixed(Median(p->resident) * 100, 1) + " %")
+        << " | "
+        << (p->memory_limit > 0 ? FormatBytes(p->memory_limit) : "none")
         << " | " << bytes(p->cgroup_peak) << " | " << bytes(p->cgroup_file_end)
         << " |\n";
   }
@@ -330,8 +321,8 @@ void RoleTable(std::ostream& out, const Group& g) {
   for (const Point* p : g.ranked) {
     for (const auto& [name, r] : p->roles) {
       out << "| " << p->engine_spec << " | " << name << " | " << r.threads
-          << " | " << Fixed(Median(r.ops_per_s), 0) << " | "
-          << (r.target_rate > 0 ? Fixed(r.target_rate, 0) + " ops/s"
+          << " | " << FormatFixed(Median(r.ops_per_s), 0) << " | "
+          << (r.target_rate > 0 ? FormatFixed(r.target_rate, 0) + " ops/s"
                                 : std::string("closed loop"))
           << " |\n";
     }
@@ -416,7 +407,7 @@ std::string LoadCaveat(const json& c) {
   }
   if (load <= 0.5 * cpus) return "";
   return "the machine was loaded (1-minute load average up to " +
-         Fixed(load, 2) + " on " + Fixed(cpus, 0) +
+         FormatFixed(load, 2) + " on " + FormatFixed(cpus, 0) +
          " CPUs): other processes competed for the cores; treat small "
          "differences as noise";
 }
@@ -593,7 +584,7 @@ std::string SmallestFootprint(const Candidates& c) {
   std::string amp =
       small->space_amp.empty()
           ? ""
-          : ", space amplification " + Fixed(Median(small->space_amp), 2);
+          : ", space amplification " + FormatFixed(Median(small->space_amp), 2);
   return "**Smallest footprint on disk**: " + small->engine_spec + " — " +
          FormatBytes(Median(small->bytes_on_disk)) + amp;
 }
@@ -628,14 +619,14 @@ std::string HarnessOverhead(const Candidates& c) {
   if (null_ops <= 0 || best_ops <= 0) return "";
   return "Harness overhead: the null adapter ran " + FormatCount(null_ops) +
          " ops/s, so the harness's own work is about " +
-         Fixed(100 * best_ops / null_ops, 1) + " % of the time per op of " +
-         fastest->engine_spec + " (" + FormatCount(best_ops) +
-         " ops/s), the fastest ranked engine";
+         FormatFixed(100 * best_ops / null_ops, 1) +
+         " % of the time per op of " + fastest->engine_spec + " (" +
+         FormatCount(best_ops) + " ops/s), the fastest ranked engine";
 }
 
 constexpr RecommendationRule kRecommendationRules[] = {
-    BestThroughput, BestTailLatency, SmallestFootprint, InMemoryCeiling,
-    LowestMemory, HarnessOverhead};
+    BestThroughput,  BestTailLatency, SmallestFootprint,
+    InMemoryCeiling, LowestMemory,    HarnessOverhead};
 
 }  // namespace
 
