@@ -125,14 +125,11 @@ TEST_CASE("histograms merge exactly") {
   CHECK(empty.Percentile(50) == 0);
 }
 
-RepResult RunPreset(const std::string& engine, const std::string& workload,
-                    std::vector<std::pair<std::string, std::string>> params,
-                    const std::string& data_dir, bool verify = true,
-                    double target_rate = 0) {
-  RunSettings settings;
-  settings.data_dir = data_dir;
-  settings.verify = verify;
-  settings.target_rate = target_rate;
+// One repetition of `workload` on `engine` with `settings`; the test stops if
+// it cannot run.
+RepResult RunWith(const RunSettings& settings, const std::string& engine,
+                  const std::string& workload,
+                  std::vector<std::pair<std::string, std::string>> params) {
   Runner runner(settings);
   PointSpec p;
   p.engine_spec = engine;
@@ -143,6 +140,17 @@ RepResult RunPreset(const std::string& engine, const std::string& workload,
   INFO(workload << " on " << engine << ": " << r.status().ToString());
   REQUIRE(r.ok());
   return std::move(*r);
+}
+
+RepResult RunPreset(const std::string& engine, const std::string& workload,
+                    std::vector<std::pair<std::string, std::string>> params,
+                    const std::string& data_dir, bool verify = true,
+                    double target_rate = 0) {
+  RunSettings settings;
+  settings.data_dir = data_dir;
+  settings.verify = verify;
+  settings.target_rate = target_rate;
+  return RunWith(settings, engine, workload, std::move(params));
 }
 
 TEST_CASE("every preset runs end to end on memory and null") {
@@ -347,16 +355,7 @@ RepResult RunObserved(const std::string& engine, const std::string& workload,
     return std::unique_ptr<Adapter>(
         new ObservingAdapter(std::move(*a), corrupt_scans));
   };
-  Runner runner(settings);
-  PointSpec p;
-  p.engine_spec = engine;
-  p.workload = workload;
-  p.params = std::move(params);
-  REQUIRE_OK(runner.Check(p));
-  Result<RepResult> r = runner.RunOnce(p, 0);
-  INFO(r.status().ToString());
-  REQUIRE(r.ok());
-  return std::move(*r);
+  return RunWith(settings, engine, workload, std::move(params));
 }
 
 TEST_CASE("the engine gets keys the harness already touched, not views into "
