@@ -14,6 +14,8 @@
 namespace kvb {
 namespace fs = std::filesystem;
 
+Status Adapter::Settle() { return Sync(); }
+
 Status Adapter::Has(std::string_view key, bool* found) {
   std::string scratch;
   Status s = Get(key, &scratch);

@@ -112,6 +112,21 @@ class Adapter {
   // Makes every write acknowledged so far durable.
   virtual Status Sync() = 0;
 
+  // Brings the engine to its settled state and returns once it is there:
+  // every write acknowledged so far is in the engine's long-term structures
+  // (memtables flushed, the compactions they trigger finished, a checkpoint
+  // written, a WAL folded in) and no background work is queued. Neither the
+  // data nor the durability class changes. The harness calls it between the
+  // load and a measured phase of state `settled` (workloads/workload.h,
+  // EngineState), timed outside the measurement. Default: Sync().
+  virtual Status Settle();
+  // The engine's own figures of how settled it is, named as the engine names
+  // them: RocksDB's cur-size-all-mem-tables, num-files-at-level0,
+  // estimate-pending-compaction-bytes; linhash's segments and the index
+  // chunks still unread; SQLite's WAL bytes ... Recorded at the start of
+  // every measured phase, so a reader can see what state was measured. May be
+  // empty (an engine with no deferred work). Default: none.
+  virtual std::map<std::string, double> StateFigures() { return {}; }
   // Engine-reported figures (segments, compactions, cache hits, ...); may be
   // empty.
   virtual std::map<std::string, double> Stats() { return {}; }

@@ -107,6 +107,18 @@ inline std::map<std::string, double> CountStats(
   return out;
 }
 
+// The figures of `all` named in `names` (a StateFigures() drawn from Stats()).
+inline std::map<std::string, double> PickFigures(
+    const std::map<std::string, double>& all,
+    std::initializer_list<const char*> names) {
+  std::map<std::string, double> out;
+  for (const char* name : names) {
+    auto it = all.find(name);
+    if (it != all.end()) out.insert(*it);
+  }
+  return out;
+}
+
 void AddNullAdapter(std::vector<AdapterInfo>* out);
 void AddMemoryAdapter(std::vector<AdapterInfo>* out);
 void AddFilesFloorAdapter(std::vector<AdapterInfo>* out);

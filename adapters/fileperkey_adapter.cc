@@ -141,6 +141,17 @@ class FileperkeyAdapter final : public adapters_internal::BuiltinAdapter {
   Status Scan(std::string_view start, size_t limit,
               const ScanCallback& cb) override;
   Status Sync() override { return store_->Sync(); }
+  // Sync, and with index=on the background index walk finished.
+  Status Settle() override {
+    KVB_RETURN_IF_ERROR(store_->Sync());
+    return index_ ? store_->WaitForIndex() : Status::OK();
+  }
+  std::map<std::string, double> StateFigures() override {
+    const fileperkey::StoreStats st = store_->stats();
+    return {{"index_building", st.index_building ? 1.0 : 0.0},
+            {"index_keys", static_cast<double>(st.index_keys)},
+            {"cache_entries", static_cast<double>(st.cache.entries)}};
+  }
   std::map<std::string, double> Stats() override;
 
  private:

@@ -33,6 +33,8 @@
 #include <leveldb/options.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "adapters/builtin.h"
@@ -60,6 +62,50 @@ Status FromLevel(const leveldb::Status& s, std::string_view what) {
   if (msg.find("No space left") != std::string::npos)
     return Status::NoSpace(msg);
   return Status::IOError(msg);
+}
+
+// The shape of LevelDB's tree, from its "leveldb.sstables" property: one
+// "--- level N ---" line per level, then " NUMBER:BYTES[smallest .. largest]"
+// per table file (Version::DebugString; keys are escaped, so one line each).
+struct LevelShape {
+  static constexpr int kLevels = 7;  // leveldb config::kNumLevels
+  int files[kLevels] = {};
+  uint64_t bytes[kLevels] = {};
+};
+
+LevelShape ParseSstables(std::string_view text) {
+  LevelShape shape;
+  int level = -1;
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string line(text.substr(0, eol));
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    int n = 0;
+    unsigned long long number = 0, bytes = 0;
+    if (std::sscanf(line.c_str(), "--- level %d ---", &n) == 1) {
+      level = n;
+    } else if (level >= 0 && level < LevelShape::kLevels &&
+               std::sscanf(line.c_str(), " %llu:%llu[", &number, &bytes) == 2) {
+      shape.files[level]++;
+      shape.bytes[level] += bytes;
+    }
+  }
+  return shape;
+}
+
+// LevelDB's own compaction score (version_set.cc, VersionSet::Finalize): level
+// 0 by its file count over kL0_CompactionTrigger (4), level L >= 1 by its
+// bytes over 10 MiB * 10^(L-1); the last level is never scored. LevelDB keeps
+// compacting in the background while the highest score is >= 1, and a running
+// compaction keeps its inputs (so the score) until it installs its output.
+double MaxCompactionScore(const LevelShape& shape) {
+  double best = shape.files[0] / 4.0;
+  double max_bytes = 10.0 * 1048576.0;
+  for (int level = 1; level < LevelShape::kLevels - 1; level++) {
+    best = std::max(best, static_cast<double>(shape.bytes[level]) / max_bytes);
+    max_bytes *= 10;
+  }
+  return best;
 }
 
 struct LevelDbConfig : adapters_internal::LsmOptions {
@@ -165,6 +211,35 @@ class LevelDbAdapter final : public adapters_internal::BuiltinAdapter {
     return FromLevel(db_->Write(sync_options, &empty), "leveldb sync");
   }
 
+  // LevelDB has no flush call and no pending-compaction figure. A compaction
+  // of the range ["", ""] flushes the memtable (and waits for it) but
+  // overlaps no table file (the workloads never write the empty key), so it
+  // compacts nothing else; then Settle waits until LevelDB's own compaction
+  // score is below 1, when it schedules no more background work.
+  Status Settle() override {
+    KVB_RETURN_IF_ERROR(Sync());
+    const leveldb::Slice empty;
+    db_->CompactRange(&empty, &empty);
+    return adapters_internal::WaitUntilIdle(
+        [this] { return MaxCompactionScore(Shape()) < 1; },
+        [this] { return adapters_internal::FiguresText(StateFigures()); },
+        "leveldb");
+  }
+  std::map<std::string, double> StateFigures() override {
+    const LevelShape shape = Shape();
+    std::map<std::string, double> out;
+    uint64_t table_bytes = 0;
+    for (int level = 0; level < LevelShape::kLevels; level++)
+      table_bytes += shape.bytes[level];
+    out["num-files-at-level0"] = shape.files[0];
+    out["table-bytes"] = static_cast<double>(table_bytes);
+    out["max-compaction-score"] = MaxCompactionScore(shape);
+    std::string usage;
+    if (db_->GetProperty("leveldb.approximate-memory-usage", &usage))
+      out["approximate-memory-usage"] = std::strtod(usage.c_str(), nullptr);
+    return out;
+  }
+
   bool IsInfoLog(std::string_view name) const override {
     return adapters_internal::IsLsmInfoLog(name);
   }
@@ -185,6 +260,12 @@ class LevelDbAdapter final : public adapters_internal::BuiltinAdapter {
  private:
   explicit LevelDbAdapter(const std::string& dir)
       : BuiltinAdapter("leveldb", kLevelDbCaps, dir) {}
+
+  LevelShape Shape() const {
+    std::string text;
+    return db_->GetProperty("leveldb.sstables", &text) ? ParseSstables(text)
+                                                       : LevelShape{};
+  }
 
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;

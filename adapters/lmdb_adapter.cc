@@ -225,6 +225,8 @@ class LmdbAdapter final : public adapters_internal::BuiltinAdapter {
   Status Scan(std::string_view start, size_t limit,
               const ScanCallback& cb) override;
   Status Sync() override;
+  // Settle is the default, Sync: LMDB defers no work past a commit (no
+  // memtable, no compaction, no checkpoint), so it has no state figures.
   std::map<std::string, double> Stats() override;
 
  private:

@@ -5,11 +5,14 @@
 #define KVB_ADAPTERS_LSM_H_
 
 #include <cstdint>
+#include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "adapters/adapter.h"
 #include "adapters/options.h"
@@ -74,6 +77,37 @@ void AddLevelFileCounts(Property&& property,
       out->emplace("files-at-level" + std::to_string(level),
                    std::strtod(v.c_str(), nullptr));
   }
+}
+
+// "name=value, ..." of a figure map, for error messages.
+inline std::string FiguresText(const std::map<std::string, double>& figures) {
+  std::string text;
+  for (const auto& [name, value] : figures) {
+    if (!text.empty()) text += ", ";
+    text += name + "=" + std::to_string(static_cast<long long>(value));
+  }
+  return text;
+}
+
+// Settle's wait for background work: polls `idle` every 10 ms until it holds.
+// Engines that keep compacting for over `limit` (a write stream never stops
+// during Settle, so only a stuck engine gets there) get an error that
+// names the engine and the figures `describe` gives (Busy).
+inline Status WaitUntilIdle(const std::function<bool()>& idle,
+                            const std::function<std::string()>& describe,
+                            std::string_view engine,
+                            std::chrono::seconds limit = std::chrono::minutes(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!idle()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status::Busy(std::string(engine) +
+                              " settle: background work still running after " +
+                              std::to_string(limit.count()) + " s (" + describe() +
+                              ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Status::OK();
 }
 
 }  // namespace kvb::adapters_internal

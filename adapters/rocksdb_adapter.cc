@@ -222,6 +222,23 @@ class RocksDbAdapter final : public adapters_internal::BuiltinAdapter {
     return FromRocks(db_->SyncWAL(), "rocksdb SyncWAL");
   }
 
+  // Flushes the memtables (waiting for the flush), then waits until no
+  // compaction is pending or running and no flush is running.
+  Status Settle() override {
+    KVB_RETURN_IF_ERROR(Sync());
+    rocksdb::FlushOptions wait;
+    wait.wait = true;
+    KVB_RETURN_IF_ERROR(FromRocks(db_->Flush(wait), "rocksdb settle: Flush"));
+    return adapters_internal::WaitUntilIdle(
+        [this] {
+          return IntProperty("rocksdb.compaction-pending") == 0 &&
+                 IntProperty("rocksdb.num-running-compactions") == 0 &&
+                 IntProperty("rocksdb.num-running-flushes") == 0;
+        },
+        [this] { return adapters_internal::FiguresText(StateFigures()); }, "rocksdb");
+  }
+  std::map<std::string, double> StateFigures() override;
+
   bool IsInfoLog(std::string_view name) const override {
     return adapters_internal::IsLsmInfoLog(name);
   }
@@ -238,6 +255,16 @@ class RocksDbAdapter final : public adapters_internal::BuiltinAdapter {
     syncer_.StartIfPeriodic(c.durability, [this] { return Sync(); });
   }
 
+  // The named properties that RocksDB reports, without the "rocksdb."
+  // prefix.
+  std::map<std::string, double> PropertyFigures(
+      std::initializer_list<const char*> props) const;
+  // An integer property's value; 0 when the engine does not report it.
+  uint64_t IntProperty(const char* name) const {
+    uint64_t v = 0;
+    return db_->GetIntProperty(name, &v) ? v : 0;
+  }
+
   std::unique_ptr<rocksdb::DB> db_;  // null after Close
   rocksdb::WriteOptions write_options_;
   rocksdb::ReadOptions read_options_;
@@ -246,7 +273,7 @@ class RocksDbAdapter final : public adapters_internal::BuiltinAdapter {
 };
 
 std::map<std::string, double> RocksDbAdapter::Stats() {
-  static const char* const kProps[] = {
+  std::map<std::string, double> out = PropertyFigures({
       "rocksdb.estimate-num-keys",
       "rocksdb.total-sst-files-size",
       "rocksdb.cur-size-all-mem-tables",
@@ -255,21 +282,45 @@ std::map<std::string, double> RocksDbAdapter::Stats() {
       "rocksdb.block-cache-usage",
       "rocksdb.num-live-versions",
       "rocksdb.estimate-pending-compaction-bytes",
-  };
-  std::map<std::string, double> out;
-  for (const char* prop : kProps) {
-    uint64_t v = 0;
-    if (db_->GetIntProperty(prop, &v)) {
-      out[std::string(prop).substr(sizeof("rocksdb.") - 1)] =
-          static_cast<double>(v);
-    }
-  }
+  });
   adapters_internal::AddLevelFileCounts(
       [this](const std::string& level, std::string* v) {
         return db_->GetProperty("rocksdb.num-files-at-level" + level, v);
       },
       &out);
   out["periodic-syncs"] = static_cast<double>(syncer_.syncs());
+  return out;
+}
+
+std::map<std::string, double> RocksDbAdapter::StateFigures() {
+  return PropertyFigures({
+      "rocksdb.cur-size-all-mem-tables",
+      "rocksdb.num-entries-active-mem-table",
+      "rocksdb.num-immutable-mem-table",
+      "rocksdb.num-files-at-level0",
+      "rocksdb.estimate-pending-compaction-bytes",
+      "rocksdb.compaction-pending",
+      "rocksdb.num-running-compactions",
+      "rocksdb.num-running-flushes",
+  });
+}
+
+std::map<std::string, double> RocksDbAdapter::PropertyFigures(
+    std::initializer_list<const char*> props) const {
+  std::map<std::string, double> out;
+  for (const char* prop : props) {
+    uint64_t v = 0;
+    std::string text;  // num-files-at-levelN is a string property
+    double figure = 0;
+    if (db_->GetIntProperty(prop, &v)) {
+      figure = static_cast<double>(v);
+    } else if (db_->GetProperty(prop, &text)) {
+      figure = std::strtod(text.c_str(), nullptr);
+    } else {
+      continue;
+    }
+    out[std::string(prop).substr(sizeof("rocksdb.") - 1)] = figure;
+  }
   return out;
 }
 

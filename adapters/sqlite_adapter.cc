@@ -46,6 +46,7 @@
 // ("string or blob too big"). A file that is not a database is Corruption.
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -251,6 +252,15 @@ class SqliteAdapter final : public adapters_internal::BuiltinAdapter {
   Status Scan(std::string_view start, size_t limit,
               const ScanCallback& cb) override;
   Status Sync() override;
+  // Folds the WAL into the database (a TRUNCATE checkpoint, which leaves
+  // the WAL empty), then Sync().
+  Status Settle() override;
+  std::map<std::string, double> StateFigures() override {
+    struct stat st;
+    const double wal =
+        ::stat((path_ + "-wal").c_str(), &st) == 0 ? st.st_size : 0;
+    return {{"wal-bytes", wal}};
+  }
   std::map<std::string, double> Stats() override {
     double n = static_cast<double>(conns_.size());
     return {{"connections", n},
@@ -356,6 +366,19 @@ Status SqliteAdapter::Sync() {
   KVB_RETURN_IF_ERROR(FsyncPath(path_ + "-wal", true));
   KVB_RETURN_IF_ERROR(FsyncPath(path_, false));
   return FsyncPath(dir_, false);
+}
+
+Status SqliteAdapter::Settle() {
+  {
+    KVB_ASSIGN_OR_RETURN(Conn * c, conns_.Local());
+    std::lock_guard writer(write_mu_);
+    int log_frames = 0, checkpointed = 0;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, nullptr,
+                                       SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                       &checkpointed);
+    if (rc != SQLITE_OK) return FromSqlite(rc, c->db, "settle: wal_checkpoint");
+  }
+  return Sync();
 }
 
 constexpr DurabilityTable kSqliteDurability{{

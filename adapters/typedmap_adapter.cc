@@ -196,6 +196,10 @@ class TypedmapAdapter final : public adapters_internal::BuiltinAdapter,
   Status Has(std::string_view key, bool* found) override;
   Status WriteBatch(std::span<const KeyValue> pairs) override;
   Status Sync() override;
+  // Settle is the default, Sync (FSyncAll: the dirty keys of kAsync flushed).
+  // The figures show what the log owes: records beyond live keys are what a
+  // Shrink would drop.
+  std::map<std::string, double> StateFigures() override;
   std::map<std::string, double> Stats() override;
   TypedRecordAccess* typed_records() override { return this; }
 
@@ -270,6 +274,11 @@ Status TypedmapAdapter::DeleteRecord(std::string_view key) {
 }
 
 Status TypedmapAdapter::Sync() { return store_.FSyncAll(); }
+
+std::map<std::string, double> TypedmapAdapter::StateFigures() {
+  return adapters_internal::PickFigures(
+      Stats(), {"live_keys", "records", "log_bytes", "dirty_keys"});
+}
 
 std::map<std::string, double> TypedmapAdapter::Stats() {
   typedmap::Stats st = store_.GetStats();

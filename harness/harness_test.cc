@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -297,11 +298,25 @@ class ObservingAdapter : public Adapter {
   Status Close() override { return inner_->Close(); }
   Status Put(std::string_view k, std::string_view v) override {
     Saw(k);
+    puts_++;
     return inner_->Put(k, v);
   }
   Status Get(std::string_view k, std::string* v) override {
     Saw(k);
+    gets_++;
     return inner_->Get(k, v);
+  }
+  // The calls around the engine state: when Settle and StateFigures came,
+  // counted in Puts and Gets before them.
+  Status Settle() override {
+    settles_++;
+    puts_at_settle_ = puts_;
+    gets_at_settle_ = gets_;
+    return inner_->Settle();
+  }
+  std::map<std::string, double> StateFigures() override {
+    gets_at_figures_ = gets_;
+    return inner_->StateFigures();
   }
   Status Delete(std::string_view k) override {
     Saw(k);
@@ -329,7 +344,13 @@ class ObservingAdapter : public Adapter {
   static void Reset() {
     std::lock_guard lock(mu_);
     addresses_.clear();
+    puts_ = gets_ = puts_at_settle_ = gets_at_settle_ = gets_at_figures_ = 0;
+    settles_ = 0;
   }
+  static inline std::atomic<uint64_t> puts_{0}, gets_{0};
+  static inline uint64_t puts_at_settle_ = 0, gets_at_settle_ = 0,
+                         gets_at_figures_ = 0;
+  static inline int settles_ = 0;
 
  private:
   static void Saw(std::string_view k) {
@@ -376,6 +397,58 @@ TEST_CASE("the engine gets keys the harness already touched, not views into "
     // address per key (2,000 when the engine got views into the key set).
     CHECK(ObservingAdapter::DistinctKeyAddresses() <= 32);
   }
+}
+
+TEST_CASE("the engine state is reached after the load, outside the timing") {
+  testing::TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> params = {
+      {"keys", "2000"}, {"ops", "3000"}};
+  auto with_state = [&](const char* state) {
+    auto p = params;
+    p.emplace_back("state", state);
+    return p;
+  };
+  ObservingAdapter::Reset();
+  RepResult settled =
+      RunObserved("rocksdb", "ycsb-c", with_state("settled"), dir.path(), false);
+  CHECK(settled.errors == 0);
+  CHECK(settled.engine_state == "settled");
+  CHECK(settled.params.at("state") == "settled");
+  // Settled once, after every load Put and before any read.
+  CHECK(ObservingAdapter::settles_ == 1);
+  CHECK(ObservingAdapter::puts_at_settle_ == 2000);
+  CHECK(ObservingAdapter::gets_at_settle_ == 0);
+  CHECK(settled.settle_ms >= 0);
+  // The figures are the engine's own, taken before the measured reads.
+  CHECK(ObservingAdapter::gets_at_figures_ == 0);
+  CHECK(ObservingAdapter::gets_ >= 3000);
+  REQUIRE(settled.state_figures.count("num-entries-active-mem-table") == 1);
+  CHECK(settled.state_figures.at("num-entries-active-mem-table") == 0);
+
+  ObservingAdapter::Reset();
+  RepResult fresh =
+      RunObserved("rocksdb", "ycsb-c", with_state("fresh"), dir.path(), false);
+  CHECK(fresh.engine_state == "fresh");
+  CHECK(ObservingAdapter::settles_ == 0);
+  CHECK(fresh.settle_ms < 0);
+  CHECK(fresh.reopen_ms < 0);
+  // Straight after the load: all 2,000 keys still in the memtable.
+  CHECK(fresh.state_figures.at("num-entries-active-mem-table") == 2000);
+
+  ObservingAdapter::Reset();
+  RepResult reopened = RunObserved("rocksdb", "ycsb-c", with_state("reopened"),
+                                   dir.path(), false);
+  CHECK(reopened.engine_state == "reopened");
+  CHECK(ObservingAdapter::settles_ == 0);
+  CHECK(reopened.reopen_ms >= 0);
+  Runner runner{RunSettings{}};
+  PointSpec bad;
+  bad.engine_spec = "rocksdb";
+  bad.workload = "ycsb-c";
+  bad.params = with_state("warm");
+  Status st = runner.Check(bad);
+  CHECK(st.IsInvalidArgument());
+  CHECK(st.ToString().find("fresh, settled or reopened") != std::string::npos);
 }
 
 TEST_CASE("scan entries are checked after the scan, and a bad one is caught") {
@@ -567,6 +640,9 @@ TEST_CASE("an entry read back is the entry written (child results)") {
         CHECK(back->phases[i].name == r.phases[i].name);
     }
   }
+  CHECK(reps[1].engine_state == "reopened");
+  CHECK(reps[1].state_figures.count("segments") == 1);  // linhash's own
+  CHECK(reps[0].engine_state == "settled");          // ycsb's default
   CHECK(reps[1].resident_at_run_start >= 0);  // persistent: measured
   CHECK(reps[0].resident_at_run_start < 0);   // memory: not applicable
   CHECK_FALSE(RepFromJson(nlohmann::json::array()).ok());

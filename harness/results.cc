@@ -226,6 +226,10 @@ json RepToJson(const RepResult& r, int repetitions) {
   b["reopen_ms"] = r.reopen_ms < 0 ? json(nullptr) : json(r.reopen_ms);
   b["verify_reopen_ms"] =
       r.verify_reopen_ms < 0 ? json(nullptr) : json(r.verify_reopen_ms);
+  b["engine_state"] = {
+      {"state", r.engine_state},
+      {"settle_ms", r.settle_ms < 0 ? json(nullptr) : json(r.settle_ms)},
+      {"figures", r.state_figures}};
   b["verify"] = VerifyJson(r.verify);
   b["errors"] = r.errors;
   b["error_messages"] = r.error_messages;
@@ -410,6 +414,13 @@ Result<RepResult> RepFromJson(const json& b) {
     r.total_s = b.value("total_s", 0.0);
     r.reopen_ms = MsFrom(b, "reopen_ms");
     r.verify_reopen_ms = MsFrom(b, "verify_reopen_ms");
+    if (b.contains("engine_state") && b["engine_state"].is_object()) {
+      const json& es = b["engine_state"];
+      r.engine_state = es.value("state", "");
+      r.settle_ms = MsFrom(es, "settle_ms");
+      r.state_figures =
+          es.value("figures", std::map<std::string, double>{});
+    }
     r.verify = VerifyFromJson(b.value("verify", json::object()));
     r.errors = b.value("errors", uint64_t{0});
     r.error_messages = b.value("error_messages", std::vector<std::string>{});

@@ -1035,8 +1035,18 @@ class PointRun {
     if (load.errors == 0) tracker_->MarkUniform(spec_.keys, 1);
   }
 
-  void ReopenAfterLoad() {
-    if (!spec_.reopen_after_load || !open_) return;
+  // Brings the engine to the workload's state (EngineState) after the load,
+  // outside every timed phase: Settle() for settled (timed as settle_ms),
+  // Close and a new open for reopened (reopen_ms).
+  void ReachEngineState() {
+    rep_.engine_state = std::string(EngineStateName(spec_.state));
+    if (!open_ || spec_.state == EngineState::kFresh) return;
+    if (spec_.state == EngineState::kSettled) {
+      auto t0 = std::chrono::steady_clock::now();
+      Check(db_->Settle(), "settle after load");
+      rep_.settle_ms = MsSince(t0);
+      return;
+    }
     if (!caps_.persistent) {
       rep_.notes.push_back("not persistent: close/reopen skipped");
       return;
@@ -1088,6 +1098,7 @@ class PointRun {
 
   void Measure() {
     if (!open_) return;
+    rep_.state_figures = db_->StateFigures();
     if (caps_.persistent && spec_.shape != RunShape::kNone)
       rep_.resident_at_run_start = probes::ResidentFraction(dir_);
     if (spec_.shape == RunShape::kReadAllShuffled) {
@@ -1464,7 +1475,7 @@ Result<RepResult> Runner::RunOnce(const PointSpec& point, int repetition) {
   if (run.rep().skipped) return std::move(run.rep());
   KVB_RETURN_IF_ERROR(run.Open());
   run.Load();
-  run.ReopenAfterLoad();
+  run.ReachEngineState();
   run.Warmup();
   run.MakeCacheCold();
   run.Measure();

@@ -200,6 +200,12 @@ struct RepResult {
   double total_s = 0;
   double reopen_ms = -1;
   double verify_reopen_ms = -1;
+  // The engine state the measured phase started from (params.state), the
+  // time Settle() took for `settled` (-1: not settled), and the adapter's
+  // StateFigures() as the measured phase started.
+  std::string engine_state;
+  double settle_ms = -1;
+  std::map<std::string, double> state_figures;
   VerifyCounts verify;
   uint64_t errors = 0;
   std::vector<std::string> error_messages;  // the first few

@@ -133,6 +133,14 @@ json Rep(const FixturePoint& p, size_t i) {
                     : json::array({"not persistent: close/reopen skipped"})},
       {"engine_stats", json::object()},
       {"throughput_series", series}};
+  if (!p.durability.empty())
+    b["durability"] = {{"class", p.durability}, {"settings", "fixture"}};
+  if (!p.engine_state.empty()) {
+    b["engine_state"] = {
+        {"state", p.engine_state},
+        {"settle_ms", p.settle_ms < 0 ? json(nullptr) : json(p.settle_ms)},
+        {"figures", p.state_figures}};
+  }
   // The fixture's figures are per op; the harness writes both fields.
   if (i < p.instructions.size()) {
     b["instructions_per_op"] = p.instructions[i];

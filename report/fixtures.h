@@ -5,6 +5,7 @@
 #define KVB_REPORT_FIXTURES_H_
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ struct FixturePoint {
   std::vector<double>
       cpu_ns;  // cpu_time per op of each repetition; default 1e9 / ops_per_s
   bool persistent = true;  // false: the harness's "not persistent" note
+  // When set: the entry's durability {class} and engine_state {state,
+  // settle_ms, figures} (results schema 2).
+  std::string durability;
+  std::string engine_state;
+  double settle_ms = -1;
+  std::map<std::string, double> state_figures;
 };
 
 struct FixtureContext {

@@ -163,11 +163,22 @@ void AddFootprint(const json& b, Point* p) {
   }
 }
 
-// The class an entry ran at, its kernel requests per op and its crash check
-// (results schema 2).
+// The class an entry ran at, its engine state, its kernel requests per op and
+// its crash check (results schema 2).
 void AddDurability(const json& b, Point* p) {
   if (b.contains("durability") && b["durability"].is_object())
     p->durability = b["durability"].value("class", "");
+  if (b.contains("engine_state") && b["engine_state"].is_object()) {
+    const json& es = b["engine_state"];
+    p->engine_state = es.value("state", "");
+    if (es.contains("settle_ms") && es["settle_ms"].is_number())
+      p->settle_ms.push_back(es["settle_ms"].get<double>());
+    if (es.contains("figures") && es["figures"].is_object()) {
+      p->state_figures.clear();
+      for (const auto& [name, v] : es["figures"].items())
+        if (v.is_number()) p->state_figures[name] = v.get<double>();
+    }
+  }
   if (b.contains("io_per_op") && b["io_per_op"].is_object()) {
     const json& io = b["io_per_op"];
     p->flushes_per_op.push_back(Num(io, "flushes"));

@@ -78,6 +78,12 @@ struct Point {
   // record), "not checked", "N trials, 0 violations" or "N trials, V
   // violations".
   std::string durability;
+  // The engine state the measured phase started from ("fresh", "settled",
+  // "reopened"; "" before results recorded it), Settle()'s time per
+  // repetition, and the engine's state figures of the last repetition.
+  std::string engine_state;
+  std::vector<double> settle_ms;
+  std::map<std::string, double> state_figures;
   std::vector<double> flushes_per_op, write_calls_per_op, device_bytes_per_op;
   std::string crash_checked;
   uint64_t mismatches = 0, missing = 0, errors = 0;

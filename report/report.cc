@@ -264,6 +264,29 @@ void DurabilityTable(std::ostream& out, const Group& g) {
   }
 }
 
+// The engine state each point's measured phase started from, Settle()'s
+// time and the engine's own figures then (results schema 2, engine_state):
+// shown when any point of the group recorded figures or a settle.
+void EngineStateTable(std::ostream& out, const Group& g) {
+  bool any = false;
+  for (const Point* p : g.ranked)
+    any = any || !p->state_figures.empty() || !p->settle_ms.empty();
+  if (!any) return;
+  out << "\n| engine | state | settle (median) | engine's figures at the start "
+         "of the measured phase |\n|---|---|---:|---|\n";
+  for (const Point* p : g.ranked) {
+    std::string figures;
+    for (const auto& [name, v] : p->state_figures)
+      figures += (figures.empty() ? "" : ", ") + name + " " +
+                 (v == std::floor(v) ? FormatCount(v) : FormatFixed(v, 2));
+    out << "| " << p->engine_spec << " | "
+        << (p->engine_state.empty() ? "–" : p->engine_state) << " | "
+        << (p->settle_ms.empty() ? "–"
+                                 : FormatFixed(Median(p->settle_ms), 1) + " ms")
+        << " | " << (figures.empty() ? "–" : figures) << " |\n";
+  }
+}
+
 void OpLatencyTable(std::ostream& out, const Group& g) {
   bool multi = false;
   for (const Point* p : g.ranked) multi = multi || p->latency.size() > 1;
@@ -488,10 +511,42 @@ constexpr DatasetRule kDatasetRules[] = {PointProblems, ShortPoints,
 struct Candidates {
   std::vector<const Point*> ok;  // correct, verified, persistent if any is
   std::vector<const Point*> in_memory;  // not ranked when `ok` is persistent
+  // Recommendations compare engines under one durability class and one
+  // engine state: `condition` is the one most of `ok` ran at ("" in files
+  // that do not record them), `elsewhere` the candidates left out for
+  // running at another.
+  std::string condition;
+  std::vector<const Point*> elsewhere;
   std::string op;                       // the group's main op type
   double alpha = 0.05;
   const Point* null_point = nullptr;  // the harness's own cost, when it ran
 };
+
+// "durability process, state settled": what a point's figure was measured
+// under; "" when its file recorded neither.
+std::string ConditionOf(const Point* p) {
+  std::string text;
+  if (!p->durability.empty()) text = "durability " + p->durability;
+  if (!p->engine_state.empty())
+    text += (text.empty() ? "" : ", ") + std::string("state ") + p->engine_state;
+  return text;
+}
+
+// Keeps in c->ok the points of the condition most of them share (the fastest
+// one's on a tie: c->ok is in throughput order) and moves the rest to
+// c->elsewhere.
+void KeepOneCondition(Candidates* c) {
+  std::map<std::string, int> count;
+  for (const Point* p : c->ok) count[ConditionOf(p)]++;
+  std::string keep = ConditionOf(c->ok.empty() ? nullptr : c->ok[0]);
+  for (const auto& [cond, n] : count)
+    if (n > count[keep]) keep = cond;
+  std::vector<const Point*> same;
+  for (const Point* p : c->ok)
+    (ConditionOf(p) == keep ? same : c->elsewhere).push_back(p);
+  c->ok = std::move(same);
+  c->condition = keep;
+}
 
 Candidates RankablePoints(const Group& g, double alpha) {
   Candidates c;
@@ -512,6 +567,7 @@ Candidates RankablePoints(const Group& g, double alpha) {
     c.ok = durable;
     c.in_memory = volatile_points;
   }
+  KeepOneCondition(&c);
   return c;
 }
 
@@ -532,7 +588,9 @@ using RecommendationRule = std::string (*)(const Candidates& c);
 std::string BestThroughput(const Candidates& c) {
   const Point* best = c.ok[0];
   std::vector<const Point*> rest(c.ok.begin() + 1, c.ok.end());
-  return "**Best throughput**: " + best->engine_spec + " — " +
+  std::string among =
+      c.condition.empty() ? "" : " (among engines at " + c.condition + ")";
+  return "**Best throughput**" + among + ": " + best->engine_spec + " — " +
          FormatCount(Median(best->ops_per_s)) + " ops/s (median of " +
          std::to_string(best->ops_per_s.size()) + ")" +
          TieText(best, rest, &OpsOf, c.alpha);
@@ -599,6 +657,18 @@ std::string InMemoryCeiling(const Candidates& c) {
   return "In-memory ceiling (not persistent, not ranked): " + names;
 }
 
+std::string OtherConditions(const Candidates& c) {
+  if (c.elsewhere.empty()) return "";
+  std::string names;
+  for (const Point* p : c.elsewhere) {
+    names += (names.empty() ? "" : "; ") + p->engine_spec + " at " +
+             ConditionOf(p) + ", " + FormatCount(Median(p->ops_per_s)) +
+             " ops/s";
+  }
+  return "Not ranked with them (another durability class or engine state): " +
+         names;
+}
+
 std::string LowestMemory(const Candidates& c) {
   const Point* lean = Smallest(c.ok, &Point::peak_rss);
   if (!lean) return "";
@@ -625,8 +695,8 @@ std::string HarnessOverhead(const Candidates& c) {
 }
 
 constexpr RecommendationRule kRecommendationRules[] = {
-    BestThroughput,  BestTailLatency, SmallestFootprint,
-    InMemoryCeiling, LowestMemory,    HarnessOverhead};
+    BestThroughput,  BestTailLatency, SmallestFootprint, InMemoryCeiling,
+    OtherConditions, LowestMemory,    HarnessOverhead};
 
 }  // namespace
 
@@ -735,6 +805,7 @@ void WriteReport(std::ostream& out, const Dataset& ds,
     out << "### " << g.title << "\n\n";
     assertion_rows = GroupTable(out, g, ds) || assertion_rows;
     DurabilityTable(out, g);
+    EngineStateTable(out, g);
     OpLatencyTable(out, g);
     CacheTable(out, g);
     RoleTable(out, g);

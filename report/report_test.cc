@@ -55,6 +55,40 @@ std::string Line(const std::string& md, const std::string& label) {
   return md.substr(at, md.find('\n', at) - at);
 }
 
+TEST_CASE("recommendations rank only engines of one class and state",
+          "[report]") {
+  kvb::testing::TempDir dir("kvb-report-condition");
+  auto at = [](FixturePoint p, const char* cls, const char* state) {
+    p.durability = cls;
+    p.engine_state = state;
+    return p;
+  };
+  FixturePoint rocks = at(Pt("rocksdb", 150000, 3000, 8 << 20), "process",
+                          "settled");
+  rocks.settle_ms = 42;
+  rocks.state_figures = {{"num-files-at-level0", 0},
+                         {"cur-size-all-mem-tables", 2048}};
+  std::string md = ReportOf(
+      MakeResults({at(Pt("linhash", 900000, 2000, 8 << 20), "memory", "settled"),
+                   rocks,
+                   at(Pt("lmdb", 100000, 4000, 8 << 20), "process", "settled"),
+                   at(Pt("sqlite", 50000, 9000, 4 << 20), "sync", "settled")}),
+      &dir);
+  // linhash is fastest but at `memory`: not ranked with the process engines.
+  std::string best = Line(md, "**Best throughput**");
+  CHECK(best.find("among engines at durability process, state settled") !=
+        std::string::npos);
+  CHECK(best.find("rocksdb") < best.find("lmdb"));
+  CHECK(best.find("linhash") == std::string::npos);
+  std::string other = Line(md, "Not ranked with them");
+  CHECK(other.find("linhash at durability memory, state settled") !=
+        std::string::npos);
+  CHECK(other.find("sqlite at durability sync") != std::string::npos);
+  // The state table: the settle time and the engine's figures.
+  CHECK(md.find("| rocksdb | settled | 42.0 ms | cur-size-all-mem-tables "
+                "2048, num-files-at-level0 0 |") != std::string::npos);
+}
+
 TEST_CASE("report names the clearly fastest engine and has every table",
           "[report]") {
   kvb::testing::TempDir dir("kvb-report-md");

@@ -4,6 +4,7 @@
 # --release-refs links RocksDB and LevelDB from scripts/build-release-refs.sh's cache DIR
 # (default ~/.cache/kvbench/refs) instead of Debian's packages (-DKVB_REFS_DIR=DIR), in a
 # separate build directory build/PRESET-refs, so both builds can sit side by side.
+# KVB_TARGETS="t1 t2" builds only those targets (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}
@@ -16,10 +17,12 @@ if [[ ${1:-} == --release-refs ]]; then
 fi
 if [[ -z $refs_dir ]]; then
   cmake --preset "$preset" -DKVB_WERROR="${KVB_WERROR:-OFF}" "$@" >/dev/null
-  cmake --build --preset "$preset" -- -j"${KVB_JOBS:-$(nproc)}"
+  # shellcheck disable=SC2086  # KVB_TARGETS is a list of words
+  cmake --build --preset "$preset" ${KVB_TARGETS:+--target $KVB_TARGETS} -- -j"${KVB_JOBS:-$(nproc)}"
 else
   dir=build/$preset-refs
   cmake --preset "$preset" -B "$dir" -DKVB_WERROR="${KVB_WERROR:-OFF}" \
     -DKVB_REFS_DIR="$refs_dir" "$@" >/dev/null
-  cmake --build "$dir" -- -j"${KVB_JOBS:-$(nproc)}"
+  # shellcheck disable=SC2086
+  cmake --build "$dir" ${KVB_TARGETS:+--target $KVB_TARGETS} -- -j"${KVB_JOBS:-$(nproc)}"
 fi

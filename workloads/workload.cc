@@ -146,6 +146,10 @@ constexpr ParamDef kParams[] = {
     {"write_rate", [](WorkloadSpec* s, Text n, Text v) -> Status {
        KVB_ASSIGN_OR_RETURN(s->write_rate, ParseDouble(v, n, 0, kMaxWriteRate));
        return Status::OK(); }},
+    {"state", [](WorkloadSpec* s, Text n, Text v) -> Status {
+       KVB_RETURN_IF_ERROR(CheckWord(n, v, {"fresh", "settled", "reopened"}, "fresh, settled or reopened"));
+       s->state = v == "settled" ? EngineState::kSettled : v == "reopened" ? EngineState::kReopened : EngineState::kFresh;
+       return Status::OK(); }},
     {"value_kind", [](WorkloadSpec* s, Text n, Text v) -> Status {
        KVB_RETURN_IF_ERROR(CheckWord(n, v, {"bytes", "struct"}, "bytes or struct"));
        s->value_kind = v == "struct" ? ValueKind::kStruct : ValueKind::kBytes;
@@ -206,7 +210,6 @@ Status ApplyShape(const json& p, WorkloadSpec* spec) {
         "shape: expected mix, read-all or none, got '" + shape + "'");
   }
   const std::pair<const char*, bool*> flags[] = {
-      {"reopen_after_load", &spec->reopen_after_load},
       {"batch_load", &spec->batch_load},
       {"final_verify", &spec->final_verify}};
   for (const auto& [key, field] : flags) {
@@ -220,8 +223,8 @@ Status ApplyShape(const json& p, WorkloadSpec* spec) {
 
 Status CheckPresetKeys(const json& p) {
   static const std::vector<std::string> kKeys = {
-      "name",  "description",       "source",     "like",         "params",
-      "shape", "reopen_after_load", "batch_load", "final_verify", "roles"};
+      "name",       "description",  "source", "like", "params",
+      "shape",      "batch_load",   "final_verify", "roles"};
   for (auto it = p.begin(); it != p.end(); ++it) {
     if (std::find(kKeys.begin(), kKeys.end(), it.key()) == kKeys.end()) {
       return Status::InvalidArgument("unknown field '" + it.key() + "'");
@@ -282,6 +285,11 @@ const std::vector<WorkloadSpec>& Presets() {
 
 std::string_view OpTypeName(OpType op) {
   return kOpNames[static_cast<int>(op)];
+}
+
+std::string_view EngineStateName(EngineState s) {
+  static constexpr std::string_view kNames[] = {"fresh", "settled", "reopened"};
+  return kNames[static_cast<int>(s)];
 }
 
 std::string_view ValueKindName(ValueKind k) {
@@ -498,6 +506,7 @@ std::map<std::string, std::string> DescribeParams(const WorkloadSpec& s) {
   p["durability"] = s.durability;
   p["seed"] = std::to_string(s.seed);
   p["batch_size"] = std::to_string(s.batch_size);
+  p["state"] = std::string(EngineStateName(s.state));
   if (s.value_kind != ValueKind::kBytes) {
     p["value_kind"] = std::string(ValueKindName(s.value_kind));
   }

@@ -72,6 +72,19 @@ enum class RunShape : uint8_t {
   kNone,
 };
 
+// The engine's state when the measured phase starts; every workload states it
+// and results record it (params.state, and the engine's own figures in
+// engine_state):
+//   fresh     straight after the load: memtables full, compactions and
+//             checkpoints still owed;
+//   settled   after Adapter::Settle() (untimed): flushed, compacted,
+//             checkpointed, no background work queued;
+//   reopened  after Close and a new open (timed as reopen_ms): what a
+//             restarted application sees.
+// For bulk-insert (no run phase) it is the state after the measured load.
+enum class EngineState : uint8_t { kFresh, kSettled, kReopened };
+std::string_view EngineStateName(EngineState s);  // "fresh", ...
+
 struct WorkloadSpec {
   std::string name;
   std::string description;  // one line
@@ -107,8 +120,7 @@ struct WorkloadSpec {
 
   RunShape shape = RunShape::kMix;
   bool load = true;  // run a load phase
-  // Close + reopen after the load (timed: reopen_ms).
-  bool reopen_after_load = false;
+  EngineState state = EngineState::kFresh;
   bool batch_load = false;  // load with WriteBatch of `batch_size` pairs
   uint32_t batch_size = 1000;
   bool final_verify = false;  // at the end: close, reopen, check every key
@@ -137,7 +149,8 @@ Result<WorkloadSpec> FindPreset(std::string_view name);
 // Sets one field by name from text. Names: keys, ops, threads, key_size,
 // value_size, scan_length, insert_order (sequential|shuffled), distribution,
 // zipf_theta, hot_data_fraction, hot_op_fraction, mix, durability, seed,
-// batch_size, value_kind (bytes|struct), readers, write_rate.
+// batch_size, value_kind (bytes|struct), readers, write_rate, state
+// (fresh|settled|reopened).
 Status ApplyParam(WorkloadSpec* spec, std::string_view name,
                   std::string_view value);
 // Checks ranges and consistency (value sizes >= the verifying header, theta in

@@ -424,6 +424,7 @@ constexpr char kPresetsGolden[] = R"golden(read-heavy
   ops=100000
   scan_length=1-100
   seed=42
+  state=reopened
   threads=1
   value_size=128-512
   zipf_theta=0.99
@@ -432,7 +433,6 @@ constexpr char kPresetsGolden[] = R"golden(read-heavy
   value_kind=bytes
   shape=1
   load=1
-  reopen_after_load=1
   batch_load=0
   final_verify=0
   ops_field=0
@@ -451,6 +451,7 @@ bulk-insert
   ops=0
   scan_length=1-100
   seed=42
+  state=reopened
   threads=1
   value_size=100
   zipf_theta=0.99
@@ -459,7 +460,6 @@ bulk-insert
   value_kind=bytes
   shape=2
   load=1
-  reopen_after_load=1
   batch_load=1
   final_verify=1
   ops_field=0
@@ -478,6 +478,7 @@ concurrent-fuzz
   ops=30000
   scan_length=1-100
   seed=42
+  state=fresh
   threads=3
   value_size=1024
   zipf_theta=0.99
@@ -486,7 +487,6 @@ concurrent-fuzz
   value_kind=bytes
   shape=0
   load=1
-  reopen_after_load=0
   batch_load=0
   final_verify=1
   ops_field=30000
@@ -505,6 +505,7 @@ typed-struct
   ops=1000000
   scan_length=1-100
   seed=42
+  state=settled
   threads=8
   value_kind=struct
   value_size=100
@@ -514,7 +515,6 @@ typed-struct
   value_kind=struct
   shape=0
   load=1
-  reopen_after_load=0
   batch_load=0
   final_verify=0
   ops_field=1000000
@@ -533,15 +533,15 @@ ycsb-a
   ops=100000
   scan_length=1-100
   seed=42
+  state=settled
   threads=1
   value_size=1000
   zipf_theta=0.99
   description=YCSB A, update heavy: 50% read, 50% update, zipfian
-  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloada): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloada): published proportions; the run phase starts from a settled engine (YCSB loads in a separate client run; settled gives every engine the same start: memtables flushed, compactions and checkpoints done); requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
   value_kind=bytes
   shape=0
   load=1
-  reopen_after_load=0
   batch_load=0
   final_verify=0
   ops_field=100000
@@ -560,15 +560,15 @@ ycsb-b
   ops=100000
   scan_length=1-100
   seed=42
+  state=settled
   threads=1
   value_size=1000
   zipf_theta=0.99
   description=YCSB B, read mostly: 95% read, 5% update, zipfian
-  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadb): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadb): published proportions; the run phase starts from a settled engine (YCSB loads in a separate client run; settled gives every engine the same start: memtables flushed, compactions and checkpoints done); requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
   value_kind=bytes
   shape=0
   load=1
-  reopen_after_load=0
   batch_load=0
   final_verify=0
   ops_field=100000
@@ -587,15 +587,15 @@ ycsb-c
   ops=100000
   scan_length=1-100
   seed=42
+  state=settled
   threads=1
   value_size=1000
   zipf_theta=0.99
   description=YCSB C, read only: 100% read, zipfian
-  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadc): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadc): published proportions; the run phase starts from a settled engine (YCSB loads in a separate client run; settled gives every engine the same start: memtables flushed, compactions and checkpoints done); requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
   value_kind=bytes
   shape=0
   load=1
-  reopen_after_load=0
   batch_load=0
   final_verify=0
   ops_field=100000
@@ -614,15 +614,15 @@ ycsb-d
   ops=100000
   scan_length=1-100
   seed=42
+  state=settled
   threads=1
   value_size=1000
   zipf_theta=0.99
   description=YCSB D, read latest: 95% read, 5% insert, latest
-  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadd): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadd): published proportions; the run phase starts from a settled engine (YCSB loads in a separate client run; settled gives every engine the same start: memtables flushed, compactions and checkpoints done); requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
   value_kind=bytes
   shape=0
   load=1
-  reopen_after_load=0
   batch_load=0
   final_verify=0
   ops_field=100000
@@ -641,15 +641,15 @@ ycsb-e
   ops=100000
   scan_length=1-100
   seed=42
+  state=settled
   threads=1
   value_size=1000
   zipf_theta=0.99
   description=YCSB E, short ranges: 95% scan (1-100), 5% insert, zipfian
-  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloade): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloade): published proportions; the run phase starts from a settled engine (YCSB loads in a separate client run; settled gives every engine the same start: memtables flushed, compactions and checkpoints done); requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
   value_kind=bytes
   shape=0
   load=1
-  reopen_after_load=0
   batch_load=0
   final_verify=0
   ops_field=100000
@@ -668,15 +668,15 @@ ycsb-f
   ops=100000
   scan_length=1-100
   seed=42
+  state=settled
   threads=1
   value_size=1000
   zipf_theta=0.99
   description=YCSB F, read-modify-write: 50% read, 50% rmw, zipfian
-  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadf): published proportions; requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
+  source=YCSB core workload (brianfrankcooper/YCSB workloads/workloadf): published proportions; the run phase starts from a settled engine (YCSB loads in a separate client run; settled gives every engine the same start: memtables flushed, compactions and checkpoints done); requestdistribution=zipfian is YCSB's scrambled zipfian (0.99); record = 10 fields x 100 B stored as one 1000-byte value; keys ~ 'user'+hash, 24 bytes; insertorder=hashed
   value_kind=bytes
   shape=0
   load=1
-  reopen_after_load=0
   batch_load=0
   final_verify=0
   ops_field=100000
@@ -696,6 +696,7 @@ read-while-writing
   readers=1
   scan_length=1-100
   seed=42
+  state=reopened
   threads=2
   value_size=100
   write_rate=18000
@@ -705,7 +706,6 @@ read-while-writing
   value_kind=bytes
   shape=0
   load=1
-  reopen_after_load=1
   batch_load=0
   final_verify=0
   ops_field=1000000
@@ -725,7 +725,6 @@ std::string DumpPreset(const WorkloadSpec& s) {
   line("value_kind", std::string(ValueKindName(s.value_kind)));
   line("shape", std::to_string(static_cast<int>(s.shape)));
   line("load", std::to_string(s.load));
-  line("reopen_after_load", std::to_string(s.reopen_after_load));
   line("batch_load", std::to_string(s.batch_load));
   line("final_verify", std::to_string(s.final_verify));
   line("ops_field", std::to_string(s.ops));
