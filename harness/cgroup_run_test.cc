@@ -18,6 +18,7 @@
 #include "core/testing/test_util.h"
 #include "harness/cli.h"
 #include "harness/isolate.h"
+#include "harness/testing/cli_runner.h"
 #include "results/file.h"
 
 #ifndef KVB_KVBENCH_BIN
@@ -27,18 +28,12 @@
 namespace kvb {
 namespace {
 
+using testing::Cli;
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-
-// Runs kvbench's command line in this process; returns its exit code.
-int Cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "kvbench");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  return KvbenchMain(static_cast<int>(argv.size()), argv.data());
-}
 
 // Why a real capped run cannot happen here, or "".
 std::string CannotCap() {

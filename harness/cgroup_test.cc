@@ -17,28 +17,15 @@
 #include "core/testing/test_util.h"
 #include "harness/cgroup.h"
 #include "harness/cli.h"
+#include "harness/testing/cli_runner.h"
 
 namespace kvb {
 namespace {
 
+using testing::Cli;
+using testing::CliCapture;
+
 namespace fs = std::filesystem;
-
-// Runs kvbench's command line in this process; returns its exit code.
-int Cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "kvbench");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  return KvbenchMain(static_cast<int>(argv.size()), argv.data());
-}
-
-int CliCapture(std::vector<std::string> args, std::string* err) {
-  std::ostringstream captured;
-  std::streambuf* old = std::cerr.rdbuf(captured.rdbuf());
-  int rc = Cli(std::move(args));
-  std::cerr.rdbuf(old);
-  *err = captured.str();
-  return rc;
-}
 
 // Sets an environment variable for one scope.
 class ScopedEnv {

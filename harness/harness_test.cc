@@ -28,12 +28,16 @@
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/suite.h"
+#include "harness/testing/cli_runner.h"
 #include "results/schema.h"
 #include "workloads/keyset.h"
 #include "workloads/workload.h"
 
 namespace kvb {
 namespace {
+
+using testing::Cli;
+using testing::CliCapture;
 
 TEST_CASE("histogram buckets are contiguous and tight") {
   for (size_t i = 1; i < Histogram::kBuckets; ++i) {
@@ -712,13 +716,6 @@ TEST_CASE("suites parse and expand") {
   CHECK_FALSE(ParseSuite("nope", "x").ok());
 }
 
-int Cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "kvbench");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  return KvbenchMain(static_cast<int>(argv.size()), argv.data());
-}
-
 TEST_CASE("results carry p99.99 and each phase's histogram") {
   testing::TempDir dir;
   std::string out = dir.Sub("hist");
@@ -885,16 +882,6 @@ TEST_CASE(
   CHECK(Cli({"inspect", "nosuchdb", dir.path()}) == 2);
   CHECK(Cli({"rerun", dir.Sub("file")}) == 2);
   CHECK(Cli({"list"}) == 0);
-}
-
-// Runs the CLI with std::cerr captured; returns the exit code.
-int CliCapture(std::vector<std::string> args, std::string* err) {
-  std::ostringstream captured;
-  std::streambuf* old = std::cerr.rdbuf(captured.rdbuf());
-  int rc = Cli(std::move(args));
-  std::cerr.rdbuf(old);
-  *err = captured.str();
-  return rc;
 }
 
 TEST_CASE("--cache-state cold warns where files live in the page cache") {

@@ -6,6 +6,7 @@
 #include <map>
 #include <ostream>
 #include <sstream>
+#include <utility>
 
 #include "core/stats.h"
 
@@ -44,16 +45,22 @@ json LatencyJson(const LatencySummary& l) {
                          {"buckets", buckets}}}};
 }
 
+// The counters' fields by their results names: one table for writing
+// (IoJson) and reading (IoFromJson) them.
+constexpr std::pair<const char*, uint64_t io::Counters::*> kIoFields[] = {
+    {"write_calls", &io::Counters::write_calls},
+    {"write_bytes", &io::Counters::write_bytes},
+    {"device_bytes", &io::Counters::device_bytes},
+    {"fsyncs", &io::Counters::fsyncs},
+    {"fdatasyncs", &io::Counters::fdatasyncs},
+    {"msyncs", &io::Counters::msyncs},
+    {"range_syncs", &io::Counters::range_syncs}};
+
 json IoJson(const io::Counters& c) {
-  return json{{"source", c.proc_io ? "/proc/self/io + flush calls counted in process"
-                                   : "flush calls counted in process; /proc/self/io unreadable"},
-              {"write_calls", c.write_calls},
-              {"write_bytes", c.write_bytes},
-              {"device_bytes", c.device_bytes},
-              {"fsyncs", c.fsyncs},
-              {"fdatasyncs", c.fdatasyncs},
-              {"msyncs", c.msyncs},
-              {"range_syncs", c.range_syncs}};
+  json j{{"source", c.proc_io ? "/proc/self/io + flush calls counted in process"
+                              : "flush calls counted in process; /proc/self/io unreadable"}};
+  for (const auto& [name, field] : kIoFields) j[name] = c.*field;
+  return j;
 }
 
 // The primary phase's kernel requests per op: what the durability class costs.
@@ -116,16 +123,21 @@ json PhaseJson(const PhaseResult& p) {
   return out;
 }
 
+// The verification counters by their results names (VerifyJson and
+// VerifyFromJson); `mismatches` is written too, derived.
+constexpr std::pair<const char*, uint64_t VerifyCounts::*> kVerifyFields[] = {
+    {"verified", &VerifyCounts::verified},
+    {"missing", &VerifyCounts::missing},
+    {"stale", &VerifyCounts::stale},
+    {"wrong_key", &VerifyCounts::wrong_key},
+    {"corrupt", &VerifyCounts::corrupt},
+    {"unknown_version", &VerifyCounts::unknown_version},
+    {"absent_ok", &VerifyCounts::absent_ok}};
+
 json VerifyJson(const VerifyCounts& v) {
-  return json{{"enabled", v.enabled},
-              {"verified", v.verified},
-              {"mismatches", v.mismatches()},
-              {"missing", v.missing},
-              {"stale", v.stale},
-              {"wrong_key", v.wrong_key},
-              {"corrupt", v.corrupt},
-              {"unknown_version", v.unknown_version},
-              {"absent_ok", v.absent_ok}};
+  json j{{"enabled", v.enabled}, {"mismatches", v.mismatches()}};
+  for (const auto& [name, field] : kVerifyFields) j[name] = v.*field;
+  return j;
 }
 
 std::string RunName(const RepResult& r) { return r.name; }
@@ -293,13 +305,7 @@ LatencySummary LatencyFromJson(const json& j) {
 io::Counters IoFromJson(const json& j) {
   io::Counters c;
   c.proc_io = j.value("source", "").rfind("/proc/self/io", 0) == 0;
-  c.write_calls = j.value("write_calls", uint64_t{0});
-  c.write_bytes = j.value("write_bytes", uint64_t{0});
-  c.device_bytes = j.value("device_bytes", uint64_t{0});
-  c.fsyncs = j.value("fsyncs", uint64_t{0});
-  c.fdatasyncs = j.value("fdatasyncs", uint64_t{0});
-  c.msyncs = j.value("msyncs", uint64_t{0});
-  c.range_syncs = j.value("range_syncs", uint64_t{0});
+  for (const auto& [name, field] : kIoFields) c.*field = j.value(name, uint64_t{0});
   return c;
 }
 
@@ -340,13 +346,8 @@ int PhaseRank(const std::string& name) {
 VerifyCounts VerifyFromJson(const json& j) {
   VerifyCounts v;
   v.enabled = j.value("enabled", true);
-  v.verified = j.value("verified", uint64_t{0});
-  v.missing = j.value("missing", uint64_t{0});
-  v.stale = j.value("stale", uint64_t{0});
-  v.wrong_key = j.value("wrong_key", uint64_t{0});
-  v.corrupt = j.value("corrupt", uint64_t{0});
-  v.unknown_version = j.value("unknown_version", uint64_t{0});
-  v.absent_ok = j.value("absent_ok", uint64_t{0});
+  for (const auto& [name, field] : kVerifyFields)
+    v.*field = j.value(name, uint64_t{0});
   return v;
 }
 

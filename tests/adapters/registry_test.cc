@@ -2,9 +2,12 @@
 // options.
 #include "adapters/registry.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 
 #include "core/testing/test_util.h"
 
@@ -213,6 +216,39 @@ TEST_CASE("The null adapter's delay_ns option makes operations take that long",
   std::string v;
   CHECK((*a)->Get("k", &v).IsNotFound());
   REQUIRE_OK((*a)->Close());
+}
+
+// st_blocks * 512 of one path (lstat: a symlink is its own small entry).
+uint64_t BlocksOf(const std::string& path) {
+  struct stat st;
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+TEST_CASE("AllocatedBytesUnder never counts what a planted symlink points at",
+          "[registry]") {
+  testing::TempDir dir;
+  const std::string db = dir.Sub("db"), outside = dir.Sub("outside");
+  std::filesystem::create_directories(db);
+  std::filesystem::create_directories(outside + "/tree");
+  std::ofstream(db + "/LOG") << std::string(8192, 'l');
+  std::ofstream(outside + "/big") << std::string(1 << 20, 'b');
+  std::ofstream(outside + "/tree/big") << std::string(1 << 20, 'b');
+  // Names the info-log filter accepts, and a directory: all symlinks out.
+  std::filesystem::create_symlink(outside + "/big", db + "/LOG.old.1");
+  std::filesystem::create_directory_symlink(outside + "/tree", db + "/sub");
+  auto logs = [](std::string_view name) { return name.rfind("LOG", 0) == 0; };
+
+  Result<uint64_t> only_logs = AllocatedBytesUnder(db, logs);
+  REQUIRE_OK(only_logs.status());
+  CHECK(*only_logs == BlocksOf(db + "/LOG"));  // the real file alone
+  Result<uint64_t> all = AllocatedBytesUnder(db);
+  REQUIRE_OK(all.status());
+  CHECK(*all == BlocksOf(db + "/LOG"));  // links are neither files nor dirs
+  CHECK(*all < (1 << 20));
+  // Nothing outside was touched.
+  CHECK(std::filesystem::file_size(outside + "/big") == (1 << 20));
+  CHECK(std::filesystem::file_size(outside + "/tree/big") == (1 << 20));
 }
 
 }  // namespace
