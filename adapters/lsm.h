@@ -4,8 +4,9 @@
 #ifndef KVB_ADAPTERS_LSM_H_
 #define KVB_ADAPTERS_LSM_H_
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -84,15 +85,16 @@ inline std::string FiguresText(const std::map<std::string, double>& figures) {
   std::string text;
   for (const auto& [name, value] : figures) {
     if (!text.empty()) text += ", ";
-    text += name + "=" + std::to_string(static_cast<long long>(value));
+    char number[32];
+    std::snprintf(number, sizeof number, "%g", value);  // 0.75 stays 0.75
+    text += name + "=" + number;
   }
   return text;
 }
 
 // Settle's wait for background work: polls `idle` every 10 ms until it holds.
-// Engines that keep compacting for over `limit` (a write stream never stops
-// during Settle, so only a stuck engine gets there) get an error that
-// names the engine and the figures `describe` gives (Busy).
+// An engine still busy after `limit` (no writes run during Settle, so only a
+// stuck engine gets there) is a Busy error naming it and `describe`'s figures.
 inline Status WaitUntilIdle(const std::function<bool()>& idle,
                             const std::function<std::string()>& describe,
                             std::string_view engine,

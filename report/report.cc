@@ -536,9 +536,10 @@ std::string ConditionOf(const Point* p) {
 // one's on a tie: c->ok is in throughput order) and moves the rest to
 // c->elsewhere.
 void KeepOneCondition(Candidates* c) {
+  if (c->ok.empty()) return;
   std::map<std::string, int> count;
   for (const Point* p : c->ok) count[ConditionOf(p)]++;
-  std::string keep = ConditionOf(c->ok.empty() ? nullptr : c->ok[0]);
+  std::string keep = ConditionOf(c->ok[0]);
   for (const auto& [cond, n] : count)
     if (n > count[keep]) keep = cond;
   std::vector<const Point*> same;

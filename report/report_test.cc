@@ -89,6 +89,18 @@ TEST_CASE("recommendations rank only engines of one class and state",
                 "2048, num-files-at-level0 0 |") != std::string::npos);
 }
 
+TEST_CASE("a group whose every engine failed gets no ranking and no crash",
+          "[report]") {
+  kvb::testing::TempDir dir("kvb-report-all-failed");
+  FixturePoint bad = Pt("rocksdb", 150000, 3000, 8 << 20);
+  bad.mismatches = 3;
+  bad.durability = "process";
+  bad.engine_state = "settled";
+  std::string md = ReportOf(MakeResults({bad}), &dir);
+  CHECK(Line(md, "**Excluded**").find("rocksdb") != std::string::npos);
+  CHECK(md.find("**Best throughput**") == std::string::npos);
+}
+
 TEST_CASE("report names the clearly fastest engine and has every table",
           "[report]") {
   kvb::testing::TempDir dir("kvb-report-md");
