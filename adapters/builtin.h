@@ -56,6 +56,7 @@ void Register(std::vector<AdapterInfo>* out, Registration r,
   info.inspect = std::move(inspect);
   info.check = [parse, caps = r.capabilities](
                    const OptionMap& o) -> Result<Capabilities> {
+    (void)caps;  // unused where the options decide the capabilities
     KVB_ASSIGN_OR_RETURN(Config config, parse(o));
     if constexpr (requires { config.capabilities(); }) {
       return config.capabilities();  // they depend on the options

@@ -148,7 +148,8 @@ Result<OptionMap> CheckOptions(const AdapterInfo& info,
   // Baselines that keep nothing run at memory; everything else at process.
   if (out.find("durability") == out.end())
     out["durability"] = info.capabilities.persistent ? "process" : "memory";
-  for (const auto& [key, value] : given) {
+  for (const auto& entry : given) {
+    const std::string& key = entry.first;
     bool known =
         key == "durability" ||
         std::any_of(info.options.begin(), info.options.end(),
@@ -158,7 +159,7 @@ Result<OptionMap> CheckOptions(const AdapterInfo& info,
                                      "' has no option '" + key +
                                      "'; accepted: " + AcceptedOptions(info));
     }
-    out[key] = value;
+    out[key] = entry.second;
   }
   KVB_ASSIGN_OR_RETURN(DurabilityClass d,
                        ParseDurabilityClass(out["durability"]));

@@ -152,7 +152,7 @@ uint64_t PeakOf(const std::string& dir, const std::string& keys,
 }
 
 TEST_CASE("peak RSS is measured per repetition", "[icount]") {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(KVB_SANITIZED)
   WARN("sanitizer build: freed memory stays in quarantine; skipped");
   return;
 #endif
@@ -172,7 +172,7 @@ TEST_CASE("peak RSS is measured per repetition", "[icount]") {
 }
 
 TEST_CASE("callgrind counts a small run end to end, repeatably", "[icount]") {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(KVB_SANITIZED)
   WARN("sanitizer build: valgrind cannot run it; skipped");
   return;
 #endif

@@ -6,6 +6,17 @@
 
 #include "core/status.h"
 
+// KVB_SANITIZED is 1 in an ASan or TSan build, with GCC (__SANITIZE_*__) or
+// Clang (__has_feature): tests use smaller sizes there (sanitizers slow large
+// copies and many threads 5-20x) and leave out what a sanitizer breaks.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define KVB_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define KVB_SANITIZED 1
+#endif
+#endif
+
 namespace kvb::testing {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents on

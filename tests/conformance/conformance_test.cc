@@ -27,16 +27,6 @@
 #include "adapters/registry.h"
 #include "core/testing/test_util.h"
 
-// Smaller sizes under sanitizers, which slow large copies and many threads
-// 5-20x.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define KVB_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define KVB_SANITIZED 1
-#endif
-#endif
-
 namespace kvb {
 namespace {
 

@@ -17,7 +17,7 @@ namespace {
 
 // Sanitizers slow every operation 5-20x: keep the test under a few seconds
 // there too.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(KVB_SANITIZED)
 constexpr int kScale = 5;
 #else
 constexpr int kScale = 1;

@@ -20,7 +20,7 @@ using Model = std::map<std::string, std::string>;
 
 // Release builds cut power at every sync point; sanitizer builds (several times
 // slower) at every third, to stay within the suite's time budget.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(KVB_SANITIZED)
 constexpr uint64_t kCrashStride = 3;
 #else
 constexpr uint64_t kCrashStride = 1;

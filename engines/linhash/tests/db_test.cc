@@ -19,7 +19,7 @@ using testing::TempDir;
 
 // Sanitizer builds run the exhaustive loops with a coarser stride to stay
 // within the suite's time budget.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(KVB_SANITIZED)
 constexpr uint64_t kFlipStride = 7;
 #else
 constexpr uint64_t kFlipStride = 3;
